@@ -1,0 +1,200 @@
+"""Every setting of a twin run, as typed dataclasses with units and defaults declared once.
+
+Hydra validates the YAML in ``conf/`` against these classes (registered in ``twin.hydra_store``); the engine
+takes a ``TwinConfig`` and never reads a setting anywhere else. Range checks that types cannot express
+live in ``validate`` and raise ``ConfigError`` naming the field and the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from twin.errors import ConfigError
+
+
+@dataclass
+class NetworkConfig:
+    """Shape of the generated network (or where to read a user's own master data)."""
+
+    name: str = "default"
+    dealers: int = 400
+    parts_dcs: int = 2
+    plants: int = 1
+    stockyards: int = 4
+    carriers: int = 3
+    models: int = 7
+    skus: int = 2000
+    vehicles_per_dealer: int = 100
+    road_factor: float = 1.25
+    #: seed of the master-data generator; kept apart from the run seed so replications share one network
+    generator_seed: int = 2026
+    #: folder with dealers/parts_catalog/vehicle_specs/... CSV or Parquet files; empty = generate
+    master_data_dir: str = ""
+
+
+@dataclass
+class DemandConfig:
+    """Parts and vehicle demand model; built with ``_target_`` so another model can be swapped in."""
+
+    _target_: str = "twin.engine.demand.DemandModel"
+    #: mean parts order lines per dealer per day across all SKUs (counter + workshop)
+    parts_lines_per_dealer_day: float = 250.0
+    #: mean vehicle retail per dealer per month
+    vehicle_sales_per_dealer_month: float = 55.0
+    #: switch the Indian monthly profile (low May, festive Oct-Nov peak) on or off
+    seasonality: bool = True
+    #: multiplies every dealer's parts and vehicle demand (what-if knob)
+    demand_multiplier: float = 1.0
+    #: mean days a vehicle customer waits for a factory order before walking away
+    customer_patience_days_mean: float = 30.0
+    #: probability a customer accepts another colour of the same variant when theirs is not in the yard
+    accept_other_colour: float = 0.55
+    #: probability a customer accepts another variant of the same model
+    accept_other_variant: float = 0.25
+    #: mean whole days a repair order holds its parts as workshop WIP before they are consumed
+    workshop_repair_days_mean: float = 1.5
+    #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest leave at once)
+    counter_pickup_days_mean: float = 1.0
+
+
+@dataclass
+class ReplenishmentPolicyConfig:
+    _target_: str = "twin.policies.baseline.StaticMinMaxReplenishment"
+    #: days of demand cover held as the reorder point (min), per SKU class name; missing classes use default
+    min_cover_days: float = 10.0
+    #: days of demand cover ordered up to (max)
+    max_cover_days: float = 24.0
+    #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
+    phase_in_lines_per_year: int = 3
+
+
+@dataclass
+class AllocationPolicyConfig:
+    _target_: str = "twin.policies.baseline.ProRataAllocation"
+    #: days of sales a dealer is allowed to hold; allocation stops at that stock
+    target_days_supply: float = 55.0
+
+
+@dataclass
+class SourcingPolicyConfig:
+    _target_: str = "twin.policies.baseline.FactoryOrderSourcing"
+
+
+@dataclass
+class PolicyConfig:
+    replenishment: ReplenishmentPolicyConfig = field(default_factory=ReplenishmentPolicyConfig)
+    allocation: AllocationPolicyConfig = field(default_factory=AllocationPolicyConfig)
+    sourcing: SourcingPolicyConfig = field(default_factory=SourcingPolicyConfig)
+    #: how often the OEM sees dealer stock (the baseline world: a weekly DMS export)
+    visibility_refresh_days: int = 7
+
+
+@dataclass
+class OperationsConfig:
+    """Lead times, capacities and money rates of the physical network."""
+
+    dc_dispatch_delay_days: float = 0.5
+    truck_speed_km_per_day: float = 330.0
+    transit_time_cv: float = 0.25
+    emergency_lead_time_days: float = 1.0
+    emergency_charge_per_line_inr: float = 350.0
+    #: when the DC has none, the supplier drop-ships an emergency order to the dealer
+    supplier_emergency_lead_time_days: float = 5.0
+    supplier_lead_time_days: float = 21.0
+    dc_cover_days: float = 30.0
+    plant_to_stockyard_days: float = 4.0
+    factory_order_build_days: float = 21.0
+    carrier_max_wait_days: float = 3.0
+    parts_holding_rate_per_year: float = 0.25
+    floor_plan_rate_per_year: float = 0.085
+    vehicle_margin_share: float = 0.035
+    parts_margin_share: float = 0.25
+    allocation_period_days: int = 7
+    production_buffer_share: float = 0.0
+
+
+@dataclass
+class ScenarioConfig:
+    """A what-if over the default network; the baseline scenario changes nothing."""
+
+    name: str = "baseline"
+    description: str = "Default network, no disruption"
+
+
+@dataclass
+class LoggerConfig:
+    #: "mlflow" or "none"
+    kind: str = "mlflow"
+    #: empty = the MLFLOW_TRACKING_URI environment variable, else sqlite:///<cwd>/mlflow.db
+    tracking_uri: str = ""
+    log_daily_metrics: bool = False
+
+
+@dataclass
+class TwinConfig:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    operations: OperationsConfig = field(default_factory=OperationsConfig)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    horizon_days: int = 365
+    warmup_days: int = 28
+    seed: int = 1
+    start_date: str = "2026-01-01"
+    #: record every discrete event (vehicle moves, shipments, parts lines); for traces and debugging
+    event_log: bool = False
+    progress: bool = True
+
+
+def _require(condition: bool, field_name: str, value: Any, reason: str) -> None:
+    if not condition:
+        raise ConfigError(field_name, value, reason)
+
+
+def validate(config: TwinConfig) -> TwinConfig:
+    """Reject nonsensical settings before anything is built."""
+    _require(config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days")
+    _require(
+        0 <= config.warmup_days < config.horizon_days,
+        "warmup_days",
+        config.warmup_days,
+        f"must be >= 0 and below horizon_days ({config.horizon_days})",
+    )
+    try:
+        dt.date.fromisoformat(config.start_date)
+    except ValueError:
+        raise ConfigError("start_date", config.start_date, "must be an ISO date like 2026-01-01") from None
+    network = config.network
+    for name in ("dealers", "parts_dcs", "plants", "stockyards", "carriers", "models", "skus"):
+        value = getattr(network, name)
+        _require(value >= 1, f"network.{name}", value, "must be at least 1")
+    _require(network.vehicles_per_dealer >= 0, "network.vehicles_per_dealer", network.vehicles_per_dealer, "must be >= 0")
+    _require(network.road_factor >= 1.0, "network.road_factor", network.road_factor, "road distance cannot be shorter than the great circle")
+    demand = config.demand
+    for name in ("parts_lines_per_dealer_day", "vehicle_sales_per_dealer_month", "demand_multiplier"):
+        value = getattr(demand, name)
+        _require(value >= 0, f"demand.{name}", value, "must be >= 0")
+    _require(demand.customer_patience_days_mean > 0, "demand.customer_patience_days_mean", demand.customer_patience_days_mean, "must be > 0")
+    for name in ("accept_other_colour", "accept_other_variant"):
+        value = getattr(demand, name)
+        _require(0 <= value <= 1, f"demand.{name}", value, "is a probability in [0, 1]")
+    operations = config.operations
+    for name, value in vars(operations).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            _require(value >= 0, f"operations.{name}", value, "must be >= 0 (no negative times, rates or capacities)")
+    _require(operations.truck_speed_km_per_day > 0, "operations.truck_speed_km_per_day", operations.truck_speed_km_per_day, "must be > 0")
+    _require(operations.allocation_period_days >= 1, "operations.allocation_period_days", operations.allocation_period_days, "must be >= 1")
+    replenishment = config.policy.replenishment
+    _require(replenishment.min_cover_days >= 0, "policy.replenishment.min_cover_days", replenishment.min_cover_days, "must be >= 0")
+    _require(
+        replenishment.max_cover_days >= replenishment.min_cover_days,
+        "policy.replenishment.max_cover_days",
+        replenishment.max_cover_days,
+        f"must be >= min_cover_days ({replenishment.min_cover_days})",
+    )
+    _require(config.policy.visibility_refresh_days >= 1, "policy.visibility_refresh_days", config.policy.visibility_refresh_days, "must be >= 1")
+    _require(config.logger.kind in ("mlflow", "none"), "logger.kind", config.logger.kind, "must be 'mlflow' or 'none'")
+    return config

@@ -1,0 +1,162 @@
+"""Demand: parts order lines (counter + workshop) and vehicle customers, sampled in bulk per day.
+
+Parts demand is compound Poisson per ``[dealer, sku]`` cell with a seasonal daily rate. Only cells that
+see demand are touched: the day's line count is one Poisson draw over the network, and the lines are placed
+on cells by inverse-CDF lookup (``searchsorted``) in the cumulative rate table, O(lines x log cells).
+Every per-line attribute (size, channel, pickup/repair delay, emergency choice) is drawn here whether or not
+the line is filled, so the draws do not depend on decisions: common random numbers across policies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.parts import PART_CLASSES
+from twin.domain.world import World
+
+#: Indian monthly retail profile, Jan..Dec: low in May, festive peak Oct-Nov (max/min ~ 1.6)
+MONTHLY_VEHICLE_PROFILE = np.array([1.00, 0.95, 1.05, 0.90, 0.80, 0.85, 0.90, 0.95, 1.05, 1.25, 1.28, 0.95])
+MONTHLY_VEHICLE_PROFILE = MONTHLY_VEHICLE_PROFILE / MONTHLY_VEHICLE_PROFILE.mean()
+#: service parts follow the car parc more than retail: half the amplitude
+PARTS_SEASONAL_DAMPING = 0.5
+
+
+@dataclass(frozen=True)
+class PartsLines:
+    """One day's parts demand lines, in arrival order. ``location`` is a dealer index."""
+
+    location: npt.NDArray[np.int64]
+    sku: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.int32]
+    workshop: npt.NDArray[np.bool_]
+    #: whole days until a filled line leaves (repair finished / counter order picked up); 0 = at once
+    release_delay_days: npt.NDArray[np.int64]
+    #: uniform draw compared with the class's emergency-order probability when the line is short
+    emergency_draw: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.sku)
+
+
+@dataclass(frozen=True)
+class VehicleCustomers:
+    """One day's vehicle customers, sorted by arrival time (days since start)."""
+
+    arrival_day: npt.NDArray[np.float64]
+    dealer: npt.NDArray[np.int64]
+    spec: npt.NDArray[np.int64]
+    patience_days: npt.NDArray[np.float64]
+    colour_draw: npt.NDArray[np.float64]
+    variant_draw: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.dealer)
+
+
+class DemandModel:
+    """Default demand model; Hydra builds it from ``conf/demand`` with ``_target_``."""
+
+    def __init__(
+        self,
+        parts_lines_per_dealer_day: float = 250.0,
+        vehicle_sales_per_dealer_month: float = 55.0,
+        seasonality: bool = True,
+        demand_multiplier: float = 1.0,
+        customer_patience_days_mean: float = 30.0,
+        accept_other_colour: float = 0.55,
+        accept_other_variant: float = 0.25,
+        workshop_repair_days_mean: float = 1.5,
+        counter_pickup_days_mean: float = 1.0,
+    ) -> None:
+        self.parts_lines_per_dealer_day = parts_lines_per_dealer_day
+        self.vehicle_sales_per_dealer_month = vehicle_sales_per_dealer_month
+        self.seasonality = seasonality
+        self.demand_multiplier = demand_multiplier
+        self.customer_patience_days_mean = customer_patience_days_mean
+        self.accept_other_colour = accept_other_colour
+        self.accept_other_variant = accept_other_variant
+        self.workshop_repair_days_mean = workshop_repair_days_mean
+        self.counter_pickup_days_mean = counter_pickup_days_mean
+        self._bound = False
+
+    # -- binding to a world -------------------------------------------------------------------------
+    def bind(self, world: World, start_date: dt.date, mix_rng: np.random.Generator) -> None:
+        """Precompute the per-cell rate table; ``mix_rng`` gives each dealer its own SKU mix (fixed per network)."""
+        dealers, skus = world.dealer_count, len(world.parts)
+        mix = mix_rng.lognormal(-0.125, 0.5, size=(dealers, skus))  # mean 1, dealer-specific mix
+        rate = (
+            self.parts_lines_per_dealer_day
+            * world.dealer_parts_activity[:, None]
+            * world.sku_demand_weight[None, :]
+            * mix
+        )
+        self.parts_rate_lines_per_day: npt.NDArray[np.float64] = rate
+        self._cumulative_rate = np.cumsum(rate, axis=None)
+        self._total_rate = float(self._cumulative_rate[-1]) if rate.size else 0.0
+        self._skus = skus
+        sku_class = world.parts.part_class
+        self._units_per_line_mean = np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
+        self._workshop_share = np.array([c.workshop_share for c in PART_CLASSES])[sku_class]
+        self._world = world
+        self._start_date = start_date
+        self._region_cumulative = np.cumsum(world.region_spec_preference, axis=1)
+        self._vehicle_rate_per_day = (
+            self.vehicle_sales_per_dealer_month * 12.0 / 365.0 * world.dealer_vehicle_activity
+        )
+        self._bound = True
+
+    def vehicle_season(self, day: int) -> float:
+        if not self.seasonality:
+            return 1.0
+        month = (self._start_date + dt.timedelta(days=int(day))).month
+        return float(MONTHLY_VEHICLE_PROFILE[month - 1])
+
+    def parts_season(self, day: int) -> float:
+        return 1.0 + PARTS_SEASONAL_DAMPING * (self.vehicle_season(day) - 1.0)
+
+    def expected_vehicle_customers_per_day(self, day: int) -> npt.NDArray[np.float64]:
+        return self._vehicle_rate_per_day * self.vehicle_season(day) * self.demand_multiplier
+
+    # -- sampling -----------------------------------------------------------------------------------
+    def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
+        scale = self.parts_season(day) * self.demand_multiplier
+        count = int(rng.poisson(self._total_rate * scale))
+        cells = np.searchsorted(self._cumulative_rate, rng.random(count) * self._total_rate, side="right")
+        cells = np.minimum(cells, self._cumulative_rate.size - 1)
+        location, sku = np.divmod(cells, self._skus)
+        extra = rng.poisson(self._units_per_line_mean[sku] - 1.0)
+        workshop = rng.random(count) < self._workshop_share[sku]
+        repair_days = rng.geometric(1.0 / max(self.workshop_repair_days_mean, 1.0), count)
+        pickup_days = np.where(
+            rng.random(count) < 0.3, rng.geometric(1.0 / max(self.counter_pickup_days_mean, 1.0), count), 0
+        )
+        return PartsLines(
+            location=location.astype(np.int64),
+            sku=sku.astype(np.int64),
+            quantity=(1 + extra).astype(np.int32),
+            workshop=workshop,
+            release_delay_days=np.where(workshop, repair_days, pickup_days).astype(np.int64),
+            emergency_draw=rng.random(count),
+        )
+
+    def vehicle_customers(self, day: int, rng: np.random.Generator) -> VehicleCustomers:
+        counts = rng.poisson(self.expected_vehicle_customers_per_day(day))
+        dealer = np.repeat(np.arange(counts.size), counts)
+        total = dealer.size
+        arrival = day + rng.random(total)
+        region = self._world.dealer_region[dealer]
+        draws = rng.random(total)
+        spec = np.empty(total, dtype=np.int64)
+        for region_index in np.unique(region):
+            members = region == region_index
+            table = self._region_cumulative[region_index]
+            spec[members] = np.minimum(np.searchsorted(table, draws[members] * table[-1], side="right"), table.size - 1)
+        patience = rng.exponential(self.customer_patience_days_mean, total)
+        colour_draw = rng.random(total)
+        variant_draw = rng.random(total)
+        order = np.argsort(arrival, kind="stable")
+        return VehicleCustomers(arrival[order], dealer[order], spec[order], patience[order], colour_draw[order], variant_draw[order])

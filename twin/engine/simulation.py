@@ -1,0 +1,439 @@
+"""One twin run: validate -> build -> check wiring -> run the SimPy clock -> finalize into a ``RunResult``.
+
+Daily phases (same-time events keep SimPy's deterministic order):
+  d+0.00 vehicle customers of day d start arriving (spread over the day)
+  d+0.10 plants build the day's stock vehicles
+  d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
+  d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
+  d+0.75 parts policy cycle: replenishment orders, DC fill, carrier capacity, consignments leave
+  d+0.80 car-carrier loads are formed and dispatched
+  d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle
+Parts shipments and vehicle loads arrive whenever their stochastic transit ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import simpy
+
+from scenarios.generator import generate_master_data
+from twin.config import TwinConfig, validate
+from twin.domain.masterdata import MasterData
+from twin.domain.parts import PART_CLASSES, PartsState
+from twin.domain.world import World, build_world
+from twin.engine.demand import DemandModel
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_flow import PartsFlow
+from twin.engine.streams import RandomStreams
+from twin.engine.vehicle_flow import VehicleFlow
+from twin.errors import ConfigError
+from twin.policies.observation import PartsView, ReplenishmentDecision, read_only
+from twin.policies.protocols import ReplenishmentPolicy, SourcingPolicy, VehicleAllocationPolicy
+
+IntArray = npt.NDArray[np.int64]
+ProgressCallback = Callable[[int, int, int], None]
+
+
+def build_component(spec: Any, **extra: Any) -> Any:
+    """Instantiate ``{"_target_": "module.Class", **kwargs}`` (a dataclass, dict or DictConfig)."""
+    if is_dataclass(spec) and not isinstance(spec, type):
+        fields = asdict(spec)
+    else:
+        fields = {str(key): value for key, value in dict(spec).items()}
+    target = fields.pop("_target_", None)
+    if not target or "." not in str(target):
+        raise ConfigError("_target_", target, "must name a class as module.ClassName")
+    module_name, _, class_name = str(target).rpartition(".")
+    try:
+        factory = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError("_target_", target, f"cannot be imported ({error})") from None
+    fields.pop("_partial_", None)
+    fields.update(extra)
+    try:
+        return factory(**fields)
+    except TypeError as error:
+        raise ConfigError("_target_", target, f"does not accept these settings ({error})") from None
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts processed events (for the events/s progress figure)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.processed_events = 0
+
+    def step(self) -> None:
+        self.processed_events += 1
+        super().step()
+
+
+@dataclass
+class RunResult:
+    config: TwinConfig
+    summary: dict[str, float]
+    daily: pd.DataFrame
+    daily_by_region: pd.DataFrame
+    cost_breakdown: dict[str, float]
+    final_age_in_yard_days: npt.NDArray[np.float64]
+    event_log: list[tuple[float, str, dict[str, Any]]]
+    wall_seconds: float
+    processed_events: int
+    simulation: Simulation
+
+
+def load_world(config: TwinConfig) -> World:
+    network = config.network
+    master = MasterData.read(network.master_data_dir) if network.master_data_dir else generate_master_data(network)
+    return build_world(master, network.road_factor)
+
+
+class Simulation:
+    def __init__(
+        self,
+        config: TwinConfig,
+        world: World | None = None,
+        replenishment: ReplenishmentPolicy | None = None,
+        allocation: VehicleAllocationPolicy | None = None,
+        sourcing: SourcingPolicy | None = None,
+        demand: DemandModel | None = None,
+    ) -> None:
+        self.config = validate(config)
+        self.world = world if world is not None else load_world(config)
+        self.start_date = dt.date.fromisoformat(config.start_date)
+        self.streams = RandomStreams(config.seed)
+        self.env = CountingEnvironment()
+        self.event_log = EventLog(enabled=config.event_log)
+        operations = config.operations
+        demand_settings = {**asdict(config.demand)}
+        self.demand: DemandModel = demand if demand is not None else build_component(demand_settings)
+        # the dealer-specific SKU mix is part of the network, not of a replication: seeded by the generator seed
+        self.demand.bind(self.world, self.start_date, np.random.default_rng(np.random.SeedSequence([config.network.generator_seed, 1])))
+        self.replenishment: ReplenishmentPolicy = replenishment or build_component(config.policy.replenishment)
+        self.allocation: VehicleAllocationPolicy = allocation or build_component(config.policy.allocation)
+        self.sourcing: SourcingPolicy = sourcing or build_component(config.policy.sourcing)
+        self.kpis = KpiRecorder(config.horizon_days, self.world.region_names, self.world.dealer_region, self.start_date)
+
+        network = self.world.network
+        self.dealers = network.dealer_count
+        self.skus = len(self.world.parts)
+        self.unit_cost = self.world.parts.unit_cost_inr
+        self.part_class = self.world.parts.part_class
+        self.class_emergency = np.array([c.emergency_order_probability for c in PART_CLASSES])
+        parts_carriers = network.carriers
+        lane = network.parts_carrier
+        self.dc_to_dealer_km = network.dc_to_dealer_km()
+        self.dealer_lead_time_days = operations.dc_dispatch_delay_days + self.dc_to_dealer_km / parts_carriers.speed_km_per_day[lane]
+        self._check_supply_wiring()
+
+        self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
+        self._seed_parts_state()
+        self.parts_initial_units = self.parts.state.units_in_network()
+        self._touched: list[IntArray] = [np.arange(network.location_count * self.skus, dtype=np.int64)]
+        self.outstanding_backorder_units = 0
+        self._transit_noise: dict[str, npt.NDArray[np.float64]] = {}
+        self.vehicles = VehicleFlow(self)
+        self.vehicles.seed_initial_stock(config.network.vehicles_per_dealer, self.streams.get("initial_vehicles"))
+        self._age_stats = (0.0, 0.0, 0.0)
+        self.consignments_in_flight = 0
+
+    # -- build ----------------------------------------------------------------------------------------
+    def _check_supply_wiring(self) -> None:
+        """Every stocked SKU has a supplier (its dealer's DC) and every model a plant."""
+        model_plant = self.world.specs.model_plant
+        missing = np.flatnonzero(model_plant < 0)
+        if missing.size:
+            raise ConfigError("vehicle_specs.plant_id", self.world.specs.model_names[int(missing[0])], "model has no building plant")
+
+    def _seed_parts_state(self) -> None:
+        """History (a 12-month DMS export) and opening stock: part of the world, not of a policy."""
+        rng = self.streams.get("parts_history")
+        rate = self.demand.parts_rate_lines_per_day
+        units_per_line = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.part_class]
+        self.history_lines_per_year = rng.poisson(rate * 365.0).astype(np.float64)
+        self.history_units_per_day = self.history_lines_per_year * units_per_line[None, :] / 365.0
+        stocked = self.history_lines_per_year >= 3
+        cover_days = rng.uniform(8.0, 24.0, size=rate.shape)
+        state = self.parts.state
+        state.on_hand[: self.dealers] = np.where(stocked, np.ceil(self.history_units_per_day * cover_days), 0).astype(np.int32)
+        dealer_dc = self.world.network.dealers.parts_dc
+        for dc in range(len(self.world.network.parts_dcs)):
+            daily = self.history_units_per_day[dealer_dc == dc].sum(axis=0)
+            state.on_hand[self.dealers + dc] = np.ceil(daily * self.config.operations.dc_cover_days).astype(np.int32)
+
+    def transit_noise(self, lane_kind: str, day: int, lane: int) -> float:
+        """Multiplicative transit-time noise (mean 1) drawn per lane and dispatch day: the same for every policy."""
+        table = self._transit_noise.get(lane_kind)
+        if table is None:
+            lanes = {"parts_lane": self.dealers, "vehicle_lane": self.dealers, "plant_yard": len(self.world.network.stockyards),
+                     "supplier_lane": len(self.world.network.parts_dcs)}[lane_kind]
+            sigma = float(np.sqrt(np.log1p(self.config.operations.transit_time_cv**2)))
+            rng = self.streams.get(f"transit:{lane_kind}")
+            table = rng.lognormal(-sigma * sigma / 2.0, sigma, size=(self.config.horizon_days + 1, lanes))
+            self._transit_noise[lane_kind] = table
+        return float(table[min(day, table.shape[0] - 1), lane])
+
+    # -- views ----------------------------------------------------------------------------------------
+    def parts_view(self) -> PartsView:
+        state = self.parts.state
+        return PartsView(
+            day=int(self.env.now),
+            dealer_count=self.dealers,
+            on_hand=read_only(state.on_hand),
+            reserved=read_only(state.reserved),
+            in_transit=read_only(state.in_transit),
+            backorder=read_only(state.backorder),
+            unit_cost_inr=read_only(self.unit_cost),
+            part_class=read_only(self.part_class),
+            dealer_dc=read_only(self.world.network.dealers.parts_dc),
+            history_lines_per_year=read_only(self.history_lines_per_year),
+            history_units_per_day=read_only(self.history_units_per_day),
+            dealer_lead_time_days=read_only(self.dealer_lead_time_days),
+            supplier_lead_time_days=self.config.operations.supplier_lead_time_days,
+        )
+
+    # -- processes ------------------------------------------------------------------------------------
+    def _daily(self, offset: float, action: Callable[[int], None], every_days: int = 1):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(offset)
+        day = 0
+        while day < self.config.horizon_days:
+            if day % every_days == 0:
+                action(day)
+            day += 1
+            yield self.env.timeout(1.0)
+
+    def _customers_of(self, day: int) -> None:
+        batch = self.demand.vehicle_customers(day, self.streams.get("vehicle_customers"))
+        self.env.process(self.vehicles.customers(day, batch))
+
+    def _production(self, day: int) -> None:
+        period = self.config.operations.allocation_period_days
+        if day % period == 0:
+            plan = self.allocation.plan_production(self.vehicles.current_view(), period)
+            specs = np.repeat(np.arange(plan.size), plan)
+            rng = self.streams.get("production")
+            rng.shuffle(specs)
+            yards = self._yard_for_builds(specs, rng)
+            self._build_plan = [(specs[offset::period], yards[offset::period]) for offset in range(period)]
+        specs, yards = self._build_plan[day % period]
+        for spec, yard in zip(specs.tolist(), yards.tolist(), strict=True):
+            self.env.process(self.vehicles.build_stock(spec, yard))
+
+    def _yard_for_builds(self, specs: IntArray, rng: np.random.Generator) -> IntArray:
+        """Stock builds go to the yards whose dealers sell the model (trailing 28 days)."""
+        view = self.vehicles.current_view()
+        yards = len(self.world.network.stockyards)
+        sales_by_yard = np.zeros((yards, view.dealer_sales_28d.shape[1]))
+        np.add.at(sales_by_yard, self.world.network.dealers.stockyard, view.dealer_sales_28d)
+        weight = sales_by_yard[:, specs].T + 1e-9
+        cumulative = np.cumsum(weight, axis=1)
+        draws = rng.random(specs.size)[:, None] * cumulative[:, -1:]
+        return (cumulative < draws).sum(axis=1).astype(np.int64)
+
+    def _parts_day(self, day: int) -> None:
+        parts, kpis = self.parts, self.kpis
+        parts.apply_releases(day)
+        lines = self.demand.parts_lines(day, self.streams.get("parts_demand"))
+        outcome = parts.fulfil(lines, day)
+        sku_class = self.part_class[lines.sku]
+        quantity = lines.quantity.astype(np.float64)
+        cost = self.unit_cost[lines.sku]
+        kpis.add(day, "parts_demand_lines", len(lines))
+        kpis.add(day, "parts_demand_units", float(quantity.sum()))
+        kpis.add(day, "parts_first_pick_lines", float(outcome.first_pick.sum()))
+        kpis.add(day, "parts_first_pick_units", float(quantity[outcome.first_pick].sum()))
+        kpis.add(day, "parts_filled_units", float(outcome.filled_units.sum()))
+        kpis.add(day, "parts_emergency_lines", float(outcome.emergency.sum()))
+        kpis.add(day, "parts_emergency_units", float(outcome.emergency_units.sum()))
+        kpis.add(day, "parts_lost_lines", float((outcome.lost_units > 0).sum()))
+        kpis.add(day, "parts_lost_units", float(outcome.lost_units.sum()))
+        kpis.add(day, "parts_lost_margin_inr", float((outcome.lost_units * cost).sum() * self.config.operations.parts_margin_share))
+        sold = outcome.filled_units + outcome.emergency_units
+        kpis.add(day, "parts_sold_units", float(sold.sum()))
+        kpis.add(day, "parts_cogs_inr", float((sold * cost).sum()))
+        if 0 <= day < kpis.horizon_days:
+            classes = len(PART_CLASSES)
+            kpis.class_lines[day] += np.bincount(sku_class, minlength=classes)
+            kpis.class_first_pick_lines[day] += np.bincount(sku_class[outcome.first_pick], minlength=classes)
+        kpis.add_by_dealer(day, "parts_demand_lines", lines.location, 1.0)
+        kpis.add_by_dealer(day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64))
+        self._touched.append(lines.location * self.skus + lines.sku)
+        if self.event_log.enabled:
+            for index in range(len(lines)):
+                self.event_log.record(
+                    self.env.now, "parts_line", dealer=int(lines.location[index]), sku=int(lines.sku[index]),
+                    quantity=int(lines.quantity[index]), filled=int(outcome.filled_units[index]),
+                    workshop=bool(lines.workshop[index]), emergency=bool(outcome.emergency[index]),
+                )
+        self._emergency_orders(lines.location[outcome.emergency], lines.sku[outcome.emergency], outcome.emergency_units[outcome.emergency])
+
+    def _emergency_orders(self, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
+        if sku.size == 0:
+            return
+        operations = self.config.operations
+        self.parts.open_backorders(dealer, sku, quantity)
+        self.outstanding_backorder_units += int(quantity.sum())
+        dc_location = self.dealers + self.world.network.dealers.parts_dc[dealer]
+        from_dc = self.parts.sell_emergency(dc_location, sku, quantity)
+        self._touched.append(dc_location * self.skus + sku)
+        self.kpis.add(self.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size)
+        from_supplier = quantity - from_dc
+        for lead_time, units in ((operations.emergency_lead_time_days, from_dc), (operations.supplier_emergency_lead_time_days, from_supplier)):
+            shipped = units > 0
+            if shipped.any():
+                self.env.process(self._close_backorders(lead_time, dealer[shipped], sku[shipped], units[shipped]))
+
+    def _close_backorders(self, delay_days: float, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(delay_days)
+        self.parts.close_backorders(dealer, sku, quantity)
+        self.outstanding_backorder_units -= int(quantity.sum())
+        self.event_log.record(self.env.now, "emergency_delivered", dealers=dealer.tolist(), skus=sku.tolist(), units=quantity.tolist())
+
+    def _replenishment_cycle(self, day: int) -> None:
+        candidates = np.concatenate(self._touched) if self._touched else np.zeros(0, dtype=np.int64)
+        decision = self.replenishment.replenish(self.parts_view(), candidates)
+        self._touched = [decision.deferred_cells]
+        self.apply_replenishment(decision)
+
+    def apply_replenishment(self, decision: ReplenishmentDecision) -> None:
+        """DC rows order from suppliers; dealer rows are filled by their DC in the decision's order, within
+        the day's parts-carrier capacity; what is not shipped is offered again at the next cycle."""
+        now = self.env.now
+        network = self.world.network
+        operations = self.config.operations
+        location, sku, quantity = decision.location, decision.sku, decision.quantity
+        to_dc = location >= self.dealers
+        if to_dc.any():
+            dc_location, dc_sku, dc_quantity = location[to_dc], sku[to_dc], quantity[to_dc]
+            self.parts.order_from_supplier(dc_location, dc_sku, dc_quantity)
+            for dc in np.unique(dc_location):
+                members = dc_location == dc
+                lead = operations.supplier_lead_time_days * self.transit_noise("supplier_lane", int(now), int(dc) - self.dealers)
+                self.env.process(self._arrive(lead, dc_location[members], dc_sku[members], dc_quantity[members], freight_inr=0.0))
+        dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
+        if dealer.size == 0:
+            return
+        source = self.dealers + network.dealers.parts_dc[dealer]
+        granted = self.parts.allocate_from(source, dealer_sku, dealer_quantity)
+        carriers = network.carriers
+        carrier = network.parts_carrier[dealer]
+        capacity = (carriers.fleet_size * carriers.capacity_per_load)[carrier]
+        # within each carrier, orders beyond its day's capacity wait (stock goes back on the DC shelf)
+        order = np.argsort(carrier, kind="stable")
+        cumulative = np.cumsum(granted[order].astype(np.int64))
+        start = np.searchsorted(carrier[order], carrier[order], side="left")
+        used_before = cumulative - granted[order] - (cumulative[start] - granted[order][start])
+        allowed_sorted = np.clip(capacity[order] - used_before, 0, granted[order])
+        allowed = np.empty_like(allowed_sorted)
+        allowed[order] = allowed_sorted
+        returned = granted - allowed
+        if returned.any():
+            np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned.astype(np.int32))
+        shipped = allowed > 0
+        short = allowed < dealer_quantity
+        self._touched.append(dealer[short] * self.skus + dealer_sku[short])
+        self._touched.append(source * self.skus + dealer_sku)
+        dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped].astype(np.int32)
+        if dealer.size == 0:
+            return
+        self.parts.dispatch(dealer, dealer_sku, units)
+        consignment_order = np.argsort(dealer, kind="stable")
+        dealer, dealer_sku, units = dealer[consignment_order], dealer_sku[consignment_order], units[consignment_order]
+        boundaries = np.flatnonzero(np.diff(dealer)) + 1
+        for group_dealer, group_sku, group_units in zip(np.split(dealer, boundaries), np.split(dealer_sku, boundaries), np.split(units, boundaries), strict=True):
+            target = int(group_dealer[0])
+            lane_carrier = int(network.parts_carrier[target])
+            distance = float(self.dc_to_dealer_km[target])
+            load_share = float(group_units.sum()) / float(carriers.capacity_per_load[lane_carrier])
+            freight = max(float(carriers.minimum_charge_inr[lane_carrier]), float(carriers.rate_per_km_inr[lane_carrier]) * distance * load_share)
+            transit = float(self.dealer_lead_time_days[target]) * self.transit_noise("parts_lane", int(now), target)
+            self.env.process(self._arrive(transit, group_dealer, group_sku, group_units, freight))
+
+    def _arrive(self, transit_days: float, location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32], freight_inr: float):  # type: ignore[no-untyped-def]
+        self.kpis.add(self.env.now, "freight_parts_inr", freight_inr)
+        self.consignments_in_flight += 1
+        self.event_log.record(self.env.now, "consignment_departed", locations=sorted(set(location.tolist())), lines=int(sku.size), units=int(quantity.sum()))
+        yield self.env.timeout(transit_days)
+        self.parts.receive(location, sku, quantity)
+        self.consignments_in_flight -= 1
+        self._touched.append(location * self.skus + sku)
+        self.event_log.record(self.env.now, "consignment_received", locations=sorted(set(location.tolist())), lines=int(sku.size), units=int(quantity.sum()))
+
+    def _record_day(self, day: int) -> None:
+        kpis, state, operations = self.kpis, self.parts.state, self.config.operations
+        dealer_value = state.on_hand[: self.dealers] @ self.unit_cost
+        dc_value = float((state.on_hand[self.dealers :] @ self.unit_cost).sum())
+        kpis.set(day, "parts_dealer_stock_value_inr", float(dealer_value.sum()))
+        kpis.set(day, "parts_dc_stock_value_inr", dc_value)
+        kpis.set(day, "parts_dealer_stock_units", float(state.on_hand[: self.dealers].sum(dtype=np.int64)))
+        kpis.set(day, "parts_backorder_units", float(self.outstanding_backorder_units))
+        kpis.set(day, "holding_cost_inr", (float(dealer_value.sum()) + dc_value) * operations.parts_holding_rate_per_year / 365.0)
+        kpis.set_by_region(day, "parts_dealer_stock_value_inr", dealer_value)
+        vehicles = self.vehicles
+        vehicle_value = float(vehicles.dealer_stock_value_inr.sum())
+        kpis.set(day, "vehicle_dealer_stock", float(vehicles.dealer_stock.sum(dtype=np.int64)))
+        kpis.set(day, "vehicle_dealer_stock_value_inr", vehicle_value)
+        kpis.set(day, "vehicle_stockyard_stock", float(vehicles.yard_stock.sum(dtype=np.int64)))
+        kpis.set(day, "floor_plan_interest_inr", vehicle_value * operations.floor_plan_rate_per_year / 365.0)
+        kpis.set_by_region(day, "vehicle_dealer_stock", vehicles.dealer_stock.sum(axis=1).astype(np.float64))
+        if day % 7 == 0 or day == self.config.horizon_days - 1:
+            ages = vehicles.ages_in_dealer_yards()
+            self._age_stats = (
+                float((ages > 60).mean()) if ages.size else 0.0,
+                float((ages > 90).mean()) if ages.size else 0.0,
+                float(ages.mean()) if ages.size else 0.0,
+            )
+        kpis.set(day, "vehicle_age_share_over_60d", self._age_stats[0])
+        kpis.set(day, "vehicle_age_share_over_90d", self._age_stats[1])
+        kpis.set(day, "vehicle_age_mean_days", self._age_stats[2])
+        vehicles.roll_sales_window()
+        if (day + 1) % self.config.policy.visibility_refresh_days == 0:
+            vehicles.view = vehicles.export_view()
+        if self._progress is not None:
+            self._progress(day + 1, self.config.horizon_days, self.env.processed_events)
+
+    # -- run ------------------------------------------------------------------------------------------
+    def run(self, progress: ProgressCallback | None = None) -> RunResult:
+        self._progress = progress
+        started = time.perf_counter()
+        allocation_period = self.config.operations.allocation_period_days
+        env = self.env
+        env.process(self._daily(0.0, self._customers_of))
+        env.process(self._daily(0.10, self._production))
+        env.process(self._daily(0.25, self._parts_day))
+        env.process(self._daily(0.60, lambda day: self.vehicles.allocate(), every_days=allocation_period))
+        env.process(self._daily(0.75, self._replenishment_cycle))
+        env.process(self._daily(0.80, lambda day: self.vehicles.dispatch_loads()))
+        env.process(self._daily(0.95, self._record_day))
+        env.run(until=self.config.horizon_days)
+        self.kpis.final_age_in_yard_days = self.vehicles.ages_in_dealer_yards()
+        warmup = self.config.warmup_days
+        return RunResult(
+            config=self.config,
+            summary=self.kpis.summary(warmup),
+            daily=self.kpis.daily_frame(),
+            daily_by_region=self.kpis.region_frame(),
+            cost_breakdown=self.kpis.cost_breakdown(warmup),
+            final_age_in_yard_days=self.kpis.final_age_in_yard_days,
+            event_log=self.event_log.events(),
+            wall_seconds=time.perf_counter() - started,
+            processed_events=env.processed_events,
+            simulation=self,
+        )
+
+    _progress: ProgressCallback | None = None
+    _build_plan: list[tuple[IntArray, IntArray]] = []
+
+
+def run(config: TwinConfig, progress: ProgressCallback | None = None) -> RunResult:
+    return Simulation(config).run(progress)

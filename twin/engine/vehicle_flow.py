@@ -1,0 +1,313 @@
+"""Finished vehicles through the network: plant -> stockyard -> car carrier -> dealer yard -> customer.
+
+SimPy runs the discrete parts: customer arrivals, factory builds, plant-to-yard transit, carrier loads (a
+truck is a unit of the carrier's fleet ``Resource``, held for the round trip), deliveries. Counts by dealer
+and spec are kept in arrays next to the Vehicle records so policies and KPIs read them without loops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import simpy
+
+from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
+from twin.domain.vin import make_vin
+from twin.engine.demand import VehicleCustomers
+from twin.policies.observation import CustomerRequest, SourcingKind, VehicleView, read_only
+
+if TYPE_CHECKING:
+    from twin.engine.simulation import Simulation
+
+IntArray = npt.NDArray[np.int64]
+DELIVERY_DAYS = 2.0
+SALES_WINDOW_DAYS = 28
+
+
+class VehicleFlow:
+    def __init__(self, simulation: Simulation) -> None:
+        self.sim = simulation
+        world = simulation.world
+        network = world.network
+        self.env = simulation.env
+        self.specs = world.specs
+        dealers, specs, yards = network.dealer_count, len(world.specs), len(network.stockyards)
+        self.vehicles: list[Vehicle] = []
+        self.dealer_yard: list[dict[int, deque[int]]] = [{} for _ in range(dealers)]
+        self.dealer_stock = np.zeros((dealers, specs), dtype=np.int32)
+        self.dealer_inbound = np.zeros((dealers, specs), dtype=np.int32)
+        self.yard_pool: list[dict[int, deque[int]]] = [{} for _ in range(yards)]
+        self.yard_stock = np.zeros((yards, specs), dtype=np.int32)
+        self.pipeline = np.zeros(specs, dtype=np.int32)
+        self.sales_28d = np.zeros((dealers, specs), dtype=np.int32)
+        self._sales_by_day: deque[list[tuple[int, int]]] = deque()
+        self._today_sales: list[tuple[int, int]] = []
+        #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
+        self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(dealers)]
+        self.vehicle_cost_inr = world.specs.price_inr * (1.0 - simulation.config.operations.vehicle_margin_share)
+        self.dealer_stock_value_inr = np.zeros(dealers)
+        self._serial = 0
+        self.same_variant = [np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)]
+        self.same_model = [np.flatnonzero(world.specs.model == world.specs.model[s]) for s in range(specs)]
+        carriers = network.carriers
+        self.trucks = {int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c])) for c in carriers.of_mode("vehicles")}
+        self.yard_to_dealer_km = network.yard_to_dealer_km()
+        carrier = network.vehicle_carrier
+        self.yard_to_dealer_days = self.yard_to_dealer_km / carriers.speed_km_per_day[carrier] + simulation.config.operations.dc_dispatch_delay_days
+        plant_lat, plant_lon = network.plants.latitude, network.plants.longitude
+        yard_lat, yard_lon = network.stockyards.latitude, network.stockyards.longitude
+        self.plant_to_yard_km = network.road_km(plant_lat[:, None], plant_lon[:, None], yard_lat[None, :], yard_lon[None, :])
+        operations = simulation.config.operations
+        self.factory_lead_time_days = (
+            operations.factory_order_build_days + operations.plant_to_stockyard_days + self.yard_to_dealer_days + operations.carrier_max_wait_days
+        )
+        self.view: VehicleView = self.export_view()
+
+    # -- registry -------------------------------------------------------------------------------------
+    def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
+        plant = int(self.specs.model_plant[self.specs.model[spec]])
+        code = str(self.sim.world.network.plants.code[plant])
+        attributes = f"{self.specs.model[spec]:01d}{self.specs.variant[spec] % 36:02d}{self.specs.colour[spec]:01d}A"[:5]
+        attributes = attributes.replace("I", "J").replace("O", "P").replace("Q", "R")
+        vin = make_vin(code[:3], attributes.ljust(5, "A"), 2026 + int(day // 365), code[3], self._serial % 1_000_000)
+        self._serial += 1
+        vehicle = Vehicle(vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day)
+        self.vehicles.append(vehicle)
+        return len(self.vehicles) - 1
+
+    def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float, initial: bool = False) -> None:
+        vehicle = self.vehicles[vehicle_id]
+        if initial:
+            vehicle.status, vehicle.site_kind, vehicle.site_index, vehicle.received_day = VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day
+        else:
+            vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day)
+        vehicle.dealer = dealer
+        self.dealer_yard[dealer].setdefault(vehicle.spec, deque()).append(vehicle_id)
+        self.dealer_stock[dealer, vehicle.spec] += 1
+        self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[vehicle.spec]
+
+    def take_from_dealer_yard(self, dealer: int, spec: int) -> int:
+        vehicle_id = self.dealer_yard[dealer][spec].popleft()
+        self.dealer_stock[dealer, spec] -= 1
+        self.dealer_stock_value_inr[dealer] -= self.vehicle_cost_inr[spec]
+        return vehicle_id
+
+    def export_view(self) -> VehicleView:
+        """The OEM's picture of the network (copies: it stays as of today until the next export)."""
+        network = self.sim.world.network
+        return VehicleView(
+            day=int(self.env.now),
+            as_of_day=int(self.env.now),
+            dealer_stock=read_only(self.dealer_stock.copy()),
+            dealer_inbound=read_only(self.dealer_inbound.copy()),
+            dealer_sales_28d=read_only(self.sales_28d.copy()),
+            dealer_capacity=read_only(network.dealers.capacity_vehicles),
+            dealer_stockyard=read_only(network.dealers.stockyard),
+            spec_model=read_only(self.specs.model),
+            spec_variant=read_only(self.specs.variant),
+            spec_colour=read_only(self.specs.colour),
+            yard_stock=read_only(self.yard_stock.copy()),
+            pipeline=read_only(self.pipeline.copy()),
+            factory_lead_time_days=read_only(self.factory_lead_time_days),
+        )
+
+    def current_view(self) -> VehicleView:
+        view = self.view
+        return VehicleView(**{**view.__dict__, "day": int(self.env.now)})
+
+    # -- initial state --------------------------------------------------------------------------------
+    def seed_initial_stock(self, vehicles_per_dealer: int, rng: np.random.Generator) -> None:
+        world = self.sim.world
+        for dealer in range(world.dealer_count):
+            count = int(round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer]))
+            preference = world.region_spec_preference[world.dealer_region[dealer]]
+            specs = rng.choice(preference.size, size=count, p=preference)
+            ages = rng.uniform(0.0, 80.0, size=count)
+            for spec, age in zip(specs.tolist(), np.sort(ages)[::-1].tolist(), strict=True):
+                vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, -age - 30.0)
+                self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
+        expected = self.sim.demand.expected_vehicle_customers_per_day(0)[:, None] * world.region_spec_preference[world.dealer_region]
+        self.sales_28d[:] = rng.poisson(expected * SALES_WINDOW_DAYS * 0.9)
+        self.view = self.export_view()
+
+    # -- customers ------------------------------------------------------------------------------------
+    def customers(self, day: int, batch: VehicleCustomers):  # type: ignore[no-untyped-def]
+        """SimPy process: the day's customers walk in one by one."""
+        for index in range(len(batch)):
+            wait = batch.arrival_day[index] - self.env.now
+            if wait > 0:
+                yield self.env.timeout(wait)
+            self.serve_customer(
+                int(batch.dealer[index]), int(batch.spec[index]), float(batch.patience_days[index]),
+                float(batch.colour_draw[index]), float(batch.variant_draw[index]),
+            )
+
+    def serve_customer(self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float) -> None:
+        now = self.env.now
+        kpi, log, demand = self.sim.kpis, self.sim.event_log, self.sim.demand
+        kpi.add(now, "vehicle_customers", 1)
+        stock_row = self.dealer_stock[dealer]
+        chosen = -1
+        if stock_row[spec] > 0:
+            chosen = spec
+            kpi.add(now, "vehicle_first_choice_available", 1)
+        else:
+            for draw, acceptance, candidates in (
+                (colour_draw, demand.accept_other_colour, self.same_variant[spec]),
+                (variant_draw, demand.accept_other_variant, self.same_model[spec]),
+            ):
+                if draw < acceptance:
+                    in_stock = candidates[stock_row[candidates] > 0]
+                    if in_stock.size:
+                        chosen = int(in_stock[np.argmax(stock_row[in_stock])])
+                        kpi.add(now, "vehicle_substitutions", 1)
+                        break
+        if chosen >= 0:
+            vehicle_id = self.take_from_dealer_yard(dealer, chosen)
+            vehicle = self.vehicles[vehicle_id]
+            vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
+            kpi.add(now, "vehicle_sold_from_stock", 1)
+            log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
+            self.env.process(self.deliver(vehicle_id, DELIVERY_DAYS))
+            return
+        decision = self.sim.sourcing.source(self.current_view(), CustomerRequest(now, dealer, spec))
+        if decision.kind is SourcingKind.FACTORY_ORDER and decision.quoted_days <= patience_days:
+            kpi.add(now, "vehicle_factory_orders", 1)
+            vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
+            vehicle = self.vehicles[vehicle_id]
+            vehicle.dealer, vehicle.customer_order = dealer, True
+            log.record(now, "factory_order", dealer=dealer, vin=vehicle.vin, spec=spec, quoted_days=round(decision.quoted_days, 3))
+            self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
+            return
+        kpi.add(now, "vehicle_lost_sales", 1)
+        kpi.add(now, "vehicle_lost_margin_inr", self.specs.price_inr[spec] * self.sim.config.operations.vehicle_margin_share)
+        log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
+
+    def deliver(self, vehicle_id: int, delay_days: float):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(delay_days)
+        vehicle = self.vehicles[vehicle_id]
+        now = self.env.now
+        vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
+        self.sim.kpis.add(now, "vehicle_deliveries", 1)
+        self.sim.kpis.add_by_dealer(now, "vehicle_deliveries", np.array([vehicle.dealer]), 1.0)
+        self.sales_28d[vehicle.dealer, vehicle.spec] += 1
+        self._today_sales.append((vehicle.dealer, vehicle.spec))
+        self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
+
+    def roll_sales_window(self) -> None:
+        """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
+        self._sales_by_day.append(self._today_sales)
+        self._today_sales = []
+        if len(self._sales_by_day) > SALES_WINDOW_DAYS:
+            for dealer, spec in self._sales_by_day.popleft():
+                self.sales_28d[dealer, spec] -= 1
+
+    # -- supply ---------------------------------------------------------------------------------------
+    def build(self, vehicle_id: int, build_days: float):  # type: ignore[no-untyped-def]
+        """Factory order: build, then ship to the dealer's stockyard and on to the dealer."""
+        yield self.env.timeout(build_days)
+        vehicle = self.vehicles[vehicle_id]
+        vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
+        self.sim.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
+        yard = int(self.sim.world.network.dealers.stockyard[vehicle.dealer])
+        self.dealer_inbound[vehicle.dealer, vehicle.spec] += 1
+        yield from self.plant_to_yard(vehicle_id, yard)
+        self.dispatch_queue[vehicle.dealer].append((vehicle_id, self.env.now))
+
+    def build_stock(self, spec: int, yard: int):  # type: ignore[no-untyped-def]
+        vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, self.env.now)
+        vehicle = self.vehicles[vehicle_id]
+        vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
+        self.pipeline[spec] += 1
+        yield from self.plant_to_yard(vehicle_id, yard)
+        self.pipeline[spec] -= 1
+        self.yard_pool[yard].setdefault(spec, deque()).append(vehicle_id)
+        self.yard_stock[yard, spec] += 1
+
+    def plant_to_yard(self, vehicle_id: int, yard: int):  # type: ignore[no-untyped-def]
+        vehicle = self.vehicles[vehicle_id]
+        plant = vehicle.site_index
+        now = self.env.now
+        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
+        noise = self.sim.transit_noise("plant_yard", int(now), yard)
+        yield self.env.timeout(self.sim.config.operations.plant_to_stockyard_days * noise)
+        self.sim.kpis.add(self.env.now, "freight_vehicle_inr", self.trunk_freight_per_vehicle_inr(plant, yard))
+        vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, self.env.now)
+
+    def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
+        """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
+        carriers = self.sim.world.network.carriers
+        carrier = int(carriers.of_mode("vehicles")[0])
+        load_charge = max(float(carriers.minimum_charge_inr[carrier]), float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]))
+        return load_charge / float(carriers.capacity_per_load[carrier])
+
+    def allocate(self) -> None:
+        """Allocation cycle: the policy assigns each yard's unallocated vehicles to dealers."""
+        view = self.current_view()
+        for yard, pool in enumerate(self.yard_pool):
+            vehicle_ids = [vehicle_id for queue in pool.values() for vehicle_id in queue]
+            if not vehicle_ids:
+                continue
+            specs = np.array([self.vehicles[vehicle_id].spec for vehicle_id in vehicle_ids], dtype=np.int64)
+            dealers = self.sim.allocation.allocate(view, yard, specs)
+            remaining: dict[int, deque[int]] = {}
+            for vehicle_id, spec, dealer in zip(vehicle_ids, specs.tolist(), dealers.tolist(), strict=True):
+                if dealer < 0:
+                    remaining.setdefault(spec, deque()).append(vehicle_id)
+                    continue
+                self.yard_stock[yard, spec] -= 1
+                self.vehicles[vehicle_id].dealer = dealer
+                self.dealer_inbound[dealer, spec] += 1
+                self.dispatch_queue[dealer].append((vehicle_id, self.env.now))
+            self.yard_pool[yard] = remaining
+
+    def dispatch_loads(self) -> None:
+        """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough."""
+        operations = self.sim.config.operations
+        carriers = self.sim.world.network.carriers
+        now = self.env.now
+        for dealer, queue in enumerate(self.dispatch_queue):
+            if not queue:
+                continue
+            carrier = int(self.sim.world.network.vehicle_carrier[dealer])
+            slots = int(carriers.capacity_per_load[carrier])
+            while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
+                load = [vehicle_id for vehicle_id, _ in queue[:slots]]
+                del queue[:slots]
+                self.env.process(self.carry_load(dealer, carrier, load))
+
+    def carry_load(self, dealer: int, carrier: int, load: list[int]):  # type: ignore[no-untyped-def]
+        carriers = self.sim.world.network.carriers
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            now = self.env.now
+            distance = float(self.yard_to_dealer_km[dealer])
+            freight = max(float(carriers.minimum_charge_inr[carrier]), float(carriers.rate_per_km_inr[carrier]) * distance)
+            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
+            for vehicle_id in load:
+                vehicle = self.vehicles[vehicle_id]
+                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
+            self.sim.event_log.record(now, "carrier_load_departed", dealer=dealer, carrier=carrier, vins=[self.vehicles[v].vin for v in load], freight_inr=round(freight, 2))
+            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise("vehicle_lane", int(now), dealer)
+            yield self.env.timeout(transit)
+            arrival = self.env.now
+            for vehicle_id in load:
+                vehicle = self.vehicles[vehicle_id]
+                self.dealer_inbound[dealer, vehicle.spec] -= 1
+                if vehicle.customer_order:
+                    vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
+                    vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
+                    self.env.process(self.deliver(vehicle_id, DELIVERY_DAYS))
+                else:
+                    self.place_in_dealer_yard(vehicle_id, dealer, arrival)
+            self.sim.event_log.record(arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load])
+            yield self.env.timeout(transit)  # the truck drives back empty before it can load again
+
+    # -- KPIs -----------------------------------------------------------------------------------------
+    def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:
+        now = self.env.now
+        received = [self.vehicles[vehicle_id].received_day for yard in self.dealer_yard for queue in yard.values() for vehicle_id in queue]
+        return now - np.asarray(received, dtype=np.float64)

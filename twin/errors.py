@@ -1,0 +1,35 @@
+"""Typed errors raised for bad input: each names the field (or record) and the offending value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TwinError(Exception):
+    """Base class of every error the twin raises on purpose."""
+
+
+class ConfigError(TwinError, ValueError):
+    """A setting is out of range or inconsistent; raised before anything is built."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}={value!r}: {reason}")
+
+
+class MasterDataError(TwinError, ValueError):
+    """A master-data record (dealer, SKU, carrier, lane, spec) is invalid or not wired to a supplier."""
+
+    def __init__(self, table: str, key: Any, field: str, value: Any, reason: str) -> None:
+        self.table = table
+        self.key = key
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{table}[{key!r}].{field}={value!r}: {reason}")
+
+
+class VinError(TwinError, ValueError):
+    """A VIN is malformed (length, alphabet or check digit)."""

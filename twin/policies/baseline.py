@@ -1,0 +1,130 @@
+"""The "periodic polling" world the control tower replaces: static rules on stale data.
+
+- Parts: static min/max per dealer x SKU from 12-month history, reviewed on a fixed cycle per class
+  (fast movers daily, the rest weekly or fortnightly, staggered by dealer); the phase-in rule stocks a part
+  only after a few demands a year; the DC fills dealer orders first come, first served.
+- Vehicles: production follows trailing national sales; new vehicles go to dealers pro rata to their
+  trailing sales, capped at a days-supply target, as seen in the weekly export.
+- Sourcing: a spec not in the yard means a factory order, or the customer is lost. No transfers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.domain.parts import PART_CLASSES
+from twin.policies.observation import (
+    CustomerRequest,
+    IntArray,
+    PartsView,
+    QuantityArray,
+    ReplenishmentDecision,
+    SourcingDecision,
+    SourcingKind,
+    VehicleView,
+)
+
+_REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
+
+
+class StaticMinMaxReplenishment:
+    """Reorder up to max when inventory position falls to min; levels never change during the run."""
+
+    def __init__(self, min_cover_days: float = 10.0, max_cover_days: float = 24.0, phase_in_lines_per_year: int = 3) -> None:
+        self.min_cover_days = min_cover_days
+        self.max_cover_days = max_cover_days
+        self.phase_in_lines_per_year = phase_in_lines_per_year
+        self._levels: tuple[QuantityArray, QuantityArray] | None = None
+
+    def levels(self, view: PartsView) -> tuple[QuantityArray, QuantityArray]:
+        """Min and max per ``[location, sku]``; computed once from the history in the first view seen."""
+        if self._levels is None:
+            dealers = view.dealer_count
+            locations, skus = view.on_hand.shape
+            daily = np.zeros((locations, skus))
+            daily[:dealers] = view.history_units_per_day
+            stocked = np.zeros((locations, skus), dtype=bool)
+            stocked[:dealers] = view.history_lines_per_year >= self.phase_in_lines_per_year
+            lead_time = np.zeros(locations)
+            lead_time[:dealers] = view.dealer_lead_time_days
+            # a DC covers the whole of its dealers' demand and stocks every SKU anyone demands
+            for dc in range(locations - dealers):
+                members = view.dealer_dc == dc
+                daily[dealers + dc] = view.history_units_per_day[members].sum(axis=0)
+                stocked[dealers + dc] = daily[dealers + dc] > 0
+                lead_time[dealers + dc] = view.supplier_lead_time_days
+            cover_min = np.where(np.arange(locations)[:, None] < dealers, self.min_cover_days, lead_time[:, None] + 7.0)
+            cover_max = np.where(np.arange(locations)[:, None] < dealers, self.max_cover_days, lead_time[:, None] + 30.0)
+            minimum = np.where(stocked, np.maximum(1, np.ceil(daily * cover_min)), 0).astype(np.int32)
+            maximum = np.where(stocked, np.maximum(minimum + 1, np.ceil(daily * cover_max)), 0).astype(np.int32)
+            self._levels = (minimum, maximum)
+        return self._levels
+
+    def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
+        minimum, maximum = self.levels(view)
+        skus = view.on_hand.shape[1]
+        cells = np.unique(candidate_cells)
+        location, sku = np.divmod(cells, skus)
+        is_dealer = location < view.dealer_count
+        period = np.where(is_dealer, _REVIEW_PERIOD_DAYS[view.part_class[sku]], 1)
+        due = (view.day + location) % period == 0
+        position = view.position(location, sku)
+        below = position <= minimum[location, sku]
+        order = due & below & (maximum[location, sku] > 0)
+        quantity = (maximum[location, sku] - position)[order].astype(np.int32)
+        return ReplenishmentDecision(
+            location=location[order],
+            sku=sku[order],
+            quantity=quantity,
+            deferred_cells=cells[~due & below],
+        )
+
+
+class ProRataAllocation:
+    """Split each yard's new vehicles over its dealers by trailing sales of the model, within a stock cap."""
+
+    def __init__(self, target_days_supply: float = 55.0) -> None:
+        self.target_days_supply = target_days_supply
+
+    def plan_production(self, view: VehicleView, period_days: int) -> QuantityArray:
+        daily_sales = view.dealer_sales_28d.sum(axis=0) / 28.0
+        network_stock = view.dealer_stock.sum(axis=0) + view.dealer_inbound.sum(axis=0) + view.yard_stock.sum(axis=0) + view.pipeline
+        target = daily_sales * (self.target_days_supply + period_days)
+        # close a quarter of the gap to the stock target each period, never below zero
+        build = daily_sales * period_days + 0.25 * (target - network_stock - daily_sales * period_days)
+        return np.maximum(0, np.round(build)).astype(np.int32)
+
+    def allocate(self, view: VehicleView, yard: int, vehicle_specs: IntArray) -> IntArray:
+        dealers = np.flatnonzero(view.dealer_stockyard == yard)
+        assignment = np.full(vehicle_specs.size, -1, dtype=np.int64)
+        if dealers.size == 0 or vehicle_specs.size == 0:
+            return assignment
+        models = view.spec_model
+        model_count = int(models.max()) + 1
+        sales_by_model = np.zeros((dealers.size, model_count))
+        np.add.at(sales_by_model.T, models, view.dealer_sales_28d[dealers].T)
+        daily_sales = view.dealer_sales_28d[dealers].sum(axis=1) / 28.0
+        held = view.dealer_stock[dealers].sum(axis=1) + view.dealer_inbound[dealers].sum(axis=1)
+        room = np.minimum(view.dealer_capacity[dealers], np.ceil(daily_sales * self.target_days_supply)) - held
+        room = np.maximum(room, 0).astype(np.int64)
+        for model in np.unique(models[vehicle_specs]):
+            vehicles = np.flatnonzero(models[vehicle_specs] == model)
+            weight = sales_by_model[:, model] * (room > 0)
+            if weight.sum() <= 0:
+                continue
+            share = weight / weight.sum() * vehicles.size
+            quota = np.floor(share).astype(np.int64)
+            remainder_order = np.argsort(-(share - quota), kind="stable")
+            quota[remainder_order[: vehicles.size - quota.sum()]] += 1
+            quota = np.minimum(quota, room)
+            targets = np.repeat(dealers, quota)
+            assignment[vehicles[: targets.size]] = targets
+            np.subtract.at(room, np.searchsorted(dealers, targets), 1)
+        return assignment
+
+
+class FactoryOrderSourcing:
+    """No network search: quote the factory lead time; the customer accepts or walks."""
+
+    def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
+        return SourcingDecision(SourcingKind.FACTORY_ORDER, float(view.factory_lead_time_days[request.dealer]))

@@ -1,0 +1,106 @@
+"""Read-only views of the network handed to policies, and the decision records policies hand back.
+
+Views hold numpy arrays flagged read-only, so a policy cannot change state by accident; the engine (or a
+live service) is the only writer. Nothing here imports SimPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+QuantityArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float64]
+
+
+def read_only(array: npt.NDArray) -> npt.NDArray:  # type: ignore[type-arg]
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass(frozen=True)
+class PartsView:
+    """Parts state ``[location, sku]``: dealers are rows ``0..dealer_count-1``, parts DCs follow."""
+
+    day: int
+    dealer_count: int
+    on_hand: QuantityArray
+    reserved: QuantityArray
+    in_transit: QuantityArray
+    backorder: QuantityArray
+    unit_cost_inr: FloatArray
+    #: class index of each SKU (see twin.domain.parts.PART_CLASSES)
+    part_class: npt.NDArray[np.int8]
+    #: parts DC that supplies each dealer
+    dealer_dc: IntArray
+    #: last 12 months of demand per dealer x SKU, as in a DMS export: lines and units per day
+    history_lines_per_year: FloatArray
+    history_units_per_day: FloatArray
+    #: lead time the DC promises a dealer, per dealer (days) and the supplier promises a DC
+    dealer_lead_time_days: FloatArray
+    supplier_lead_time_days: float
+
+    def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
+        return self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
+
+
+@dataclass(frozen=True)
+class ReplenishmentDecision:
+    """Stock orders: dealer rows order from their DC, DC rows from the supplier. Order = fill priority."""
+
+    location: IntArray
+    sku: IntArray
+    quantity: QuantityArray
+    #: flat cells (location * skus + sku) the policy wants offered again at the next cycle
+    deferred_cells: IntArray
+
+
+@dataclass(frozen=True)
+class VehicleView:
+    """What the OEM sees of vehicles: as of ``as_of_day`` (a weekly export in the baseline world)."""
+
+    day: int
+    as_of_day: int
+    #: unreserved vehicles in each dealer's yard, by spec
+    dealer_stock: QuantityArray
+    #: vehicles allocated and on the way to each dealer, by spec
+    dealer_inbound: QuantityArray
+    #: retail deliveries per dealer and spec over the last 28 days
+    dealer_sales_28d: QuantityArray
+    dealer_capacity: IntArray
+    dealer_stockyard: IntArray
+    spec_model: IntArray
+    spec_variant: IntArray
+    spec_colour: IntArray
+    #: unallocated vehicles in each stockyard, by spec
+    yard_stock: QuantityArray
+    #: vehicles built or being built, not yet in a stockyard, by spec
+    pipeline: QuantityArray
+    #: typical days from a factory order to the dealer, per dealer
+    factory_lead_time_days: FloatArray
+
+
+@dataclass(frozen=True)
+class CustomerRequest:
+    """A customer at ``dealer`` wants ``spec``, which is not in that dealer's yard."""
+
+    day: float
+    dealer: int
+    spec: int
+
+
+class SourcingKind(Enum):
+    FACTORY_ORDER = "factory_order"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class SourcingDecision:
+    kind: SourcingKind
+    #: delivery time quoted to the customer (days); the customer walks if it exceeds their patience
+    quoted_days: float = 0.0
