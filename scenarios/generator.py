@@ -61,8 +61,17 @@ CITIES: tuple[tuple[str, str, float, float, str, float], ...] = (
     ("Jabalpur", "Central", 23.18, 79.99, "482", 0.6),
     ("Gwalior", "Central", 26.22, 78.18, "474", 0.6),
 )
-DC_SITES = (("Gurugram", "North", 28.46, 77.03), ("Chennai", "South", 12.98, 80.16), ("Pune", "West", 18.62, 73.80), ("Kolkata", "East", 22.63, 88.43))
-PLANT_SITES = (("Manesar", "North", 28.36, 76.94, "MA7", "M"), ("Sanand", "West", 22.99, 72.38, "MAJ", "S"), ("Hosur", "South", 12.74, 77.83, "MEX", "H"))
+DC_SITES = (
+    ("Gurugram", "North", 28.46, 77.03),
+    ("Chennai", "South", 12.98, 80.16),
+    ("Pune", "West", 18.62, 73.80),
+    ("Kolkata", "East", 22.63, 88.43),
+)
+PLANT_SITES = (
+    ("Manesar", "North", 28.36, 76.94, "MA7", "M"),
+    ("Sanand", "West", 22.99, 72.38, "MAJ", "S"),
+    ("Hosur", "South", 12.74, 77.83, "MEX", "H"),
+)
 YARD_SITES = (
     ("Delhi NCR yard", "North", 28.52, 77.10),
     ("Mumbai yard", "West", 19.20, 73.00),
@@ -72,15 +81,49 @@ YARD_SITES = (
     ("Bengaluru yard", "South", 13.00, 77.50),
 )
 MODELS = (
-    ("Arka", 6.5e5), ("Bolt", 7.5e5), ("Cirrus", 9.0e5), ("Dhruv", 11.0e5),
-    ("Elan", 13.5e5), ("Falcon", 16.0e5), ("Gati", 19.0e5), ("Hira", 23.0e5),
+    ("Arka", 6.5e5),
+    ("Bolt", 7.5e5),
+    ("Cirrus", 9.0e5),
+    ("Dhruv", 11.0e5),
+    ("Elan", 13.5e5),
+    ("Falcon", 16.0e5),
+    ("Gati", 19.0e5),
+    ("Hira", 23.0e5),
 )
-VARIANT_LADDER = ("LXi", "VXi", "ZXi", "ZXi+", "VXi AT", "ZXi AT", "VDi", "ZDi", "ZDi+", "CNG", "Alpha", "Alpha AT", "Sigma", "Delta")
-COLOURS = ("Arctic White", "Silky Silver", "Magma Grey", "Midnight Black", "Sizzling Red", "Nexa Blue", "Pearl Brown", "Opulent Red")
+VARIANT_LADDER = (
+    "LXi",
+    "VXi",
+    "ZXi",
+    "ZXi+",
+    "VXi AT",
+    "ZXi AT",
+    "VDi",
+    "ZDi",
+    "ZDi+",
+    "CNG",
+    "Alpha",
+    "Alpha AT",
+    "Sigma",
+    "Delta",
+)
+COLOURS = (
+    "Arctic White",
+    "Silky Silver",
+    "Magma Grey",
+    "Midnight Black",
+    "Sizzling Red",
+    "Nexa Blue",
+    "Pearl Brown",
+    "Opulent Red",
+)
 OPTION_PACKS = ("STD", "STD|ABS|2AB", "ABS|6AB|TOUCH", "ABS|6AB|TOUCH|ALLOY", "ABS|6AB|SUNROOF|360CAM")
-REGION_MODEL_TILT = {"North": (1.2, 1.1, 1.0, 1.2, 1.1, 1.0, 1.0, 0.9), "West": (1.0, 1.0, 1.2, 1.0, 1.0, 1.2, 1.1, 1.0),
-                     "South": (0.9, 1.0, 1.1, 1.0, 1.2, 1.1, 1.2, 1.1), "East": (1.3, 1.2, 1.0, 0.9, 0.8, 0.8, 0.8, 0.7),
-                     "Central": (1.3, 1.2, 1.0, 1.1, 0.9, 0.8, 0.8, 0.7)}
+REGION_MODEL_TILT = {
+    "North": (1.2, 1.1, 1.0, 1.2, 1.1, 1.0, 1.0, 0.9),
+    "West": (1.0, 1.0, 1.2, 1.0, 1.0, 1.2, 1.1, 1.0),
+    "South": (0.9, 1.0, 1.1, 1.0, 1.2, 1.1, 1.2, 1.1),
+    "East": (1.3, 1.2, 1.0, 0.9, 0.8, 0.8, 0.8, 0.7),
+    "Central": (1.3, 1.2, 1.0, 1.1, 0.9, 0.8, 0.8, 0.7),
+}
 
 
 def _nearest(lat: np.ndarray, lon: np.ndarray, sites_lat: np.ndarray, sites_lon: np.ndarray) -> np.ndarray:
@@ -92,11 +135,19 @@ def generate_master_data(config: NetworkConfig) -> MasterData:
     """Build every master-data table from ``config.generator_seed`` (no global random state)."""
     if config.models > len(MODELS):
         raise ConfigError("network.models", config.models, f"the generator knows {len(MODELS)} models")
-    for name, limit in (("parts_dcs", len(DC_SITES)), ("plants", len(PLANT_SITES)), ("stockyards", len(YARD_SITES))):
+    for name, limit in (
+        ("parts_dcs", len(DC_SITES)),
+        ("plants", len(PLANT_SITES)),
+        ("stockyards", len(YARD_SITES)),
+    ):
         if getattr(config, name) > limit:
-            raise ConfigError(f"network.{name}", getattr(config, name), f"the generator places at most {limit}")
+            raise ConfigError(
+                f"network.{name}", getattr(config, name), f"the generator places at most {limit}"
+            )
     if config.carriers < 2:
-        raise ConfigError("network.carriers", config.carriers, "needs at least one parts and one vehicle carrier")
+        raise ConfigError(
+            "network.carriers", config.carriers, "needs at least one parts and one vehicle carrier"
+        )
     rng = np.random.default_rng(np.random.SeedSequence(config.generator_seed))
 
     parts_dcs = _sites(DC_SITES[: config.parts_dcs], "DC")
@@ -114,7 +165,12 @@ def generate_master_data(config: NetworkConfig) -> MasterData:
     )
     stockyards = _sites(YARD_SITES[: config.stockyards], "SY")
     stockyards["plant_id"] = plants["site_id"].to_numpy()[
-        _nearest(stockyards["latitude"].to_numpy(), stockyards["longitude"].to_numpy(), plants["latitude"].to_numpy(), plants["longitude"].to_numpy())
+        _nearest(
+            stockyards["latitude"].to_numpy(),
+            stockyards["longitude"].to_numpy(),
+            plants["latitude"].to_numpy(),
+            plants["longitude"].to_numpy(),
+        )
     ]
 
     carriers = _carriers(config)
@@ -124,12 +180,18 @@ def generate_master_data(config: NetworkConfig) -> MasterData:
     regions = sorted(set(dealers["region"]))
     region_model_mix = pd.DataFrame(
         [
-            {"region": region, "model": MODELS[model][0], "weight": REGION_MODEL_TILT.get(region, (1.0,) * len(MODELS))[model]}
+            {
+                "region": region,
+                "model": MODELS[model][0],
+                "weight": REGION_MODEL_TILT.get(region, (1.0,) * len(MODELS))[model],
+            }
             for region in regions
             for model in range(config.models)
         ]
     )
-    return MasterData(dealers, parts_dcs, plants, stockyards, carriers, parts_catalog, vehicle_specs, region_model_mix)
+    return MasterData(
+        dealers, parts_dcs, plants, stockyards, carriers, parts_catalog, vehicle_specs, region_model_mix
+    )
 
 
 def _sites(rows: tuple[tuple[str, str, float, float], ...], prefix: str) -> pd.DataFrame:
@@ -146,7 +208,10 @@ def _sites(rows: tuple[tuple[str, str, float, float], ...], prefix: str) -> pd.D
 
 def _carriers(config: NetworkConfig) -> pd.DataFrame:
     """At least one parts carrier (LTL pricing by load share) and one car-carrier; extra ones alternate."""
-    modes = ["parts" if index == 0 or (index > 2 and index % 2 == 1) else "vehicles" for index in range(config.carriers)]
+    modes = [
+        "parts" if index == 0 or (index > 2 and index % 2 == 1) else "vehicles"
+        for index in range(config.carriers)
+    ]
     # network-wide trucks: ~400 part-load trucks a day and ~500 car carriers for 400 dealers
     fleet_total = {"parts": 400.0 * config.dealers / 400, "vehicles": 500.0 * config.dealers / 400}
     rows = []
@@ -156,11 +221,21 @@ def _carriers(config: NetworkConfig) -> pd.DataFrame:
             rows.append(("parts", 42.0, 900.0, 4000, 330.0, fleet))
         else:
             rows.append(("vehicles", 62.0, 9000.0, 8, 320.0, fleet))
-    names = ("Sahyadri Parts Express", "Ganga Auto Carriers", "Deccan Freightlines", "Coromandel Car Logistics", "Vindhya Movers", "Konkan Carriers")
+    names = (
+        "Sahyadri Parts Express",
+        "Ganga Auto Carriers",
+        "Deccan Freightlines",
+        "Coromandel Car Logistics",
+        "Vindhya Movers",
+        "Konkan Carriers",
+    )
     return pd.DataFrame(
         {
             "carrier_id": [f"CR{index + 1:02d}" for index in range(config.carriers)],
-            "name": [names[index % len(names)] + ("" if index < len(names) else f" {index}") for index in range(config.carriers)],
+            "name": [
+                names[index % len(names)] + ("" if index < len(names) else f" {index}")
+                for index in range(config.carriers)
+            ],
             "mode": [row[0] for row in rows],
             "rate_per_km_inr": [row[1] for row in rows],
             "minimum_charge_inr": [row[2] for row in rows],
@@ -171,7 +246,13 @@ def _carriers(config: NetworkConfig) -> pd.DataFrame:
     )
 
 
-def _dealers(config: NetworkConfig, rng: np.random.Generator, parts_dcs: pd.DataFrame, stockyards: pd.DataFrame, carriers: pd.DataFrame) -> pd.DataFrame:
+def _dealers(
+    config: NetworkConfig,
+    rng: np.random.Generator,
+    parts_dcs: pd.DataFrame,
+    stockyards: pd.DataFrame,
+    carriers: pd.DataFrame,
+) -> pd.DataFrame:
     weights = np.array([city[5] for city in CITIES])
     city_index = rng.choice(len(CITIES), size=config.dealers, p=weights / weights.sum())
     city_index[: min(config.dealers, len(CITIES))] = np.argsort(-weights)[: min(config.dealers, len(CITIES))]
@@ -188,7 +269,9 @@ def _dealers(config: NetworkConfig, rng: np.random.Generator, parts_dcs: pd.Data
     parts_carriers = carriers.loc[carriers["mode"] == "parts", "carrier_id"].to_numpy()
     vehicle_carriers = carriers.loc[carriers["mode"] == "vehicles", "carrier_id"].to_numpy()
     dc = _nearest(latitude, longitude, parts_dcs["latitude"].to_numpy(), parts_dcs["longitude"].to_numpy())
-    yard = _nearest(latitude, longitude, stockyards["latitude"].to_numpy(), stockyards["longitude"].to_numpy())
+    yard = _nearest(
+        latitude, longitude, stockyards["latitude"].to_numpy(), stockyards["longitude"].to_numpy()
+    )
     activity = rng.lognormal(0.0, 0.3, config.dealers)
     activity /= activity.mean()
     return pd.DataFrame(
@@ -199,7 +282,9 @@ def _dealers(config: NetworkConfig, rng: np.random.Generator, parts_dcs: pd.Data
             "pincode": pincodes,
             "latitude": latitude.round(5),
             "longitude": longitude.round(5),
-            "capacity_vehicles": np.maximum(40, np.round(config.vehicles_per_dealer * 1.8 * activity)).astype(int),
+            "capacity_vehicles": np.maximum(40, np.round(config.vehicles_per_dealer * 1.8 * activity)).astype(
+                int
+            ),
             "parts_dc_id": parts_dcs["site_id"].to_numpy()[dc],
             "stockyard_id": stockyards["site_id"].to_numpy()[yard],
             "parts_carrier_id": parts_carriers[np.arange(config.dealers) % len(parts_carriers)],
@@ -234,7 +319,13 @@ def _parts_catalog(config: NetworkConfig, rng: np.random.Generator) -> pd.DataFr
             candidates = members[(members != old) & (superseded_by[members] == "")]
             if candidates.size:
                 superseded_by[old] = sku_id[rng.choice(candidates)]
-    descriptions = np.array([f"{PART_CLASSES[index].name.replace('_', ' ')} #{position}" for position, index in enumerate(part_class)], dtype=object)
+    descriptions = np.array(
+        [
+            f"{PART_CLASSES[index].name.replace('_', ' ')} #{position}"
+            for position, index in enumerate(part_class)
+        ],
+        dtype=object,
+    )
     return pd.DataFrame(
         {
             "sku_id": sku_id,
@@ -260,7 +351,9 @@ def _vehicle_specs(config: NetworkConfig, rng: np.random.Generator, plants: pd.D
         for variant_index in range(variant_count):
             variant = VARIANT_LADDER[variant_index]
             price = base_price * (1.0 + 0.07 * variant_index)
-            options = OPTION_PACKS[min(len(OPTION_PACKS) - 1, variant_index * len(OPTION_PACKS) // variant_count)]
+            options = OPTION_PACKS[
+                min(len(OPTION_PACKS) - 1, variant_index * len(OPTION_PACKS) // variant_count)
+            ]
             for colour_index in range(colour_count):
                 rows.append(
                     {
@@ -270,7 +363,9 @@ def _vehicle_specs(config: NetworkConfig, rng: np.random.Generator, plants: pd.D
                         "colour": COLOURS[colour_index],
                         "options": options,
                         "price_inr": round(price, -3),
-                        "popularity": model_weight * variant_popularity[variant_index] * colour_popularity[colour_index],
+                        "popularity": model_weight
+                        * variant_popularity[variant_index]
+                        * colour_popularity[colour_index],
                         "plant_id": plant_id,
                     }
                 )

@@ -41,8 +41,8 @@ class DemandConfig:
     _target_: str = "twin.engine.demand.DemandModel"
     #: mean parts order lines per dealer per day across all SKUs (counter + workshop)
     parts_lines_per_dealer_day: float = 250.0
-    #: mean vehicle retail per dealer per month
-    vehicle_sales_per_dealer_month: float = 55.0
+    #: mean vehicle customers (showroom walk-ins who want to buy) per dealer per month; ~85% end up buying
+    vehicle_customers_per_dealer_month: float = 65.0
     #: switch the Indian monthly profile (low May, festive Oct-Nov peak) on or off
     seasonality: bool = True
     #: multiplies every dealer's parts and vehicle demand (what-if knob)
@@ -63,9 +63,9 @@ class DemandConfig:
 class ReplenishmentPolicyConfig:
     _target_: str = "twin.policies.baseline.StaticMinMaxReplenishment"
     #: days of demand cover held as the reorder point (min), per SKU class name; missing classes use default
-    min_cover_days: float = 10.0
+    min_cover_days: float = 15.0
     #: days of demand cover ordered up to (max)
-    max_cover_days: float = 24.0
+    max_cover_days: float = 45.0
     #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
     phase_in_lines_per_year: int = 3
 
@@ -156,7 +156,9 @@ def _require(condition: bool, field_name: str, value: Any, reason: str) -> None:
 
 def validate(config: TwinConfig) -> TwinConfig:
     """Reject nonsensical settings before anything is built."""
-    _require(config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days")
+    _require(
+        config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days"
+    )
     _require(
         0 <= config.warmup_days < config.horizon_days,
         "warmup_days",
@@ -171,30 +173,75 @@ def validate(config: TwinConfig) -> TwinConfig:
     for name in ("dealers", "parts_dcs", "plants", "stockyards", "carriers", "models", "skus"):
         value = getattr(network, name)
         _require(value >= 1, f"network.{name}", value, "must be at least 1")
-    _require(network.vehicles_per_dealer >= 0, "network.vehicles_per_dealer", network.vehicles_per_dealer, "must be >= 0")
-    _require(network.road_factor >= 1.0, "network.road_factor", network.road_factor, "road distance cannot be shorter than the great circle")
+    _require(
+        network.vehicles_per_dealer >= 0,
+        "network.vehicles_per_dealer",
+        network.vehicles_per_dealer,
+        "must be >= 0",
+    )
+    _require(
+        network.road_factor >= 1.0,
+        "network.road_factor",
+        network.road_factor,
+        "road distance cannot be shorter than the great circle",
+    )
     demand = config.demand
-    for name in ("parts_lines_per_dealer_day", "vehicle_sales_per_dealer_month", "demand_multiplier"):
+    for name in ("parts_lines_per_dealer_day", "vehicle_customers_per_dealer_month", "demand_multiplier"):
         value = getattr(demand, name)
         _require(value >= 0, f"demand.{name}", value, "must be >= 0")
-    _require(demand.customer_patience_days_mean > 0, "demand.customer_patience_days_mean", demand.customer_patience_days_mean, "must be > 0")
+    _require(
+        demand.customer_patience_days_mean > 0,
+        "demand.customer_patience_days_mean",
+        demand.customer_patience_days_mean,
+        "must be > 0",
+    )
     for name in ("accept_other_colour", "accept_other_variant"):
         value = getattr(demand, name)
         _require(0 <= value <= 1, f"demand.{name}", value, "is a probability in [0, 1]")
     operations = config.operations
     for name, value in vars(operations).items():
         if isinstance(value, int | float) and not isinstance(value, bool):
-            _require(value >= 0, f"operations.{name}", value, "must be >= 0 (no negative times, rates or capacities)")
-    _require(operations.truck_speed_km_per_day > 0, "operations.truck_speed_km_per_day", operations.truck_speed_km_per_day, "must be > 0")
-    _require(operations.allocation_period_days >= 1, "operations.allocation_period_days", operations.allocation_period_days, "must be >= 1")
+            _require(
+                value >= 0,
+                f"operations.{name}",
+                value,
+                "must be >= 0 (no negative times, rates or capacities)",
+            )
+    _require(
+        operations.truck_speed_km_per_day > 0,
+        "operations.truck_speed_km_per_day",
+        operations.truck_speed_km_per_day,
+        "must be > 0",
+    )
+    _require(
+        operations.allocation_period_days >= 1,
+        "operations.allocation_period_days",
+        operations.allocation_period_days,
+        "must be >= 1",
+    )
     replenishment = config.policy.replenishment
-    _require(replenishment.min_cover_days >= 0, "policy.replenishment.min_cover_days", replenishment.min_cover_days, "must be >= 0")
+    _require(
+        replenishment.min_cover_days >= 0,
+        "policy.replenishment.min_cover_days",
+        replenishment.min_cover_days,
+        "must be >= 0",
+    )
     _require(
         replenishment.max_cover_days >= replenishment.min_cover_days,
         "policy.replenishment.max_cover_days",
         replenishment.max_cover_days,
         f"must be >= min_cover_days ({replenishment.min_cover_days})",
     )
-    _require(config.policy.visibility_refresh_days >= 1, "policy.visibility_refresh_days", config.policy.visibility_refresh_days, "must be >= 1")
-    _require(config.logger.kind in ("mlflow", "none"), "logger.kind", config.logger.kind, "must be 'mlflow' or 'none'")
+    _require(
+        config.policy.visibility_refresh_days >= 1,
+        "policy.visibility_refresh_days",
+        config.policy.visibility_refresh_days,
+        "must be >= 1",
+    )
+    _require(
+        config.logger.kind in ("mlflow", "none"),
+        "logger.kind",
+        config.logger.kind,
+        "must be 'mlflow' or 'none'",
+    )
     return config

@@ -16,18 +16,51 @@ from twin.errors import MasterDataError
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "dealers": (
-        "dealer_id", "name", "region", "pincode", "latitude", "longitude", "capacity_vehicles",
-        "parts_dc_id", "stockyard_id", "parts_carrier_id", "vehicle_carrier_id", "parts_activity", "vehicle_activity",
+        "dealer_id",
+        "name",
+        "region",
+        "pincode",
+        "latitude",
+        "longitude",
+        "capacity_vehicles",
+        "parts_dc_id",
+        "stockyard_id",
+        "parts_carrier_id",
+        "vehicle_carrier_id",
+        "parts_activity",
+        "vehicle_activity",
     ),
     "parts_dcs": ("site_id", "name", "region", "latitude", "longitude"),
     "plants": ("site_id", "name", "region", "latitude", "longitude", "wmi", "plant_code"),
     "stockyards": ("site_id", "name", "region", "latitude", "longitude", "plant_id"),
     "carriers": (
-        "carrier_id", "name", "mode", "rate_per_km_inr", "minimum_charge_inr", "capacity_per_load",
-        "speed_km_per_day", "fleet_size",
+        "carrier_id",
+        "name",
+        "mode",
+        "rate_per_km_inr",
+        "minimum_charge_inr",
+        "capacity_per_load",
+        "speed_km_per_day",
+        "fleet_size",
     ),
-    "parts_catalog": ("sku_id", "description", "part_class", "unit_cost_inr", "superseded_by", "demand_weight"),
-    "vehicle_specs": ("spec_id", "model", "variant", "colour", "options", "price_inr", "popularity", "plant_id"),
+    "parts_catalog": (
+        "sku_id",
+        "description",
+        "part_class",
+        "unit_cost_inr",
+        "superseded_by",
+        "demand_weight",
+    ),
+    "vehicle_specs": (
+        "spec_id",
+        "model",
+        "variant",
+        "colour",
+        "options",
+        "price_inr",
+        "popularity",
+        "plant_id",
+    ),
     "region_model_mix": ("region", "model", "weight"),
 }
 
@@ -48,7 +81,13 @@ class MasterData:
             frame: pd.DataFrame = getattr(self, table.name)
             missing = [column for column in REQUIRED_COLUMNS[table.name] if column not in frame.columns]
             if missing:
-                raise MasterDataError(table.name, None, missing[0], None, f"required column missing (needs {list(REQUIRED_COLUMNS[table.name])})")
+                raise MasterDataError(
+                    table.name,
+                    None,
+                    missing[0],
+                    None,
+                    f"required column missing (needs {list(REQUIRED_COLUMNS[table.name])})",
+                )
 
     def write(self, folder: str | Path, file_format: str = "csv") -> Path:
         """Write every table as ``<table>.<format>``; returns the folder."""
@@ -76,7 +115,18 @@ class MasterData:
             if parquet.exists():
                 tables[table.name] = pd.read_parquet(parquet)
             elif csv.exists():
-                text_columns = {name: str for name in ("dealer_id", "pincode", "site_id", "sku_id", "spec_id", "superseded_by", "plant_code")}
+                text_columns = {
+                    name: str
+                    for name in (
+                        "dealer_id",
+                        "pincode",
+                        "site_id",
+                        "sku_id",
+                        "spec_id",
+                        "superseded_by",
+                        "plant_code",
+                    )
+                }
                 tables[table.name] = pd.read_csv(csv, dtype=text_columns, keep_default_na=False)
             else:
                 raise MasterDataError(table.name, None, "file", str(csv), "missing (.csv or .parquet)")

@@ -22,9 +22,12 @@ IntArray = npt.NDArray[np.int64]
 
 def haversine_km(lat_a: FloatArray, lon_a: FloatArray, lat_b: FloatArray, lon_b: FloatArray) -> FloatArray:
     """Great-circle distance in km between points given in degrees (broadcasts)."""
-    lat_a, lon_a, lat_b, lon_b = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat_a, lon_a, lat_b, lon_b))
+    lat_a, lon_a, lat_b, lon_b = (
+        np.radians(np.asarray(x, dtype=np.float64)) for x in (lat_a, lon_a, lat_b, lon_b)
+    )
     half_chord = (
-        np.sin((lat_b - lat_a) / 2.0) ** 2 + np.cos(lat_a) * np.cos(lat_b) * np.sin((lon_b - lon_a) / 2.0) ** 2
+        np.sin((lat_b - lat_a) / 2.0) ** 2
+        + np.cos(lat_a) * np.cos(lat_b) * np.sin((lon_b - lon_a) / 2.0) ** 2
     )
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(half_chord, 0.0, 1.0)))
 
@@ -110,25 +113,36 @@ class Network:
     def dc_location(self, dc_index: int | IntArray) -> int | IntArray:
         return len(self.dealers) + dc_index
 
-    def road_km(self, lat_a: FloatArray, lon_a: FloatArray, lat_b: FloatArray, lon_b: FloatArray) -> FloatArray:
+    def road_km(
+        self, lat_a: FloatArray, lon_a: FloatArray, lat_b: FloatArray, lon_b: FloatArray
+    ) -> FloatArray:
         return haversine_km(lat_a, lon_a, lat_b, lon_b) * self.road_factor
 
     def dc_to_dealer_km(self) -> FloatArray:
         dc = self.dealers.parts_dc
         return self.road_km(
-            self.parts_dcs.latitude[dc], self.parts_dcs.longitude[dc], self.dealers.latitude, self.dealers.longitude
+            self.parts_dcs.latitude[dc],
+            self.parts_dcs.longitude[dc],
+            self.dealers.latitude,
+            self.dealers.longitude,
         )
 
     def yard_to_dealer_km(self) -> FloatArray:
         yard = self.dealers.stockyard
         return self.road_km(
-            self.stockyards.latitude[yard], self.stockyards.longitude[yard], self.dealers.latitude, self.dealers.longitude
+            self.stockyards.latitude[yard],
+            self.stockyards.longitude[yard],
+            self.dealers.latitude,
+            self.dealers.longitude,
         )
 
     def plant_to_yard_km(self) -> FloatArray:
         plant = self.stockyards.feeder
         return self.road_km(
-            self.plants.latitude[plant], self.plants.longitude[plant], self.stockyards.latitude, self.stockyards.longitude
+            self.plants.latitude[plant],
+            self.plants.longitude[plant],
+            self.stockyards.latitude,
+            self.stockyards.longitude,
         )
 
     def dealer_to_dealer_km(self) -> FloatArray:
@@ -143,39 +157,94 @@ class Network:
             raise MasterDataError("dealers", None, "count", 0, "the network has no dealers")
         if len(set(dealers.dealer_id.tolist())) != len(dealers):
             raise MasterDataError("dealers", None, "dealer_id", "duplicate", "dealer ids must be unique")
-        for table, column, sites in (("dealers", "parts_dc", self.parts_dcs), ("dealers", "stockyard", self.stockyards)):
+        for table, column, sites in (
+            ("dealers", "parts_dc", self.parts_dcs),
+            ("dealers", "stockyard", self.stockyards),
+        ):
             values = getattr(dealers, column)
             bad = np.flatnonzero((values < 0) | (values >= len(sites)))
             if bad.size:
                 index = int(bad[0])
-                raise MasterDataError(table, str(dealers.dealer_id[index]), column, int(values[index]), "no such supplier site")
-        bad_plants = np.flatnonzero((self.stockyards.feeder < 0) | (self.stockyards.feeder >= len(self.plants)))
+                raise MasterDataError(
+                    table, str(dealers.dealer_id[index]), column, int(values[index]), "no such supplier site"
+                )
+        bad_plants = np.flatnonzero(
+            (self.stockyards.feeder < 0) | (self.stockyards.feeder >= len(self.plants))
+        )
         if bad_plants.size:
             index = int(bad_plants[0])
             raise MasterDataError(
-                "stockyards", str(self.stockyards.site_id[index]), "plant", int(self.stockyards.feeder[index]), "no such plant"
+                "stockyards",
+                str(self.stockyards.site_id[index]),
+                "plant",
+                int(self.stockyards.feeder[index]),
+                "no such plant",
             )
         carriers = self.carriers
         for index in range(len(carriers)):
             key = str(carriers.carrier_id[index])
             if carriers.capacity_per_load[index] <= 0:
-                raise MasterDataError("carriers", key, "capacity_per_load", int(carriers.capacity_per_load[index]), "a carrier needs capacity")
+                raise MasterDataError(
+                    "carriers",
+                    key,
+                    "capacity_per_load",
+                    int(carriers.capacity_per_load[index]),
+                    "a carrier needs capacity",
+                )
             if carriers.fleet_size[index] <= 0:
-                raise MasterDataError("carriers", key, "fleet_size", int(carriers.fleet_size[index]), "a carrier needs at least one truck")
+                raise MasterDataError(
+                    "carriers",
+                    key,
+                    "fleet_size",
+                    int(carriers.fleet_size[index]),
+                    "a carrier needs at least one truck",
+                )
             if carriers.speed_km_per_day[index] <= 0:
-                raise MasterDataError("carriers", key, "speed_km_per_day", float(carriers.speed_km_per_day[index]), "must be > 0")
+                raise MasterDataError(
+                    "carriers",
+                    key,
+                    "speed_km_per_day",
+                    float(carriers.speed_km_per_day[index]),
+                    "must be > 0",
+                )
             if carriers.rate_per_km_inr[index] < 0 or carriers.minimum_charge_inr[index] < 0:
-                raise MasterDataError("carriers", key, "rate_per_km_inr", float(carriers.rate_per_km_inr[index]), "rates must be >= 0")
-        for lane_name, lane_carrier, mode in (("parts lane", self.parts_carrier, "parts"), ("vehicle lane", self.vehicle_carrier, "vehicles")):
+                raise MasterDataError(
+                    "carriers",
+                    key,
+                    "rate_per_km_inr",
+                    float(carriers.rate_per_km_inr[index]),
+                    "rates must be >= 0",
+                )
+        for lane_name, lane_carrier, mode in (
+            ("parts lane", self.parts_carrier, "parts"),
+            ("vehicle lane", self.vehicle_carrier, "vehicles"),
+        ):
             if lane_carrier.shape != (len(dealers),):
-                raise MasterDataError("dealers", None, lane_name, lane_carrier.shape, "one carrier per dealer is needed")
+                raise MasterDataError(
+                    "dealers", None, lane_name, lane_carrier.shape, "one carrier per dealer is needed"
+                )
             wrong = np.flatnonzero((lane_carrier < 0) | (lane_carrier >= len(carriers)))
             if wrong.size == 0:
                 wrong = np.flatnonzero(carriers.mode[lane_carrier] != mode)
             if wrong.size:
                 index = int(wrong[0])
-                raise MasterDataError("dealers", str(dealers.dealer_id[index]), lane_name, int(lane_carrier[index]), f"needs a '{mode}' carrier")
-        for name, distances in (("parts lane km", self.dc_to_dealer_km()), ("vehicle lane km", self.yard_to_dealer_km())):
+                raise MasterDataError(
+                    "dealers",
+                    str(dealers.dealer_id[index]),
+                    lane_name,
+                    int(lane_carrier[index]),
+                    f"needs a '{mode}' carrier",
+                )
+        for name, distances in (
+            ("parts lane km", self.dc_to_dealer_km()),
+            ("vehicle lane km", self.yard_to_dealer_km()),
+        ):
             if not np.all(np.isfinite(distances)):
                 index = int(np.flatnonzero(~np.isfinite(distances))[0])
-                raise MasterDataError("dealers", str(dealers.dealer_id[index]), name, float(distances[index]), "coordinates give no distance")
+                raise MasterDataError(
+                    "dealers",
+                    str(dealers.dealer_id[index]),
+                    name,
+                    float(distances[index]),
+                    "coordinates give no distance",
+                )

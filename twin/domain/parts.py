@@ -85,16 +85,34 @@ class PartsCatalog:
         bad_class = np.flatnonzero((self.part_class < 0) | (self.part_class >= len(PART_CLASSES)))
         if bad_class.size:
             index = int(bad_class[0])
-            raise MasterDataError("parts_catalog", str(self.sku_id[index]), "part_class", int(self.part_class[index]), "unknown class")
+            raise MasterDataError(
+                "parts_catalog",
+                str(self.sku_id[index]),
+                "part_class",
+                int(self.part_class[index]),
+                "unknown class",
+            )
         bad_cost = np.flatnonzero(~(self.unit_cost_inr > 0))
         if bad_cost.size:
             index = int(bad_cost[0])
-            raise MasterDataError("parts_catalog", str(self.sku_id[index]), "unit_cost_inr", float(self.unit_cost_inr[index]), "must be > 0")
-        bad_successor = np.flatnonzero((self.superseded_by < -1) | (self.superseded_by >= size) | (self.superseded_by == np.arange(size)))
+            raise MasterDataError(
+                "parts_catalog",
+                str(self.sku_id[index]),
+                "unit_cost_inr",
+                float(self.unit_cost_inr[index]),
+                "must be > 0",
+            )
+        bad_successor = np.flatnonzero(
+            (self.superseded_by < -1) | (self.superseded_by >= size) | (self.superseded_by == np.arange(size))
+        )
         if bad_successor.size:
             index = int(bad_successor[0])
             raise MasterDataError(
-                "parts_catalog", str(self.sku_id[index]), "superseded_by", int(self.superseded_by[index]), "no such successor SKU"
+                "parts_catalog",
+                str(self.sku_id[index]),
+                "superseded_by",
+                int(self.superseded_by[index]),
+                "no such successor SKU",
             )
         self.newest()
 

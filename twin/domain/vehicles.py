@@ -69,11 +69,19 @@ class SpecCatalog:
         bad_model = np.flatnonzero((self.model < 0) | (self.model >= len(self.model_names)))
         if bad_model.size:
             index = int(bad_model[0])
-            raise MasterDataError("vehicle_specs", str(self.spec_id[index]), "model", int(self.model[index]), "unknown model")
+            raise MasterDataError(
+                "vehicle_specs", str(self.spec_id[index]), "model", int(self.model[index]), "unknown model"
+            )
         bad_price = np.flatnonzero(~(self.price_inr > 0))
         if bad_price.size:
             index = int(bad_price[0])
-            raise MasterDataError("vehicle_specs", str(self.spec_id[index]), "price_inr", float(self.price_inr[index]), "must be > 0")
+            raise MasterDataError(
+                "vehicle_specs",
+                str(self.spec_id[index]),
+                "price_inr",
+                float(self.price_inr[index]),
+                "must be > 0",
+            )
 
 
 NOT_YET = -1.0

@@ -51,10 +51,38 @@ def model_year_code(year: int) -> str:
     return _MODEL_YEAR_CODES[(year - 2010) % len(_MODEL_YEAR_CODES)]
 
 
+class VinFactory:
+    """Makes valid VINs fast: the weighted sum of everything but the serial is cached per prefix."""
+
+    def __init__(self) -> None:
+        self._prefix_sums: dict[str, int] = {}
+
+    def make(self, wmi: str, attributes: str, model_year: int, plant_code: str, serial: int) -> str:
+        prefix = f"{wmi}{attributes}0{model_year_code(model_year)}{plant_code}".upper()
+        prefix_sum = self._prefix_sums.get(prefix)
+        if prefix_sum is None:
+            make_vin(wmi, attributes, model_year, plant_code, 0)  # validates the parts once
+            prefix_sum = sum(
+                _TRANSLITERATION[character] * weight
+                for character, weight in zip(prefix, _WEIGHTS, strict=False)
+            )
+            self._prefix_sums[prefix] = prefix_sum
+        if not 0 <= serial < 1_000_000:
+            raise VinError(f"VIN serial {serial} does not fit 6 digits")
+        digits = f"{serial:06d}"
+        total = prefix_sum + sum(
+            int(digit) * weight for digit, weight in zip(digits, _WEIGHTS[11:], strict=True)
+        )
+        remainder = total % 11
+        return f"{prefix[:8]}{'X' if remainder == 10 else remainder}{prefix[9:]}{digits}"
+
+
 def make_vin(wmi: str, attributes: str, model_year: int, plant_code: str, serial: int) -> str:
     """Compose a valid VIN: 3-char WMI, 5-char attribute section, year, 1-char plant, 6-digit serial."""
     if len(wmi) != 3 or len(attributes) != 5 or len(plant_code) != 1:
-        raise VinError(f"VIN parts have wrong lengths: wmi={wmi!r} attributes={attributes!r} plant={plant_code!r}")
+        raise VinError(
+            f"VIN parts have wrong lengths: wmi={wmi!r} attributes={attributes!r} plant={plant_code!r}"
+        )
     if not 0 <= serial < 1_000_000:
         raise VinError(f"VIN serial {serial} does not fit 6 digits")
     body = f"{wmi}{attributes}0{model_year_code(model_year)}{plant_code}{serial:06d}".upper()

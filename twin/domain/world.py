@@ -40,7 +40,9 @@ class World:
         return self.network.dealer_count
 
 
-def _index_of(table: str, keys: pd.Series, reference: npt.NDArray[np.str_], column: str, owners: pd.Series) -> npt.NDArray[np.int64]:
+def _index_of(
+    table: str, keys: pd.Series, reference: npt.NDArray[np.str_], column: str, owners: pd.Series
+) -> npt.NDArray[np.int64]:
     lookup = {str(key): position for position, key in enumerate(reference)}
     result = np.empty(len(keys), dtype=np.int64)
     for row, (owner, key) in enumerate(zip(owners, keys, strict=True)):
@@ -56,11 +58,18 @@ def _numeric(table: str, frame: pd.DataFrame, column: str, key_column: str) -> n
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         row = int(bad[0])
-        raise MasterDataError(table, str(frame[key_column].iloc[row]), column, frame[column].iloc[row], "must be a number")
+        raise MasterDataError(
+            table, str(frame[key_column].iloc[row]), column, frame[column].iloc[row], "must be a number"
+        )
     return values
 
 
-def _sites(table: str, frame: pd.DataFrame, code: pd.Series | None = None, feeder: npt.NDArray[np.int64] | None = None) -> Sites:
+def _sites(
+    table: str,
+    frame: pd.DataFrame,
+    code: pd.Series | None = None,
+    feeder: npt.NDArray[np.int64] | None = None,
+) -> Sites:
     return Sites(
         site_id=frame["site_id"].astype(str).to_numpy(),
         name=frame["name"].astype(str).to_numpy(),
@@ -77,28 +86,47 @@ def build_world(master: MasterData, road_factor: float) -> World:
     dealers_frame = master.dealers
     parts_dcs = _sites("parts_dcs", master.parts_dcs)
     plants_frame = master.plants
-    plants = _sites("plants", plants_frame, code=plants_frame["wmi"].astype(str) + plants_frame["plant_code"].astype(str))
+    plants = _sites(
+        "plants", plants_frame, code=plants_frame["wmi"].astype(str) + plants_frame["plant_code"].astype(str)
+    )
     for row, wmi in enumerate(plants_frame["wmi"].astype(str)):
         if len(wmi) != 3 or len(str(plants_frame["plant_code"].iloc[row])) != 1:
-            raise MasterDataError("plants", str(plants_frame["site_id"].iloc[row]), "wmi", wmi, "needs a 3-character WMI and 1-character plant code")
+            raise MasterDataError(
+                "plants",
+                str(plants_frame["site_id"].iloc[row]),
+                "wmi",
+                wmi,
+                "needs a 3-character WMI and 1-character plant code",
+            )
     yard_frame = master.stockyards
     stockyards = _sites(
-        "stockyards", yard_frame,
-        feeder=_index_of("stockyards", yard_frame["plant_id"], plants.site_id, "plant_id", yard_frame["site_id"]),
+        "stockyards",
+        yard_frame,
+        feeder=_index_of(
+            "stockyards", yard_frame["plant_id"], plants.site_id, "plant_id", yard_frame["site_id"]
+        ),
     )
     carrier_frame = master.carriers
     modes = carrier_frame["mode"].astype(str)
     unknown_mode = modes[~modes.isin(["parts", "vehicles"])]
     if len(unknown_mode):
         row = unknown_mode.index[0]
-        raise MasterDataError("carriers", str(carrier_frame["carrier_id"].loc[row]), "mode", unknown_mode.iloc[0], "must be 'parts' or 'vehicles'")
+        raise MasterDataError(
+            "carriers",
+            str(carrier_frame["carrier_id"].loc[row]),
+            "mode",
+            unknown_mode.iloc[0],
+            "must be 'parts' or 'vehicles'",
+        )
     carriers = Carriers(
         carrier_id=carrier_frame["carrier_id"].astype(str).to_numpy(),
         name=carrier_frame["name"].astype(str).to_numpy(),
         mode=modes.to_numpy(),
         rate_per_km_inr=_numeric("carriers", carrier_frame, "rate_per_km_inr", "carrier_id"),
         minimum_charge_inr=_numeric("carriers", carrier_frame, "minimum_charge_inr", "carrier_id"),
-        capacity_per_load=_numeric("carriers", carrier_frame, "capacity_per_load", "carrier_id").astype(np.int64),
+        capacity_per_load=_numeric("carriers", carrier_frame, "capacity_per_load", "carrier_id").astype(
+            np.int64
+        ),
         speed_km_per_day=_numeric("carriers", carrier_frame, "speed_km_per_day", "carrier_id"),
         fleet_size=_numeric("carriers", carrier_frame, "fleet_size", "carrier_id").astype(np.int64),
     )
@@ -110,9 +138,13 @@ def build_world(master: MasterData, road_factor: float) -> World:
         pincode=dealers_frame["pincode"].astype(str).to_numpy(),
         latitude=_numeric("dealers", dealers_frame, "latitude", "dealer_id"),
         longitude=_numeric("dealers", dealers_frame, "longitude", "dealer_id"),
-        capacity_vehicles=_numeric("dealers", dealers_frame, "capacity_vehicles", "dealer_id").astype(np.int64),
+        capacity_vehicles=_numeric("dealers", dealers_frame, "capacity_vehicles", "dealer_id").astype(
+            np.int64
+        ),
         parts_dc=_index_of("dealers", dealers_frame["parts_dc_id"], parts_dcs.site_id, "parts_dc_id", owners),
-        stockyard=_index_of("dealers", dealers_frame["stockyard_id"], stockyards.site_id, "stockyard_id", owners),
+        stockyard=_index_of(
+            "dealers", dealers_frame["stockyard_id"], stockyards.site_id, "stockyard_id", owners
+        ),
     )
     network = Network(
         dealers=dealers,
@@ -121,20 +153,32 @@ def build_world(master: MasterData, road_factor: float) -> World:
         stockyards=stockyards,
         carriers=carriers,
         road_factor=road_factor,
-        parts_carrier=_index_of("dealers", dealers_frame["parts_carrier_id"], carriers.carrier_id, "parts_carrier_id", owners),
-        vehicle_carrier=_index_of("dealers", dealers_frame["vehicle_carrier_id"], carriers.carrier_id, "vehicle_carrier_id", owners),
+        parts_carrier=_index_of(
+            "dealers", dealers_frame["parts_carrier_id"], carriers.carrier_id, "parts_carrier_id", owners
+        ),
+        vehicle_carrier=_index_of(
+            "dealers", dealers_frame["vehicle_carrier_id"], carriers.carrier_id, "vehicle_carrier_id", owners
+        ),
     )
     network.check_wiring()
     negative_capacity = np.flatnonzero(dealers.capacity_vehicles <= 0)
     if negative_capacity.size:
         row = int(negative_capacity[0])
-        raise MasterDataError("dealers", str(dealers.dealer_id[row]), "capacity_vehicles", int(dealers.capacity_vehicles[row]), "must be > 0")
+        raise MasterDataError(
+            "dealers",
+            str(dealers.dealer_id[row]),
+            "capacity_vehicles",
+            int(dealers.capacity_vehicles[row]),
+            "must be > 0",
+        )
 
     parts = _parts_catalog(master.parts_catalog)
     weight = _numeric("parts_catalog", master.parts_catalog, "demand_weight", "sku_id")
     if np.any(weight < 0):
         row = int(np.flatnonzero(weight < 0)[0])
-        raise MasterDataError("parts_catalog", str(parts.sku_id[row]), "demand_weight", float(weight[row]), "must be >= 0")
+        raise MasterDataError(
+            "parts_catalog", str(parts.sku_id[row]), "demand_weight", float(weight[row]), "must be >= 0"
+        )
     rolled_up = np.zeros_like(weight)
     np.add.at(rolled_up, parts.newest(), weight)
 
@@ -144,7 +188,9 @@ def build_world(master: MasterData, road_factor: float) -> World:
     mix = master.region_model_mix
     model_weight = np.ones((len(region_names), len(specs.model_names)))
     model_lookup = {name: index for index, name in enumerate(specs.model_names)}
-    for region, model, value in zip(mix["region"].astype(str), mix["model"].astype(str), mix["weight"], strict=True):
+    for region, model, value in zip(
+        mix["region"].astype(str), mix["model"].astype(str), mix["weight"], strict=True
+    ):
         if region in region_names and model in model_lookup:
             model_weight[region_names.index(region), model_lookup[model]] = float(value)
     preference = popularity[None, :] * model_weight[:, specs.model]
@@ -170,14 +216,22 @@ def _parts_catalog(frame: pd.DataFrame) -> PartsCatalog:
     part_class = np.empty(len(frame), dtype=np.int8)
     for row, name in enumerate(frame["part_class"].astype(str)):
         if name not in class_lookup:
-            raise MasterDataError("parts_catalog", str(sku_id[row]), "part_class", name, f"must be one of {list(PART_CLASS_NAMES)}")
+            raise MasterDataError(
+                "parts_catalog",
+                str(sku_id[row]),
+                "part_class",
+                name,
+                f"must be one of {list(PART_CLASS_NAMES)}",
+            )
         part_class[row] = class_lookup[name]
     sku_lookup = {key: index for index, key in enumerate(sku_id)}
     superseded_by = np.full(len(frame), -1, dtype=np.int64)
     for row, successor in enumerate(frame["superseded_by"].fillna("").astype(str)):
         if successor and successor != "nan":
             if successor not in sku_lookup:
-                raise MasterDataError("parts_catalog", str(sku_id[row]), "superseded_by", successor, "refers to an unknown SKU")
+                raise MasterDataError(
+                    "parts_catalog", str(sku_id[row]), "superseded_by", successor, "refers to an unknown SKU"
+                )
             superseded_by[row] = sku_lookup[successor]
     catalog = PartsCatalog(
         sku_id=sku_id,
@@ -201,7 +255,9 @@ def _spec_catalog(master: MasterData, plants: Sites) -> tuple[SpecCatalog, npt.N
     specs = SpecCatalog(
         spec_id=frame["spec_id"].astype(str).to_numpy(),
         model=model,
-        variant=np.array([variant_names.index(name) for name in frame["variant"].astype(str)], dtype=np.int64),
+        variant=np.array(
+            [variant_names.index(name) for name in frame["variant"].astype(str)], dtype=np.int64
+        ),
         colour=np.array([colour_names.index(name) for name in frame["colour"].astype(str)], dtype=np.int64),
         options=frame["options"].astype(str).to_numpy(),
         price_inr=_numeric("vehicle_specs", frame, "price_inr", "spec_id"),
@@ -213,5 +269,7 @@ def _spec_catalog(master: MasterData, plants: Sites) -> tuple[SpecCatalog, npt.N
     specs.validate()
     popularity = _numeric("vehicle_specs", frame, "popularity", "spec_id")
     if np.any(popularity < 0) or popularity.sum() <= 0:
-        raise MasterDataError("vehicle_specs", None, "popularity", float(popularity.min()), "weights must be >= 0 and not all 0")
+        raise MasterDataError(
+            "vehicle_specs", None, "popularity", float(popularity.min()), "weights must be >= 0 and not all 0"
+        )
     return specs, popularity

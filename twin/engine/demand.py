@@ -63,7 +63,7 @@ class DemandModel:
     def __init__(
         self,
         parts_lines_per_dealer_day: float = 250.0,
-        vehicle_sales_per_dealer_month: float = 55.0,
+        vehicle_customers_per_dealer_month: float = 65.0,
         seasonality: bool = True,
         demand_multiplier: float = 1.0,
         customer_patience_days_mean: float = 30.0,
@@ -73,7 +73,7 @@ class DemandModel:
         counter_pickup_days_mean: float = 1.0,
     ) -> None:
         self.parts_lines_per_dealer_day = parts_lines_per_dealer_day
-        self.vehicle_sales_per_dealer_month = vehicle_sales_per_dealer_month
+        self.vehicle_customers_per_dealer_month = vehicle_customers_per_dealer_month
         self.seasonality = seasonality
         self.demand_multiplier = demand_multiplier
         self.customer_patience_days_mean = customer_patience_days_mean
@@ -105,7 +105,7 @@ class DemandModel:
         self._start_date = start_date
         self._region_cumulative = np.cumsum(world.region_spec_preference, axis=1)
         self._vehicle_rate_per_day = (
-            self.vehicle_sales_per_dealer_month * 12.0 / 365.0 * world.dealer_vehicle_activity
+            self.vehicle_customers_per_dealer_month * 12.0 / 365.0 * world.dealer_vehicle_activity
         )
         self._bound = True
 
@@ -125,7 +125,10 @@ class DemandModel:
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
         scale = self.parts_season(day) * self.demand_multiplier
         count = int(rng.poisson(self._total_rate * scale))
-        cells = np.searchsorted(self._cumulative_rate, rng.random(count) * self._total_rate, side="right")
+        # sorted uniforms from exponential spacings (O(n)); sorted needles make the look-up cache friendly
+        spacings = np.cumsum(rng.exponential(size=count + 1))
+        uniforms = spacings[:-1] / spacings[-1]
+        cells = np.searchsorted(self._cumulative_rate, uniforms * self._total_rate, side="right")
         cells = np.minimum(cells, self._cumulative_rate.size - 1)
         location, sku = np.divmod(cells, self._skus)
         extra = rng.poisson(self._units_per_line_mean[sku] - 1.0)
@@ -154,9 +157,18 @@ class DemandModel:
         for region_index in np.unique(region):
             members = region == region_index
             table = self._region_cumulative[region_index]
-            spec[members] = np.minimum(np.searchsorted(table, draws[members] * table[-1], side="right"), table.size - 1)
+            spec[members] = np.minimum(
+                np.searchsorted(table, draws[members] * table[-1], side="right"), table.size - 1
+            )
         patience = rng.exponential(self.customer_patience_days_mean, total)
         colour_draw = rng.random(total)
         variant_draw = rng.random(total)
         order = np.argsort(arrival, kind="stable")
-        return VehicleCustomers(arrival[order], dealer[order], spec[order], patience[order], colour_draw[order], variant_draw[order])
+        return VehicleCustomers(
+            arrival[order],
+            dealer[order],
+            spec[order],
+            patience[order],
+            colour_draw[order],
+            variant_draw[order],
+        )

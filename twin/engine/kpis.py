@@ -27,17 +27,49 @@ from twin.domain.parts import PART_CLASS_NAMES
 
 #: network-level daily columns, all summed over the day unless noted "end of day"
 DAILY_COLUMNS: tuple[str, ...] = (
-    "parts_demand_lines", "parts_demand_units", "parts_first_pick_lines", "parts_filled_units",
-    "parts_first_pick_units", "parts_emergency_lines", "parts_emergency_units", "parts_lost_lines",
-    "parts_lost_units", "parts_lost_margin_inr", "parts_backorder_units", "parts_sold_units", "parts_cogs_inr",
-    "parts_dealer_stock_units", "parts_dealer_stock_value_inr", "parts_dc_stock_value_inr",
-    "vehicle_customers", "vehicle_first_choice_available", "vehicle_sold_from_stock", "vehicle_substitutions",
-    "vehicle_factory_orders", "vehicle_lost_sales", "vehicle_deliveries", "vehicle_dealer_stock",
-    "vehicle_dealer_stock_value_inr", "vehicle_stockyard_stock", "vehicle_age_share_over_60d",
-    "vehicle_age_share_over_90d", "vehicle_age_mean_days", "vehicle_lost_margin_inr",
-    "freight_parts_inr", "freight_emergency_inr", "freight_vehicle_inr", "holding_cost_inr", "floor_plan_interest_inr",
+    "parts_demand_lines",
+    "parts_demand_units",
+    "parts_first_pick_lines",
+    "parts_filled_units",
+    "parts_first_pick_units",
+    "parts_emergency_lines",
+    "parts_emergency_units",
+    "parts_lost_lines",
+    "parts_lost_units",
+    "parts_lost_margin_inr",
+    "parts_backorder_units",
+    "parts_sold_units",
+    "parts_cogs_inr",
+    "parts_dealer_stock_units",
+    "parts_dealer_stock_value_inr",
+    "parts_dc_stock_value_inr",
+    "vehicle_customers",
+    "vehicle_first_choice_available",
+    "vehicle_sold_from_stock",
+    "vehicle_substitutions",
+    "vehicle_factory_orders",
+    "vehicle_lost_sales",
+    "vehicle_deliveries",
+    "vehicle_dealer_stock",
+    "vehicle_dealer_stock_value_inr",
+    "vehicle_stockyard_stock",
+    "vehicle_age_share_over_60d",
+    "vehicle_age_share_over_90d",
+    "vehicle_age_mean_days",
+    "vehicle_lost_margin_inr",
+    "freight_parts_inr",
+    "freight_emergency_inr",
+    "freight_vehicle_inr",
+    "holding_cost_inr",
+    "floor_plan_interest_inr",
 )
-REGION_COLUMNS: tuple[str, ...] = ("parts_demand_lines", "parts_first_pick_lines", "parts_dealer_stock_value_inr", "vehicle_dealer_stock", "vehicle_deliveries")
+REGION_COLUMNS: tuple[str, ...] = (
+    "parts_demand_lines",
+    "parts_first_pick_lines",
+    "parts_dealer_stock_value_inr",
+    "vehicle_dealer_stock",
+    "vehicle_deliveries",
+)
 
 
 @dataclass
@@ -69,7 +101,9 @@ class KpiRecorder:
         if 0 <= day < self.horizon_days:
             self.daily[day, self._column[name]] = value
 
-    def add_by_dealer(self, day: float, name: str, dealer: npt.NDArray[np.int64], value: npt.NDArray[np.float64] | float) -> None:
+    def add_by_dealer(
+        self, day: float, name: str, dealer: npt.NDArray[np.int64], value: npt.NDArray[np.float64] | float
+    ) -> None:
         index = int(day)
         if 0 <= index < self.horizon_days:
             weights = np.broadcast_to(np.asarray(value, dtype=np.float64), dealer.shape)
@@ -131,17 +165,23 @@ class KpiRecorder:
             "parts_lost_margin_inr": total["parts_lost_margin_inr"],
             "parts_emergency_order_share": ratio(total["parts_emergency_lines"], total["parts_demand_lines"]),
             "parts_backorder_unit_days": total["parts_backorder_units"],
-            "parts_days_supply": ratio(self.daily[self.horizon_days - 1, self._column["parts_dealer_stock_units"]], sold_last_30),
+            "parts_days_supply": ratio(
+                self.daily[self.horizon_days - 1, self._column["parts_dealer_stock_units"]], sold_last_30
+            ),
             "parts_turns_per_year": ratio(total["parts_cogs_inr"] * 365.0 / days, parts_stock_value),
             "parts_dealer_stock_value_inr": float(parts_stock_value),
             "vehicle_customers": total["vehicle_customers"],
             "vehicle_sales": total["vehicle_deliveries"],
             "vehicle_lost_sales": total["vehicle_lost_sales"],
             "vehicle_lost_sale_share": ratio(total["vehicle_lost_sales"], total["vehicle_customers"]),
-            "vehicle_spec_availability": ratio(total["vehicle_first_choice_available"], total["vehicle_customers"]),
+            "vehicle_spec_availability": ratio(
+                total["vehicle_first_choice_available"], total["vehicle_customers"]
+            ),
             "vehicle_substitution_share": ratio(total["vehicle_substitutions"], total["vehicle_customers"]),
             "vehicle_factory_order_share": ratio(total["vehicle_factory_orders"], total["vehicle_customers"]),
-            "vehicle_days_supply": ratio(self.daily[self.horizon_days - 1, self._column["vehicle_dealer_stock"]], vehicle_sales_last_30),
+            "vehicle_days_supply": ratio(
+                self.daily[self.horizon_days - 1, self._column["vehicle_dealer_stock"]], vehicle_sales_last_30
+            ),
             "vehicle_dealer_stock": float(column["vehicle_dealer_stock"].mean()),
             "vehicle_age_share_over_60d": float(column["vehicle_age_share_over_60d"].mean()),
             "vehicle_age_share_over_90d": float(column["vehicle_age_share_over_90d"].mean()),
@@ -163,5 +203,13 @@ class KpiRecorder:
 
     def cost_breakdown(self, warmup_days: int) -> dict[str, float]:
         window = slice(warmup_days, self.horizon_days)
-        names = ("freight_parts_inr", "freight_emergency_inr", "freight_vehicle_inr", "holding_cost_inr", "floor_plan_interest_inr", "parts_lost_margin_inr", "vehicle_lost_margin_inr")
+        names = (
+            "freight_parts_inr",
+            "freight_emergency_inr",
+            "freight_vehicle_inr",
+            "holding_cost_inr",
+            "floor_plan_interest_inr",
+            "parts_lost_margin_inr",
+            "vehicle_lost_margin_inr",
+        )
         return {name: float(self.daily[window, self._column[name]].sum()) for name in names}

@@ -36,7 +36,9 @@ class LineOutcome:
 class PendingReleases:
     """Filled lines waiting to leave: repair orders finishing (WIP) and counter orders picked up (reserved)."""
 
-    by_day: dict[int, list[tuple[str, IntArray, npt.NDArray[np.int32]]]] = field(default_factory=lambda: defaultdict(list))
+    by_day: dict[int, list[tuple[str, IntArray, npt.NDArray[np.int32]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(self, day: int, kind: str, cells: IntArray, quantity: npt.NDArray[np.int32]) -> None:
         if cells.size:
@@ -105,7 +107,9 @@ class PartsFlow:
         workshop = immediate & lines.workshop
         counter_now = immediate & ~lines.workshop & (lines.release_delay_days == 0)
         counter_later = immediate & ~lines.workshop & (lines.release_delay_days > 0)
-        np.subtract.at(on_hand, cells[workshop | counter_now], filled[workshop | counter_now].astype(np.int32))
+        np.subtract.at(
+            on_hand, cells[workshop | counter_now], filled[workshop | counter_now].astype(np.int32)
+        )
         np.add.at(self.state.workshop_wip.reshape(-1), cells[workshop], filled[workshop].astype(np.int32))
         np.add.at(reserved, cells[counter_later], filled[counter_later].astype(np.int32))
         np.add.at(self.consumed, lines.sku[counter_now], filled[counter_now])
@@ -113,7 +117,9 @@ class PartsFlow:
             release_day = day + lines.release_delay_days[mask]
             for offset in np.unique(release_day):
                 members = release_day == offset
-                self.pending.add(int(offset), kind, cells[mask][members], filled[mask][members].astype(np.int32))
+                self.pending.add(
+                    int(offset), kind, cells[mask][members], filled[mask][members].astype(np.int32)
+                )
         return LineOutcome(
             filled_units=filled.astype(np.int32),
             first_pick=short == 0,
@@ -123,7 +129,9 @@ class PartsFlow:
         )
 
     # -- moving stock ------------------------------------------------------------------------------
-    def allocate_from(self, source_location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    def allocate_from(
+        self, source_location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
+    ) -> npt.NDArray[np.int32]:
         """Take up to ``quantity`` from the sources' available stock in the given order (first come, first served)."""
         if sku.size == 0:
             return np.zeros(0, dtype=np.int32)
@@ -150,7 +158,9 @@ class PartsFlow:
         np.subtract.at(self.state.in_transit.reshape(-1), cells, quantity)
         np.add.at(self.state.on_hand.reshape(-1), cells, quantity)
 
-    def order_from_supplier(self, destination: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
+    def order_from_supplier(
+        self, destination: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
+    ) -> None:
         """Supplier goods enter the network on the road to a DC."""
         np.add.at(self.received_from_suppliers, sku, quantity)
         self.dispatch(destination, sku, quantity)
@@ -159,7 +169,9 @@ class PartsFlow:
     def open_backorders(self, location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
         np.add.at(self.state.backorder.reshape(-1), location * self.skus + sku, quantity)
 
-    def sell_emergency(self, dc_location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+    def sell_emergency(
+        self, dc_location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
+    ) -> npt.NDArray[np.int32]:
         """Emergency units are sold to the waiting customer when they leave: from the DC if it has them,
         the rest drop-shipped by the supplier. Returns the units the DC supplied."""
         from_dc = self.allocate_from(dc_location, sku, quantity)

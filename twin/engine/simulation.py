@@ -94,7 +94,9 @@ class RunResult:
 
 def load_world(config: TwinConfig) -> World:
     network = config.network
-    master = MasterData.read(network.master_data_dir) if network.master_data_dir else generate_master_data(network)
+    master = (
+        MasterData.read(network.master_data_dir) if network.master_data_dir else generate_master_data(network)
+    )
     return build_world(master, network.road_factor)
 
 
@@ -118,11 +120,19 @@ class Simulation:
         demand_settings = {**asdict(config.demand)}
         self.demand: DemandModel = demand if demand is not None else build_component(demand_settings)
         # the dealer-specific SKU mix is part of the network, not of a replication: seeded by the generator seed
-        self.demand.bind(self.world, self.start_date, np.random.default_rng(np.random.SeedSequence([config.network.generator_seed, 1])))
-        self.replenishment: ReplenishmentPolicy = replenishment or build_component(config.policy.replenishment)
+        self.demand.bind(
+            self.world,
+            self.start_date,
+            np.random.default_rng(np.random.SeedSequence([config.network.generator_seed, 1])),
+        )
+        self.replenishment: ReplenishmentPolicy = replenishment or build_component(
+            config.policy.replenishment
+        )
         self.allocation: VehicleAllocationPolicy = allocation or build_component(config.policy.allocation)
         self.sourcing: SourcingPolicy = sourcing or build_component(config.policy.sourcing)
-        self.kpis = KpiRecorder(config.horizon_days, self.world.region_names, self.world.dealer_region, self.start_date)
+        self.kpis = KpiRecorder(
+            config.horizon_days, self.world.region_names, self.world.dealer_region, self.start_date
+        )
 
         network = self.world.network
         self.dealers = network.dealer_count
@@ -133,17 +143,22 @@ class Simulation:
         parts_carriers = network.carriers
         lane = network.parts_carrier
         self.dc_to_dealer_km = network.dc_to_dealer_km()
-        self.dealer_lead_time_days = operations.dc_dispatch_delay_days + self.dc_to_dealer_km / parts_carriers.speed_km_per_day[lane]
+        self.dealer_lead_time_days = (
+            operations.dc_dispatch_delay_days + self.dc_to_dealer_km / parts_carriers.speed_km_per_day[lane]
+        )
         self._check_supply_wiring()
 
         self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
         self._seed_parts_state()
         self.parts_initial_units = self.parts.state.units_in_network()
-        self._touched: list[IntArray] = [np.arange(network.location_count * self.skus, dtype=np.int64)]
+        #: cells whose inventory position changed since the policy last reviewed them (all cells at the start)
+        self._changed = np.ones(network.location_count * self.skus, dtype=bool)
         self.outstanding_backorder_units = 0
         self._transit_noise: dict[str, npt.NDArray[np.float64]] = {}
         self.vehicles = VehicleFlow(self)
-        self.vehicles.seed_initial_stock(config.network.vehicles_per_dealer, self.streams.get("initial_vehicles"))
+        self.vehicles.seed_initial_stock(
+            config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
+        )
         self._age_stats = (0.0, 0.0, 0.0)
         self.consignments_in_flight = 0
 
@@ -153,7 +168,11 @@ class Simulation:
         model_plant = self.world.specs.model_plant
         missing = np.flatnonzero(model_plant < 0)
         if missing.size:
-            raise ConfigError("vehicle_specs.plant_id", self.world.specs.model_names[int(missing[0])], "model has no building plant")
+            raise ConfigError(
+                "vehicle_specs.plant_id",
+                self.world.specs.model_names[int(missing[0])],
+                "model has no building plant",
+            )
 
     def _seed_parts_state(self) -> None:
         """History (a 12-month DMS export) and opening stock: part of the world, not of a policy."""
@@ -165,18 +184,26 @@ class Simulation:
         stocked = self.history_lines_per_year >= 3
         cover_days = rng.uniform(8.0, 24.0, size=rate.shape)
         state = self.parts.state
-        state.on_hand[: self.dealers] = np.where(stocked, np.ceil(self.history_units_per_day * cover_days), 0).astype(np.int32)
+        state.on_hand[: self.dealers] = np.where(
+            stocked, np.ceil(self.history_units_per_day * cover_days), 0
+        ).astype(np.int32)
         dealer_dc = self.world.network.dealers.parts_dc
         for dc in range(len(self.world.network.parts_dcs)):
             daily = self.history_units_per_day[dealer_dc == dc].sum(axis=0)
-            state.on_hand[self.dealers + dc] = np.ceil(daily * self.config.operations.dc_cover_days).astype(np.int32)
+            state.on_hand[self.dealers + dc] = np.ceil(daily * self.config.operations.dc_cover_days).astype(
+                np.int32
+            )
 
     def transit_noise(self, lane_kind: str, day: int, lane: int) -> float:
         """Multiplicative transit-time noise (mean 1) drawn per lane and dispatch day: the same for every policy."""
         table = self._transit_noise.get(lane_kind)
         if table is None:
-            lanes = {"parts_lane": self.dealers, "vehicle_lane": self.dealers, "plant_yard": len(self.world.network.stockyards),
-                     "supplier_lane": len(self.world.network.parts_dcs)}[lane_kind]
+            lanes = {
+                "parts_lane": self.dealers,
+                "vehicle_lane": self.dealers,
+                "plant_yard": len(self.world.network.stockyards),
+                "supplier_lane": len(self.world.network.parts_dcs),
+            }[lane_kind]
             sigma = float(np.sqrt(np.log1p(self.config.operations.transit_time_cv**2)))
             rng = self.streams.get(f"transit:{lane_kind}")
             table = rng.lognormal(-sigma * sigma / 2.0, sigma, size=(self.config.horizon_days + 1, lanes))
@@ -226,8 +253,8 @@ class Simulation:
             yards = self._yard_for_builds(specs, rng)
             self._build_plan = [(specs[offset::period], yards[offset::period]) for offset in range(period)]
         specs, yards = self._build_plan[day % period]
-        for spec, yard in zip(specs.tolist(), yards.tolist(), strict=True):
-            self.env.process(self.vehicles.build_stock(spec, yard))
+        for yard in np.unique(yards).tolist():
+            self.env.process(self.vehicles.build_stock(specs[yards == yard].tolist(), yard))
 
     def _yard_for_builds(self, specs: IntArray, rng: np.random.Generator) -> IntArray:
         """Stock builds go to the yards whose dealers sell the model (trailing 28 days)."""
@@ -257,7 +284,11 @@ class Simulation:
         kpis.add(day, "parts_emergency_units", float(outcome.emergency_units.sum()))
         kpis.add(day, "parts_lost_lines", float((outcome.lost_units > 0).sum()))
         kpis.add(day, "parts_lost_units", float(outcome.lost_units.sum()))
-        kpis.add(day, "parts_lost_margin_inr", float((outcome.lost_units * cost).sum() * self.config.operations.parts_margin_share))
+        kpis.add(
+            day,
+            "parts_lost_margin_inr",
+            float((outcome.lost_units * cost).sum() * self.config.operations.parts_margin_share),
+        )
         sold = outcome.filled_units + outcome.emergency_units
         kpis.add(day, "parts_sold_units", float(sold.sum()))
         kpis.add(day, "parts_cogs_inr", float((sold * cost).sum()))
@@ -266,16 +297,27 @@ class Simulation:
             kpis.class_lines[day] += np.bincount(sku_class, minlength=classes)
             kpis.class_first_pick_lines[day] += np.bincount(sku_class[outcome.first_pick], minlength=classes)
         kpis.add_by_dealer(day, "parts_demand_lines", lines.location, 1.0)
-        kpis.add_by_dealer(day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64))
-        self._touched.append(lines.location * self.skus + lines.sku)
+        kpis.add_by_dealer(
+            day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64)
+        )
+        self._touch(lines.location * self.skus + lines.sku)
         if self.event_log.enabled:
             for index in range(len(lines)):
                 self.event_log.record(
-                    self.env.now, "parts_line", dealer=int(lines.location[index]), sku=int(lines.sku[index]),
-                    quantity=int(lines.quantity[index]), filled=int(outcome.filled_units[index]),
-                    workshop=bool(lines.workshop[index]), emergency=bool(outcome.emergency[index]),
+                    self.env.now,
+                    "parts_line",
+                    dealer=int(lines.location[index]),
+                    sku=int(lines.sku[index]),
+                    quantity=int(lines.quantity[index]),
+                    filled=int(outcome.filled_units[index]),
+                    workshop=bool(lines.workshop[index]),
+                    emergency=bool(outcome.emergency[index]),
                 )
-        self._emergency_orders(lines.location[outcome.emergency], lines.sku[outcome.emergency], outcome.emergency_units[outcome.emergency])
+        self._emergency_orders(
+            lines.location[outcome.emergency],
+            lines.sku[outcome.emergency],
+            outcome.emergency_units[outcome.emergency],
+        )
 
     def _emergency_orders(self, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
         if sku.size == 0:
@@ -285,24 +327,43 @@ class Simulation:
         self.outstanding_backorder_units += int(quantity.sum())
         dc_location = self.dealers + self.world.network.dealers.parts_dc[dealer]
         from_dc = self.parts.sell_emergency(dc_location, sku, quantity)
-        self._touched.append(dc_location * self.skus + sku)
-        self.kpis.add(self.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size)
+        self._touch(dc_location * self.skus + sku)
+        self.kpis.add(
+            self.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
+        )
         from_supplier = quantity - from_dc
-        for lead_time, units in ((operations.emergency_lead_time_days, from_dc), (operations.supplier_emergency_lead_time_days, from_supplier)):
+        for lead_time, units in (
+            (operations.emergency_lead_time_days, from_dc),
+            (operations.supplier_emergency_lead_time_days, from_supplier),
+        ):
             shipped = units > 0
             if shipped.any():
-                self.env.process(self._close_backorders(lead_time, dealer[shipped], sku[shipped], units[shipped]))
+                self.env.process(
+                    self._close_backorders(lead_time, dealer[shipped], sku[shipped], units[shipped])
+                )
 
-    def _close_backorders(self, delay_days: float, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]):  # type: ignore[no-untyped-def]
+    def _close_backorders(
+        self, delay_days: float, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
+    ):  # type: ignore[no-untyped-def]
         yield self.env.timeout(delay_days)
         self.parts.close_backorders(dealer, sku, quantity)
         self.outstanding_backorder_units -= int(quantity.sum())
-        self.event_log.record(self.env.now, "emergency_delivered", dealers=dealer.tolist(), skus=sku.tolist(), units=quantity.tolist())
+        self.event_log.record(
+            self.env.now,
+            "emergency_delivered",
+            dealers=dealer.tolist(),
+            skus=sku.tolist(),
+            units=quantity.tolist(),
+        )
+
+    def _touch(self, cells: IntArray) -> None:
+        self._changed[cells] = True
 
     def _replenishment_cycle(self, day: int) -> None:
-        candidates = np.concatenate(self._touched) if self._touched else np.zeros(0, dtype=np.int64)
+        candidates = np.flatnonzero(self._changed)
         decision = self.replenishment.replenish(self.parts_view(), candidates)
-        self._touched = [decision.deferred_cells]
+        self._changed[candidates] = False
+        self._changed[decision.deferred_cells] = True
         self.apply_replenishment(decision)
 
     def apply_replenishment(self, decision: ReplenishmentDecision) -> None:
@@ -318,8 +379,14 @@ class Simulation:
             self.parts.order_from_supplier(dc_location, dc_sku, dc_quantity)
             for dc in np.unique(dc_location):
                 members = dc_location == dc
-                lead = operations.supplier_lead_time_days * self.transit_noise("supplier_lane", int(now), int(dc) - self.dealers)
-                self.env.process(self._arrive(lead, dc_location[members], dc_sku[members], dc_quantity[members], freight_inr=0.0))
+                lead = operations.supplier_lead_time_days * self.transit_noise(
+                    "supplier_lane", int(now), int(dc) - self.dealers
+                )
+                self.env.process(
+                    self._arrive(
+                        lead, dc_location[members], dc_sku[members], dc_quantity[members], freight_inr=0.0
+                    )
+                )
         dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
         if dealer.size == 0:
             return
@@ -338,36 +405,73 @@ class Simulation:
         allowed[order] = allowed_sorted
         returned = granted - allowed
         if returned.any():
-            np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned.astype(np.int32))
+            np.add.at(
+                self.parts.state.on_hand.reshape(-1),
+                source * self.skus + dealer_sku,
+                returned.astype(np.int32),
+            )
         shipped = allowed > 0
         short = allowed < dealer_quantity
-        self._touched.append(dealer[short] * self.skus + dealer_sku[short])
-        self._touched.append(source * self.skus + dealer_sku)
+        self._touch(dealer[short] * self.skus + dealer_sku[short])
+        self._touch(source * self.skus + dealer_sku)
         dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped].astype(np.int32)
         if dealer.size == 0:
             return
         self.parts.dispatch(dealer, dealer_sku, units)
         consignment_order = np.argsort(dealer, kind="stable")
-        dealer, dealer_sku, units = dealer[consignment_order], dealer_sku[consignment_order], units[consignment_order]
+        dealer, dealer_sku, units = (
+            dealer[consignment_order],
+            dealer_sku[consignment_order],
+            units[consignment_order],
+        )
         boundaries = np.flatnonzero(np.diff(dealer)) + 1
-        for group_dealer, group_sku, group_units in zip(np.split(dealer, boundaries), np.split(dealer_sku, boundaries), np.split(units, boundaries), strict=True):
+        for group_dealer, group_sku, group_units in zip(
+            np.split(dealer, boundaries),
+            np.split(dealer_sku, boundaries),
+            np.split(units, boundaries),
+            strict=True,
+        ):
             target = int(group_dealer[0])
             lane_carrier = int(network.parts_carrier[target])
             distance = float(self.dc_to_dealer_km[target])
             load_share = float(group_units.sum()) / float(carriers.capacity_per_load[lane_carrier])
-            freight = max(float(carriers.minimum_charge_inr[lane_carrier]), float(carriers.rate_per_km_inr[lane_carrier]) * distance * load_share)
-            transit = float(self.dealer_lead_time_days[target]) * self.transit_noise("parts_lane", int(now), target)
+            freight = max(
+                float(carriers.minimum_charge_inr[lane_carrier]),
+                float(carriers.rate_per_km_inr[lane_carrier]) * distance * load_share,
+            )
+            transit = float(self.dealer_lead_time_days[target]) * self.transit_noise(
+                "parts_lane", int(now), target
+            )
             self.env.process(self._arrive(transit, group_dealer, group_sku, group_units, freight))
 
-    def _arrive(self, transit_days: float, location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32], freight_inr: float):  # type: ignore[no-untyped-def]
+    def _arrive(
+        self,
+        transit_days: float,
+        location: IntArray,
+        sku: IntArray,
+        quantity: npt.NDArray[np.int32],
+        freight_inr: float,
+    ):  # type: ignore[no-untyped-def]
         self.kpis.add(self.env.now, "freight_parts_inr", freight_inr)
         self.consignments_in_flight += 1
-        self.event_log.record(self.env.now, "consignment_departed", locations=sorted(set(location.tolist())), lines=int(sku.size), units=int(quantity.sum()))
+        self.event_log.record(
+            self.env.now,
+            "consignment_departed",
+            locations=sorted(set(location.tolist())),
+            lines=int(sku.size),
+            units=int(quantity.sum()),
+        )
         yield self.env.timeout(transit_days)
         self.parts.receive(location, sku, quantity)
         self.consignments_in_flight -= 1
-        self._touched.append(location * self.skus + sku)
-        self.event_log.record(self.env.now, "consignment_received", locations=sorted(set(location.tolist())), lines=int(sku.size), units=int(quantity.sum()))
+        self._touch(location * self.skus + sku)
+        self.event_log.record(
+            self.env.now,
+            "consignment_received",
+            locations=sorted(set(location.tolist())),
+            lines=int(sku.size),
+            units=int(quantity.sum()),
+        )
 
     def _record_day(self, day: int) -> None:
         kpis, state, operations = self.kpis, self.parts.state, self.config.operations
@@ -377,7 +481,11 @@ class Simulation:
         kpis.set(day, "parts_dc_stock_value_inr", dc_value)
         kpis.set(day, "parts_dealer_stock_units", float(state.on_hand[: self.dealers].sum(dtype=np.int64)))
         kpis.set(day, "parts_backorder_units", float(self.outstanding_backorder_units))
-        kpis.set(day, "holding_cost_inr", (float(dealer_value.sum()) + dc_value) * operations.parts_holding_rate_per_year / 365.0)
+        kpis.set(
+            day,
+            "holding_cost_inr",
+            (float(dealer_value.sum()) + dc_value) * operations.parts_holding_rate_per_year / 365.0,
+        )
         kpis.set_by_region(day, "parts_dealer_stock_value_inr", dealer_value)
         vehicles = self.vehicles
         vehicle_value = float(vehicles.dealer_stock_value_inr.sum())
@@ -396,6 +504,8 @@ class Simulation:
         kpis.set(day, "vehicle_age_share_over_60d", self._age_stats[0])
         kpis.set(day, "vehicle_age_share_over_90d", self._age_stats[1])
         kpis.set(day, "vehicle_age_mean_days", self._age_stats[2])
+        kpis.set_by_region(day, "vehicle_deliveries", vehicles.deliveries_today)
+        vehicles.deliveries_today[:] = 0.0
         vehicles.roll_sales_window()
         if (day + 1) % self.config.policy.visibility_refresh_days == 0:
             vehicles.view = vehicles.export_view()

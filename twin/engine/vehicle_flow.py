@@ -15,7 +15,7 @@ import numpy.typing as npt
 import simpy
 
 from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
-from twin.domain.vin import make_vin
+from twin.domain.vin import VinFactory
 from twin.engine.demand import VehicleCustomers
 from twin.policies.observation import CustomerRequest, SourcingKind, VehicleView, read_only
 
@@ -45,43 +45,86 @@ class VehicleFlow:
         self.sales_28d = np.zeros((dealers, specs), dtype=np.int32)
         self._sales_by_day: deque[list[tuple[int, int]]] = deque()
         self._today_sales: list[tuple[int, int]] = []
+        self.deliveries_today = np.zeros(dealers)
         #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
         self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(dealers)]
-        self.vehicle_cost_inr = world.specs.price_inr * (1.0 - simulation.config.operations.vehicle_margin_share)
+        self.vehicle_cost_inr = world.specs.price_inr * (
+            1.0 - simulation.config.operations.vehicle_margin_share
+        )
         self.dealer_stock_value_inr = np.zeros(dealers)
         self._serial = 0
-        self.same_variant = [np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)]
+        self._vins = VinFactory()
+        self._attributes = [self._attribute_code(spec) for spec in range(specs)]
+        self._view_day = -1
+        self.same_variant = [
+            np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)
+        ]
         self.same_model = [np.flatnonzero(world.specs.model == world.specs.model[s]) for s in range(specs)]
         carriers = network.carriers
-        self.trucks = {int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c])) for c in carriers.of_mode("vehicles")}
+        self.trucks = {
+            int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c]))
+            for c in carriers.of_mode("vehicles")
+        }
         self.yard_to_dealer_km = network.yard_to_dealer_km()
         carrier = network.vehicle_carrier
-        self.yard_to_dealer_days = self.yard_to_dealer_km / carriers.speed_km_per_day[carrier] + simulation.config.operations.dc_dispatch_delay_days
+        self.yard_to_dealer_days = (
+            self.yard_to_dealer_km / carriers.speed_km_per_day[carrier]
+            + simulation.config.operations.dc_dispatch_delay_days
+        )
         plant_lat, plant_lon = network.plants.latitude, network.plants.longitude
         yard_lat, yard_lon = network.stockyards.latitude, network.stockyards.longitude
-        self.plant_to_yard_km = network.road_km(plant_lat[:, None], plant_lon[:, None], yard_lat[None, :], yard_lon[None, :])
+        self.plant_to_yard_km = network.road_km(
+            plant_lat[:, None], plant_lon[:, None], yard_lat[None, :], yard_lon[None, :]
+        )
         operations = simulation.config.operations
         self.factory_lead_time_days = (
-            operations.factory_order_build_days + operations.plant_to_stockyard_days + self.yard_to_dealer_days + operations.carrier_max_wait_days
+            operations.factory_order_build_days
+            + operations.plant_to_stockyard_days
+            + self.yard_to_dealer_days
+            + operations.carrier_max_wait_days
         )
         self.view: VehicleView = self.export_view()
+        self._cached_view = self.view
 
     # -- registry -------------------------------------------------------------------------------------
     def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
         plant = int(self.specs.model_plant[self.specs.model[spec]])
         code = str(self.sim.world.network.plants.code[plant])
-        attributes = f"{self.specs.model[spec]:01d}{self.specs.variant[spec] % 36:02d}{self.specs.colour[spec]:01d}A"[:5]
-        attributes = attributes.replace("I", "J").replace("O", "P").replace("Q", "R")
-        vin = make_vin(code[:3], attributes.ljust(5, "A"), 2026 + int(day // 365), code[3], self._serial % 1_000_000)
+        vin = self._vins.make(
+            code[:3],
+            self._attributes[spec],
+            2026 + int(max(day, 0.0) // 365),
+            code[3],
+            self._serial % 1_000_000,
+        )
         self._serial += 1
-        vehicle = Vehicle(vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day)
+        vehicle = Vehicle(
+            vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day
+        )
         self.vehicles.append(vehicle)
         return len(self.vehicles) - 1
+
+    def _attribute_code(self, spec: int) -> str:
+        """VIN positions 4-8: model, variant (2 chars), colour, restraint code, all in the VIN alphabet."""
+        alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+        variant = int(self.specs.variant[spec])
+        return (
+            alphabet[int(self.specs.model[spec]) % len(alphabet)]
+            + alphabet[(variant // len(alphabet)) % len(alphabet)]
+            + alphabet[variant % len(alphabet)]
+            + alphabet[int(self.specs.colour[spec]) % len(alphabet)]
+            + "A"
+        )
 
     def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float, initial: bool = False) -> None:
         vehicle = self.vehicles[vehicle_id]
         if initial:
-            vehicle.status, vehicle.site_kind, vehicle.site_index, vehicle.received_day = VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day
+            vehicle.status, vehicle.site_kind, vehicle.site_index, vehicle.received_day = (
+                VehicleStatus.IN_YARD,
+                SiteKind.DEALER,
+                dealer,
+                day,
+            )
         else:
             vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day)
         vehicle.dealer = dealer
@@ -115,8 +158,12 @@ class VehicleFlow:
         )
 
     def current_view(self) -> VehicleView:
-        view = self.view
-        return VehicleView(**{**view.__dict__, "day": int(self.env.now)})
+        """The last export, stamped with today's date (rebuilt once a day, not per customer)."""
+        today = int(self.env.now)
+        if today != self._view_day or self._cached_view.as_of_day != self.view.as_of_day:
+            self._cached_view = VehicleView(**{**self.view.__dict__, "day": today})
+            self._view_day = today
+        return self._cached_view
 
     # -- initial state --------------------------------------------------------------------------------
     def seed_initial_stock(self, vehicles_per_dealer: int, rng: np.random.Generator) -> None:
@@ -129,8 +176,22 @@ class VehicleFlow:
             for spec, age in zip(specs.tolist(), np.sort(ages)[::-1].tolist(), strict=True):
                 vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, -age - 30.0)
                 self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
-        expected = self.sim.demand.expected_vehicle_customers_per_day(0)[:, None] * world.region_spec_preference[world.dealer_region]
-        self.sales_28d[:] = rng.poisson(expected * SALES_WINDOW_DAYS * 0.9)
+        # last 28 days of retail before the run (as in a DMS export); it rolls out of the window day by day
+        expected = (
+            self.sim.demand.expected_vehicle_customers_per_day(0)[:, None]
+            * world.region_spec_preference[world.dealer_region]
+        )
+        history = rng.poisson(expected * SALES_WINDOW_DAYS * 0.85)
+        dealer_of_sale, spec_of_sale = np.nonzero(history)
+        counts = history[dealer_of_sale, spec_of_sale]
+        dealer_of_sale, spec_of_sale = np.repeat(dealer_of_sale, counts), np.repeat(spec_of_sale, counts)
+        day_of_sale = rng.integers(0, SALES_WINDOW_DAYS, size=dealer_of_sale.size)
+        self.sales_28d[:] = history
+        for day in range(SALES_WINDOW_DAYS):
+            members = day_of_sale == day
+            self._sales_by_day.append(
+                list(zip(dealer_of_sale[members].tolist(), spec_of_sale[members].tolist(), strict=True))
+            )
         self.view = self.export_view()
 
     # -- customers ------------------------------------------------------------------------------------
@@ -141,11 +202,16 @@ class VehicleFlow:
             if wait > 0:
                 yield self.env.timeout(wait)
             self.serve_customer(
-                int(batch.dealer[index]), int(batch.spec[index]), float(batch.patience_days[index]),
-                float(batch.colour_draw[index]), float(batch.variant_draw[index]),
+                int(batch.dealer[index]),
+                int(batch.spec[index]),
+                float(batch.patience_days[index]),
+                float(batch.colour_draw[index]),
+                float(batch.variant_draw[index]),
             )
 
-    def serve_customer(self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float) -> None:
+    def serve_customer(
+        self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float
+    ) -> None:
         now = self.env.now
         kpi, log, demand = self.sim.kpis, self.sim.event_log, self.sim.demand
         kpi.add(now, "vehicle_customers", 1)
@@ -179,11 +245,22 @@ class VehicleFlow:
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
             vehicle = self.vehicles[vehicle_id]
             vehicle.dealer, vehicle.customer_order = dealer, True
-            log.record(now, "factory_order", dealer=dealer, vin=vehicle.vin, spec=spec, quoted_days=round(decision.quoted_days, 3))
+            log.record(
+                now,
+                "factory_order",
+                dealer=dealer,
+                vin=vehicle.vin,
+                spec=spec,
+                quoted_days=round(decision.quoted_days, 3),
+            )
             self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
             return
         kpi.add(now, "vehicle_lost_sales", 1)
-        kpi.add(now, "vehicle_lost_margin_inr", self.specs.price_inr[spec] * self.sim.config.operations.vehicle_margin_share)
+        kpi.add(
+            now,
+            "vehicle_lost_margin_inr",
+            self.specs.price_inr[spec] * self.sim.config.operations.vehicle_margin_share,
+        )
         log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
 
     def deliver(self, vehicle_id: int, delay_days: float):  # type: ignore[no-untyped-def]
@@ -192,7 +269,7 @@ class VehicleFlow:
         now = self.env.now
         vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
         self.sim.kpis.add(now, "vehicle_deliveries", 1)
-        self.sim.kpis.add_by_dealer(now, "vehicle_deliveries", np.array([vehicle.dealer]), 1.0)
+        self.deliveries_today[vehicle.dealer] += 1
         self.sales_28d[vehicle.dealer, vehicle.spec] += 1
         self._today_sales.append((vehicle.dealer, vehicle.spec))
         self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
@@ -214,34 +291,47 @@ class VehicleFlow:
         self.sim.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
         yard = int(self.sim.world.network.dealers.stockyard[vehicle.dealer])
         self.dealer_inbound[vehicle.dealer, vehicle.spec] += 1
-        yield from self.plant_to_yard(vehicle_id, yard)
+        yield from self.plant_to_yard([vehicle_id], yard)
         self.dispatch_queue[vehicle.dealer].append((vehicle_id, self.env.now))
 
-    def build_stock(self, spec: int, yard: int):  # type: ignore[no-untyped-def]
-        vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, self.env.now)
-        vehicle = self.vehicles[vehicle_id]
-        vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
-        self.pipeline[spec] += 1
-        yield from self.plant_to_yard(vehicle_id, yard)
-        self.pipeline[spec] -= 1
-        self.yard_pool[yard].setdefault(spec, deque()).append(vehicle_id)
-        self.yard_stock[yard, spec] += 1
-
-    def plant_to_yard(self, vehicle_id: int, yard: int):  # type: ignore[no-untyped-def]
-        vehicle = self.vehicles[vehicle_id]
-        plant = vehicle.site_index
+    def build_stock(self, specs: list[int], yard: int):  # type: ignore[no-untyped-def]
+        """Today's stock builds for one yard travel together (one trunk movement, one SimPy process)."""
         now = self.env.now
-        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
+        vehicle_ids = []
+        for spec in specs:
+            vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
+            vehicle = self.vehicles[vehicle_id]
+            vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, now)
+            self.pipeline[spec] += 1
+            vehicle_ids.append(vehicle_id)
+        yield from self.plant_to_yard(vehicle_ids, yard)
+        for vehicle_id in vehicle_ids:
+            spec = self.vehicles[vehicle_id].spec
+            self.pipeline[spec] -= 1
+            self.yard_pool[yard].setdefault(spec, deque()).append(vehicle_id)
+            self.yard_stock[yard, spec] += 1
+
+    def plant_to_yard(self, vehicle_ids: list[int], yard: int):  # type: ignore[no-untyped-def]
+        now = self.env.now
+        plants = [self.vehicles[vehicle_id].site_index for vehicle_id in vehicle_ids]
+        for vehicle_id in vehicle_ids:
+            self.vehicles[vehicle_id].move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
         noise = self.sim.transit_noise("plant_yard", int(now), yard)
         yield self.env.timeout(self.sim.config.operations.plant_to_stockyard_days * noise)
-        self.sim.kpis.add(self.env.now, "freight_vehicle_inr", self.trunk_freight_per_vehicle_inr(plant, yard))
-        vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, self.env.now)
+        arrival = self.env.now
+        freight = sum(self.trunk_freight_per_vehicle_inr(plant, yard) for plant in plants)
+        self.sim.kpis.add(arrival, "freight_vehicle_inr", freight)
+        for vehicle_id in vehicle_ids:
+            self.vehicles[vehicle_id].move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
 
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
         carriers = self.sim.world.network.carriers
         carrier = int(carriers.of_mode("vehicles")[0])
-        load_charge = max(float(carriers.minimum_charge_inr[carrier]), float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]))
+        load_charge = max(
+            float(carriers.minimum_charge_inr[carrier]),
+            float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]),
+        )
         return load_charge / float(carriers.capacity_per_load[carrier])
 
     def allocate(self) -> None:
@@ -285,13 +375,25 @@ class VehicleFlow:
             yield truck
             now = self.env.now
             distance = float(self.yard_to_dealer_km[dealer])
-            freight = max(float(carriers.minimum_charge_inr[carrier]), float(carriers.rate_per_km_inr[carrier]) * distance)
+            freight = max(
+                float(carriers.minimum_charge_inr[carrier]),
+                float(carriers.rate_per_km_inr[carrier]) * distance,
+            )
             self.sim.kpis.add(now, "freight_vehicle_inr", freight)
             for vehicle_id in load:
                 vehicle = self.vehicles[vehicle_id]
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
-            self.sim.event_log.record(now, "carrier_load_departed", dealer=dealer, carrier=carrier, vins=[self.vehicles[v].vin for v in load], freight_inr=round(freight, 2))
-            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise("vehicle_lane", int(now), dealer)
+            self.sim.event_log.record(
+                now,
+                "carrier_load_departed",
+                dealer=dealer,
+                carrier=carrier,
+                vins=[self.vehicles[v].vin for v in load],
+                freight_inr=round(freight, 2),
+            )
+            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
+                "vehicle_lane", int(now), dealer
+            )
             yield self.env.timeout(transit)
             arrival = self.env.now
             for vehicle_id in load:
@@ -303,11 +405,18 @@ class VehicleFlow:
                     self.env.process(self.deliver(vehicle_id, DELIVERY_DAYS))
                 else:
                     self.place_in_dealer_yard(vehicle_id, dealer, arrival)
-            self.sim.event_log.record(arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load])
+            self.sim.event_log.record(
+                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load]
+            )
             yield self.env.timeout(transit)  # the truck drives back empty before it can load again
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:
         now = self.env.now
-        received = [self.vehicles[vehicle_id].received_day for yard in self.dealer_yard for queue in yard.values() for vehicle_id in queue]
+        received = [
+            self.vehicles[vehicle_id].received_day
+            for yard in self.dealer_yard
+            for queue in yard.values()
+            for vehicle_id in queue
+        ]
         return now - np.asarray(received, dtype=np.float64)

@@ -30,7 +30,9 @@ _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in 
 class StaticMinMaxReplenishment:
     """Reorder up to max when inventory position falls to min; levels never change during the run."""
 
-    def __init__(self, min_cover_days: float = 10.0, max_cover_days: float = 24.0, phase_in_lines_per_year: int = 3) -> None:
+    def __init__(
+        self, min_cover_days: float = 15.0, max_cover_days: float = 45.0, phase_in_lines_per_year: int = 3
+    ) -> None:
         self.min_cover_days = min_cover_days
         self.max_cover_days = max_cover_days
         self.phase_in_lines_per_year = phase_in_lines_per_year
@@ -53,17 +55,23 @@ class StaticMinMaxReplenishment:
                 daily[dealers + dc] = view.history_units_per_day[members].sum(axis=0)
                 stocked[dealers + dc] = daily[dealers + dc] > 0
                 lead_time[dealers + dc] = view.supplier_lead_time_days
-            cover_min = np.where(np.arange(locations)[:, None] < dealers, self.min_cover_days, lead_time[:, None] + 7.0)
-            cover_max = np.where(np.arange(locations)[:, None] < dealers, self.max_cover_days, lead_time[:, None] + 30.0)
+            cover_min = np.where(
+                np.arange(locations)[:, None] < dealers, self.min_cover_days, lead_time[:, None] + 7.0
+            )
+            cover_max = np.where(
+                np.arange(locations)[:, None] < dealers, self.max_cover_days, lead_time[:, None] + 30.0
+            )
             minimum = np.where(stocked, np.maximum(1, np.ceil(daily * cover_min)), 0).astype(np.int32)
-            maximum = np.where(stocked, np.maximum(minimum + 1, np.ceil(daily * cover_max)), 0).astype(np.int32)
+            maximum = np.where(stocked, np.maximum(minimum + 1, np.ceil(daily * cover_max)), 0).astype(
+                np.int32
+            )
             self._levels = (minimum, maximum)
         return self._levels
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
         minimum, maximum = self.levels(view)
         skus = view.on_hand.shape[1]
-        cells = np.unique(candidate_cells)
+        cells = candidate_cells
         location, sku = np.divmod(cells, skus)
         is_dealer = location < view.dealer_count
         period = np.where(is_dealer, _REVIEW_PERIOD_DAYS[view.part_class[sku]], 1)
@@ -88,7 +96,12 @@ class ProRataAllocation:
 
     def plan_production(self, view: VehicleView, period_days: int) -> QuantityArray:
         daily_sales = view.dealer_sales_28d.sum(axis=0) / 28.0
-        network_stock = view.dealer_stock.sum(axis=0) + view.dealer_inbound.sum(axis=0) + view.yard_stock.sum(axis=0) + view.pipeline
+        network_stock = (
+            view.dealer_stock.sum(axis=0)
+            + view.dealer_inbound.sum(axis=0)
+            + view.yard_stock.sum(axis=0)
+            + view.pipeline
+        )
         target = daily_sales * (self.target_days_supply + period_days)
         # close a quarter of the gap to the stock target each period, never below zero
         build = daily_sales * period_days + 0.25 * (target - network_stock - daily_sales * period_days)
@@ -105,7 +118,9 @@ class ProRataAllocation:
         np.add.at(sales_by_model.T, models, view.dealer_sales_28d[dealers].T)
         daily_sales = view.dealer_sales_28d[dealers].sum(axis=1) / 28.0
         held = view.dealer_stock[dealers].sum(axis=1) + view.dealer_inbound[dealers].sum(axis=1)
-        room = np.minimum(view.dealer_capacity[dealers], np.ceil(daily_sales * self.target_days_supply)) - held
+        room = (
+            np.minimum(view.dealer_capacity[dealers], np.ceil(daily_sales * self.target_days_supply)) - held
+        )
         room = np.maximum(room, 0).astype(np.int64)
         for model in np.unique(models[vehicle_specs]):
             vehicles = np.flatnonzero(models[vehicle_specs] == model)
@@ -127,4 +142,6 @@ class FactoryOrderSourcing:
     """No network search: quote the factory lead time; the customer accepts or walks."""
 
     def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
-        return SourcingDecision(SourcingKind.FACTORY_ORDER, float(view.factory_lead_time_days[request.dealer]))
+        return SourcingDecision(
+            SourcingKind.FACTORY_ORDER, float(view.factory_lead_time_days[request.dealer])
+        )

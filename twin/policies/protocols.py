@@ -21,7 +21,7 @@ from twin.policies.observation import (
 
 class ReplenishmentPolicy(Protocol):
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
-        """Orders for cells whose position may have changed (flat ``location * skus + sku`` indices)."""
+        """Orders for cells whose position may have changed: sorted unique flat ``location * skus + sku``."""
         ...
 
 

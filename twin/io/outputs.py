@@ -1,0 +1,56 @@
+"""Writes a finished run into its folder: kpis.json, daily series (Parquet), plots, summary table."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from twin.engine.simulation import RunResult
+from twin.io import plots
+
+
+def summary_table(summary: dict[str, float]) -> str:
+    """A Markdown table of the summary KPIs (pastes into a report)."""
+    rows = ["| KPI | value |", "|---|---:|"]
+    for name, value in summary.items():
+        if isinstance(value, float) and math.isnan(value):
+            text = "n/a"
+        elif "share" in name or "fill_rate" in name or "availability" in name:
+            text = f"{value:.1%}"
+        elif abs(value) >= 1000:
+            text = f"{value:,.0f}"
+        else:
+            text = f"{value:,.2f}"
+        rows.append(f"| {name} | {text} |")
+    return "\n".join(rows)
+
+
+def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "kpis": folder / "kpis.json",
+        "daily": folder / "daily_kpis.parquet",
+        "daily_by_region": folder / "daily_kpis_by_region.parquet",
+        "summary_table": folder / "kpi_summary.md",
+    }
+    payload = {
+        "summary": {
+            key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in result.summary.items()
+        },
+        "cost_breakdown_inr": result.cost_breakdown,
+        "seed": result.config.seed,
+        "wall_seconds": result.wall_seconds,
+        "processed_events": result.processed_events,
+    }
+    paths["kpis"].write_text(json.dumps(payload, indent=2))
+    result.daily.to_parquet(paths["daily"], index=False)
+    result.daily_by_region.to_parquet(paths["daily_by_region"], index=False)
+    paths["summary_table"].write_text(summary_table(result.summary) + "\n")
+    paths["plot_regions"] = plots.plot_regions(
+        result.daily_by_region, folder / "fill_rate_and_stock_by_region.png"
+    )
+    paths["plot_age"] = plots.plot_age_in_yard(result.final_age_in_yard_days, folder / "age_in_yard.png")
+    paths["plot_costs"] = plots.plot_costs(result.cost_breakdown, folder / "cost_breakdown.png")
+    return paths

@@ -1,0 +1,73 @@
+"""Run plots a planner would rather look at than read: fill rate and stock by region, age in yard, costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+AGE_BUCKET_DAYS = 15
+
+
+def plot_regions(daily_by_region: pd.DataFrame, path: Path) -> Path:
+    """Parts first-pick fill rate (7-day rolling), parts stock value and vehicle stock, per region."""
+    figure, axes = plt.subplots(3, 1, figsize=(10, 10), sharex=True)
+    for region, frame in daily_by_region.groupby("region"):
+        frame = frame.sort_values("date")
+        lines = frame["parts_demand_lines"].rolling(7, min_periods=1).sum()
+        first_pick = frame["parts_first_pick_lines"].rolling(7, min_periods=1).sum()
+        axes[0].plot(frame["date"], first_pick / lines.replace(0, np.nan), label=str(region))
+        axes[1].plot(frame["date"], frame["parts_dealer_stock_value_inr"] / 1e7, label=str(region))
+        axes[2].plot(frame["date"], frame["vehicle_dealer_stock"], label=str(region))
+    axes[0].set_ylabel("parts first-pick fill rate\n(lines, 7-day rolling)")
+    axes[1].set_ylabel("dealer parts stock\n(INR crore at cost)")
+    axes[2].set_ylabel("vehicles in dealer yards")
+    axes[0].legend(loc="lower left", ncols=3, fontsize="small")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+    figure.suptitle("Fill rate and stock by region")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_age_in_yard(ages_days: npt.NDArray[np.float64], path: Path) -> Path:
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    top = max(
+        AGE_BUCKET_DAYS * 8,
+        float(np.ceil((ages_days.max() if ages_days.size else 0) / AGE_BUCKET_DAYS) * AGE_BUCKET_DAYS),
+    )
+    bins = np.arange(0, top + AGE_BUCKET_DAYS, AGE_BUCKET_DAYS)
+    axis.hist(ages_days, bins=bins, color="#4477aa", edgecolor="white")
+    for threshold in (60, 90):
+        axis.axvline(threshold, color="#cc3311", linestyle="--", linewidth=1)
+        share = float((ages_days > threshold).mean()) if ages_days.size else 0.0
+        axis.text(threshold + 1, axis.get_ylim()[1] * 0.9, f"> {threshold} d: {share:.0%}", color="#cc3311")
+    axis.set_xlabel("age in dealer yard at the end of the run (days, 15-day buckets)")
+    axis.set_ylabel("vehicles")
+    axis.set_title("Age in yard")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_costs(cost_breakdown: dict[str, float], path: Path) -> Path:
+    names = list(cost_breakdown)
+    values = [cost_breakdown[name] / 1e7 for name in names]
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    axis.barh([name.removesuffix("_inr").replace("_", " ") for name in names], values, color="#228833")
+    axis.set_xlabel("INR crore over the measured period")
+    axis.set_title("Cost breakdown")
+    axis.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

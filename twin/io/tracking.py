@@ -1,0 +1,137 @@
+"""The MLflow sink: the only module that imports MLflow.
+
+Default store: ``sqlite:///<working dir>/mlflow.db`` with artifacts under ``<working dir>/mlruns`` (no server);
+``logger.tracking_uri`` or ``MLFLOW_TRACKING_URI`` point it at a tracking server instead. Summary KPIs go in
+one ``log_batch`` (per-metric calls cost ~30 ms each on SQLite). If the store cannot be reached the run
+keeps its local outputs and says so; a twin run never fails because of tracking.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+# before mlflow is imported: no usage telemetry, and fail fast instead of minutes of retries
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+
+import mlflow
+import pandas as pd
+from mlflow.entities import Metric, Param
+from mlflow.tracking import MlflowClient
+
+MAX_PARAMS_PER_BATCH = 100
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAM_LENGTH = 6000
+
+
+def resolve_tracking_uri(configured_uri: str = "") -> str:
+    if configured_uri:
+        return configured_uri
+    from_environment = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if from_environment:
+        return from_environment
+    return f"sqlite:///{(Path.cwd() / 'mlflow.db').resolve()}"
+
+
+def _artifact_root() -> str:
+    return (Path.cwd() / "mlruns").resolve().as_uri()
+
+
+def prepare_experiment(tracking_uri: str, experiment_name: str) -> str:
+    """Create the store (schema migration) and the experiment once; returns the experiment id."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    artifact_location = _artifact_root() if tracking_uri.startswith("sqlite:") else None
+    try:
+        return str(client.create_experiment(experiment_name, artifact_location=artifact_location))
+    except mlflow.exceptions.MlflowException:
+        # another process created it between our look-up and create
+        experiment = client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            raise
+        return str(experiment.experiment_id)
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)[:MAX_PARAM_LENGTH]
+    return flat
+
+
+def git_commit(start: Path | None = None) -> str:
+    try:
+        folder = start or Path(__file__).resolve().parent
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def log_run(
+    tracking_uri: str,
+    experiment_name: str,
+    run_name: str,
+    params: Mapping[str, Any],
+    summary: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts_dir: Path | None = None,
+    daily: pd.DataFrame | None = None,
+) -> str:
+    """Log one finished run; returns the MLflow run id. Raises if the store cannot be reached."""
+    experiment_id = prepare_experiment(tracking_uri, experiment_name)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
+    run_id = run.info.run_id
+    try:
+        flat_params = [Param(key, value) for key, value in flatten(params).items()]
+        for chunk in _chunks(flat_params, MAX_PARAMS_PER_BATCH):
+            client.log_batch(run_id, params=chunk)
+        metrics = [
+            Metric(key, float(value), 0, 0) for key, value in summary.items() if value == value
+        ]  # drop NaN
+        for chunk in _chunks(metrics, MAX_METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=chunk)
+        if daily is not None:
+            numeric = daily.select_dtypes("number").drop(columns=["day"], errors="ignore")
+            step_metrics = [
+                Metric(f"daily.{column}", float(value), 0, int(day))
+                for column in numeric.columns
+                for day, value in zip(daily["day"], numeric[column], strict=True)
+                if value == value
+            ]
+            for chunk in _chunks(step_metrics, MAX_METRICS_PER_BATCH):
+                client.log_batch(run_id, metrics=chunk)
+        if artifacts_dir is not None:
+            client.log_artifacts(run_id, str(artifacts_dir))
+        client.set_terminated(run_id, "FINISHED")
+    except Exception:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    return str(run_id)
+
+
+def search_runs(tracking_uri: str, experiment_name: str) -> pd.DataFrame:
+    """All runs of an experiment as a pandas frame (params.*, metrics.*, tags.*)."""
+    mlflow.set_tracking_uri(tracking_uri)
+    result = mlflow.search_runs(experiment_names=[experiment_name])
+    assert isinstance(result, pd.DataFrame)
+    return result
