@@ -216,7 +216,7 @@ def _carriers(config: NetworkConfig) -> pd.DataFrame:
     fleet_total = {"parts": 400.0 * config.dealers / 400, "vehicles": 500.0 * config.dealers / 400}
     rows = []
     for mode in modes:
-        fleet = max(4, int(round(fleet_total[mode] / modes.count(mode))))
+        fleet = max(4, round(fleet_total[mode] / modes.count(mode)))
         if mode == "parts":
             rows.append(("parts", 42.0, 900.0, 4000, 330.0, fleet))
         else:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
@@ -64,13 +65,12 @@ def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
 
 
 def _log_to_mlflow(
-    cfg: DictConfig, config: TwinConfig, summary: dict[str, float], daily: object, output_dir: Path
+    cfg: DictConfig, config: TwinConfig, summary: dict[str, float], daily: pd.DataFrame, output_dir: Path
 ) -> None:
     from twin.io import tracking
 
     uri = tracking.resolve_tracking_uri(config.logger.tracking_uri)
-    params = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(params, dict)
+    params = {str(key): value for key, value in dict(OmegaConf.to_container(cfg, resolve=True)).items()}  # type: ignore[arg-type]
     tags = {
         "seed": str(config.seed),
         "git_commit": tracking.git_commit(),
@@ -86,7 +86,7 @@ def _log_to_mlflow(
             summary,
             tags,
             artifacts_dir=output_dir,
-            daily=daily if config.logger.log_daily_metrics else None,  # type: ignore[arg-type]
+            daily=daily if config.logger.log_daily_metrics else None,
         )
     except Exception as error:
         print(

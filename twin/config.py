@@ -55,7 +55,7 @@ class DemandConfig:
     accept_other_variant: float = 0.25
     #: mean whole days a repair order holds its parts as workshop WIP before they are consumed
     workshop_repair_days_mean: float = 1.5
-    #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest leave at once)
+    #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest go at once)
     counter_pickup_days_mean: float = 1.0
 
 

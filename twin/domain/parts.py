@@ -142,7 +142,8 @@ class PartsState:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.on_hand.shape  # type: ignore[return-value]
+        rows, columns = self.on_hand.shape
+        return rows, columns
 
     def available(self) -> npt.NDArray[np.int32]:
         return self.on_hand - self.reserved

@@ -85,7 +85,7 @@ class DemandModel:
 
     # -- binding to a world -------------------------------------------------------------------------
     def bind(self, world: World, start_date: dt.date, mix_rng: np.random.Generator) -> None:
-        """Precompute the per-cell rate table; ``mix_rng`` gives each dealer its own SKU mix (fixed per network)."""
+        """Precompute the per-cell rate table; ``mix_rng`` gives each dealer its own SKU mix (per network)."""
         dealers, skus = world.dealer_count, len(world.parts)
         mix = mix_rng.lognormal(-0.125, 0.5, size=(dealers, skus))  # mean 1, dealer-specific mix
         rate = (

@@ -160,6 +160,8 @@ class Simulation:
             config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
         )
         self._age_stats = (0.0, 0.0, 0.0)
+        self._progress: ProgressCallback | None = None
+        self._build_plan: list[tuple[IntArray, IntArray]] = []
         self.consignments_in_flight = 0
 
     # -- build ----------------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ class Simulation:
         )
 
     # -- processes ------------------------------------------------------------------------------------
-    def _daily(self, offset: float, action: Callable[[int], None], every_days: int = 1):  # type: ignore[no-untyped-def]
+    def _daily(self, offset: float, action: Callable[[int], None], every_days: int = 1):
         yield self.env.timeout(offset)
         day = 0
         while day < self.config.horizon_days:
@@ -344,7 +346,7 @@ class Simulation:
 
     def _close_backorders(
         self, delay_days: float, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
-    ):  # type: ignore[no-untyped-def]
+    ):
         yield self.env.timeout(delay_days)
         self.parts.close_backorders(dealer, sku, quantity)
         self.outstanding_backorder_units -= int(quantity.sum())
@@ -451,7 +453,7 @@ class Simulation:
         sku: IntArray,
         quantity: npt.NDArray[np.int32],
         freight_inr: float,
-    ):  # type: ignore[no-untyped-def]
+    ):
         self.kpis.add(self.env.now, "freight_parts_inr", freight_inr)
         self.consignments_in_flight += 1
         self.event_log.record(
@@ -540,9 +542,6 @@ class Simulation:
             processed_events=env.processed_events,
             simulation=self,
         )
-
-    _progress: ProgressCallback | None = None
-    _build_plan: list[tuple[IntArray, IntArray]] = []
 
 
 def run(config: TwinConfig, progress: ProgressCallback | None = None) -> RunResult:

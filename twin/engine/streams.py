@@ -32,7 +32,7 @@ class RandomStreams:
 
     def state(self) -> dict[str, dict[str, Any]]:
         """Bit-generator states of every stream used so far (for snapshots)."""
-        return {name: generator.bit_generator.state for name, generator in self._generators.items()}
+        return {name: dict(generator.bit_generator.state) for name, generator in self._generators.items()}
 
     def restore(self, states: dict[str, dict[str, Any]]) -> None:
         for name, state in states.items():

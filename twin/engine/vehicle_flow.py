@@ -169,7 +169,7 @@ class VehicleFlow:
     def seed_initial_stock(self, vehicles_per_dealer: int, rng: np.random.Generator) -> None:
         world = self.sim.world
         for dealer in range(world.dealer_count):
-            count = int(round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer]))
+            count = round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer])
             preference = world.region_spec_preference[world.dealer_region[dealer]]
             specs = rng.choice(preference.size, size=count, p=preference)
             ages = rng.uniform(0.0, 80.0, size=count)
@@ -195,7 +195,7 @@ class VehicleFlow:
         self.view = self.export_view()
 
     # -- customers ------------------------------------------------------------------------------------
-    def customers(self, day: int, batch: VehicleCustomers):  # type: ignore[no-untyped-def]
+    def customers(self, day: int, batch: VehicleCustomers):
         """SimPy process: the day's customers walk in one by one."""
         for index in range(len(batch)):
             wait = batch.arrival_day[index] - self.env.now
@@ -263,7 +263,7 @@ class VehicleFlow:
         )
         log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
 
-    def deliver(self, vehicle_id: int, delay_days: float):  # type: ignore[no-untyped-def]
+    def deliver(self, vehicle_id: int, delay_days: float):
         yield self.env.timeout(delay_days)
         vehicle = self.vehicles[vehicle_id]
         now = self.env.now
@@ -283,7 +283,7 @@ class VehicleFlow:
                 self.sales_28d[dealer, spec] -= 1
 
     # -- supply ---------------------------------------------------------------------------------------
-    def build(self, vehicle_id: int, build_days: float):  # type: ignore[no-untyped-def]
+    def build(self, vehicle_id: int, build_days: float):
         """Factory order: build, then ship to the dealer's stockyard and on to the dealer."""
         yield self.env.timeout(build_days)
         vehicle = self.vehicles[vehicle_id]
@@ -294,7 +294,7 @@ class VehicleFlow:
         yield from self.plant_to_yard([vehicle_id], yard)
         self.dispatch_queue[vehicle.dealer].append((vehicle_id, self.env.now))
 
-    def build_stock(self, specs: list[int], yard: int):  # type: ignore[no-untyped-def]
+    def build_stock(self, specs: list[int], yard: int):
         """Today's stock builds for one yard travel together (one trunk movement, one SimPy process)."""
         now = self.env.now
         vehicle_ids = []
@@ -311,7 +311,7 @@ class VehicleFlow:
             self.yard_pool[yard].setdefault(spec, deque()).append(vehicle_id)
             self.yard_stock[yard, spec] += 1
 
-    def plant_to_yard(self, vehicle_ids: list[int], yard: int):  # type: ignore[no-untyped-def]
+    def plant_to_yard(self, vehicle_ids: list[int], yard: int):
         now = self.env.now
         plants = [self.vehicles[vehicle_id].site_index for vehicle_id in vehicle_ids]
         for vehicle_id in vehicle_ids:
@@ -369,7 +369,7 @@ class VehicleFlow:
                 del queue[:slots]
                 self.env.process(self.carry_load(dealer, carrier, load))
 
-    def carry_load(self, dealer: int, carrier: int, load: list[int]):  # type: ignore[no-untyped-def]
+    def carry_load(self, dealer: int, carrier: int, load: list[int]):
         carriers = self.sim.world.network.carriers
         with self.trucks[carrier].request() as truck:
             yield truck

@@ -45,7 +45,7 @@ def plot_age_in_yard(ages_days: npt.NDArray[np.float64], path: Path) -> Path:
         float(np.ceil((ages_days.max() if ages_days.size else 0) / AGE_BUCKET_DAYS) * AGE_BUCKET_DAYS),
     )
     bins = np.arange(0, top + AGE_BUCKET_DAYS, AGE_BUCKET_DAYS)
-    axis.hist(ages_days, bins=bins, color="#4477aa", edgecolor="white")
+    axis.hist(ages_days, bins=bins.tolist(), color="#4477aa", edgecolor="white")
     for threshold in (60, 90):
         axis.axvline(threshold, color="#cc3311", linestyle="--", linewidth=1)
         share = float((ages_days > threshold).mean()) if ages_days.size else 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,7 @@ QuantityArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
 
-def read_only(array: npt.NDArray) -> npt.NDArray:  # type: ignore[type-arg]
+def read_only(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     view = array.view()
     view.flags.writeable = False
     return view
