@@ -48,11 +48,11 @@ class DemandConfig:
     #: multiplies every dealer's parts and vehicle demand (what-if knob)
     demand_multiplier: float = 1.0
     #: mean days a vehicle customer waits for a factory order before walking away
-    customer_patience_days_mean: float = 30.0
+    customer_patience_days_mean: float = 45.0
     #: probability a customer accepts another colour of the same variant when theirs is not in the yard
-    accept_other_colour: float = 0.55
+    accept_other_colour: float = 0.6
     #: probability a customer accepts another variant of the same model
-    accept_other_variant: float = 0.25
+    accept_other_variant: float = 0.3
     #: mean whole days a repair order holds its parts as workshop WIP before they are consumed
     workshop_repair_days_mean: float = 1.5
     #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest go at once)
@@ -63,9 +63,9 @@ class DemandConfig:
 class ReplenishmentPolicyConfig:
     _target_: str = "twin.policies.baseline.StaticMinMaxReplenishment"
     #: days of demand cover held as the reorder point (min), per SKU class name; missing classes use default
-    min_cover_days: float = 15.0
+    min_cover_days: float = 14.0
     #: days of demand cover ordered up to (max)
-    max_cover_days: float = 45.0
+    max_cover_days: float = 35.0
     #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
     phase_in_lines_per_year: int = 3
 

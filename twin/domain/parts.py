@@ -44,12 +44,12 @@ class PartClass:
 
 
 PART_CLASSES: tuple[PartClass, ...] = (
-    PartClass("fast_mover", 0.08, 0.55, 1.6, (250.0, 2500.0), 0.85, 0.7, 1, 0.6),
+    PartClass("fast_mover", 0.08, 0.49, 1.6, (250.0, 2500.0), 0.85, 0.7, 1, 0.6),
     PartClass("consumable", 0.12, 0.22, 2.5, (80.0, 900.0), 0.70, 0.5, 7, 0.8),
     PartClass("tyre", 0.05, 0.05, 2.2, (3000.0, 9000.0), 0.55, 0.6, 7, 0.7),
     PartClass("battery", 0.03, 0.03, 1.05, (4000.0, 9500.0), 0.60, 0.6, 7, 0.5),
     PartClass("accessory", 0.22, 0.07, 1.2, (400.0, 6000.0), 0.10, 0.3, 14, 1.2),
-    PartClass("warranty_spare", 0.50, 0.08, 1.1, (500.0, 25000.0), 1.00, 0.95, 14, 1.5),
+    PartClass("warranty_spare", 0.50, 0.14, 1.1, (500.0, 25000.0), 1.00, 0.95, 14, 1.5),
 )
 PART_CLASS_NAMES: tuple[str, ...] = tuple(part_class.name for part_class in PART_CLASSES)
 

@@ -56,6 +56,11 @@ class VinFactory:
 
     def __init__(self) -> None:
         self._prefix_sums: dict[str, int] = {}
+        # serial = high * 1000 + low; positions 12-14 weigh 7 6 5, positions 15-17 weigh 4 3 2
+        self._high = [
+            sum(int(d) * w for d, w in zip(f"{n:03d}", (7, 6, 5), strict=True)) for n in range(1000)
+        ]
+        self._low = [sum(int(d) * w for d, w in zip(f"{n:03d}", (4, 3, 2), strict=True)) for n in range(1000)]
 
     def make(self, wmi: str, attributes: str, model_year: int, plant_code: str, serial: int) -> str:
         prefix = f"{wmi}{attributes}0{model_year_code(model_year)}{plant_code}".upper()
@@ -69,12 +74,9 @@ class VinFactory:
             self._prefix_sums[prefix] = prefix_sum
         if not 0 <= serial < 1_000_000:
             raise VinError(f"VIN serial {serial} does not fit 6 digits")
-        digits = f"{serial:06d}"
-        total = prefix_sum + sum(
-            int(digit) * weight for digit, weight in zip(digits, _WEIGHTS[11:], strict=True)
-        )
-        remainder = total % 11
-        return f"{prefix[:8]}{'X' if remainder == 10 else remainder}{prefix[9:]}{digits}"
+        high, low = divmod(serial, 1000)
+        remainder = (prefix_sum + self._high[high] + self._low[low]) % 11
+        return f"{prefix[:8]}{'X' if remainder == 10 else remainder}{prefix[9:]}{serial:06d}"
 
 
 def make_vin(wmi: str, attributes: str, model_year: int, plant_code: str, serial: int) -> str:

@@ -66,9 +66,9 @@ class DemandModel:
         vehicle_customers_per_dealer_month: float = 65.0,
         seasonality: bool = True,
         demand_multiplier: float = 1.0,
-        customer_patience_days_mean: float = 30.0,
-        accept_other_colour: float = 0.55,
-        accept_other_variant: float = 0.25,
+        customer_patience_days_mean: float = 45.0,
+        accept_other_colour: float = 0.6,
+        accept_other_variant: float = 0.3,
         workshop_repair_days_mean: float = 1.5,
         counter_pickup_days_mean: float = 1.0,
     ) -> None:

@@ -48,6 +48,18 @@ class PendingReleases:
         return self.by_day.pop(day, [])
 
 
+def scatter_add(target: npt.NDArray[np.int32], cells: IntArray, values: npt.NDArray[np.integer]) -> None:
+    """``target[cells] += values`` with repeated cells summed: sort (if needed), reduce, one fancy add.
+    Several times faster than ``np.add.at`` on the ~10^5-element index arrays of a parts day."""
+    if cells.size == 0:
+        return
+    if cells.size > 1 and not bool((cells[1:] >= cells[:-1]).all()):
+        order = np.argsort(cells, kind="stable")
+        cells, values = cells[order], values[order]
+    starts = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
+    target[cells[starts]] += np.add.reduceat(values.astype(np.int64), starts).astype(target.dtype)
+
+
 def _rank_within_groups(sorted_keys: IntArray) -> IntArray:
     """Start index of each element's run of equal keys in an already sorted array."""
     boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
@@ -76,17 +88,20 @@ class PartsFlow:
         wip = self.state.workshop_wip.reshape(-1)
         for kind, cells, quantity in self.pending.pop(day):
             if kind == "workshop":
-                np.subtract.at(wip, cells, quantity)
+                scatter_add(wip, cells, -quantity)
             else:
-                np.subtract.at(reserved, cells, quantity)
-                np.subtract.at(on_hand, cells, quantity)
-            np.add.at(self.consumed, cells % self.skus, quantity)
+                scatter_add(reserved, cells, -quantity)
+                scatter_add(on_hand, cells, -quantity)
+            self.consumed += np.bincount(cells % self.skus, weights=quantity, minlength=self.skus).astype(
+                np.int64
+            )
 
     # -- demand ------------------------------------------------------------------------------------
     def fulfil(self, lines: PartsLines, day: int) -> LineOutcome:
         """Fill lines from available stock in arrival order; short lines become emergency orders or lost sales."""
         cells = lines.location * self.skus + lines.sku
-        order = np.argsort(cells, kind="stable")
+        already_sorted = cells.size < 2 or bool((cells[1:] >= cells[:-1]).all())
+        order = np.arange(cells.size) if already_sorted else np.argsort(cells, kind="stable")
         sorted_cells = cells[order]
         quantity = lines.quantity[order].astype(np.int64)
         cumulative = np.cumsum(quantity)
@@ -107,12 +122,13 @@ class PartsFlow:
         workshop = immediate & lines.workshop
         counter_now = immediate & ~lines.workshop & (lines.release_delay_days == 0)
         counter_later = immediate & ~lines.workshop & (lines.release_delay_days > 0)
-        np.subtract.at(
-            on_hand, cells[workshop | counter_now], filled[workshop | counter_now].astype(np.int32)
-        )
-        np.add.at(self.state.workshop_wip.reshape(-1), cells[workshop], filled[workshop].astype(np.int32))
-        np.add.at(reserved, cells[counter_later], filled[counter_later].astype(np.int32))
-        np.add.at(self.consumed, lines.sku[counter_now], filled[counter_now])
+        leaves_shelf = workshop | counter_now
+        scatter_add(on_hand, cells[leaves_shelf], -filled[leaves_shelf])
+        scatter_add(self.state.workshop_wip.reshape(-1), cells[workshop], filled[workshop])
+        scatter_add(reserved, cells[counter_later], filled[counter_later])
+        self.consumed += np.bincount(
+            lines.sku[counter_now], weights=filled[counter_now], minlength=self.skus
+        ).astype(np.int64)
         for mask, kind in ((workshop, "workshop"), (counter_later, "counter")):
             release_day = day + lines.release_delay_days[mask]
             for offset in np.unique(release_day):
@@ -147,16 +163,16 @@ class PartsFlow:
         granted_sorted = np.clip(available - before, 0, requested)
         granted = np.empty_like(granted_sorted)
         granted[order] = granted_sorted
-        np.subtract.at(on_hand, cells, granted.astype(np.int32))
+        scatter_add(on_hand, cells, -granted)
         return granted.astype(np.int32)
 
     def dispatch(self, destination: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
-        np.add.at(self.state.in_transit.reshape(-1), destination * self.skus + sku, quantity)
+        scatter_add(self.state.in_transit.reshape(-1), destination * self.skus + sku, quantity)
 
     def receive(self, destination: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
         cells = destination * self.skus + sku
-        np.subtract.at(self.state.in_transit.reshape(-1), cells, quantity)
-        np.add.at(self.state.on_hand.reshape(-1), cells, quantity)
+        scatter_add(self.state.in_transit.reshape(-1), cells, -quantity)
+        scatter_add(self.state.on_hand.reshape(-1), cells, quantity)
 
     def order_from_supplier(
         self, destination: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]

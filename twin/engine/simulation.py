@@ -2,13 +2,15 @@
 
 Daily phases (same-time events keep SimPy's deterministic order):
   d+0.00 vehicle customers of day d start arriving (spread over the day)
+  d+0.05 parts consignments and emergency deliveries due today are received
   d+0.10 plants build the day's stock vehicles
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
   d+0.75 parts policy cycle: replenishment orders, DC fill, carrier capacity, consignments leave
   d+0.80 car-carrier loads are formed and dispatched
+  d+0.90 vehicles sold two days ago are handed over to their customers
   d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle
-Parts shipments and vehicle loads arrive whenever their stochastic transit ends.
+Car-carrier loads and trunk movements arrive whenever their stochastic transit ends.
 """
 
 from __future__ import annotations
@@ -34,14 +36,17 @@ from twin.engine.demand import DemandModel
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
+from twin.engine.parts_logistics import PartsLogistics
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.errors import ConfigError
-from twin.policies.observation import PartsView, ReplenishmentDecision, read_only
+from twin.policies.observation import PartsView, read_only
 from twin.policies.protocols import ReplenishmentPolicy, SourcingPolicy, VehicleAllocationPolicy
 
 IntArray = npt.NDArray[np.int64]
 ProgressCallback = Callable[[int, int, int], None]
+#: share of not-stocked dealer SKU cells that still hold 1-2 obsolete units at the start
+OBSOLETE_STOCK_SHARE = 0.5
 
 
 def build_component(spec: Any, **extra: Any) -> Any:
@@ -139,7 +144,6 @@ class Simulation:
         self.skus = len(self.world.parts)
         self.unit_cost = self.world.parts.unit_cost_inr
         self.part_class = self.world.parts.part_class
-        self.class_emergency = np.array([c.emergency_order_probability for c in PART_CLASSES])
         parts_carriers = network.carriers
         lane = network.parts_carrier
         self.dc_to_dealer_km = network.dc_to_dealer_km()
@@ -151,9 +155,7 @@ class Simulation:
         self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
         self._seed_parts_state()
         self.parts_initial_units = self.parts.state.units_in_network()
-        #: cells whose inventory position changed since the policy last reviewed them (all cells at the start)
-        self._changed = np.ones(network.location_count * self.skus, dtype=bool)
-        self.outstanding_backorder_units = 0
+        self.logistics = PartsLogistics(self)
         self._transit_noise: dict[str, npt.NDArray[np.float64]] = {}
         self.vehicles = VehicleFlow(self)
         self.vehicles.seed_initial_stock(
@@ -162,7 +164,6 @@ class Simulation:
         self._age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
         self._build_plan: list[tuple[IntArray, IntArray]] = []
-        self.consignments_in_flight = 0
 
     # -- build ----------------------------------------------------------------------------------------
     def _check_supply_wiring(self) -> None:
@@ -186,8 +187,10 @@ class Simulation:
         stocked = self.history_lines_per_year >= 3
         cover_days = rng.uniform(8.0, 24.0, size=rate.shape)
         state = self.parts.state
+        # parts that are no longer stocked often still sit on the shelf: obsolete stock from past phase-outs
+        dead_stock = (rng.random(rate.shape) < OBSOLETE_STOCK_SHARE) * rng.integers(1, 4, size=rate.shape)
         state.on_hand[: self.dealers] = np.where(
-            stocked, np.ceil(self.history_units_per_day * cover_days), 0
+            stocked, np.ceil(self.history_units_per_day * cover_days), dead_stock
         ).astype(np.int32)
         dealer_dc = self.world.network.dealers.parts_dc
         for dc in range(len(self.world.network.parts_dcs)):
@@ -195,6 +198,12 @@ class Simulation:
             state.on_hand[self.dealers + dc] = np.ceil(daily * self.config.operations.dc_cover_days).astype(
                 np.int32
             )
+
+    def transit_noise_row(self, lane_kind: str, day: int) -> npt.NDArray[np.float64]:
+        """Noise factors of every lane of a kind for one dispatch day."""
+        self.transit_noise(lane_kind, day, 0)
+        table = self._transit_noise[lane_kind]
+        return table[min(day, table.shape[0] - 1)]
 
     def transit_noise(self, lane_kind: str, day: int, lane: int) -> float:
         """Multiplicative transit-time noise (mean 1) drawn per lane and dispatch day: the same for every policy."""
@@ -269,220 +278,15 @@ class Simulation:
         draws = rng.random(specs.size)[:, None] * cumulative[:, -1:]
         return (cumulative < draws).sum(axis=1).astype(np.int64)
 
-    def _parts_day(self, day: int) -> None:
-        parts, kpis = self.parts, self.kpis
-        parts.apply_releases(day)
-        lines = self.demand.parts_lines(day, self.streams.get("parts_demand"))
-        outcome = parts.fulfil(lines, day)
-        sku_class = self.part_class[lines.sku]
-        quantity = lines.quantity.astype(np.float64)
-        cost = self.unit_cost[lines.sku]
-        kpis.add(day, "parts_demand_lines", len(lines))
-        kpis.add(day, "parts_demand_units", float(quantity.sum()))
-        kpis.add(day, "parts_first_pick_lines", float(outcome.first_pick.sum()))
-        kpis.add(day, "parts_first_pick_units", float(quantity[outcome.first_pick].sum()))
-        kpis.add(day, "parts_filled_units", float(outcome.filled_units.sum()))
-        kpis.add(day, "parts_emergency_lines", float(outcome.emergency.sum()))
-        kpis.add(day, "parts_emergency_units", float(outcome.emergency_units.sum()))
-        kpis.add(day, "parts_lost_lines", float((outcome.lost_units > 0).sum()))
-        kpis.add(day, "parts_lost_units", float(outcome.lost_units.sum()))
-        kpis.add(
-            day,
-            "parts_lost_margin_inr",
-            float((outcome.lost_units * cost).sum() * self.config.operations.parts_margin_share),
-        )
-        sold = outcome.filled_units + outcome.emergency_units
-        kpis.add(day, "parts_sold_units", float(sold.sum()))
-        kpis.add(day, "parts_cogs_inr", float((sold * cost).sum()))
-        if 0 <= day < kpis.horizon_days:
-            classes = len(PART_CLASSES)
-            kpis.class_lines[day] += np.bincount(sku_class, minlength=classes)
-            kpis.class_first_pick_lines[day] += np.bincount(sku_class[outcome.first_pick], minlength=classes)
-        kpis.add_by_dealer(day, "parts_demand_lines", lines.location, 1.0)
-        kpis.add_by_dealer(
-            day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64)
-        )
-        self._touch(lines.location * self.skus + lines.sku)
-        if self.event_log.enabled:
-            for index in range(len(lines)):
-                self.event_log.record(
-                    self.env.now,
-                    "parts_line",
-                    dealer=int(lines.location[index]),
-                    sku=int(lines.sku[index]),
-                    quantity=int(lines.quantity[index]),
-                    filled=int(outcome.filled_units[index]),
-                    workshop=bool(lines.workshop[index]),
-                    emergency=bool(outcome.emergency[index]),
-                )
-        self._emergency_orders(
-            lines.location[outcome.emergency],
-            lines.sku[outcome.emergency],
-            outcome.emergency_units[outcome.emergency],
-        )
-
-    def _emergency_orders(self, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
-        if sku.size == 0:
-            return
-        operations = self.config.operations
-        self.parts.open_backorders(dealer, sku, quantity)
-        self.outstanding_backorder_units += int(quantity.sum())
-        dc_location = self.dealers + self.world.network.dealers.parts_dc[dealer]
-        from_dc = self.parts.sell_emergency(dc_location, sku, quantity)
-        self._touch(dc_location * self.skus + sku)
-        self.kpis.add(
-            self.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
-        )
-        from_supplier = quantity - from_dc
-        for lead_time, units in (
-            (operations.emergency_lead_time_days, from_dc),
-            (operations.supplier_emergency_lead_time_days, from_supplier),
-        ):
-            shipped = units > 0
-            if shipped.any():
-                self.env.process(
-                    self._close_backorders(lead_time, dealer[shipped], sku[shipped], units[shipped])
-                )
-
-    def _close_backorders(
-        self, delay_days: float, dealer: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
-    ):
-        yield self.env.timeout(delay_days)
-        self.parts.close_backorders(dealer, sku, quantity)
-        self.outstanding_backorder_units -= int(quantity.sum())
-        self.event_log.record(
-            self.env.now,
-            "emergency_delivered",
-            dealers=dealer.tolist(),
-            skus=sku.tolist(),
-            units=quantity.tolist(),
-        )
-
-    def _touch(self, cells: IntArray) -> None:
-        self._changed[cells] = True
-
-    def _replenishment_cycle(self, day: int) -> None:
-        candidates = np.flatnonzero(self._changed)
-        decision = self.replenishment.replenish(self.parts_view(), candidates)
-        self._changed[candidates] = False
-        self._changed[decision.deferred_cells] = True
-        self.apply_replenishment(decision)
-
-    def apply_replenishment(self, decision: ReplenishmentDecision) -> None:
-        """DC rows order from suppliers; dealer rows are filled by their DC in the decision's order, within
-        the day's parts-carrier capacity; what is not shipped is offered again at the next cycle."""
-        now = self.env.now
-        network = self.world.network
-        operations = self.config.operations
-        location, sku, quantity = decision.location, decision.sku, decision.quantity
-        to_dc = location >= self.dealers
-        if to_dc.any():
-            dc_location, dc_sku, dc_quantity = location[to_dc], sku[to_dc], quantity[to_dc]
-            self.parts.order_from_supplier(dc_location, dc_sku, dc_quantity)
-            for dc in np.unique(dc_location):
-                members = dc_location == dc
-                lead = operations.supplier_lead_time_days * self.transit_noise(
-                    "supplier_lane", int(now), int(dc) - self.dealers
-                )
-                self.env.process(
-                    self._arrive(
-                        lead, dc_location[members], dc_sku[members], dc_quantity[members], freight_inr=0.0
-                    )
-                )
-        dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
-        if dealer.size == 0:
-            return
-        source = self.dealers + network.dealers.parts_dc[dealer]
-        granted = self.parts.allocate_from(source, dealer_sku, dealer_quantity)
-        carriers = network.carriers
-        carrier = network.parts_carrier[dealer]
-        capacity = (carriers.fleet_size * carriers.capacity_per_load)[carrier]
-        # within each carrier, orders beyond its day's capacity wait (stock goes back on the DC shelf)
-        order = np.argsort(carrier, kind="stable")
-        cumulative = np.cumsum(granted[order].astype(np.int64))
-        start = np.searchsorted(carrier[order], carrier[order], side="left")
-        used_before = cumulative - granted[order] - (cumulative[start] - granted[order][start])
-        allowed_sorted = np.clip(capacity[order] - used_before, 0, granted[order])
-        allowed = np.empty_like(allowed_sorted)
-        allowed[order] = allowed_sorted
-        returned = granted - allowed
-        if returned.any():
-            np.add.at(
-                self.parts.state.on_hand.reshape(-1),
-                source * self.skus + dealer_sku,
-                returned.astype(np.int32),
-            )
-        shipped = allowed > 0
-        short = allowed < dealer_quantity
-        self._touch(dealer[short] * self.skus + dealer_sku[short])
-        self._touch(source * self.skus + dealer_sku)
-        dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped].astype(np.int32)
-        if dealer.size == 0:
-            return
-        self.parts.dispatch(dealer, dealer_sku, units)
-        consignment_order = np.argsort(dealer, kind="stable")
-        dealer, dealer_sku, units = (
-            dealer[consignment_order],
-            dealer_sku[consignment_order],
-            units[consignment_order],
-        )
-        boundaries = np.flatnonzero(np.diff(dealer)) + 1
-        for group_dealer, group_sku, group_units in zip(
-            np.split(dealer, boundaries),
-            np.split(dealer_sku, boundaries),
-            np.split(units, boundaries),
-            strict=True,
-        ):
-            target = int(group_dealer[0])
-            lane_carrier = int(network.parts_carrier[target])
-            distance = float(self.dc_to_dealer_km[target])
-            load_share = float(group_units.sum()) / float(carriers.capacity_per_load[lane_carrier])
-            freight = max(
-                float(carriers.minimum_charge_inr[lane_carrier]),
-                float(carriers.rate_per_km_inr[lane_carrier]) * distance * load_share,
-            )
-            transit = float(self.dealer_lead_time_days[target]) * self.transit_noise(
-                "parts_lane", int(now), target
-            )
-            self.env.process(self._arrive(transit, group_dealer, group_sku, group_units, freight))
-
-    def _arrive(
-        self,
-        transit_days: float,
-        location: IntArray,
-        sku: IntArray,
-        quantity: npt.NDArray[np.int32],
-        freight_inr: float,
-    ):
-        self.kpis.add(self.env.now, "freight_parts_inr", freight_inr)
-        self.consignments_in_flight += 1
-        self.event_log.record(
-            self.env.now,
-            "consignment_departed",
-            locations=sorted(set(location.tolist())),
-            lines=int(sku.size),
-            units=int(quantity.sum()),
-        )
-        yield self.env.timeout(transit_days)
-        self.parts.receive(location, sku, quantity)
-        self.consignments_in_flight -= 1
-        self._touch(location * self.skus + sku)
-        self.event_log.record(
-            self.env.now,
-            "consignment_received",
-            locations=sorted(set(location.tolist())),
-            lines=int(sku.size),
-            units=int(quantity.sum()),
-        )
-
     def _record_day(self, day: int) -> None:
         kpis, state, operations = self.kpis, self.parts.state, self.config.operations
+        kpis.flush_counts(day)
         dealer_value = state.on_hand[: self.dealers] @ self.unit_cost
         dc_value = float((state.on_hand[self.dealers :] @ self.unit_cost).sum())
         kpis.set(day, "parts_dealer_stock_value_inr", float(dealer_value.sum()))
         kpis.set(day, "parts_dc_stock_value_inr", dc_value)
         kpis.set(day, "parts_dealer_stock_units", float(state.on_hand[: self.dealers].sum(dtype=np.int64)))
-        kpis.set(day, "parts_backorder_units", float(self.outstanding_backorder_units))
+        kpis.set(day, "parts_backorder_units", float(self.logistics.outstanding_backorder_units))
         kpis.set(
             day,
             "holding_cost_inr",
@@ -522,10 +326,12 @@ class Simulation:
         env = self.env
         env.process(self._daily(0.0, self._customers_of))
         env.process(self._daily(0.10, self._production))
-        env.process(self._daily(0.25, self._parts_day))
+        env.process(self._daily(0.05, self.logistics.receive))
+        env.process(self._daily(0.25, self.logistics.demand_day))
         env.process(self._daily(0.60, lambda day: self.vehicles.allocate(), every_days=allocation_period))
-        env.process(self._daily(0.75, self._replenishment_cycle))
+        env.process(self._daily(0.75, self.logistics.replenishment_cycle))
         env.process(self._daily(0.80, lambda day: self.vehicles.dispatch_loads()))
+        env.process(self._daily(0.90, self.vehicles.deliver_due))
         env.process(self._daily(0.95, self._record_day))
         env.run(until=self.config.horizon_days)
         self.kpis.final_age_in_yard_days = self.vehicles.ages_in_dealer_yards()

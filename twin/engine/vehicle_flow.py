@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from twin.engine.simulation import Simulation
 
 IntArray = npt.NDArray[np.int64]
-DELIVERY_DAYS = 2.0
+DELIVERY_DAYS = 2
 SALES_WINDOW_DAYS = 28
+#: share of showroom customers the OEM's volume plan expects to convert into retail
+PLANNED_CONVERSION = 0.85
 
 
 class VehicleFlow:
@@ -46,6 +48,8 @@ class VehicleFlow:
         self._sales_by_day: deque[list[tuple[int, int]]] = deque()
         self._today_sales: list[tuple[int, int]] = []
         self.deliveries_today = np.zeros(dealers)
+        #: vehicles to hand over, by the day of handover
+        self.deliveries_due: dict[int, list[int]] = {}
         #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
         self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(dealers)]
         self.vehicle_cost_inr = world.specs.price_inr * (
@@ -55,6 +59,12 @@ class VehicleFlow:
         self._serial = 0
         self._vins = VinFactory()
         self._attributes = [self._attribute_code(spec) for spec in range(specs)]
+        plant_codes = world.network.plants.code
+        self._spec_plant = [
+            (int(plant), str(plant_codes[plant]))
+            for plant in world.specs.model_plant[world.specs.model].tolist()
+        ]
+        self._trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
         self._view_day = -1
         self.same_variant = [
             np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)
@@ -88,8 +98,7 @@ class VehicleFlow:
 
     # -- registry -------------------------------------------------------------------------------------
     def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
-        plant = int(self.specs.model_plant[self.specs.model[spec]])
-        code = str(self.sim.world.network.plants.code[plant])
+        plant, code = self._spec_plant[spec]
         vin = self._vins.make(
             code[:3],
             self._attributes[spec],
@@ -155,13 +164,26 @@ class VehicleFlow:
             yard_stock=read_only(self.yard_stock.copy()),
             pipeline=read_only(self.pipeline.copy()),
             factory_lead_time_days=read_only(self.factory_lead_time_days),
+            plan_daily_retail=read_only(self.plan_daily_retail(int(self.env.now))),
         )
+
+    def plan_daily_retail(self, day: int) -> npt.NDArray[np.float64]:
+        """The OEM's annual volume plan by spec for ``day``: expected customers x planned conversion."""
+        world = self.sim.world
+        customers = self.sim.demand.expected_vehicle_customers_per_day(day)
+        return PLANNED_CONVERSION * (customers @ world.region_spec_preference[world.dealer_region])
 
     def current_view(self) -> VehicleView:
         """The last export, stamped with today's date (rebuilt once a day, not per customer)."""
         today = int(self.env.now)
         if today != self._view_day or self._cached_view.as_of_day != self.view.as_of_day:
-            self._cached_view = VehicleView(**{**self.view.__dict__, "day": today})
+            self._cached_view = VehicleView(
+                **{
+                    **self.view.__dict__,
+                    "day": today,
+                    "plan_daily_retail": read_only(self.plan_daily_retail(today)),
+                }
+            )
             self._view_day = today
         return self._cached_view
 
@@ -197,29 +219,31 @@ class VehicleFlow:
     # -- customers ------------------------------------------------------------------------------------
     def customers(self, day: int, batch: VehicleCustomers):
         """SimPy process: the day's customers walk in one by one."""
-        for index in range(len(batch)):
-            wait = batch.arrival_day[index] - self.env.now
+        columns = (
+            batch.arrival_day.tolist(),
+            batch.dealer.tolist(),
+            batch.spec.tolist(),
+            batch.patience_days.tolist(),
+            batch.colour_draw.tolist(),
+            batch.variant_draw.tolist(),
+        )
+        for arrival, dealer, spec, patience, colour_draw, variant_draw in zip(*columns, strict=True):
+            wait = arrival - self.env.now
             if wait > 0:
                 yield self.env.timeout(wait)
-            self.serve_customer(
-                int(batch.dealer[index]),
-                int(batch.spec[index]),
-                float(batch.patience_days[index]),
-                float(batch.colour_draw[index]),
-                float(batch.variant_draw[index]),
-            )
+            self.serve_customer(dealer, spec, patience, colour_draw, variant_draw)
 
     def serve_customer(
         self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float
     ) -> None:
         now = self.env.now
         kpi, log, demand = self.sim.kpis, self.sim.event_log, self.sim.demand
-        kpi.add(now, "vehicle_customers", 1)
+        kpi.count("vehicle_customers")
         stock_row = self.dealer_stock[dealer]
         chosen = -1
         if stock_row[spec] > 0:
             chosen = spec
-            kpi.add(now, "vehicle_first_choice_available", 1)
+            kpi.count("vehicle_first_choice_available")
         else:
             for draw, acceptance, candidates in (
                 (colour_draw, demand.accept_other_colour, self.same_variant[spec]),
@@ -229,19 +253,20 @@ class VehicleFlow:
                     in_stock = candidates[stock_row[candidates] > 0]
                     if in_stock.size:
                         chosen = int(in_stock[np.argmax(stock_row[in_stock])])
-                        kpi.add(now, "vehicle_substitutions", 1)
+                        kpi.count("vehicle_substitutions")
                         break
         if chosen >= 0:
             vehicle_id = self.take_from_dealer_yard(dealer, chosen)
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
-            kpi.add(now, "vehicle_sold_from_stock", 1)
-            log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
-            self.env.process(self.deliver(vehicle_id, DELIVERY_DAYS))
+            kpi.count("vehicle_sold_from_stock")
+            if log.enabled:
+                log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
+            self.schedule_delivery(vehicle_id)
             return
         decision = self.sim.sourcing.source(self.current_view(), CustomerRequest(now, dealer, spec))
         if decision.kind is SourcingKind.FACTORY_ORDER and decision.quoted_days <= patience_days:
-            kpi.add(now, "vehicle_factory_orders", 1)
+            kpi.count("vehicle_factory_orders")
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
             vehicle = self.vehicles[vehicle_id]
             vehicle.dealer, vehicle.customer_order = dealer, True
@@ -255,7 +280,7 @@ class VehicleFlow:
             )
             self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
             return
-        kpi.add(now, "vehicle_lost_sales", 1)
+        kpi.count("vehicle_lost_sales")
         kpi.add(
             now,
             "vehicle_lost_margin_inr",
@@ -263,16 +288,20 @@ class VehicleFlow:
         )
         log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
 
-    def deliver(self, vehicle_id: int, delay_days: float):
-        yield self.env.timeout(delay_days)
-        vehicle = self.vehicles[vehicle_id]
+    def schedule_delivery(self, vehicle_id: int) -> None:
+        """A reserved vehicle is handed over ``DELIVERY_DAYS`` later (registration, accessories, PDI)."""
+        self.deliveries_due.setdefault(int(self.env.now + DELIVERY_DAYS), []).append(vehicle_id)
+
+    def deliver_due(self, day: int) -> None:
         now = self.env.now
-        vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
-        self.sim.kpis.add(now, "vehicle_deliveries", 1)
-        self.deliveries_today[vehicle.dealer] += 1
-        self.sales_28d[vehicle.dealer, vehicle.spec] += 1
-        self._today_sales.append((vehicle.dealer, vehicle.spec))
-        self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
+        for vehicle_id in self.deliveries_due.pop(day, []):
+            vehicle = self.vehicles[vehicle_id]
+            vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
+            self.sim.kpis.count("vehicle_deliveries")
+            self.deliveries_today[vehicle.dealer] += 1
+            self.sales_28d[vehicle.dealer, vehicle.spec] += 1
+            self._today_sales.append((vehicle.dealer, vehicle.spec))
+            self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
 
     def roll_sales_window(self) -> None:
         """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
@@ -327,7 +356,7 @@ class VehicleFlow:
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
         carriers = self.sim.world.network.carriers
-        carrier = int(carriers.of_mode("vehicles")[0])
+        carrier = self._trunk_carrier
         load_charge = max(
             float(carriers.minimum_charge_inr[carrier]),
             float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]),
@@ -402,7 +431,7 @@ class VehicleFlow:
                 if vehicle.customer_order:
                     vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
                     vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
-                    self.env.process(self.deliver(vehicle_id, DELIVERY_DAYS))
+                    self.schedule_delivery(vehicle_id)
                 else:
                     self.place_in_dealer_yard(vehicle_id, dealer, arrival)
             self.sim.event_log.record(

@@ -24,6 +24,8 @@ from twin.policies.observation import (
     VehicleView,
 )
 
+#: days of planned retail the OEM expects between the plant and the dealer yards
+PIPELINE_COVER_DAYS = 10.0
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
 
 
@@ -31,7 +33,7 @@ class StaticMinMaxReplenishment:
     """Reorder up to max when inventory position falls to min; levels never change during the run."""
 
     def __init__(
-        self, min_cover_days: float = 15.0, max_cover_days: float = 45.0, phase_in_lines_per_year: int = 3
+        self, min_cover_days: float = 14.0, max_cover_days: float = 35.0, phase_in_lines_per_year: int = 3
     ) -> None:
         self.min_cover_days = min_cover_days
         self.max_cover_days = max_cover_days
@@ -89,22 +91,24 @@ class StaticMinMaxReplenishment:
 
 
 class ProRataAllocation:
-    """Split each yard's new vehicles over its dealers by trailing sales of the model, within a stock cap."""
+    """Production to the OEM's volume plan; each yard's new vehicles split over its dealers pro rata to their
+    trailing retail of the model, up to a days-supply stock target per dealer (as seen in the weekly export)."""
 
     def __init__(self, target_days_supply: float = 55.0) -> None:
         self.target_days_supply = target_days_supply
 
     def plan_production(self, view: VehicleView, period_days: int) -> QuantityArray:
-        daily_sales = view.dealer_sales_28d.sum(axis=0) / 28.0
+        plan = np.asarray(view.plan_daily_retail)
         network_stock = (
             view.dealer_stock.sum(axis=0)
             + view.dealer_inbound.sum(axis=0)
             + view.yard_stock.sum(axis=0)
             + view.pipeline
         )
-        target = daily_sales * (self.target_days_supply + period_days)
-        # close a quarter of the gap to the stock target each period, never below zero
-        build = daily_sales * period_days + 0.25 * (target - network_stock - daily_sales * period_days)
+        # dealers' target plus what is on its way to them (trunk and carrier legs, carrier wait: ~10 days)
+        target = plan * (self.target_days_supply + PIPELINE_COVER_DAYS + period_days)
+        # build the plan, and close a quarter of the gap to the stock target each period, never below zero
+        build = plan * period_days + 0.25 * (target - network_stock - plan * period_days)
         return np.maximum(0, np.round(build)).astype(np.int32)
 
     def allocate(self, view: VehicleView, yard: int, vehicle_specs: IntArray) -> IntArray:
@@ -116,15 +120,16 @@ class ProRataAllocation:
         model_count = int(models.max()) + 1
         sales_by_model = np.zeros((dealers.size, model_count))
         np.add.at(sales_by_model.T, models, view.dealer_sales_28d[dealers].T)
-        daily_sales = view.dealer_sales_28d[dealers].sum(axis=1) / 28.0
+        # the dealer's share of the network's retail, applied to the plan: a bad month does not shrink the target
+        network_sales = max(float(view.dealer_sales_28d.sum()), 1.0)
+        dealer_share = view.dealer_sales_28d[dealers].sum(axis=1) / network_sales
+        target_stock = dealer_share * float(np.sum(view.plan_daily_retail)) * self.target_days_supply
         held = view.dealer_stock[dealers].sum(axis=1) + view.dealer_inbound[dealers].sum(axis=1)
-        room = (
-            np.minimum(view.dealer_capacity[dealers], np.ceil(daily_sales * self.target_days_supply)) - held
-        )
+        room = np.minimum(view.dealer_capacity[dealers], np.ceil(target_stock)) - held
         room = np.maximum(room, 0).astype(np.int64)
         for model in np.unique(models[vehicle_specs]):
             vehicles = np.flatnonzero(models[vehicle_specs] == model)
-            weight = sales_by_model[:, model] * (room > 0)
+            weight = (sales_by_model[:, model] + 0.5) * (room > 0)
             if weight.sum() <= 0:
                 continue
             share = weight / weight.sum() * vehicles.size

@@ -84,6 +84,8 @@ class VehicleView:
     pipeline: QuantityArray
     #: typical days from a factory order to the dealer, per dealer
     factory_lead_time_days: FloatArray
+    #: the OEM's volume plan for today: expected retail per day by spec (the annual plan with its season)
+    plan_daily_retail: FloatArray
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,279 @@
+"""The parts day and the parts supply chain around the arrays: demand, emergency orders, the replenishment
+cycle, DC fill within carrier capacity, and inbound consignments.
+
+Consignments and emergency deliveries are kept as data keyed by the day they are received (dealers receive
+parts in the morning), so one SimPy event per day receives everything due and a snapshot can carry the
+pipeline. Freight is charged when a consignment leaves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.parts import PART_CLASSES
+from twin.policies.observation import ReplenishmentDecision
+
+if TYPE_CHECKING:
+    from twin.engine.simulation import Simulation
+
+IntArray = npt.NDArray[np.int64]
+QuantityArray = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class Consignment:
+    """Stock on the road to ``location`` rows (dealers or DCs), received on ``receive_day``."""
+
+    receive_day: int
+    location: IntArray
+    sku: IntArray
+    quantity: QuantityArray
+
+
+@dataclass(frozen=True)
+class EmergencyDelivery:
+    """Emergency units that close backorders on ``receive_day`` (already counted as sold)."""
+
+    receive_day: int
+    location: IntArray
+    sku: IntArray
+    quantity: QuantityArray
+
+
+class PartsLogistics:
+    def __init__(self, simulation: Simulation) -> None:
+        self.sim = simulation
+        self.skus = simulation.skus
+        self.dealers = simulation.dealers
+        #: cells whose inventory position changed since the policy last reviewed them (all at the start)
+        self.changed = np.ones(simulation.world.network.location_count * self.skus, dtype=bool)
+        self.inbound: dict[int, list[Consignment]] = defaultdict(list)
+        self.emergency_inbound: dict[int, list[EmergencyDelivery]] = defaultdict(list)
+        self.outstanding_backorder_units = 0
+        self._class_count = len(PART_CLASSES)
+
+    def touch(self, cells: IntArray) -> None:
+        self.changed[cells] = True
+
+    @staticmethod
+    def receive_day_of(time_days: float) -> int:
+        """Goods arriving during a day are received at the start of the next one."""
+        return max(1, math.ceil(time_days))
+
+    # -- morning: receive ---------------------------------------------------------------------------
+    def receive(self, day: int) -> None:
+        parts, log = self.sim.parts, self.sim.event_log
+        for consignment in self.inbound.pop(day, []):
+            parts.receive(consignment.location, consignment.sku, consignment.quantity)
+            self.touch(consignment.location * self.skus + consignment.sku)
+            log.record(
+                self.sim.env.now,
+                "consignment_received",
+                locations=sorted(set(consignment.location.tolist())),
+                lines=int(consignment.sku.size),
+                units=int(consignment.quantity.sum()),
+            )
+        for delivery in self.emergency_inbound.pop(day, []):
+            parts.close_backorders(delivery.location, delivery.sku, delivery.quantity)
+            self.outstanding_backorder_units -= int(delivery.quantity.sum())
+            log.record(
+                self.sim.env.now,
+                "emergency_delivered",
+                dealers=delivery.location.tolist(),
+                skus=delivery.sku.tolist(),
+                units=delivery.quantity.tolist(),
+            )
+
+    # -- the parts day ------------------------------------------------------------------------------
+    def demand_day(self, day: int) -> None:
+        sim = self.sim
+        parts, kpis = sim.parts, sim.kpis
+        parts.apply_releases(day)
+        lines = sim.demand.parts_lines(day, sim.streams.get("parts_demand"))
+        outcome = parts.fulfil(lines, day)
+        sku_class = sim.part_class[lines.sku]
+        quantity = lines.quantity.astype(np.float64)
+        cost = sim.unit_cost[lines.sku]
+        sold = outcome.filled_units + outcome.emergency_units
+        for name, value in (
+            ("parts_demand_lines", len(lines)),
+            ("parts_demand_units", quantity.sum()),
+            ("parts_first_pick_lines", outcome.first_pick.sum()),
+            ("parts_first_pick_units", quantity[outcome.first_pick].sum()),
+            ("parts_filled_units", outcome.filled_units.sum()),
+            ("parts_emergency_lines", outcome.emergency.sum()),
+            ("parts_emergency_units", outcome.emergency_units.sum()),
+            ("parts_lost_lines", (outcome.lost_units > 0).sum()),
+            ("parts_lost_units", outcome.lost_units.sum()),
+            (
+                "parts_lost_margin_inr",
+                (outcome.lost_units * cost).sum() * sim.config.operations.parts_margin_share,
+            ),
+            ("parts_sold_units", sold.sum()),
+            ("parts_cogs_inr", (sold * cost).sum()),
+        ):
+            kpis.add(day, name, float(value))
+        if 0 <= day < kpis.horizon_days:
+            kpis.class_lines[day] += np.bincount(sku_class, minlength=self._class_count)
+            kpis.class_first_pick_lines[day] += np.bincount(
+                sku_class[outcome.first_pick], minlength=self._class_count
+            )
+        kpis.add_by_dealer(day, "parts_demand_lines", lines.location, 1.0)
+        kpis.add_by_dealer(
+            day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64)
+        )
+        self.touch(lines.location * self.skus + lines.sku)
+        if sim.event_log.enabled:
+            for index in range(len(lines)):
+                sim.event_log.record(
+                    sim.env.now,
+                    "parts_line",
+                    dealer=int(lines.location[index]),
+                    sku=int(lines.sku[index]),
+                    quantity=int(lines.quantity[index]),
+                    filled=int(outcome.filled_units[index]),
+                    workshop=bool(lines.workshop[index]),
+                    emergency=bool(outcome.emergency[index]),
+                )
+        emergency = outcome.emergency
+        self.emergency_orders(
+            lines.location[emergency], lines.sku[emergency], outcome.emergency_units[emergency]
+        )
+
+    def emergency_orders(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
+        """Short lines the customer waits for: the DC sends what it has by express, the supplier the rest."""
+        if sku.size == 0:
+            return
+        sim = self.sim
+        operations = sim.config.operations
+        sim.parts.open_backorders(dealer, sku, quantity)
+        self.outstanding_backorder_units += int(quantity.sum())
+        dc_location = self.dealers + sim.world.network.dealers.parts_dc[dealer]
+        from_dc = sim.parts.sell_emergency(dc_location, sku, quantity)
+        self.touch(dc_location * self.skus + sku)
+        sim.kpis.add(
+            sim.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
+        )
+        for lead_time, units in (
+            (operations.emergency_lead_time_days, from_dc),
+            (operations.supplier_emergency_lead_time_days, quantity - from_dc),
+        ):
+            shipped = units > 0
+            if shipped.any():
+                receive_day = self.receive_day_of(sim.env.now + lead_time)
+                self.emergency_inbound[receive_day].append(
+                    EmergencyDelivery(
+                        receive_day, dealer[shipped], sku[shipped], units[shipped].astype(np.int32)
+                    )
+                )
+
+    # -- evening: the replenishment cycle -----------------------------------------------------------
+    def replenishment_cycle(self, day: int) -> None:
+        candidates = np.flatnonzero(self.changed)
+        decision = self.sim.replenishment.replenish(self.sim.parts_view(), candidates)
+        self.changed[candidates] = False
+        self.changed[decision.deferred_cells] = True
+        self.apply(decision)
+
+    def apply(self, decision: ReplenishmentDecision) -> None:
+        """DC rows order from suppliers; dealer rows are filled by their DC in the decision's order, within
+        the day's parts-carrier capacity; what is not shipped is offered again at the next cycle."""
+        sim = self.sim
+        now = sim.env.now
+        network = sim.world.network
+        location, sku, quantity = decision.location, decision.sku, decision.quantity
+        to_dc = location >= self.dealers
+        if to_dc.any():
+            self._order_from_suppliers(location[to_dc], sku[to_dc], quantity[to_dc])
+        dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
+        if dealer.size == 0:
+            return
+        source = self.dealers + network.dealers.parts_dc[dealer]
+        granted = sim.parts.allocate_from(source, dealer_sku, dealer_quantity)
+        carrier = network.parts_carrier[dealer]
+        allowed = self._within_carrier_capacity(carrier, granted)
+        returned = granted - allowed
+        if returned.any():
+            np.add.at(sim.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
+        short = allowed < dealer_quantity
+        self.touch(dealer[short] * self.skus + dealer_sku[short])
+        self.touch(source * self.skus + dealer_sku)
+        shipped = allowed > 0
+        dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped]
+        if dealer.size == 0:
+            return
+        sim.parts.dispatch(dealer, dealer_sku, units)
+        # one consignment per dealer: freight by load share, transit per lane with the day's noise
+        order = np.argsort(dealer, kind="stable")
+        dealer, dealer_sku, units = dealer[order], dealer_sku[order], units[order]
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(dealer)) + 1))
+        targets = dealer[starts]
+        consignment_units = np.add.reduceat(units.astype(np.int64), starts)
+        carriers = network.carriers
+        lane = network.parts_carrier[targets]
+        freight = np.maximum(
+            carriers.minimum_charge_inr[lane],
+            carriers.rate_per_km_inr[lane]
+            * sim.dc_to_dealer_km[targets]
+            * consignment_units
+            / carriers.capacity_per_load[lane],
+        )
+        sim.kpis.add(now, "freight_parts_inr", float(freight.sum()))
+        transit = sim.dealer_lead_time_days[targets] * sim.transit_noise_row("parts_lane", int(now))[targets]
+        receive_days = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
+        receive_day_of_line = np.repeat(receive_days, np.diff(np.concatenate((starts, [dealer.size]))))
+        for receive_day in np.unique(receive_days).tolist():
+            members = receive_day_of_line == receive_day
+            self.inbound[receive_day].append(
+                Consignment(receive_day, dealer[members], dealer_sku[members], units[members])
+            )
+        if sim.event_log.enabled:
+            for target, target_units, receive_day in zip(
+                targets.tolist(), consignment_units.tolist(), receive_days.tolist(), strict=True
+            ):
+                sim.event_log.record(
+                    now, "consignment_departed", dealer=target, units=target_units, receive_day=receive_day
+                )
+
+    def _order_from_suppliers(self, dc_location: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
+        sim = self.sim
+        now = sim.env.now
+        sim.parts.order_from_supplier(dc_location, sku, quantity)
+        for dc in np.unique(dc_location).tolist():
+            members = dc_location == dc
+            lead = sim.config.operations.supplier_lead_time_days * sim.transit_noise(
+                "supplier_lane", int(now), dc - self.dealers
+            )
+            receive_day = self.receive_day_of(now + lead)
+            self.inbound[receive_day].append(
+                Consignment(receive_day, dc_location[members], sku[members], quantity[members])
+            )
+            sim.event_log.record(
+                now,
+                "supplier_order",
+                dc=dc - self.dealers,
+                units=int(quantity[members].sum()),
+                receive_day=receive_day,
+            )
+
+    def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray) -> QuantityArray:
+        """Each carrier moves at most fleet x load capacity units a day; later orders in the list wait."""
+        carriers = self.sim.world.network.carriers
+        capacity = (carriers.fleet_size * carriers.capacity_per_load)[carrier]
+        order = np.argsort(carrier, kind="stable")
+        sorted_granted = granted[order].astype(np.int64)
+        cumulative = np.cumsum(sorted_granted)
+        start = np.searchsorted(carrier[order], carrier[order], side="left")
+        used_before = cumulative - sorted_granted - (cumulative[start] - sorted_granted[start])
+        allowed = np.empty_like(sorted_granted)
+        allowed[order] = np.clip(capacity[order] - used_before, 0, sorted_granted)
+        return allowed.astype(np.int32)
+
+    def units_on_inbound(self) -> int:
+        return sum(int(c.quantity.sum()) for pending in self.inbound.values() for c in pending)
