@@ -34,10 +34,13 @@ def _to_twin_config(cfg: DictConfig) -> TwinConfig:
 
 def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     """Run one composed config and write its outputs; returns the summary KPIs."""
-    from twin.engine.simulation import Simulation  # heavy imports after argument parsing
+    # heavy imports after argument parsing, so --help answers at once
+    from twin.engine.simulation import Simulation
+    from twin.engine.snapshot import Snapshot
 
     config = _to_twin_config(cfg)
-    simulation = Simulation(config)
+    snapshot = Snapshot.load(config.start_from_snapshot) if config.start_from_snapshot else None
+    simulation = Simulation(config, snapshot=snapshot)
     bar = tqdm(
         total=config.horizon_days,
         unit="day",
@@ -50,7 +53,10 @@ def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
         elapsed = max(bar.format_dict.get("elapsed", 0.0), 1e-9)
         bar.set_postfix(events_per_s=f"{events / elapsed:,.0f}", refresh=False)
 
-    result = simulation.run(progress)
+    bar.update(simulation.start_day)
+    result = simulation.run(
+        progress, snapshot_days=config.snapshot_days, snapshot_dir=output_dir / "snapshots"
+    )
     bar.close()
     paths = write_outputs(result, output_dir)
     (output_dir / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))

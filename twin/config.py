@@ -146,6 +146,10 @@ class TwinConfig:
     start_date: str = "2026-01-01"
     #: record every discrete event (vehicle moves, shipments, parts lines); for traces and debugging
     event_log: bool = False
+    #: start from this snapshot folder (written by an earlier run, or built from live feeds) instead of a new state
+    start_from_snapshot: str = ""
+    #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
+    snapshot_days: list[int] = field(default_factory=list)
     progress: bool = True
 
 
@@ -165,6 +169,13 @@ def validate(config: TwinConfig) -> TwinConfig:
         config.warmup_days,
         f"must be >= 0 and below horizon_days ({config.horizon_days})",
     )
+    for day in config.snapshot_days:
+        _require(
+            0 <= day < config.horizon_days,
+            "snapshot_days",
+            day,
+            f"must be within 0..{config.horizon_days - 1}",
+        )
     try:
         dt.date.fromisoformat(config.start_date)
     except ValueError:

@@ -30,7 +30,7 @@ class PartClass:
     sku_share: float
     #: share of a dealer's demand lines that fall on this class
     line_share: float
-    #: mean units per demand line (sizes are 1 + Poisson(mean - 1))
+    #: mean units per demand line (sizes are geometric with this mean)
     units_per_line_mean: float
     unit_cost_range_inr: tuple[float, float]
     #: share of lines that come from workshop repair orders (the rest is counter sales)

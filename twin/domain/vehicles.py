@@ -93,7 +93,8 @@ class Vehicle:
     spec: int
     status: VehicleStatus
     site_kind: SiteKind
-    #: index within the site kind (dealer, stockyard, plant); -1 on the road / with the customer
+    #: index within the site kind (dealer, stockyard, plant); on the road, the destination's index
+    #: (a stockyard, or the dealer in ``dealer``); -1 with the customer
     site_index: int
     #: dealer the vehicle is allocated or sold to, -1 while unallocated
     dealer: int = -1
@@ -104,6 +105,8 @@ class Vehicle:
     shipped_day: float = NOT_YET
     received_day: float = NOT_YET
     delivered_day: float = NOT_YET
+    #: when the current timed step (build, trunk or carrier leg) ends; lets a snapshot resume it
+    eta_day: float = NOT_YET
 
     def move(self, status: VehicleStatus, site_kind: SiteKind, site_index: int, day: float) -> None:
         """Advance the lifecycle; an illegal jump is a bug in the engine, never bad user input."""

@@ -1,8 +1,9 @@
 """Demand: parts order lines (counter + workshop) and vehicle customers, sampled in bulk per day.
 
-Parts demand is compound Poisson per ``[dealer, sku]`` cell with a seasonal daily rate. Only cells that
-see demand are touched: the day's line count is one Poisson draw over the network, and the lines are placed
-on cells by inverse-CDF lookup (``searchsorted``) in the cumulative rate table, O(lines x log cells).
+Parts demand is compound Poisson per ``[dealer, sku]`` cell with a seasonal daily rate, and line sizes are
+geometric (the "stuttering Poisson" model of lumpy parts demand). Only cells that see demand are touched:
+each dealer's line count is one Poisson draw, and its lines are placed on SKUs by inverse-CDF look-up
+(``searchsorted``) in the dealer's cumulative rate row: O(lines x log skus), never a pass over all cells.
 Every per-line attribute (size, channel, pickup/repair delay, emergency choice) is drawn here whether or not
 the line is filled, so the draws do not depend on decisions: common random numbers across policies.
 """
@@ -27,7 +28,7 @@ PARTS_SEASONAL_DAMPING = 0.5
 
 @dataclass(frozen=True)
 class PartsLines:
-    """One day's parts demand lines, in arrival order. ``location`` is a dealer index."""
+    """One day's parts demand lines, sorted by ``(location, sku)``. ``location`` is a dealer index."""
 
     location: npt.NDArray[np.int64]
     sku: npt.NDArray[np.int64]
@@ -95,11 +96,12 @@ class DemandModel:
             * mix
         )
         self.parts_rate_lines_per_day: npt.NDArray[np.float64] = rate
-        self._cumulative_rate = np.cumsum(rate, axis=None)
-        self._total_rate = float(self._cumulative_rate[-1]) if rate.size else 0.0
+        # per-dealer cumulative rates: a dealer's row (a few KB) stays in cache while its lines are placed
+        self._dealer_cumulative = np.cumsum(rate, axis=1)
+        self._dealer_rate = self._dealer_cumulative[:, -1].copy()
         self._skus = skus
         sku_class = world.parts.part_class
-        self._units_per_line_mean = np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
+        self._size_probability = 1.0 / np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
         self._workshop_share = np.array([c.workshop_share for c in PART_CLASSES])[sku_class]
         self._world = world
         self._start_date = start_date
@@ -124,14 +126,19 @@ class DemandModel:
     # -- sampling -----------------------------------------------------------------------------------
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
         scale = self.parts_season(day) * self.demand_multiplier
-        count = int(rng.poisson(self._total_rate * scale))
-        # sorted uniforms from exponential spacings (O(n)); sorted needles make the look-up cache friendly
-        spacings = np.cumsum(rng.exponential(size=count + 1))
-        uniforms = spacings[:-1] / spacings[-1]
-        cells = np.searchsorted(self._cumulative_rate, uniforms * self._total_rate, side="right")
-        cells = np.minimum(cells, self._cumulative_rate.size - 1)
-        location, sku = np.divmod(cells, self._skus)
-        extra = rng.poisson(self._units_per_line_mean[sku] - 1.0)
+        counts = rng.poisson(self._dealer_rate * scale)
+        count = int(counts.sum())
+        uniforms = rng.random(count)
+        location = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        sku = np.empty(count, dtype=np.int64)
+        ends = np.cumsum(counts)
+        for dealer in np.flatnonzero(counts).tolist():
+            start, end = int(ends[dealer] - counts[dealer]), int(ends[dealer])
+            row = self._dealer_cumulative[dealer]
+            # sorted needles give lines sorted by cell, which the fill step relies on for speed
+            sku[start:end] = np.searchsorted(row, np.sort(uniforms[start:end]) * row[-1], side="right")
+        np.minimum(sku, self._skus - 1, out=sku)
+        size = rng.geometric(self._size_probability[sku])
         workshop = rng.random(count) < self._workshop_share[sku]
         repair_days = rng.geometric(1.0 / max(self.workshop_repair_days_mean, 1.0), count)
         pickup_days = np.where(
@@ -140,7 +147,7 @@ class DemandModel:
         return PartsLines(
             location=location.astype(np.int64),
             sku=sku.astype(np.int64),
-            quantity=(1 + extra).astype(np.int32),
+            quantity=size.astype(np.int32),
             workshop=workshop,
             release_delay_days=np.where(workshop, repair_days, pickup_days).astype(np.int64),
             emergency_draw=rng.random(count),

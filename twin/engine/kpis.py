@@ -91,16 +91,16 @@ class KpiRecorder:
         self._column = {name: index for index, name in enumerate(DAILY_COLUMNS)}
         self._region_column = {name: index for index, name in enumerate(REGION_COLUMNS)}
         self.final_age_in_yard_days = np.zeros(0)
-        self._pending: dict[str, float] = {}
+        self.pending: dict[str, float] = {}
 
     def count(self, name: str, value: float = 1.0) -> None:
         """Cheap accumulation for frequent events (customers, deliveries); flushed into a day by ``flush_counts``."""
-        self._pending[name] = self._pending.get(name, 0.0) + value
+        self.pending[name] = self.pending.get(name, 0.0) + value
 
     def flush_counts(self, day: int) -> None:
-        for name, value in self._pending.items():
+        for name, value in self.pending.items():
             self.add(day, name, value)
-        self._pending.clear()
+        self.pending.clear()
 
     def add(self, day: float, name: str, value: float) -> None:
         index = int(day)

@@ -131,11 +131,18 @@ class PartsFlow:
         ).astype(np.int64)
         for mask, kind in ((workshop, "workshop"), (counter_later, "counter")):
             release_day = day + lines.release_delay_days[mask]
-            for offset in np.unique(release_day):
-                members = release_day == offset
-                self.pending.add(
-                    int(offset), kind, cells[mask][members], filled[mask][members].astype(np.int32)
-                )
+            order = np.argsort(release_day, kind="stable")  # keeps cell order within a day
+            release_day, released_cells = release_day[order], cells[mask][order]
+            released_units = filled[mask][order].astype(np.int32)
+            boundaries = np.flatnonzero(np.diff(release_day)) + 1
+            for group_cells, group_units, group_days in zip(
+                np.split(released_cells, boundaries),
+                np.split(released_units, boundaries),
+                np.split(release_day, boundaries),
+                strict=True,
+            ):
+                if group_days.size:
+                    self.pending.add(int(group_days[0]), kind, group_cells, group_units)
         return LineOutcome(
             filled_units=filled.astype(np.int32),
             first_pick=short == 0,

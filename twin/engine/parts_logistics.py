@@ -27,18 +27,9 @@ QuantityArray = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True)
-class Consignment:
-    """Stock on the road to ``location`` rows (dealers or DCs), received on ``receive_day``."""
-
-    receive_day: int
-    location: IntArray
-    sku: IntArray
-    quantity: QuantityArray
-
-
-@dataclass(frozen=True)
-class EmergencyDelivery:
-    """Emergency units that close backorders on ``receive_day`` (already counted as sold)."""
+class Shipment:
+    """Units on the road to ``location`` rows, received on ``receive_day``: a consignment of stock (to a dealer
+    or DC shelf) or an emergency delivery (closes backorders; already counted as sold)."""
 
     receive_day: int
     location: IntArray
@@ -53,8 +44,8 @@ class PartsLogistics:
         self.dealers = simulation.dealers
         #: cells whose inventory position changed since the policy last reviewed them (all at the start)
         self.changed = np.ones(simulation.world.network.location_count * self.skus, dtype=bool)
-        self.inbound: dict[int, list[Consignment]] = defaultdict(list)
-        self.emergency_inbound: dict[int, list[EmergencyDelivery]] = defaultdict(list)
+        self.inbound: dict[int, list[Shipment]] = defaultdict(list)
+        self.emergency_inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.outstanding_backorder_units = 0
         self._class_count = len(PART_CLASSES)
 
@@ -168,9 +159,7 @@ class PartsLogistics:
             if shipped.any():
                 receive_day = self.receive_day_of(sim.env.now + lead_time)
                 self.emergency_inbound[receive_day].append(
-                    EmergencyDelivery(
-                        receive_day, dealer[shipped], sku[shipped], units[shipped].astype(np.int32)
-                    )
+                    Shipment(receive_day, dealer[shipped], sku[shipped], units[shipped].astype(np.int32))
                 )
 
     # -- evening: the replenishment cycle -----------------------------------------------------------
@@ -231,7 +220,7 @@ class PartsLogistics:
         for receive_day in np.unique(receive_days).tolist():
             members = receive_day_of_line == receive_day
             self.inbound[receive_day].append(
-                Consignment(receive_day, dealer[members], dealer_sku[members], units[members])
+                Shipment(receive_day, dealer[members], dealer_sku[members], units[members])
             )
         if sim.event_log.enabled:
             for target, target_units, receive_day in zip(
@@ -252,7 +241,7 @@ class PartsLogistics:
             )
             receive_day = self.receive_day_of(now + lead)
             self.inbound[receive_day].append(
-                Consignment(receive_day, dc_location[members], sku[members], quantity[members])
+                Shipment(receive_day, dc_location[members], sku[members], quantity[members])
             )
             sim.event_log.record(
                 now,

@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
+from twin.engine.snapshot import Snapshot, restore, resume_in_flight, take_snapshot
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.errors import ConfigError
@@ -45,6 +47,7 @@ from twin.policies.protocols import ReplenishmentPolicy, SourcingPolicy, Vehicle
 
 IntArray = npt.NDArray[np.int64]
 ProgressCallback = Callable[[int, int, int], None]
+TRANSIT_LANE_KINDS = ("parts_lane", "vehicle_lane", "plant_yard", "supplier_lane")
 #: share of not-stocked dealer SKU cells that still hold 1-2 obsolete units at the start
 OBSOLETE_STOCK_SHARE = 0.5
 
@@ -74,8 +77,8 @@ def build_component(spec: Any, **extra: Any) -> Any:
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that counts processed events (for the events/s progress figure)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
         self.processed_events = 0
 
     def step(self) -> None:
@@ -114,12 +117,19 @@ class Simulation:
         allocation: VehicleAllocationPolicy | None = None,
         sourcing: SourcingPolicy | None = None,
         demand: DemandModel | None = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
+        """Build a run; with ``snapshot`` the state (and clock) are taken from it instead of generated."""
         self.config = validate(config)
         self.world = world if world is not None else load_world(config)
         self.start_date = dt.date.fromisoformat(config.start_date)
         self.streams = RandomStreams(config.seed)
-        self.env = CountingEnvironment()
+        self.start_day = snapshot.day if snapshot is not None else 0
+        if not 0 <= self.start_day < config.horizon_days:
+            raise ConfigError(
+                "snapshot.day", self.start_day, f"must be inside the horizon (0..{config.horizon_days - 1})"
+            )
+        self.env = CountingEnvironment(initial_time=self.start_day)
         self.event_log = EventLog(enabled=config.event_log)
         operations = config.operations
         demand_settings = {**asdict(config.demand)}
@@ -152,18 +162,30 @@ class Simulation:
         )
         self._check_supply_wiring()
 
-        self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
-        self._seed_parts_state()
-        self.parts_initial_units = self.parts.state.units_in_network()
-        self.logistics = PartsLogistics(self)
+        # lane noise is drawn up front, so it depends only on the seed (and survives a snapshot)
         self._transit_noise: dict[str, npt.NDArray[np.float64]] = {}
+        for lane_kind in TRANSIT_LANE_KINDS:
+            self.transit_noise(lane_kind, 0, 0)
+        self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
+        self.logistics = PartsLogistics(self)
         self.vehicles = VehicleFlow(self)
-        self.vehicles.seed_initial_stock(
-            config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
-        )
-        self._age_stats = (0.0, 0.0, 0.0)
+        self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
-        self._build_plan: list[tuple[IntArray, IntArray]] = []
+        #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
+        self.phase_seconds: dict[str, float] = {}
+        self.build_plan: list[tuple[IntArray, IntArray]] = []
+        self._started = False
+        self.pending_resume: dict[str, npt.NDArray[np.float64]] | None = None
+        if snapshot is None:
+            self._seed_parts_state()
+            self.vehicles.seed_initial_stock(
+                config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
+            )
+        else:
+            restore(self, snapshot)
+        self.parts_initial_units = (
+            self.parts.state.units_in_network() - self.parts.received_from_suppliers + self.parts.consumed
+        )
 
     # -- build ----------------------------------------------------------------------------------------
     def _check_supply_wiring(self) -> None:
@@ -209,7 +231,7 @@ class Simulation:
         """Multiplicative transit-time noise (mean 1) drawn per lane and dispatch day: the same for every policy."""
         table = self._transit_noise.get(lane_kind)
         if table is None:
-            lanes = {
+            lanes = {  # keep in step with TRANSIT_LANE_KINDS
                 "parts_lane": self.dealers,
                 "vehicle_lane": self.dealers,
                 "plant_yard": len(self.world.network.stockyards),
@@ -241,12 +263,16 @@ class Simulation:
         )
 
     # -- processes ------------------------------------------------------------------------------------
-    def _daily(self, offset: float, action: Callable[[int], None], every_days: int = 1):
+    def _daily(self, name: str, offset: float, action: Callable[[int], None], every_days: int = 1):
+        """Run ``action(day)`` at ``day + offset`` every ``every_days``; wall time is kept per phase."""
         yield self.env.timeout(offset)
-        day = 0
+        day = self.start_day
+        clock = time.perf_counter
         while day < self.config.horizon_days:
             if day % every_days == 0:
+                started = clock()
                 action(day)
+                self.phase_seconds[name] = self.phase_seconds.get(name, 0.0) + clock() - started
             day += 1
             yield self.env.timeout(1.0)
 
@@ -262,8 +288,8 @@ class Simulation:
             rng = self.streams.get("production")
             rng.shuffle(specs)
             yards = self._yard_for_builds(specs, rng)
-            self._build_plan = [(specs[offset::period], yards[offset::period]) for offset in range(period)]
-        specs, yards = self._build_plan[day % period]
+            self.build_plan = [(specs[offset::period], yards[offset::period]) for offset in range(period)]
+        specs, yards = self.build_plan[day % period]
         for yard in np.unique(yards).tolist():
             self.env.process(self.vehicles.build_stock(specs[yards == yard].tolist(), yard))
 
@@ -301,15 +327,15 @@ class Simulation:
         kpis.set(day, "floor_plan_interest_inr", vehicle_value * operations.floor_plan_rate_per_year / 365.0)
         kpis.set_by_region(day, "vehicle_dealer_stock", vehicles.dealer_stock.sum(axis=1).astype(np.float64))
         if day % 7 == 0 or day == self.config.horizon_days - 1:
-            ages = vehicles.ages_in_dealer_yards()
-            self._age_stats = (
+            ages = np.sort(vehicles.ages_in_dealer_yards())  # sorted: the mean must not depend on yard order
+            self.age_stats = (
                 float((ages > 60).mean()) if ages.size else 0.0,
                 float((ages > 90).mean()) if ages.size else 0.0,
                 float(ages.mean()) if ages.size else 0.0,
             )
-        kpis.set(day, "vehicle_age_share_over_60d", self._age_stats[0])
-        kpis.set(day, "vehicle_age_share_over_90d", self._age_stats[1])
-        kpis.set(day, "vehicle_age_mean_days", self._age_stats[2])
+        kpis.set(day, "vehicle_age_share_over_60d", self.age_stats[0])
+        kpis.set(day, "vehicle_age_share_over_90d", self.age_stats[1])
+        kpis.set(day, "vehicle_age_mean_days", self.age_stats[2])
         kpis.set_by_region(day, "vehicle_deliveries", vehicles.deliveries_today)
         vehicles.deliveries_today[:] = 0.0
         vehicles.roll_sales_window()
@@ -319,21 +345,52 @@ class Simulation:
             self._progress(day + 1, self.config.horizon_days, self.env.processed_events)
 
     # -- run ------------------------------------------------------------------------------------------
-    def run(self, progress: ProgressCallback | None = None) -> RunResult:
+    def run(
+        self,
+        progress: ProgressCallback | None = None,
+        snapshot_days: Sequence[int] = (),
+        snapshot_dir: Path | None = None,
+    ) -> RunResult:
+        """Run to the horizon; at the start of each of ``snapshot_days`` write a snapshot folder."""
         self._progress = progress
         started = time.perf_counter()
+        for day in sorted(set(snapshot_days)):
+            if not self.start_day <= day < self.config.horizon_days:
+                raise ConfigError(
+                    "snapshot_days", day, f"must be in {self.start_day}..{self.config.horizon_days - 1}"
+                )
+            if snapshot_dir is None:
+                raise ConfigError("snapshot_dir", None, "snapshot days need a folder to write to")
+            self.advance(day)
+            take_snapshot(self).save(snapshot_dir / f"day_{day:03d}")
+        self.advance(self.config.horizon_days)
+        return self.finish(time.perf_counter() - started)
+
+    def advance(self, until_day: int) -> None:
+        """Run the clock up to the start of ``until_day`` (nothing of that day has happened yet)."""
+        if not self._started:
+            self._start_processes()
+        self.env.run(until=min(until_day, self.config.horizon_days))
+
+    def _start_processes(self) -> None:
+        self._started = True
         allocation_period = self.config.operations.allocation_period_days
         env = self.env
-        env.process(self._daily(0.0, self._customers_of))
-        env.process(self._daily(0.10, self._production))
-        env.process(self._daily(0.05, self.logistics.receive))
-        env.process(self._daily(0.25, self.logistics.demand_day))
-        env.process(self._daily(0.60, lambda day: self.vehicles.allocate(), every_days=allocation_period))
-        env.process(self._daily(0.75, self.logistics.replenishment_cycle))
-        env.process(self._daily(0.80, lambda day: self.vehicles.dispatch_loads()))
-        env.process(self._daily(0.90, self.vehicles.deliver_due))
-        env.process(self._daily(0.95, self._record_day))
-        env.run(until=self.config.horizon_days)
+        env.process(self._daily("vehicle_customers_sampled", 0.0, self._customers_of))
+        env.process(self._daily("parts_received", 0.05, self.logistics.receive))
+        env.process(self._daily("vehicles_built", 0.10, self._production))
+        env.process(self._daily("parts_demand", 0.25, self.logistics.demand_day))
+        env.process(
+            self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
+        )
+        env.process(self._daily("parts_replenished", 0.75, self.logistics.replenishment_cycle))
+        env.process(self._daily("loads_dispatched", 0.80, lambda day: self.vehicles.dispatch_loads()))
+        env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
+        env.process(self._daily("kpis_recorded", 0.95, self._record_day))
+        resume_in_flight(self)
+
+    def finish(self, wall_seconds: float) -> RunResult:
+        env = self.env
         self.kpis.final_age_in_yard_days = self.vehicles.ages_in_dealer_yards()
         warmup = self.config.warmup_days
         return RunResult(
@@ -344,7 +401,7 @@ class Simulation:
             cost_breakdown=self.kpis.cost_breakdown(warmup),
             final_age_in_yard_days=self.kpis.final_age_in_yard_days,
             event_log=self.event_log.events(),
-            wall_seconds=time.perf_counter() - started,
+            wall_seconds=wall_seconds,
             processed_events=env.processed_events,
             simulation=self,
         )

@@ -7,6 +7,7 @@ and spec are kept in arrays next to the Vehicle records so policies and KPIs rea
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -45,18 +46,26 @@ class VehicleFlow:
         self.yard_stock = np.zeros((yards, specs), dtype=np.int32)
         self.pipeline = np.zeros(specs, dtype=np.int32)
         self.sales_28d = np.zeros((dealers, specs), dtype=np.int32)
-        self._sales_by_day: deque[list[tuple[int, int]]] = deque()
+        self.sales_by_day: deque[list[tuple[int, int]]] = deque()
         self._today_sales: list[tuple[int, int]] = []
         self.deliveries_today = np.zeros(dealers)
         #: vehicles to hand over, by the day of handover
         self.deliveries_due: dict[int, list[int]] = {}
         #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
         self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(dealers)]
+        #: loads formed but waiting for a free truck, and trucks driving back empty (carrier, free at)
+        self.loads_waiting: list[tuple[int, int, tuple[int, ...]]] = []
+        self.trucks_returning: dict[int, tuple[int, float]] = {}
+        self._truck_tokens = itertools.count()
+        #: timed steps under way, kept as data so a snapshot can resume them
+        self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
+        self.trunks_on_road: dict[int, tuple[int, list[int], float]] = {}
+        self.builds_in_progress: dict[int, float] = {}
         self.vehicle_cost_inr = world.specs.price_inr * (
             1.0 - simulation.config.operations.vehicle_margin_share
         )
         self.dealer_stock_value_inr = np.zeros(dealers)
-        self._serial = 0
+        self.serial = 0
         self._vins = VinFactory()
         self._attributes = [self._attribute_code(spec) for spec in range(specs)]
         plant_codes = world.network.plants.code
@@ -104,9 +113,9 @@ class VehicleFlow:
             self._attributes[spec],
             2026 + int(max(day, 0.0) // 365),
             code[3],
-            self._serial % 1_000_000,
+            self.serial % 1_000_000,
         )
-        self._serial += 1
+        self.serial += 1
         vehicle = Vehicle(
             vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day
         )
@@ -173,6 +182,18 @@ class VehicleFlow:
         customers = self.sim.demand.expected_vehicle_customers_per_day(day)
         return PLANNED_CONVERSION * (customers @ world.region_spec_preference[world.dealer_region])
 
+    def restore_view(self, arrays: dict[str, npt.NDArray[np.int32]], as_of_day: int) -> None:
+        """Put back the OEM's last export as a snapshot recorded it."""
+        exported = self.export_view()
+        self.view = VehicleView(
+            **{
+                **exported.__dict__,
+                **{name: read_only(array) for name, array in arrays.items()},
+                "as_of_day": as_of_day,
+            }
+        )
+        self._view_day = -1
+
     def current_view(self) -> VehicleView:
         """The last export, stamped with today's date (rebuilt once a day, not per customer)."""
         today = int(self.env.now)
@@ -211,7 +232,7 @@ class VehicleFlow:
         self.sales_28d[:] = history
         for day in range(SALES_WINDOW_DAYS):
             members = day_of_sale == day
-            self._sales_by_day.append(
+            self.sales_by_day.append(
                 list(zip(dealer_of_sale[members].tolist(), spec_of_sale[members].tolist(), strict=True))
             )
         self.view = self.export_view()
@@ -305,23 +326,25 @@ class VehicleFlow:
 
     def roll_sales_window(self) -> None:
         """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
-        self._sales_by_day.append(self._today_sales)
+        self.sales_by_day.append(self._today_sales)
         self._today_sales = []
-        if len(self._sales_by_day) > SALES_WINDOW_DAYS:
-            for dealer, spec in self._sales_by_day.popleft():
+        if len(self.sales_by_day) > SALES_WINDOW_DAYS:
+            for dealer, spec in self.sales_by_day.popleft():
                 self.sales_28d[dealer, spec] -= 1
 
     # -- supply ---------------------------------------------------------------------------------------
     def build(self, vehicle_id: int, build_days: float):
         """Factory order: build, then ship to the dealer's stockyard and on to the dealer."""
-        yield self.env.timeout(build_days)
         vehicle = self.vehicles[vehicle_id]
+        vehicle.eta_day = self.env.now + build_days
+        self.builds_in_progress[vehicle_id] = vehicle.eta_day
+        yield self.env.timeout(build_days)
+        del self.builds_in_progress[vehicle_id]
         vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
         self.sim.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
-        yard = int(self.sim.world.network.dealers.stockyard[vehicle.dealer])
         self.dealer_inbound[vehicle.dealer, vehicle.spec] += 1
-        yield from self.plant_to_yard([vehicle_id], yard)
-        self.dispatch_queue[vehicle.dealer].append((vehicle_id, self.env.now))
+        yard = int(self.sim.world.network.dealers.stockyard[vehicle.dealer])
+        yield from self.trunk([vehicle_id], yard, self.trunk_days(yard))
 
     def build_stock(self, specs: list[int], yard: int):
         """Today's stock builds for one yard travel together (one trunk movement, one SimPy process)."""
@@ -329,29 +352,45 @@ class VehicleFlow:
         vehicle_ids = []
         for spec in specs:
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
-            vehicle = self.vehicles[vehicle_id]
-            vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, now)
+            self.vehicles[vehicle_id].move(
+                VehicleStatus.BUILT, SiteKind.PLANT, self.vehicles[vehicle_id].site_index, now
+            )
             self.pipeline[spec] += 1
             vehicle_ids.append(vehicle_id)
-        yield from self.plant_to_yard(vehicle_ids, yard)
-        for vehicle_id in vehicle_ids:
-            spec = self.vehicles[vehicle_id].spec
-            self.pipeline[spec] -= 1
-            self.yard_pool[yard].setdefault(spec, deque()).append(vehicle_id)
-            self.yard_stock[yard, spec] += 1
+        yield from self.trunk(vehicle_ids, yard, self.trunk_days(yard))
 
-    def plant_to_yard(self, vehicle_ids: list[int], yard: int):
+    def trunk_days(self, yard: int) -> float:
+        return self.sim.config.operations.plant_to_stockyard_days * self.sim.transit_noise(
+            "plant_yard", int(self.env.now), yard
+        )
+
+    def trunk(self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False):
+        """Plant to stockyard. Stock joins the yard's unallocated pool; a customer's car queues for its dealer."""
         now = self.env.now
-        plants = [self.vehicles[vehicle_id].site_index for vehicle_id in vehicle_ids]
-        for vehicle_id in vehicle_ids:
-            self.vehicles[vehicle_id].move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
-        noise = self.sim.transit_noise("plant_yard", int(now), yard)
-        yield self.env.timeout(self.sim.config.operations.plant_to_stockyard_days * noise)
+        if not departed:
+            for vehicle_id in vehicle_ids:
+                vehicle = self.vehicles[vehicle_id]
+                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
+                vehicle.eta_day = now + transit_days
+        token = next(self._truck_tokens)
+        self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
+        yield self.env.timeout(transit_days)
+        del self.trunks_on_road[token]
         arrival = self.env.now
-        freight = sum(self.trunk_freight_per_vehicle_inr(plant, yard) for plant in plants)
+        freight = sum(
+            self.trunk_freight_per_vehicle_inr(self._spec_plant[self.vehicles[v].spec][0], yard)
+            for v in vehicle_ids
+        )
         self.sim.kpis.add(arrival, "freight_vehicle_inr", freight)
         for vehicle_id in vehicle_ids:
-            self.vehicles[vehicle_id].move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
+            vehicle = self.vehicles[vehicle_id]
+            vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
+            if vehicle.customer_order:
+                self.dispatch_queue[vehicle.dealer].append((vehicle_id, arrival))
+            else:
+                self.pipeline[vehicle.spec] -= 1
+                self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vehicle_id)
+                self.yard_stock[yard, vehicle.spec] += 1
 
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
@@ -399,45 +438,78 @@ class VehicleFlow:
                 self.env.process(self.carry_load(dealer, carrier, load))
 
     def carry_load(self, dealer: int, carrier: int, load: list[int]):
-        carriers = self.sim.world.network.carriers
+        """A car-carrier load: wait for a truck of the lane's carrier, drive, unload, drive back empty."""
+        waiting = (dealer, carrier, tuple(load))
+        self.loads_waiting.append(waiting)
         with self.trucks[carrier].request() as truck:
             yield truck
+            self.loads_waiting.remove(waiting)
             now = self.env.now
-            distance = float(self.yard_to_dealer_km[dealer])
+            carriers = self.sim.world.network.carriers
             freight = max(
                 float(carriers.minimum_charge_inr[carrier]),
-                float(carriers.rate_per_km_inr[carrier]) * distance,
+                float(carriers.rate_per_km_inr[carrier]) * float(self.yard_to_dealer_km[dealer]),
             )
             self.sim.kpis.add(now, "freight_vehicle_inr", freight)
-            for vehicle_id in load:
-                vehicle = self.vehicles[vehicle_id]
-                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, -1, now)
-            self.sim.event_log.record(
-                now,
-                "carrier_load_departed",
-                dealer=dealer,
-                carrier=carrier,
-                vins=[self.vehicles[v].vin for v in load],
-                freight_inr=round(freight, 2),
-            )
             transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
                 "vehicle_lane", int(now), dealer
             )
-            yield self.env.timeout(transit)
-            arrival = self.env.now
             for vehicle_id in load:
                 vehicle = self.vehicles[vehicle_id]
-                self.dealer_inbound[dealer, vehicle.spec] -= 1
-                if vehicle.customer_order:
-                    vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
-                    vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
-                    self.schedule_delivery(vehicle_id)
-                else:
-                    self.place_in_dealer_yard(vehicle_id, dealer, arrival)
+                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
+                vehicle.eta_day = now + transit
+            if self.sim.event_log.enabled:
+                self.sim.event_log.record(
+                    now,
+                    "carrier_load_departed",
+                    dealer=dealer,
+                    carrier=carrier,
+                    vins=[self.vehicles[v].vin for v in load],
+                    freight_inr=round(freight, 2),
+                )
+            yield from self.drive(dealer, carrier, load, transit, transit)
+
+    def drive(self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float):
+        """The loaded leg and the empty return; the caller holds the truck throughout."""
+        leg = next(self._truck_tokens)
+        self.loads_on_road[leg] = (dealer, carrier, load, self.env.now + remaining_days, return_days)
+        yield self.env.timeout(remaining_days)
+        del self.loads_on_road[leg]
+        arrival = self.env.now
+        for vehicle_id in load:
+            vehicle = self.vehicles[vehicle_id]
+            self.dealer_inbound[dealer, vehicle.spec] -= 1
+            if vehicle.customer_order:
+                vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
+                vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
+                self.schedule_delivery(vehicle_id)
+            else:
+                self.place_in_dealer_yard(vehicle_id, dealer, arrival)
+        if self.sim.event_log.enabled:
             self.sim.event_log.record(
                 arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load]
             )
-            yield self.env.timeout(transit)  # the truck drives back empty before it can load again
+        token = next(self._truck_tokens)
+        self.trucks_returning[token] = (carrier, arrival + return_days)
+        yield self.env.timeout(return_days)
+        del self.trucks_returning[token]
+
+    def resume_load(
+        self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float
+    ):
+        """A load that was on the road when a snapshot was taken."""
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            yield from self.drive(dealer, carrier, load, remaining_days, return_days)
+
+    def hold_truck(self, carrier: int, remaining_days: float):
+        """A truck driving back empty when a snapshot was taken."""
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            token = next(self._truck_tokens)
+            self.trucks_returning[token] = (carrier, self.env.now + remaining_days)
+            yield self.env.timeout(remaining_days)
+            del self.trucks_returning[token]
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:

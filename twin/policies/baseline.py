@@ -71,22 +71,21 @@ class StaticMinMaxReplenishment:
         return self._levels
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
+        """Cells not due for review today are deferred untouched; due cells below min order up to max."""
         minimum, maximum = self.levels(view)
         skus = view.on_hand.shape[1]
-        cells = candidate_cells
-        location, sku = np.divmod(cells, skus)
-        is_dealer = location < view.dealer_count
-        period = np.where(is_dealer, _REVIEW_PERIOD_DAYS[view.part_class[sku]], 1)
+        location, sku = np.divmod(candidate_cells, skus)
+        period = _REVIEW_PERIOD_DAYS[view.part_class[sku]]
+        period[location >= view.dealer_count] = 1  # DCs review every day
         due = (view.day + location) % period == 0
+        location, sku = location[due], sku[due]
         position = view.position(location, sku)
-        below = position <= minimum[location, sku]
-        order = due & below & (maximum[location, sku] > 0)
-        quantity = (maximum[location, sku] - position)[order].astype(np.int32)
+        order = (position <= minimum[location, sku]) & (maximum[location, sku] > 0)
         return ReplenishmentDecision(
             location=location[order],
             sku=sku[order],
-            quantity=quantity,
-            deferred_cells=cells[~due & below],
+            quantity=(maximum[location, sku] - position)[order].astype(np.int32),
+            deferred_cells=candidate_cells[~due],
         )
 
 
