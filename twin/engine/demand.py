@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from twin.config import DemandConfig
 from twin.domain.parts import PART_CLASSES
 from twin.domain.world import World
 
+_DEFAULTS = DemandConfig()  # defaults are declared once, in twin.config
 #: Indian monthly retail profile, Jan..Dec: low in May, festive peak Oct-Nov (max/min ~ 1.6)
 MONTHLY_VEHICLE_PROFILE = np.array([1.00, 0.95, 1.05, 0.90, 0.80, 0.85, 0.90, 0.95, 1.05, 1.25, 1.28, 0.95])
 MONTHLY_VEHICLE_PROFILE = MONTHLY_VEHICLE_PROFILE / MONTHLY_VEHICLE_PROFILE.mean()
@@ -63,15 +65,15 @@ class DemandModel:
 
     def __init__(
         self,
-        parts_lines_per_dealer_day: float = 250.0,
-        vehicle_customers_per_dealer_month: float = 65.0,
-        seasonality: bool = True,
-        demand_multiplier: float = 1.0,
-        customer_patience_days_mean: float = 45.0,
-        accept_other_colour: float = 0.6,
-        accept_other_variant: float = 0.3,
-        workshop_repair_days_mean: float = 1.5,
-        counter_pickup_days_mean: float = 1.0,
+        parts_lines_per_dealer_day: float = _DEFAULTS.parts_lines_per_dealer_day,
+        vehicle_customers_per_dealer_month: float = _DEFAULTS.vehicle_customers_per_dealer_month,
+        seasonality: bool = _DEFAULTS.seasonality,
+        demand_multiplier: float = _DEFAULTS.demand_multiplier,
+        customer_patience_days_mean: float = _DEFAULTS.customer_patience_days_mean,
+        accept_other_colour: float = _DEFAULTS.accept_other_colour,
+        accept_other_variant: float = _DEFAULTS.accept_other_variant,
+        workshop_repair_days_mean: float = _DEFAULTS.workshop_repair_days_mean,
+        counter_pickup_days_mean: float = _DEFAULTS.counter_pickup_days_mean,
     ) -> None:
         self.parts_lines_per_dealer_day = parts_lines_per_dealer_day
         self.vehicle_customers_per_dealer_month = vehicle_customers_per_dealer_month

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.config import AllocationPolicyConfig, ReplenishmentPolicyConfig
 from twin.domain.parts import PART_CLASSES
 from twin.policies.observation import (
     CustomerRequest,
@@ -24,6 +25,7 @@ from twin.policies.observation import (
     VehicleView,
 )
 
+_MINMAX = ReplenishmentPolicyConfig()  # defaults are declared once, in twin.config
 #: days of planned retail the OEM expects between the plant and the dealer yards
 PIPELINE_COVER_DAYS = 10.0
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
@@ -33,7 +35,10 @@ class StaticMinMaxReplenishment:
     """Reorder up to max when inventory position falls to min; levels never change during the run."""
 
     def __init__(
-        self, min_cover_days: float = 14.0, max_cover_days: float = 35.0, phase_in_lines_per_year: int = 3
+        self,
+        min_cover_days: float = _MINMAX.min_cover_days,
+        max_cover_days: float = _MINMAX.max_cover_days,
+        phase_in_lines_per_year: int = _MINMAX.phase_in_lines_per_year,
     ) -> None:
         self.min_cover_days = min_cover_days
         self.max_cover_days = max_cover_days
@@ -93,7 +98,7 @@ class ProRataAllocation:
     """Production to the OEM's volume plan; each yard's new vehicles split over its dealers pro rata to their
     trailing retail of the model, up to a days-supply stock target per dealer (as seen in the weekly export)."""
 
-    def __init__(self, target_days_supply: float = 55.0) -> None:
+    def __init__(self, target_days_supply: float = AllocationPolicyConfig.target_days_supply) -> None:
         self.target_days_supply = target_days_supply
 
     def plan_production(self, view: VehicleView, period_days: int) -> QuantityArray:
