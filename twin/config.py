@@ -20,7 +20,7 @@ class NetworkConfig:
 
     name: str = "default"
     dealers: int = 400
-    parts_dcs: int = 2
+    parts_dcs: int = 4
     plants: int = 1
     stockyards: int = 4
     carriers: int = 3
@@ -96,7 +96,6 @@ class OperationsConfig:
     """Lead times, capacities and money rates of the physical network."""
 
     dc_dispatch_delay_days: float = 0.5
-    truck_speed_km_per_day: float = 330.0
     transit_time_cv: float = 0.25
     emergency_lead_time_days: float = 1.0
     emergency_charge_per_line_inr: float = 350.0
@@ -112,15 +111,80 @@ class OperationsConfig:
     vehicle_margin_share: float = 0.035
     parts_margin_share: float = 0.25
     allocation_period_days: int = 7
-    production_buffer_share: float = 0.0
+
+
+@dataclass
+class DemandShockConfig:
+    """Demand multiplied over ``[start_day, end_day)`` for a region and/or model (empty = all)."""
+
+    start_day: int = 0
+    end_day: int = 0
+    region: str = ""
+    model: str = ""
+    vehicle_multiplier: float = 1.0
+    parts_multiplier: float = 1.0
+
+
+@dataclass
+class CarrierDisruptionConfig:
+    """A carrier (or every carrier on the lanes into a region) loses capacity; ``capacity_share=0`` closes it."""
+
+    start_day: int = 0
+    end_day: int = 0
+    carrier_id: str = ""
+    region: str = ""
+    capacity_share: float = 0.5
+
+
+@dataclass
+class DcOutageConfig:
+    """A parts DC ships nothing (stock orders or emergencies) over the window; it still receives."""
+
+    dc_id: str = ""
+    start_day: int = 0
+    end_day: int = 0
+
+
+@dataclass
+class LeadTimeChangeConfig:
+    """Supplier lead times and road transit times multiplied for shipments leaving in the window."""
+
+    start_day: int = 0
+    end_day: int = 0
+    supplier_multiplier: float = 1.0
+    transit_multiplier: float = 1.0
+
+
+@dataclass
+class ModelLaunchConfig:
+    """A model that nobody can buy before ``launch_day`` (no opening stock either)."""
+
+    model: str = ""
+    launch_day: int = 0
+
+
+@dataclass
+class SupersessionConfig:
+    """On ``day`` a share of a class's SKUs is superseded: their demand rolls up to a successor number."""
+
+    day: int = 0
+    sku_share: float = 0.02
+    part_class: str = ""
 
 
 @dataclass
 class ScenarioConfig:
-    """A what-if over the default network; the baseline scenario changes nothing."""
+    """A what-if over the default network: a list of timed disruptions; the baseline changes nothing.
+    Days count from the run's ``start_date`` (day 0)."""
 
     name: str = "baseline"
     description: str = "Default network, no disruption"
+    demand_shocks: list[DemandShockConfig] = field(default_factory=list)
+    carrier_disruptions: list[CarrierDisruptionConfig] = field(default_factory=list)
+    dc_outages: list[DcOutageConfig] = field(default_factory=list)
+    lead_time_changes: list[LeadTimeChangeConfig] = field(default_factory=list)
+    model_launches: list[ModelLaunchConfig] = field(default_factory=list)
+    supersessions: list[SupersessionConfig] = field(default_factory=list)
 
 
 @dataclass
@@ -219,12 +283,6 @@ def validate(config: TwinConfig) -> TwinConfig:
                 "must be >= 0 (no negative times, rates or capacities)",
             )
     _require(
-        operations.truck_speed_km_per_day > 0,
-        "operations.truck_speed_km_per_day",
-        operations.truck_speed_km_per_day,
-        "must be > 0",
-    )
-    _require(
         operations.allocation_period_days >= 1,
         "operations.allocation_period_days",
         operations.allocation_period_days,
@@ -255,4 +313,68 @@ def validate(config: TwinConfig) -> TwinConfig:
         config.logger.kind,
         "must be 'mlflow' or 'none'",
     )
+    _validate_scenario(config.scenario)
     return config
+
+
+def _validate_scenario(scenario: ScenarioConfig) -> None:
+    """Windows and factors; names (regions, models, carriers, DCs) are checked against the world at build."""
+    windows = [
+        (f"scenario.{group}[{index}]", event)
+        for group in ("demand_shocks", "carrier_disruptions", "dc_outages", "lead_time_changes")
+        for index, event in enumerate(getattr(scenario, group))
+    ]
+    for prefix, event in windows:
+        _require(event.start_day >= 0, f"{prefix}.start_day", event.start_day, "must be >= 0")
+        _require(
+            event.end_day > event.start_day,
+            f"{prefix}.end_day",
+            event.end_day,
+            f"must be after start_day ({event.start_day})",
+        )
+    for index, shock in enumerate(scenario.demand_shocks):
+        for name in ("vehicle_multiplier", "parts_multiplier"):
+            _require(
+                getattr(shock, name) >= 0,
+                f"scenario.demand_shocks[{index}].{name}",
+                getattr(shock, name),
+                "must be >= 0",
+            )
+    for index, disruption in enumerate(scenario.carrier_disruptions):
+        _require(
+            0 <= disruption.capacity_share <= 1,
+            f"scenario.carrier_disruptions[{index}].capacity_share",
+            disruption.capacity_share,
+            "is a share in [0, 1]",
+        )
+        _require(
+            bool(disruption.carrier_id or disruption.region),
+            f"scenario.carrier_disruptions[{index}].carrier_id",
+            disruption.carrier_id,
+            "name a carrier or a region",
+        )
+    for index, change in enumerate(scenario.lead_time_changes):
+        for name in ("supplier_multiplier", "transit_multiplier"):
+            _require(
+                getattr(change, name) > 0,
+                f"scenario.lead_time_changes[{index}].{name}",
+                getattr(change, name),
+                "must be > 0",
+            )
+    for index, launch in enumerate(scenario.model_launches):
+        _require(
+            launch.launch_day >= 0,
+            f"scenario.model_launches[{index}].launch_day",
+            launch.launch_day,
+            "must be >= 0",
+        )
+    for index, supersession in enumerate(scenario.supersessions):
+        _require(
+            supersession.day >= 0, f"scenario.supersessions[{index}].day", supersession.day, "must be >= 0"
+        )
+        _require(
+            0 < supersession.sku_share <= 0.5,
+            f"scenario.supersessions[{index}].sku_share",
+            supersession.sku_share,
+            "is a share in (0, 0.5]",
+        )

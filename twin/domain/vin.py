@@ -2,7 +2,7 @@
 
 Positions: 1-3 manufacturer id (WMI), 4-8 vehicle attributes, 9 check digit, 10 model year, 11 plant,
 12-17 serial. Letters I, O and Q are illegal. The check digit is mandatory only in North America, so
-``validate_vin(..., check_digit=False)`` accepts Indian VINs whose position 9 is a plain attribute.
+``validate_vin(..., check_digit_required=False)`` accepts Indian VINs whose position 9 is a plain attribute.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from twin.domain.masterdata import MasterData
 from twin.domain.network import Carriers, Dealers, Network, Sites
 from twin.domain.parts import PART_CLASS_NAMES, PartsCatalog
 from twin.domain.vehicles import SpecCatalog
+from twin.domain.vin import VIN_ALPHABET
 from twin.errors import MasterDataError
 
 
@@ -64,6 +65,24 @@ def _numeric(table: str, frame: pd.DataFrame, column: str, key_column: str) -> n
     return values
 
 
+def _unique_ids(table: str, frame: pd.DataFrame, column: str) -> None:
+    duplicated = frame[column].astype(str)
+    repeats = duplicated[duplicated.duplicated()]
+    if len(repeats):
+        raise MasterDataError(table, repeats.iloc[0], column, repeats.iloc[0], "ids must be unique")
+
+
+def _non_negative(table: str, frame: pd.DataFrame, column: str, key_column: str) -> npt.NDArray[np.float64]:
+    values = _numeric(table, frame, column, key_column)
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        row = int(negative[0])
+        raise MasterDataError(
+            table, str(frame[key_column].iloc[row]), column, float(values[row]), "must be >= 0"
+        )
+    return values
+
+
 def _sites(
     table: str,
     frame: pd.DataFrame,
@@ -83,6 +102,13 @@ def _sites(
 
 def build_world(master: MasterData, road_factor: float) -> World:
     master.check_columns()
+    for table, column in (
+        ("parts_dcs", "site_id"),
+        ("plants", "site_id"),
+        ("stockyards", "site_id"),
+        ("carriers", "carrier_id"),
+    ):
+        _unique_ids(table, getattr(master, table), column)
     dealers_frame = master.dealers
     parts_dcs = _sites("parts_dcs", master.parts_dcs)
     plants_frame = master.plants
@@ -90,7 +116,17 @@ def build_world(master: MasterData, road_factor: float) -> World:
         "plants", plants_frame, code=plants_frame["wmi"].astype(str) + plants_frame["plant_code"].astype(str)
     )
     for row, wmi in enumerate(plants_frame["wmi"].astype(str)):
-        if len(wmi) != 3 or len(str(plants_frame["plant_code"].iloc[row])) != 1:
+        plant_code = str(plants_frame["plant_code"].iloc[row])
+        outside = [character for character in wmi + plant_code if character.upper() not in VIN_ALPHABET]
+        if outside:
+            raise MasterDataError(
+                "plants",
+                str(plants_frame["site_id"].iloc[row]),
+                "wmi",
+                wmi,
+                f"{outside[0]!r} is not in the VIN alphabet (no I, O, Q)",
+            )
+        if len(wmi) != 3 or len(plant_code) != 1:
             raise MasterDataError(
                 "plants",
                 str(plants_frame["site_id"].iloc[row]),
@@ -201,8 +237,8 @@ def build_world(master: MasterData, road_factor: float) -> World:
         specs=specs,
         region_names=region_names,
         dealer_region=dealer_region,
-        dealer_parts_activity=_numeric("dealers", dealers_frame, "parts_activity", "dealer_id"),
-        dealer_vehicle_activity=_numeric("dealers", dealers_frame, "vehicle_activity", "dealer_id"),
+        dealer_parts_activity=_non_negative("dealers", dealers_frame, "parts_activity", "dealer_id"),
+        dealer_vehicle_activity=_non_negative("dealers", dealers_frame, "vehicle_activity", "dealer_id"),
         sku_demand_weight=rolled_up,
         region_spec_preference=preference,
     )

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from twin.config import DemandConfig
 from twin.domain.parts import PART_CLASSES
 from twin.domain.world import World
+from twin.engine.disruptions import ScenarioEffects
 
 _DEFAULTS = DemandConfig()  # defaults are declared once, in twin.config
 #: Indian monthly retail profile, Jan..Dec: low in May, festive peak Oct-Nov (max/min ~ 1.6)
@@ -87,7 +88,13 @@ class DemandModel:
         self._bound = False
 
     # -- binding to a world -------------------------------------------------------------------------
-    def bind(self, world: World, start_date: dt.date, mix_rng: np.random.Generator) -> None:
+    def bind(
+        self,
+        world: World,
+        start_date: dt.date,
+        mix_rng: np.random.Generator,
+        effects: ScenarioEffects | None = None,
+    ) -> None:
         """Precompute the per-cell rate table; ``mix_rng`` gives each dealer its own SKU mix (per network)."""
         dealers, skus = world.dealer_count, len(world.parts)
         mix = mix_rng.lognormal(-0.125, 0.5, size=(dealers, skus))  # mean 1, dealer-specific mix
@@ -107,7 +114,7 @@ class DemandModel:
         self._workshop_share = np.array([c.workshop_share for c in PART_CLASSES])[sku_class]
         self._world = world
         self._start_date = start_date
-        self._region_cumulative = np.cumsum(world.region_spec_preference, axis=1)
+        self._effects = effects
         self._vehicle_rate_per_day = (
             self.vehicle_customers_per_dealer_month * 12.0 / 365.0 * world.dealer_vehicle_activity
         )
@@ -122,13 +129,43 @@ class DemandModel:
     def parts_season(self, day: int) -> float:
         return 1.0 + PARTS_SEASONAL_DAMPING * (self.vehicle_season(day) - 1.0)
 
+    def spec_weights(self, day: int) -> npt.NDArray[np.float64]:
+        """Expected customers per ``[region, spec]`` relative to a dealer's base rate: the regional spec
+        preference, scaled by any scenario shock or launch on the model (rows sum to 1 without one)."""
+        preference = self._world.region_spec_preference
+        if self._effects is None or not self._effects.changes_vehicle_demand:
+            return preference
+        return preference * self._effects.vehicle_multiplier(day)[:, self._world.specs.model]
+
     def expected_vehicle_customers_per_day(self, day: int) -> npt.NDArray[np.float64]:
+        """Expected customers per dealer on ``day`` (season, demand multiplier and scenario effects)."""
+        regional = self.spec_weights(day).sum(axis=1)[self._world.dealer_region]
+        return self._vehicle_rate_per_day * self.vehicle_season(day) * self.demand_multiplier * regional
+
+    def base_customers_per_day(self, day: int) -> npt.NDArray[np.float64]:
+        """Per dealer, before scenario effects: rate x season x demand multiplier."""
         return self._vehicle_rate_per_day * self.vehicle_season(day) * self.demand_multiplier
+
+    def expected_customers_by_spec(self, day: int) -> npt.NDArray[np.float64]:
+        """Expected customers per spec on ``day`` over the whole network."""
+        base = self.base_customers_per_day(day)
+        weights = self.spec_weights(day)
+        return np.bincount(self._world.dealer_region, weights=base, minlength=weights.shape[0]) @ weights
+
+    def supersede(self, old_sku: int, new_sku: int) -> None:
+        """From now on the old number's demand is asked for under the new one (demand rolls up)."""
+        rate = self.parts_rate_lines_per_day
+        rate[:, new_sku] += rate[:, old_sku]
+        rate[:, old_sku] = 0.0
+        self._dealer_cumulative = np.cumsum(rate, axis=1)
+        self._dealer_rate = self._dealer_cumulative[:, -1].copy()
 
     # -- sampling -----------------------------------------------------------------------------------
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
         scale = self.parts_season(day) * self.demand_multiplier
-        counts = rng.poisson(self._dealer_rate * scale)
+        rate = self._dealer_rate * scale
+        shocked = self._effects.parts_multiplier(day) if self._effects is not None else None
+        counts = rng.poisson(rate if shocked is None else rate * shocked)
         count = int(counts.sum())
         uniforms = rng.random(count)
         location = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
@@ -163,9 +200,10 @@ class DemandModel:
         region = self._world.dealer_region[dealer]
         draws = rng.random(total)
         spec = np.empty(total, dtype=np.int64)
+        cumulative = np.cumsum(self.spec_weights(day), axis=1)
         for region_index in np.unique(region):
             members = region == region_index
-            table = self._region_cumulative[region_index]
+            table = cumulative[region_index]
             spec[members] = np.minimum(
                 np.searchsorted(table, draws[members] * table[-1], side="right"), table.size - 1
             )

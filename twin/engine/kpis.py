@@ -91,16 +91,17 @@ class KpiRecorder:
         self._column = {name: index for index, name in enumerate(DAILY_COLUMNS)}
         self._region_column = {name: index for index, name in enumerate(REGION_COLUMNS)}
         self.final_age_in_yard_days = np.zeros(0)
-        self.pending: dict[str, float] = {}
+        self.pending: dict[tuple[int, str], float] = {}
 
-    def count(self, name: str, value: float = 1.0) -> None:
-        """Cheap accumulation for frequent events (customers, deliveries); flushed into a day by ``flush_counts``."""
-        self.pending[name] = self.pending.get(name, 0.0) + value
+    def count(self, day: int, name: str, value: float = 1.0) -> None:
+        """Cheap accumulation for frequent events (customers, deliveries), kept by day until flushed."""
+        key = (day, name)
+        self.pending[key] = self.pending.get(key, 0.0) + value
 
-    def flush_counts(self, day: int) -> None:
-        for name, value in self.pending.items():
-            self.add(day, name, value)
-        self.pending.clear()
+    def flush_counts(self, through_day: int) -> None:
+        """Write the pending counts of every day up to ``through_day`` into the daily series."""
+        for key in [key for key in self.pending if key[0] <= through_day]:
+            self.add(key[0], key[1], self.pending.pop(key))
 
     def add(self, day: float, name: str, value: float) -> None:
         index = int(day)

@@ -193,11 +193,15 @@ class PartsFlow:
         np.add.at(self.state.backorder.reshape(-1), location * self.skus + sku, quantity)
 
     def sell_emergency(
-        self, dc_location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]
+        self,
+        dc_location: IntArray,
+        sku: IntArray,
+        quantity: npt.NDArray[np.int32],
+        dc_open: npt.NDArray[np.bool_],
     ) -> npt.NDArray[np.int32]:
-        """Emergency units are sold to the waiting customer when they leave: from the DC if it has them,
-        the rest drop-shipped by the supplier. Returns the units the DC supplied."""
-        from_dc = self.allocate_from(dc_location, sku, quantity)
+        """Emergency units are sold to the waiting customer when they leave: from the DC if it is open and
+        has them, the rest drop-shipped by the supplier. Returns the units the DC supplied."""
+        from_dc = self.allocate_from(dc_location, sku, np.where(dc_open, quantity, 0).astype(np.int32))
         np.add.at(self.consumed, sku, quantity)
         np.add.at(self.received_from_suppliers, sku, quantity - from_dc)
         return from_dc

@@ -86,6 +86,9 @@ class PartsLogistics:
         sim = self.sim
         parts, kpis = sim.parts, sim.kpis
         parts.apply_releases(day)
+        for old_sku, new_sku in sim.effects.supersessions_on(day):
+            sim.demand.supersede(old_sku, new_sku)
+            sim.event_log.record(sim.env.now, "part_superseded", old_sku=old_sku, new_sku=new_sku)
         lines = sim.demand.parts_lines(day, sim.streams.get("parts_demand"))
         outcome = parts.fulfil(lines, day)
         sku_class = sim.part_class[lines.sku]
@@ -145,8 +148,10 @@ class PartsLogistics:
         operations = sim.config.operations
         sim.parts.open_backorders(dealer, sku, quantity)
         self.outstanding_backorder_units += int(quantity.sum())
-        dc_location = self.dealers + sim.world.network.dealers.parts_dc[dealer]
-        from_dc = sim.parts.sell_emergency(dc_location, sku, quantity)
+        dealer_dc = sim.world.network.dealers.parts_dc[dealer]
+        dc_location = self.dealers + dealer_dc
+        dc_open = sim.effects.dc_open(int(sim.env.now), len(sim.world.network.parts_dcs))[dealer_dc]
+        from_dc = sim.parts.sell_emergency(dc_location, sku, quantity, dc_open)
         self.touch(dc_location * self.skus + sku)
         sim.kpis.add(
             sim.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
@@ -183,10 +188,19 @@ class PartsLogistics:
         dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
         if dealer.size == 0:
             return
-        source = self.dealers + network.dealers.parts_dc[dealer]
-        granted = sim.parts.allocate_from(source, dealer_sku, dealer_quantity)
+        day = int(now)
+        dealer_dc = network.dealers.parts_dc[dealer]
+        source = self.dealers + dealer_dc
+        # a DC in an outage ships nothing; its dealers' orders wait for the next cycle
+        requested = np.where(
+            sim.effects.dc_open(day, len(network.parts_dcs))[dealer_dc], dealer_quantity, 0
+        ).astype(np.int32)
+        granted = sim.parts.allocate_from(source, dealer_sku, requested)
         carrier = network.parts_carrier[dealer]
-        allowed = self._within_carrier_capacity(carrier, granted)
+        allowed = self._within_carrier_capacity(carrier, granted, day)
+        lane_share = sim.effects.lane_share(day)
+        if lane_share is not None:  # lanes into a disrupted region carry their share of each order
+            allowed = np.floor(allowed * lane_share[dealer]).astype(np.int32)
         returned = granted - allowed
         if returned.any():
             np.add.at(sim.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
@@ -251,10 +265,12 @@ class PartsLogistics:
                 receive_day=receive_day,
             )
 
-    def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray) -> QuantityArray:
-        """Each carrier moves at most fleet x load capacity units a day; later orders in the list wait."""
+    def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray, day: int) -> QuantityArray:
+        """Each carrier moves at most fleet x load capacity units a day (less in a disruption); later orders
+        in the list wait."""
         carriers = self.sim.world.network.carriers
-        capacity = (carriers.fleet_size * carriers.capacity_per_load)[carrier]
+        share = self.sim.effects.parts_capacity_share(day, len(carriers))
+        capacity = np.floor(carriers.fleet_size * carriers.capacity_per_load * share)[carrier]
         order = np.argsort(carrier, kind="stable")
         sorted_granted = granted[order].astype(np.int64)
         cumulative = np.cumsum(sorted_granted)

@@ -34,6 +34,7 @@ from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES, PartsState
 from twin.domain.world import World, build_world
 from twin.engine.demand import DemandModel
+from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
@@ -135,10 +136,12 @@ class Simulation:
         demand_settings = {**asdict(config.demand)}
         self.demand: DemandModel = demand if demand is not None else build_component(demand_settings)
         # the dealer-specific SKU mix is part of the network, not of a replication: seeded by the generator seed
+        self.effects = ScenarioEffects(config.scenario, self.world, config.network.generator_seed)
         self.demand.bind(
             self.world,
             self.start_date,
             np.random.default_rng(np.random.SeedSequence([config.network.generator_seed, 1])),
+            self.effects,
         )
         self.replenishment: ReplenishmentPolicy = replenishment or build_component(
             config.policy.replenishment
@@ -221,14 +224,21 @@ class Simulation:
                 np.int32
             )
 
+    def _lead_time_factor(self, lane_kind: str, day: int) -> float:
+        """Scenario lead-time changes: supplier lanes and road lanes have their own multipliers."""
+        if lane_kind == "supplier_lane":
+            return self.effects.supplier_multiplier(day)
+        return self.effects.transit_multiplier(day)
+
     def transit_noise_row(self, lane_kind: str, day: int) -> npt.NDArray[np.float64]:
-        """Noise factors of every lane of a kind for one dispatch day."""
+        """Transit-time factors of every lane of a kind for one dispatch day."""
         self.transit_noise(lane_kind, day, 0)
         table = self._transit_noise[lane_kind]
-        return table[min(day, table.shape[0] - 1)]
+        return table[min(day, table.shape[0] - 1)] * self._lead_time_factor(lane_kind, day)
 
     def transit_noise(self, lane_kind: str, day: int, lane: int) -> float:
-        """Multiplicative transit-time noise (mean 1) drawn per lane and dispatch day: the same for every policy."""
+        """Multiplicative transit-time factor of a lane for a dispatch day: noise (mean 1, drawn per lane and
+        day, the same for every policy) times any scenario lead-time change."""
         table = self._transit_noise.get(lane_kind)
         if table is None:
             lanes = {  # keep in step with TRANSIT_LANE_KINDS
@@ -241,7 +251,7 @@ class Simulation:
             rng = self.streams.get(f"transit:{lane_kind}")
             table = rng.lognormal(-sigma * sigma / 2.0, sigma, size=(self.config.horizon_days + 1, lanes))
             self._transit_noise[lane_kind] = table
-        return float(table[min(day, table.shape[0] - 1), lane])
+        return float(table[min(day, table.shape[0] - 1), lane]) * self._lead_time_factor(lane_kind, day)
 
     # -- views ----------------------------------------------------------------------------------------
     def parts_view(self) -> PartsView:
@@ -388,9 +398,13 @@ class Simulation:
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
         resume_in_flight(self)
+        for block in self.effects.vehicle_fleet_blocks():
+            if block.end_day > self.start_day:
+                env.process(self.vehicles.block_trucks(block))
 
     def finish(self, wall_seconds: float) -> RunResult:
         env = self.env
+        self.kpis.flush_counts(self.config.horizon_days)
         self.kpis.final_age_in_yard_days = self.vehicles.ages_in_dealer_yards()
         warmup = self.config.warmup_days
         return RunResult(

@@ -210,7 +210,7 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         "vin_serial": flow.serial,
         "export_as_of_day": flow.view.as_of_day,
         "outstanding_backorder_units": logistics.outstanding_backorder_units,
-        "kpi_pending": dict(kpis.pending),
+        "kpi_pending": [[day, name, value] for (day, name), value in kpis.pending.items()],
         "age_stats": list(sim.age_stats),
         "shape": {"dealers": sim.dealers, "skus": sim.skus, "specs": len(sim.world.specs)},
     }
@@ -311,7 +311,9 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
     kpis.by_region[:] = arrays["kpi_by_region"]
     kpis.class_lines[:] = arrays["kpi_class_lines"]
     kpis.class_first_pick_lines[:] = arrays["kpi_class_first_pick_lines"]
-    kpis.pending.update(snapshot.meta["kpi_pending"])
+    kpis.pending.update(
+        {(int(day), str(name)): float(value) for day, name, value in snapshot.meta["kpi_pending"]}
+    )
     share_over_60, share_over_90, mean_age = snapshot.meta["age_stats"]
     sim.age_stats = (float(share_over_60), float(share_over_90), float(mean_age))
     sim.streams.restore(snapshot.meta["streams"])

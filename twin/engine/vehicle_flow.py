@@ -7,6 +7,7 @@ and spec are kept in arrays next to the Vehicle records so policies and KPIs rea
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import deque
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ import simpy
 from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
 from twin.engine.demand import VehicleCustomers
+from twin.engine.disruptions import VehicleFleetBlock
 from twin.policies.observation import CustomerRequest, SourcingKind, VehicleView, read_only
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ DELIVERY_DAYS = 2
 SALES_WINDOW_DAYS = 28
 #: share of showroom customers the OEM's volume plan expects to convert into retail
 PLANNED_CONVERSION = 0.85
+#: the volume plan is set this many days ahead, so launch stock is built before the launch
+PLAN_LOOKAHEAD_DAYS = 14
 
 
 class VehicleFlow:
@@ -108,13 +112,8 @@ class VehicleFlow:
     # -- registry -------------------------------------------------------------------------------------
     def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
         plant, code = self._spec_plant[spec]
-        vin = self._vins.make(
-            code[:3],
-            self._attributes[spec],
-            2026 + int(max(day, 0.0) // 365),
-            code[3],
-            self.serial % 1_000_000,
-        )
+        model_year = (self.sim.start_date + dt.timedelta(days=max(int(day), 0))).year
+        vin = self._vins.make(code[:3], self._attributes[spec], model_year, code[3], self.serial % 1_000_000)
         self.serial += 1
         vehicle = Vehicle(
             vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day
@@ -178,9 +177,7 @@ class VehicleFlow:
 
     def plan_daily_retail(self, day: int) -> npt.NDArray[np.float64]:
         """The OEM's annual volume plan by spec for ``day``: expected customers x planned conversion."""
-        world = self.sim.world
-        customers = self.sim.demand.expected_vehicle_customers_per_day(day)
-        return PLANNED_CONVERSION * (customers @ world.region_spec_preference[world.dealer_region])
+        return PLANNED_CONVERSION * self.sim.demand.expected_customers_by_spec(day + PLAN_LOOKAHEAD_DAYS)
 
     def restore_view(self, arrays: dict[str, npt.NDArray[np.int32]], as_of_day: int) -> None:
         """Put back the OEM's last export as a snapshot recorded it."""
@@ -211,9 +208,12 @@ class VehicleFlow:
     # -- initial state --------------------------------------------------------------------------------
     def seed_initial_stock(self, vehicles_per_dealer: int, rng: np.random.Generator) -> None:
         world = self.sim.world
+        weights = self.sim.demand.spec_weights(0)  # a model launched later has no opening stock
         for dealer in range(world.dealer_count):
             count = round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer])
-            preference = world.region_spec_preference[world.dealer_region[dealer]]
+            preference = weights[world.dealer_region[dealer]]
+            if preference is not world.region_spec_preference[world.dealer_region[dealer]]:
+                preference = preference / preference.sum()
             specs = rng.choice(preference.size, size=count, p=preference)
             ages = rng.uniform(0.0, 80.0, size=count)
             for spec, age in zip(specs.tolist(), np.sort(ages)[::-1].tolist(), strict=True):
@@ -223,6 +223,8 @@ class VehicleFlow:
         expected = (
             self.sim.demand.expected_vehicle_customers_per_day(0)[:, None]
             * world.region_spec_preference[world.dealer_region]
+            if self.sim.demand.spec_weights(0) is world.region_spec_preference
+            else self.sim.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
         )
         history = rng.poisson(expected * SALES_WINDOW_DAYS * 0.85)
         dealer_of_sale, spec_of_sale = np.nonzero(history)
@@ -258,13 +260,14 @@ class VehicleFlow:
         self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float
     ) -> None:
         now = self.env.now
+        today = int(now)
         kpi, log, demand = self.sim.kpis, self.sim.event_log, self.sim.demand
-        kpi.count("vehicle_customers")
+        kpi.count(today, "vehicle_customers")
         stock_row = self.dealer_stock[dealer]
         chosen = -1
         if stock_row[spec] > 0:
             chosen = spec
-            kpi.count("vehicle_first_choice_available")
+            kpi.count(today, "vehicle_first_choice_available")
         else:
             for draw, acceptance, candidates in (
                 (colour_draw, demand.accept_other_colour, self.same_variant[spec]),
@@ -274,20 +277,20 @@ class VehicleFlow:
                     in_stock = candidates[stock_row[candidates] > 0]
                     if in_stock.size:
                         chosen = int(in_stock[np.argmax(stock_row[in_stock])])
-                        kpi.count("vehicle_substitutions")
+                        kpi.count(today, "vehicle_substitutions")
                         break
         if chosen >= 0:
             vehicle_id = self.take_from_dealer_yard(dealer, chosen)
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
-            kpi.count("vehicle_sold_from_stock")
+            kpi.count(today, "vehicle_sold_from_stock")
             if log.enabled:
                 log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
             self.schedule_delivery(vehicle_id)
             return
         decision = self.sim.sourcing.source(self.current_view(), CustomerRequest(now, dealer, spec))
         if decision.kind is SourcingKind.FACTORY_ORDER and decision.quoted_days <= patience_days:
-            kpi.count("vehicle_factory_orders")
+            kpi.count(today, "vehicle_factory_orders")
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
             vehicle = self.vehicles[vehicle_id]
             vehicle.dealer, vehicle.customer_order = dealer, True
@@ -301,7 +304,7 @@ class VehicleFlow:
             )
             self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
             return
-        kpi.count("vehicle_lost_sales")
+        kpi.count(today, "vehicle_lost_sales")
         kpi.add(
             now,
             "vehicle_lost_margin_inr",
@@ -318,7 +321,7 @@ class VehicleFlow:
         for vehicle_id in self.deliveries_due.pop(day, []):
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
-            self.sim.kpis.count("vehicle_deliveries")
+            self.sim.kpis.count(day, "vehicle_deliveries")
             self.deliveries_today[vehicle.dealer] += 1
             self.sales_28d[vehicle.dealer, vehicle.spec] += 1
             self._today_sales.append((vehicle.dealer, vehicle.spec))
@@ -423,13 +426,20 @@ class VehicleFlow:
             self.yard_pool[yard] = remaining
 
     def dispatch_loads(self) -> None:
-        """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough."""
+        """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough.
+        Lanes into a disrupted region run on the days their capacity share allows (none when closed)."""
+        lane_share = self.sim.effects.lane_share(int(self.env.now))
         operations = self.sim.config.operations
         carriers = self.sim.world.network.carriers
         now = self.env.now
+        day = int(now)
         for dealer, queue in enumerate(self.dispatch_queue):
             if not queue:
                 continue
+            if lane_share is not None and lane_share[dealer] < 1.0:
+                share = float(lane_share[dealer])
+                if share <= 0.0 or day % max(1, round(1.0 / share)) != 0:
+                    continue
             carrier = int(self.sim.world.network.vehicle_carrier[dealer])
             slots = int(carriers.capacity_per_load[carrier])
             while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
@@ -501,6 +511,19 @@ class VehicleFlow:
         with self.trucks[carrier].request() as truck:
             yield truck
             yield from self.drive(dealer, carrier, load, remaining_days, return_days)
+
+    def block_trucks(self, block: VehicleFleetBlock):
+        """A carrier disruption: trucks leave the fleet as they come free, and return when it ends."""
+        if block.start_day > self.env.now:
+            yield self.env.timeout(block.start_day - self.env.now)
+        requests = [self.trucks[block.carrier].request() for _ in range(block.trucks)]
+        until = self.env.timeout(max(0.0, block.end_day - self.env.now))
+        yield until
+        for request in requests:
+            if request.triggered:
+                self.trucks[block.carrier].release(request)
+            else:
+                request.cancel()
 
     def hold_truck(self, carrier: int, remaining_days: float):
         """A truck driving back empty when a snapshot was taken."""

@@ -1,0 +1,1 @@
+"""Shared builders for the tests: hand-made master data and small configs."""

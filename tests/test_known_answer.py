@@ -1,0 +1,240 @@
+"""Known-answer test: one dealer, one SKU, Poisson unit demand, daily order-up-to-S replenishment.
+
+The simulated first-pick fill rate and mean end-of-day shelf stock are compared with the exact values of the
+inventory system the engine implements (derived below), within batch-means sampling error.
+
+Derivation
+----------
+Engine semantics that matter (``twin.engine.parts_logistics`` / ``twin.engine.parts_flow``):
+
+* Day ``t``'s demand lines arrive at ``t + 0.25`` and are filled from ``on_hand - reserved`` in arrival order;
+  a unit line is first-pick iff a unit is left on the shelf. An unfilled line is emergency-ordered from the DC
+  (delivered to the customer, never to the shelf) or lost: either way the shelf is not owed anything, so the
+  dealer's shelf is a **lost-sales** system (``fulfil`` never lets ``on_hand`` go below ``reserved``).
+* The policy reviews at ``t + 0.75`` and sees inventory position ``on_hand - reserved + in_transit``. A
+  consignment leaving then has transit ``L = dc_dispatch_delay_days + km / carrier speed`` (exact with
+  ``transit_time_cv = 0``) and is received the next morning after it arrives: at ``+0.05`` of day
+  ``ceil(t + 0.75 + L)``. The DC always has stock and the carrier always has room here.
+
+With order-up-to ``S`` every day, position is ``S`` after each review, so each day's order equals that day's
+sales ``sold_t = min(D_t, X_t)``, where ``D_t ~ Poisson(lam)`` and ``X_t`` is the shelf stock when day ``t``'s
+demand arrives. The order of day ``d`` is on the shelf on day ``d + k`` with ``k = ceil(0.75 + L)``. Hence
+
+    X_t = S - (sold_{t-1} + ... + sold_{t-k+1}),
+
+a finite Markov chain in the last ``k - 1`` sales. With ``pi`` its stationary law and ``D`` independent of ``X``,
+
+    fill rate (lines = units here) = E[min(D, X)] / lam.
+
+For ``k = 1`` this is the closed form ``sum_{j=1..S} P(D >= j) / lam`` (every day starts at ``S``). The
+end-of-day snapshot (``t + 0.95``) sees the same receipts as the demand, so the recorded dealer stock is
+``S - (sold_t + ... + sold_{t-k+1})`` path by path, with mean ``S - k * lam * fill``.
+
+A backorder system (``X = S - D[k-1 days]``, shortfalls owed) or a lead time one day longer or shorter give
+values far outside the tolerance; the test asserts that too, so it would catch wrong lead-time or demand handling.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import poisson
+
+from tests.helpers.worlds import ROAD_FACTOR, DealerSpec, SkuSpec, tiny_master_data
+from twin.config import NetworkConfig, OperationsConfig, TwinConfig
+from twin.domain.world import build_world
+from twin.engine.demand import DemandModel, PartsLines, VehicleCustomers
+from twin.engine.simulation import Simulation
+from twin.policies.observation import IntArray, PartsView, ReplenishmentDecision
+
+PARTS_SPEED_KM_PER_DAY = 300.0
+WARMUP_DAYS = 60
+MEASURED_DAYS = 2000
+BATCHES = 20
+
+
+class UnitPoissonDemand(DemandModel):
+    """Poisson(``lines_per_day``) counter lines of one unit each at dealer 0 / SKU 0, released at once."""
+
+    def __init__(self, lines_per_day: float) -> None:
+        super().__init__(parts_lines_per_dealer_day=lines_per_day, seasonality=False)
+        self.lines_per_day = lines_per_day
+
+    def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
+        count = int(rng.poisson(self.lines_per_day))
+        return PartsLines(
+            location=np.zeros(count, dtype=np.int64),
+            sku=np.zeros(count, dtype=np.int64),
+            quantity=np.ones(count, dtype=np.int32),
+            workshop=np.zeros(count, dtype=bool),
+            release_delay_days=np.zeros(count, dtype=np.int64),
+            emergency_draw=rng.random(count),
+        )
+
+    def vehicle_customers(self, day: int, rng: np.random.Generator) -> VehicleCustomers:
+        empty = np.zeros(0)
+        none = np.zeros(0, dtype=np.int64)
+        return VehicleCustomers(empty, none, none, empty, empty, empty)
+
+
+class BaseStockPolicy:
+    """Dealer row: order up to ``base_stock`` every day. DC row: keep the position at ``dc_level`` (never short)."""
+
+    def __init__(self, base_stock: int, dc_level: int) -> None:
+        self.base_stock = base_stock
+        self.dc_level = dc_level
+
+    def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
+        position = view.on_hand.astype(np.int64) - view.reserved + view.in_transit
+        target = np.full(position.shape, self.dc_level, dtype=np.int64)
+        target[: view.dealer_count] = self.base_stock
+        location, sku = np.nonzero(position < target)
+        return ReplenishmentDecision(
+            location=location.astype(np.int64),
+            sku=sku.astype(np.int64),
+            quantity=(target - position)[location, sku].astype(np.int32),
+            deferred_cells=np.zeros(0, dtype=np.int64),
+        )
+
+
+def lost_sales_fill_rate(lines_per_day: float, base_stock: int, review_lag_days: int) -> float:
+    """Exact E[min(D, X)] / lam of the chain in the module docstring (``review_lag_days`` is ``k``)."""
+    # demands >= S all sell the whole shelf, so lumping the tail into D = S keeps the chain exact
+    demand_pmf = poisson.pmf(np.arange(base_stock + 1), lines_per_day)
+    demand_pmf[-1] = poisson.sf(base_stock - 1, lines_per_day)
+    history = review_lag_days - 1
+    states = [s for s in itertools.product(range(base_stock + 1), repeat=history) if sum(s) <= base_stock]
+    index = {state: position for position, state in enumerate(states)}
+    transition = np.zeros((len(states), len(states)))
+    expected_sold = np.zeros(len(states))
+    for state in states:
+        shelf = base_stock - sum(state)
+        for demand, probability in enumerate(demand_pmf):
+            sold = min(demand, shelf)
+            transition[index[state], index[(*state[1:], sold)] if history else 0] += probability
+            expected_sold[index[state]] += probability * sold
+    # stationary law: pi (P - I) = 0, sum(pi) = 1
+    system = np.vstack([transition.T - np.eye(len(states)), np.ones(len(states))])
+    rhs = np.zeros(len(states) + 1)
+    rhs[-1] = 1.0
+    stationary = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    return float(stationary @ expected_sold / lines_per_day)
+
+
+def backorder_fill_rate(lines_per_day: float, base_stock: int, review_lag_days: int) -> float:
+    """What the fill rate would be if shortfalls were owed to the shelf: X = S - D over k-1 days (wrong model)."""
+    demand = np.arange(200)
+    pipeline = poisson.pmf(demand, lines_per_day * (review_lag_days - 1))
+    today = poisson.pmf(demand, lines_per_day)
+    shelf = np.maximum(base_stock - demand, 0)
+    filled = np.minimum(demand[None, :], shelf[:, None])
+    return float(pipeline @ filled @ today / lines_per_day)
+
+
+def run_single_dealer(
+    road_km: float, dispatch_delay_days: float, lines_per_day: float, base_stock: int, seed: int
+):  # type: ignore[no-untyped-def]
+    master = tiny_master_data(
+        [DealerSpec("D1", road_km)],
+        [SkuSpec("P1", "fast_mover", 1.0)],
+        parts_speed_km_per_day=PARTS_SPEED_KM_PER_DAY,
+    )
+    config = TwinConfig(
+        network=NetworkConfig(dealers=1, skus=1, vehicles_per_dealer=0, road_factor=ROAD_FACTOR),
+        operations=OperationsConfig(
+            transit_time_cv=0.0, dc_dispatch_delay_days=dispatch_delay_days, supplier_lead_time_days=1.0
+        ),
+        horizon_days=WARMUP_DAYS + MEASURED_DAYS,
+        warmup_days=WARMUP_DAYS,
+        seed=seed,
+        progress=False,
+    )
+    simulation = Simulation(
+        config,
+        world=build_world(master, ROAD_FACTOR),
+        replenishment=BaseStockPolicy(base_stock, dc_level=10 * base_stock + 100),
+        demand=UnitPoissonDemand(lines_per_day),
+    )
+    return simulation, simulation.run()
+
+
+def batch_standard_error(numerator: np.ndarray, denominator: np.ndarray) -> float:
+    """Standard error of sum(numerator)/sum(denominator) from BATCHES consecutive batches (autocorrelation-safe)."""
+    ratios = np.array(
+        [
+            n.sum() / d.sum()
+            for n, d in zip(
+                np.array_split(numerator, BATCHES), np.array_split(denominator, BATCHES), strict=True
+            )
+        ]
+    )
+    return float(ratios.std(ddof=1) / math.sqrt(BATCHES))
+
+
+@pytest.mark.parametrize(
+    ("road_km", "dispatch_delay_days", "lines_per_day", "base_stock", "review_lag_days"),
+    [
+        # L = 0.5 + 1.3 = 1.8 days: an order placed at t+0.75 lands at t+2.55, is received on day t+3 (k = 3)
+        pytest.param(390.0, 0.5, 2.0, 7, 3, id="lead-1.8d"),
+        # L = 0.2 days: lands at t+0.95, received the next morning (k = 1): the closed-form case
+        pytest.param(60.0, 0.0, 2.0, 3, 1, id="lead-0.2d"),
+    ],
+)
+def test_base_stock_fill_rate_matches_lost_sales_chain(
+    road_km: float, dispatch_delay_days: float, lines_per_day: float, base_stock: int, review_lag_days: int
+) -> None:
+    simulation, result = run_single_dealer(road_km, dispatch_delay_days, lines_per_day, base_stock, seed=11)
+    lead_time = float(simulation.dealer_lead_time_days[0])
+    assert lead_time == pytest.approx(dispatch_delay_days + road_km / PARTS_SPEED_KM_PER_DAY, abs=1e-9)
+    assert math.ceil(0.75 + lead_time) == review_lag_days
+
+    exact = lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days)
+    if review_lag_days == 1:
+        closed_form = (
+            sum(poisson.sf(units - 1, lines_per_day) for units in range(1, base_stock + 1)) / lines_per_day
+        )
+        assert exact == pytest.approx(closed_form, abs=1e-12)
+
+    daily = result.daily.iloc[WARMUP_DAYS:]
+    lines = daily["parts_demand_lines"].to_numpy()
+    first_pick = daily["parts_first_pick_lines"].to_numpy()
+    simulated = first_pick.sum() / lines.sum()
+    tolerance = 4.0 * batch_standard_error(first_pick, lines) + 0.005
+    assert simulated == pytest.approx(result.summary["parts_fill_rate_line"], abs=1e-12)
+    assert abs(simulated - exact) < tolerance, (
+        f"simulated fill {simulated:.4f} vs exact {exact:.4f} (tolerance {tolerance:.4f})"
+    )
+
+    # the test has power: a lead time one day off or backorder semantics would miss by far more than the tolerance
+    wrong_models = {"one day longer": lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days + 1)}
+    if review_lag_days > 1:  # with k = 1 nothing is on the road at demand time and the two models coincide
+        wrong_models["one day shorter"] = lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days - 1)
+        wrong_models["backorders"] = backorder_fill_rate(lines_per_day, base_stock, review_lag_days)
+    for name, value in wrong_models.items():
+        assert abs(value - exact) > 2 * tolerance, name
+
+    # every unit line is first-pick, emergency-ordered or lost: nothing unfilled goes unrecorded
+    unfilled = daily["parts_emergency_lines"] + daily["parts_lost_lines"]
+    np.testing.assert_array_equal(daily["parts_first_pick_lines"] + unfilled, daily["parts_demand_lines"])
+    assert daily["parts_emergency_lines"].sum() > 0 and daily["parts_lost_lines"].sum() > 0
+
+    # path by path, not only on average: each day's shelf is S minus the sales whose orders are on the road
+    demand = lines.astype(np.int64)
+    sold = first_pick.astype(np.int64)
+    lagged_sales = sum(np.roll(sold, lag) for lag in range(1, review_lag_days))
+    shelf = base_stock - np.asarray(lagged_sales)
+    np.testing.assert_array_equal(sold[review_lag_days:], np.minimum(demand, shelf)[review_lag_days:])
+
+    # end-of-day shelf stock misses the sales whose replenishments are not yet received
+    recorded = daily["parts_dealer_stock_units"].to_numpy().astype(np.int64)
+    expected_path = base_stock - sum(np.roll(sold, lag) for lag in range(review_lag_days))
+    np.testing.assert_array_equal(recorded[review_lag_days:], np.asarray(expected_path)[review_lag_days:])
+    expected_mean = base_stock - review_lag_days * lines_per_day * exact
+    stock_tolerance = 4.0 * batch_standard_error(recorded.astype(float), np.ones(recorded.size)) + 0.02
+    assert abs(recorded.mean() - expected_mean) < stock_tolerance, (
+        f"mean stock {recorded.mean():.3f} vs {expected_mean:.3f}"
+    )
+    assert recorded.max() <= base_stock

@@ -1,0 +1,214 @@
+"""What-if scenarios as timed effects on the network: demand shocks, launches, carrier and DC outages,
+lead-time changes and part supersessions.
+
+``ScenarioEffects`` turns the scenario config into per-day multipliers and masks that the demand model,
+the parts logistics and the vehicle flow ask for; names in the config are resolved against the world
+here, so a misspelt region, model, carrier or DC fails before the run with the field and value named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.config import ScenarioConfig
+from twin.domain.parts import PART_CLASS_NAMES
+from twin.domain.world import World
+from twin.errors import ConfigError
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class VehicleFleetBlock:
+    """Trucks of a vehicle carrier taken out of service over a window."""
+
+    carrier: int
+    trucks: int
+    start_day: int
+    end_day: int
+
+
+class ScenarioEffects:
+    def __init__(self, scenario: ScenarioConfig, world: World, generator_seed: int) -> None:
+        self.scenario = scenario
+        self.world = world
+        network = world.network
+        self._regions = {name: index for index, name in enumerate(world.region_names)}
+        self._models = {name: index for index, name in enumerate(world.specs.model_names)}
+        self._carriers = {
+            str(carrier_id): index for index, carrier_id in enumerate(network.carriers.carrier_id)
+        }
+        self._dcs = {str(site_id): index for index, site_id in enumerate(network.parts_dcs.site_id)}
+        self._shocks = [
+            (
+                shock,
+                self._region(f"scenario.demand_shocks[{i}].region", shock.region),
+                self._model(f"scenario.demand_shocks[{i}].model", shock.model),
+            )
+            for i, shock in enumerate(scenario.demand_shocks)
+        ]
+        self._launches = [
+            (launch, self._model(f"scenario.model_launches[{i}].model", launch.model, required=True))
+            for i, launch in enumerate(scenario.model_launches)
+        ]
+        self._disruptions = [
+            (
+                event,
+                self._carrier(f"scenario.carrier_disruptions[{i}].carrier_id", event.carrier_id),
+                self._region(f"scenario.carrier_disruptions[{i}].region", event.region),
+            )
+            for i, event in enumerate(scenario.carrier_disruptions)
+        ]
+        self._outages = [
+            (event, self._dc(f"scenario.dc_outages[{i}].dc_id", event.dc_id))
+            for i, event in enumerate(scenario.dc_outages)
+        ]
+        self.supersession_pairs = self._supersession_pairs(generator_seed)
+        self._dealer_region = world.dealer_region
+        self._vehicle_carrier_of_dealer = network.vehicle_carrier
+
+    # -- name resolution ---------------------------------------------------------------------------
+    def _lookup(self, table: dict[str, int], field_name: str, value: str, required: bool) -> int:
+        if not value:
+            if required:
+                raise ConfigError(field_name, value, "must be given")
+            return -1
+        if value not in table:
+            raise ConfigError(field_name, value, f"is not in this network (known: {sorted(table)})")
+        return table[value]
+
+    def _region(self, field_name: str, value: str) -> int:
+        return self._lookup(self._regions, field_name, value, False)
+
+    def _model(self, field_name: str, value: str, required: bool = False) -> int:
+        return self._lookup(self._models, field_name, value, required)
+
+    def _carrier(self, field_name: str, value: str) -> int:
+        return self._lookup(self._carriers, field_name, value, False)
+
+    def _dc(self, field_name: str, value: str) -> int:
+        return self._lookup(self._dcs, field_name, value, True)
+
+    def _supersession_pairs(self, generator_seed: int) -> list[tuple[int, list[tuple[int, int]]]]:
+        """Which SKUs are superseded (and by which) on each supersession day; fixed by the network seed."""
+        pairs = []
+        part_class = self.world.parts.part_class
+        for index, event in enumerate(self.scenario.supersessions):
+            if event.part_class and event.part_class not in PART_CLASS_NAMES:
+                raise ConfigError(
+                    f"scenario.supersessions[{index}].part_class",
+                    event.part_class,
+                    f"must be one of {list(PART_CLASS_NAMES)}",
+                )
+            members = (
+                np.arange(part_class.size)
+                if not event.part_class
+                else np.flatnonzero(part_class == PART_CLASS_NAMES.index(event.part_class))
+            )
+            rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 7, index]))
+            count = max(1, round(event.sku_share * members.size))
+            chosen = rng.permutation(members)[: 2 * count]
+            pairs.append(
+                (
+                    event.day,
+                    list(zip(chosen[:count].tolist(), chosen[count : 2 * count].tolist(), strict=False)),
+                )
+            )
+        return pairs
+
+    # -- demand ------------------------------------------------------------------------------------
+    @property
+    def changes_vehicle_demand(self) -> bool:
+        return bool(self._shocks or self._launches)
+
+    def vehicle_multiplier(self, day: int) -> FloatArray:
+        """Demand factor per ``[region, model]`` on ``day`` (launches zero a model before its day)."""
+        factor = np.ones((len(self._regions), len(self._models)))
+        for shock, region, model in self._shocks:
+            if shock.start_day <= day < shock.end_day:
+                factor[region if region >= 0 else slice(None), model if model >= 0 else slice(None)] *= (
+                    shock.vehicle_multiplier
+                )
+        for launch, model in self._launches:
+            if day < launch.launch_day:
+                factor[:, model] = 0.0
+        return factor
+
+    def parts_multiplier(self, day: int) -> FloatArray | None:
+        """Parts demand factor per dealer on ``day``, or None when nothing is active (the common case)."""
+        factor = None
+        for shock, region, _ in self._shocks:
+            if shock.start_day <= day < shock.end_day and shock.parts_multiplier != 1.0:
+                if factor is None:
+                    factor = np.ones(self._dealer_region.size)
+                factor[self._dealer_region == region if region >= 0 else slice(None)] *= (
+                    shock.parts_multiplier
+                )
+        return factor
+
+    def supersessions_on(self, day: int) -> list[tuple[int, int]]:
+        return [pair for event_day, pairs in self.supersession_pairs if event_day == day for pair in pairs]
+
+    # -- supply ------------------------------------------------------------------------------------
+    def parts_capacity_share(self, day: int, carriers: int) -> FloatArray:
+        share = np.ones(carriers)
+        for event, carrier, region in self._disruptions:
+            if event.start_day <= day < event.end_day and carrier >= 0 and region < 0:
+                share[carrier] *= event.capacity_share
+        return share
+
+    def lane_share(self, day: int) -> FloatArray | None:
+        """Capacity share of each dealer's inbound lanes (region-wide disruptions), or None."""
+        share = None
+        for event, carrier, region in self._disruptions:
+            if event.start_day <= day < event.end_day and region >= 0:
+                if share is None:
+                    share = np.ones(self._dealer_region.size)
+                lanes = self._dealer_region == region
+                if carrier >= 0:
+                    lanes &= self._vehicle_carrier_of_dealer == carrier
+                share[lanes] *= event.capacity_share
+        return share
+
+    def dc_open(self, day: int, dcs: int) -> npt.NDArray[np.bool_]:
+        is_open = np.ones(dcs, dtype=bool)
+        for event, dc in self._outages:
+            if event.start_day <= day < event.end_day:
+                is_open[dc] = False
+        return is_open
+
+    def supplier_multiplier(self, day: int) -> float:
+        return float(
+            np.prod(
+                [
+                    c.supplier_multiplier
+                    for c in self.scenario.lead_time_changes
+                    if c.start_day <= day < c.end_day
+                ]
+            )
+        )
+
+    def transit_multiplier(self, day: int) -> float:
+        return float(
+            np.prod(
+                [
+                    c.transit_multiplier
+                    for c in self.scenario.lead_time_changes
+                    if c.start_day <= day < c.end_day
+                ]
+            )
+        )
+
+    def vehicle_fleet_blocks(self) -> list[VehicleFleetBlock]:
+        """Carrier-wide disruptions of vehicle carriers, as trucks taken out of the fleet."""
+        carriers = self.world.network.carriers
+        blocks = []
+        for event, carrier, region in self._disruptions:
+            if carrier >= 0 and region < 0 and carriers.mode[carrier] == "vehicles":
+                trucks = round(float(carriers.fleet_size[carrier]) * (1.0 - event.capacity_share))
+                if trucks > 0:
+                    blocks.append(VehicleFleetBlock(carrier, trucks, event.start_day, event.end_day))
+        return blocks
