@@ -11,7 +11,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from twin.cli import CONFIG_DIR, _to_twin_config, execute
+from twin.cli import CONFIG_DIR, execute, to_twin_config
 from twin.config import TwinConfig
 from twin.engine.simulation import build_component
 from twin.errors import ConfigError
@@ -45,7 +45,7 @@ GROUPS = [
     ("group", "option"), [(group, option) for group in GROUPS for option in _options(group)]
 )
 def test_every_group_option_composes_and_instantiates(group: str, option: str) -> None:
-    config = _to_twin_config(_compose([f"{group}={option}"]))
+    config = to_twin_config(_compose([f"{group}={option}"]))
     assert isinstance(config, TwinConfig)
     for component in (
         config.demand,
@@ -77,7 +77,7 @@ def test_every_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) ->
 
 def test_negative_horizon_is_rejected_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"horizon_days=-5"):
-        _to_twin_config(_compose(["horizon_days=-5"]))
+        to_twin_config(_compose(["horizon_days=-5"]))
 
 
 def test_non_numeric_dealer_count_is_rejected_naming_the_key() -> None:

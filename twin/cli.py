@@ -25,7 +25,7 @@ register_configs()
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
-def _to_twin_config(cfg: DictConfig) -> TwinConfig:
+def to_twin_config(cfg: DictConfig) -> TwinConfig:
     config = OmegaConf.to_object(cfg)
     if not isinstance(config, TwinConfig):
         raise TypeError(f"config composed to {type(config).__name__}, expected TwinConfig")
@@ -38,7 +38,7 @@ def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     from twin.engine.simulation import Simulation
     from twin.engine.snapshot import Snapshot
 
-    config = _to_twin_config(cfg)
+    config = to_twin_config(cfg)
     snapshot = Snapshot.load(config.start_from_snapshot) if config.start_from_snapshot else None
     simulation = Simulation(config, snapshot=snapshot)
     bar = tqdm(

@@ -217,6 +217,76 @@ class TwinConfig:
     progress: bool = True
 
 
+#: the KPIs a comparison plots and puts first in its report
+HEADLINE_KPIS: tuple[str, ...] = (
+    "parts_fill_rate_line",
+    "parts_fill_rate_piece",
+    "parts_emergency_order_share",
+    "parts_lost_sales_units",
+    "parts_dealer_stock_value_inr",
+    "vehicle_sales",
+    "vehicle_lost_sale_share",
+    "vehicle_spec_availability",
+    "vehicle_age_share_over_90d",
+    "working_capital_inr",
+    "freight_cost_inr",
+    "floor_plan_interest_inr",
+)
+
+
+@dataclass
+class CompareConfig:
+    """``twin-compare``: arms are lists of ``twin-run`` overrides; replication r of every arm runs on seed
+    ``base_seed + r`` (common random numbers), so arms are compared pair by pair."""
+
+    name: str = "comparison"
+    description: str = ""
+    baseline_arm: str = "baseline"
+    arms: dict[str, list[str]] = field(default_factory=dict)
+    #: overrides applied to every arm (e.g. network=small, horizon_days=180)
+    common_overrides: list[str] = field(default_factory=list)
+    replications: int = 10
+    base_seed: int = 1
+    #: inline, process (local pool over the cores) or ray (pip install -e ".[dist]")
+    executor: str = "process"
+    #: 0 = every core
+    workers: int = 0
+    #: a Ray cluster address (ray://host:10001); empty starts a local one on 127.0.0.1
+    ray_address: str = ""
+    alpha: float = 0.05
+    headline_kpis: list[str] = field(default_factory=lambda: list(HEADLINE_KPIS))
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    progress: bool = True
+
+
+def validate_compare(config: CompareConfig) -> CompareConfig:
+    _require(
+        config.replications >= 2, "replications", config.replications, "a paired interval needs at least 2"
+    )
+    _require(len(config.arms) >= 2, "arms", list(config.arms), "a comparison needs at least two arms")
+    _require(
+        config.baseline_arm in config.arms,
+        "baseline_arm",
+        config.baseline_arm,
+        f"must be one of the arms {list(config.arms)}",
+    )
+    _require(
+        config.executor in ("inline", "process", "ray"),
+        "executor",
+        config.executor,
+        "must be inline, process or ray",
+    )
+    _require(config.workers >= 0, "workers", config.workers, "must be >= 0 (0 = every core)")
+    _require(0 < config.alpha < 1, "alpha", config.alpha, "must be in (0, 1)")
+    _require(
+        config.logger.kind in ("mlflow", "none"),
+        "logger.kind",
+        config.logger.kind,
+        "must be 'mlflow' or 'none'",
+    )
+    return config
+
+
 def _require(condition: bool, field_name: str, value: Any, reason: str) -> None:
     if not condition:
         raise ConfigError(field_name, value, reason)

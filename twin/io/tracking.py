@@ -135,3 +135,53 @@ def search_runs(tracking_uri: str, experiment_name: str) -> pd.DataFrame:
     result = mlflow.search_runs(experiment_names=[experiment_name])
     assert isinstance(result, pd.DataFrame)
     return result
+
+
+def log_comparison(
+    tracking_uri: str,
+    experiment_name: str,
+    comparison_name: str,
+    params: Mapping[str, Any],
+    children: Iterable[tuple[str, Mapping[str, Any], Mapping[str, float], Mapping[str, str]]],
+    parent_metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts_dir: Path | None = None,
+) -> str:
+    """A parent run for the comparison with one child run per arm x replication; returns the parent id.
+
+    ``children`` holds (run name, params, summary metrics, tags) per replication; everything goes in batches.
+    """
+    experiment_id = prepare_experiment(tracking_uri, experiment_name)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    parent = client.create_run(experiment_id, run_name=comparison_name, tags={**tags, "kind": "comparison"})
+    parent_id = parent.info.run_id
+    try:
+        for chunk in _chunks(
+            [Param(key, value) for key, value in flatten(params).items()], MAX_PARAMS_PER_BATCH
+        ):
+            client.log_batch(parent_id, params=chunk)
+        metrics = [Metric(key, float(value), 0, 0) for key, value in parent_metrics.items() if value == value]
+        for chunk in _chunks(metrics, MAX_METRICS_PER_BATCH):
+            client.log_batch(parent_id, metrics=chunk)
+        for run_name, child_params, summary, child_tags in children:
+            child = client.create_run(
+                experiment_id,
+                run_name=run_name,
+                tags={**child_tags, "mlflow.parentRunId": parent_id, "kind": "replication"},
+            )
+            flat = [Param(key, value) for key, value in flatten(child_params).items()]
+            for chunk in _chunks(flat, MAX_PARAMS_PER_BATCH):
+                client.log_batch(child.info.run_id, params=chunk)
+            child_metrics = [
+                Metric(key, float(value), 0, 0) for key, value in summary.items() if value == value
+            ]
+            for chunk in _chunks(child_metrics, MAX_METRICS_PER_BATCH):
+                client.log_batch(child.info.run_id, metrics=chunk)
+            client.set_terminated(child.info.run_id, "FINISHED")
+        if artifacts_dir is not None:
+            client.log_artifacts(parent_id, str(artifacts_dir))
+        client.set_terminated(parent_id, "FINISHED")
+    except Exception:
+        client.set_terminated(parent_id, "FAILED")
+        raise
+    return str(parent_id)

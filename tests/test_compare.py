@@ -1,0 +1,146 @@
+"""twin-compare: arms on common random numbers, paired CIs, reports, MLflow parent/child runs, executors."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+from twin.cli import CONFIG_DIR
+from twin.compare_cli import arm_configs, execute_comparison, plan_jobs
+from twin.config import CompareConfig, LoggerConfig
+from twin.errors import ConfigError
+from twin.runner import run_jobs
+
+EXPERIMENTS = Path(CONFIG_DIR).parent / "experiments"
+DEBUG = ["debug=default"]
+
+
+def _compare(
+    config_name: str = "compare", overrides: list[str] | None = None, config_dir: str = CONFIG_DIR
+) -> CompareConfig:
+    GlobalHydra.instance().clear()
+    initialize_config_dir(config_dir=config_dir, version_base="1.3")
+    cfg = compose(config_name=config_name, overrides=overrides or [])
+    compare = OmegaConf.to_object(cfg)
+    assert isinstance(compare, CompareConfig)
+    return compare
+
+
+@pytest.fixture(autouse=True)
+def _clear_hydra() -> None:
+    yield
+    GlobalHydra.instance().clear()
+
+
+def _small(**changes: object) -> CompareConfig:
+    compare = _compare(overrides=["logger=none", "progress=false", "replications=3", "executor=inline"])
+    compare.common_overrides = list(DEBUG)
+    for key, value in changes.items():
+        setattr(compare, key, value)
+    return compare
+
+
+def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(tmp_path: Path) -> None:
+    results, table = execute_comparison(_small(), tmp_path)
+    assert len(results) == 6
+    stock = table[(table["kpi"] == "parts_dealer_stock_value_inr") & (table["arm"] == "richer_minmax")].iloc[
+        0
+    ]
+    assert stock["significant"] and stock["ci_low"] > 0
+    demand = table[(table["kpi"] == "parts_demand_lines") & (table["arm"] == "richer_minmax")].iloc[0]
+    assert demand["difference_mean"] == 0, "common random numbers: both arms see the same demand"
+    for name in (
+        "comparison.md",
+        "comparison.html",
+        "comparison.csv",
+        "replications.csv",
+        "difference_ci.png",
+        "distributions.png",
+    ):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_an_a_a_comparison_finds_no_difference(tmp_path: Path) -> None:
+    compare = _small(arms={"baseline": [], "baseline_again": []})
+    _, table = execute_comparison(compare, tmp_path)
+    assert not table["significant"].any()
+    assert (table["difference_mean"] == 0).all()
+
+
+def test_the_process_pool_returns_what_inline_runs_return() -> None:
+    compare = _small()
+    GlobalHydra.instance().clear()
+    initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3")
+    jobs = plan_jobs(compare, arm_configs(compare))
+    inline = run_jobs(jobs, "inline")
+    pooled = run_jobs(jobs, "process", workers=2)
+    assert [(r.arm, r.replication, r.seed, r.summary) for r in pooled] == [
+        (r.arm, r.replication, r.seed, r.summary) for r in inline
+    ]
+
+
+def test_a_comparison_logs_a_parent_with_one_child_per_replication(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twin.io import tracking
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    compare = _small(logger=LoggerConfig(kind="mlflow", tracking_uri=uri))
+    execute_comparison(compare, tmp_path / "out")
+    runs = tracking.search_runs(uri, compare.name)
+    parents = runs[runs["tags.kind"] == "comparison"]
+    children = runs[runs["tags.kind"] == "replication"]
+    assert len(parents) == 1 and len(children) == 6
+    assert set(children["tags.mlflow.parentRunId"]) == {parents.iloc[0]["run_id"]}
+    assert set(children["tags.arm"]) == {"baseline", "richer_minmax"}
+    assert "metrics.difference.richer_minmax.parts_fill_rate_line" in parents.columns
+
+    spec = importlib.util.spec_from_file_location("plot_from_mlflow", EXPERIMENTS / "plot_from_mlflow.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main([compare.name, "--tracking-uri", uri, "--out", str(tmp_path / "redrawn")]) == 0
+    assert "parts_fill_rate_line" in (tmp_path / "redrawn" / "comparison.md").read_text()
+
+
+def test_a_baseline_arm_that_is_not_an_arm_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"baseline_arm='nope'"):
+        execute_comparison(_small(baseline_arm="nope"), tmp_path)
+
+
+def test_an_arm_that_does_not_compose_is_rejected_naming_it(tmp_path: Path) -> None:
+    compare = _small(arms={"baseline": [], "broken": ["policy.replenishment.no_such_knob=3"]})
+    with pytest.raises(ConfigError, match=r"arms\.broken"):
+        execute_comparison(compare, tmp_path)
+
+
+@pytest.mark.parametrize("experiment", sorted(path.stem for path in EXPERIMENTS.glob("*.yaml")))
+def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
+    # what --config-dir experiments does on the command line: both folders on one search path
+    merged = tmp_path / "conf"
+    shutil.copytree(CONFIG_DIR, merged)
+    shutil.copy(EXPERIMENTS / f"{experiment}.yaml", merged)
+    overrides = ["logger=none", "progress=false", "replications=2", "executor=inline"]
+    compare = _compare(experiment, overrides, str(merged))
+    compare.common_overrides = [*compare.common_overrides, *DEBUG]
+    results, table = execute_comparison(compare, tmp_path / "out")
+    assert len(results) == 2 * len(compare.arms)
+    assert set(table["arm"]) == set(compare.arms) - {compare.baseline_arm}
+
+
+def test_ray_executor_runs_on_a_loopback_cluster() -> None:
+    pytest.importorskip("ray")
+    compare = _small()
+    GlobalHydra.instance().clear()
+    initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3")
+    jobs = plan_jobs(compare, arm_configs(compare))[:2]
+    assert [r.summary for r in run_jobs(jobs, "ray", workers=2)] == [
+        r.summary for r in run_jobs(jobs, "inline")
+    ]

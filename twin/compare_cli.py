@@ -1,0 +1,165 @@
+"""``twin-compare``: run arms x replications on common random numbers and report paired differences.
+
+Examples: ``twin-compare`` (the default comparison in conf/compare.yaml);
+``twin-compare --config-dir experiments --config-name baseline_a_a``;
+``twin-compare replications=20 executor=inline 'common_overrides=[network=small,horizon_days=120]'``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import hydra
+from hydra import compose
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from twin.analysis.comparison import ArmResult, compare_arms, crn_variance_reduction_summary
+from twin.analysis.report import terminal_table, write_report
+from twin.cli import CONFIG_DIR, to_twin_config
+from twin.config import CompareConfig, TwinConfig, validate_compare
+from twin.errors import ConfigError, TwinError
+from twin.hydra_store import register_configs
+from twin.runner import ReplicationJob, run_jobs
+
+register_configs()
+#: summary entries that describe the run rather than measure it
+NOT_COMPARED = frozenset({"days_measured"})
+
+
+def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfig]]:
+    """Compose each arm from the twin-run config with the common and the arm's own overrides."""
+    composed = {}
+    for arm, overrides in compare.arms.items():
+        try:
+            cfg = compose(
+                config_name="config",
+                overrides=[*compare.common_overrides, *overrides, "progress=false", "logger=none"],
+            )
+        except Exception as error:
+            raise ConfigError(f"arms.{arm}", list(overrides), f"does not compose: {error}") from None
+        composed[arm] = (to_twin_config(cfg), cfg)
+    return composed
+
+
+def plan_jobs(
+    compare: CompareConfig, configs: dict[str, tuple[TwinConfig, DictConfig]]
+) -> list[ReplicationJob]:
+    """Replication r of every arm runs on seed base_seed + r: the arms see the same demand and lead times."""
+    return [
+        ReplicationJob(arm, replication, dataclasses.replace(config, seed=compare.base_seed + replication))
+        for replication in range(compare.replications)
+        for arm, (config, _) in configs.items()
+    ]
+
+
+def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[ArmResult], object]:
+    validate_compare(compare)
+    configs = arm_configs(compare)
+    jobs = plan_jobs(compare, configs)
+    bar = tqdm(
+        total=len(jobs),
+        unit="run",
+        desc=f"{compare.name}: {len(configs)} arms x {compare.replications}",
+        disable=not compare.progress,
+    )
+    results = run_jobs(
+        jobs, compare.executor, compare.workers, compare.ray_address, on_done=lambda _: bar.update(1)
+    )
+    bar.close()
+    kpis = [kpi for kpi in results[0].summary if kpi not in NOT_COMPARED]
+    table = compare_arms(results, compare.baseline_arm, alpha=compare.alpha, kpis=kpis)
+    reduction = crn_variance_reduction_summary(table)
+    headline = [kpi for kpi in compare.headline_kpis if kpi in set(table["kpi"])]
+    notes = [
+        compare.description,
+        f"{compare.replications} replications per arm on common random numbers (seeds {compare.base_seed}..{compare.base_seed + compare.replications - 1}); "
+        f"warm-up days excluded ({configs[compare.baseline_arm][0].warmup_days}); executor {compare.executor}.",
+        *[f"arm {arm}: {' '.join(overrides) or '(no overrides)'}" for arm, overrides in compare.arms.items()],
+        f"common overrides: {' '.join(compare.common_overrides) or '(none)'}",
+    ]
+    paths = write_report(
+        table,
+        results,
+        output_dir,
+        title=f"Comparison: {compare.name}",
+        notes=[n for n in notes if n],
+        headline_kpis=headline or None,
+    )
+    headline_rows = table[table["kpi"].isin(headline)] if headline else table
+    print(terminal_table(headline_rows))
+    print("\nCRN variance reduction versus independent seeds (median over KPIs):")
+    print(reduction.to_string(index=False))
+    print(f"\nfull report: {paths['markdown']} and {paths['html']}")
+    if compare.logger.kind == "mlflow":
+        _log(compare, configs, results, table, output_dir)
+    return results, table
+
+
+def _log(
+    compare: CompareConfig,
+    configs: dict[str, tuple[TwinConfig, DictConfig]],
+    results: list[ArmResult],
+    table: object,
+    output_dir: Path,
+) -> None:
+    from twin.io import tracking
+
+    uri = tracking.resolve_tracking_uri(compare.logger.tracking_uri)
+    params = {
+        str(key): value
+        for key, value in dict(OmegaConf.to_container(OmegaConf.structured(compare), resolve=True)).items()
+    }  # type: ignore[arg-type]
+    arm_params = {arm: OmegaConf.to_container(cfg, resolve=True) for arm, (_, cfg) in configs.items()}
+    children = [
+        (
+            f"{result.arm}-r{result.replication}",
+            {
+                "arm": result.arm,
+                "replication": result.replication,
+                **arm_params[result.arm],
+                "seed": result.seed,
+            },
+            result.summary,
+            {"arm": result.arm, "seed": str(result.seed)},
+        )  # type: ignore[dict-item]
+        for result in results
+    ]
+    parent_metrics = {}
+    for row in table.itertuples(index=False):  # type: ignore[attr-defined]
+        parent_metrics[f"difference.{row.arm}.{row.kpi}"] = float(row.difference_mean)
+        parent_metrics[f"ci_low.{row.arm}.{row.kpi}"] = float(row.ci_low)
+        parent_metrics[f"ci_high.{row.arm}.{row.kpi}"] = float(row.ci_high)
+    tags = {"git_commit": tracking.git_commit(), "comparison": compare.name, "output_dir": str(output_dir)}
+    try:
+        parent = tracking.log_comparison(
+            uri, compare.name, compare.name, params, children, parent_metrics, tags, artifacts_dir=output_dir
+        )
+    except Exception as error:
+        print(
+            f"MLflow tracking store {uri} unreachable ({type(error).__name__}: {error}); the report is kept in {output_dir}"
+        )
+        return
+    print(
+        f"MLflow: experiment '{compare.name}', parent run {parent} with {len(children)} child runs at {uri}"
+    )
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="compare")
+def _hydra_entry(cfg: DictConfig) -> None:
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    compare = OmegaConf.to_object(cfg)
+    if not isinstance(compare, CompareConfig):
+        raise TypeError(f"config composed to {type(compare).__name__}, expected CompareConfig")
+    try:
+        execute_comparison(compare, output_dir)
+    except TwinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def compare_main() -> None:
+    _hydra_entry()
