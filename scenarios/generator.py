@@ -212,8 +212,9 @@ def _carriers(config: NetworkConfig) -> pd.DataFrame:
         "parts" if index == 0 or (index > 2 and index % 2 == 1) else "vehicles"
         for index in range(config.carriers)
     ]
-    # network-wide trucks: ~400 part-load trucks a day and ~500 car carriers for 400 dealers
-    fleet_total = {"parts": 400.0 * config.dealers / 400, "vehicles": 500.0 * config.dealers / 400}
+    # network-wide trucks: one parts truck and 2.5 car carriers per dealer (a car carrier serves one dealer per
+    # trip and is away for the round trip, so part loads after the wait limit need a large fleet)
+    fleet_total = {"parts": 1.0 * config.dealers, "vehicles": 2.5 * config.dealers}
     rows = []
     for mode in modes:
         fleet = max(4, round(fleet_total[mode] / modes.count(mode)))

@@ -17,7 +17,8 @@ Reading the pinned trace (checked by hand):
 - the third D1 customer finds the yard empty and takes a factory order quoted 21 + 4 + 1.1 + 0 = 26.1 days;
 - D2 sells its single opening VIN (serial 2); later customers at both dealers walk (quote > patience);
 - stock builds of the first days reach the yard 4 days later, are allocated on day 7 at 7.6, leave at 7.8
-  (``carrier_max_wait_days = 0``) and arrive 1.1 / 1.7 days later (8.9 and 9.5); freight is
+  (``carrier_max_wait_days = 0``), dealt to the two dealers in turn (serials 3, 5, 8 to D1; 4, 6 to D2),
+  and arrive 1.1 / 1.7 days later (8.9 and 9.5); freight is
   max(9000, 62 INR/km x km) = 11160 (180 km) and 22320 (360 km); D1 then sells two of its three;
 - a consignment leaving at t + 0.75 arrives at t + 0.75 + lead time and is received the next morning, at
   0.05 of day ceil(t + 0.75 + lead): 0.75 + 1.1 -> day 2, 6.75 + 1.7 -> day 9; supplier orders to the DC
@@ -81,7 +82,7 @@ EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
         {
             "dealer": 0,
             "carrier": 1,
-            "vins": ["MALAAAAA9TK000003", "MALAAAAA0TK000004", "MALAAAAA2TK000005"],
+            "vins": ["MALAAAAA9TK000003", "MALAAAAA2TK000005", "MALAAAAA8TK000008"],
             "freight_inr": 11160.0,
         },
     ),
@@ -91,19 +92,19 @@ EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
         {
             "dealer": 1,
             "carrier": 1,
-            "vins": ["MALAAAAA4TK000006", "MALAAAAA8TK000008"],
+            "vins": ["MALAAAAA0TK000004", "MALAAAAA4TK000006"],
             "freight_inr": 22320.0,
         },
     ),
     (
         8.9,
         "carrier_load_arrived",
-        {"dealer": 0, "vins": ["MALAAAAA9TK000003", "MALAAAAA0TK000004", "MALAAAAA2TK000005"]},
+        {"dealer": 0, "vins": ["MALAAAAA9TK000003", "MALAAAAA2TK000005", "MALAAAAA8TK000008"]},
     ),
     (9.05, "consignment_received", {"locations": [1], "lines": 1, "units": 43}),
-    (9.5, "carrier_load_arrived", {"dealer": 1, "vins": ["MALAAAAA4TK000006", "MALAAAAA8TK000008"]}),
+    (9.5, "carrier_load_arrived", {"dealer": 1, "vins": ["MALAAAAA0TK000004", "MALAAAAA4TK000006"]}),
     (10.055159, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA9TK000003", "wanted_spec": 0, "spec": 0}),
-    (11.82621, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA0TK000004", "wanted_spec": 0, "spec": 0}),
+    (11.82621, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA2TK000005", "wanted_spec": 0, "spec": 0}),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra import compose
@@ -99,6 +100,13 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     return results, table
 
 
+def _plain_dict(cfg: DictConfig) -> dict[str, Any]:
+    container = OmegaConf.to_container(cfg, resolve=True)
+    if not isinstance(container, dict):
+        raise TypeError(f"expected a mapping config, got {type(container).__name__}")
+    return {str(key): value for key, value in container.items()}
+
+
 def _log(
     compare: CompareConfig,
     configs: dict[str, tuple[TwinConfig, DictConfig]],
@@ -109,11 +117,8 @@ def _log(
     from twin.io import tracking
 
     uri = tracking.resolve_tracking_uri(compare.logger.tracking_uri)
-    params = {
-        str(key): value
-        for key, value in dict(OmegaConf.to_container(OmegaConf.structured(compare), resolve=True)).items()
-    }  # type: ignore[arg-type]
-    arm_params = {arm: OmegaConf.to_container(cfg, resolve=True) for arm, (_, cfg) in configs.items()}
+    params = _plain_dict(OmegaConf.structured(compare))
+    arm_params = {arm: _plain_dict(cfg) for arm, (_, cfg) in configs.items()}
     children = [
         (
             f"{result.arm}-r{result.replication}",
@@ -125,7 +130,7 @@ def _log(
             },
             result.summary,
             {"arm": result.arm, "seed": str(result.seed)},
-        )  # type: ignore[dict-item]
+        )
         for result in results
     ]
     parent_metrics = {}

@@ -46,10 +46,12 @@ def plot_age_in_yard(ages_days: npt.NDArray[np.float64], path: Path) -> Path:
     )
     bins = np.arange(0, top + AGE_BUCKET_DAYS, AGE_BUCKET_DAYS)
     axis.hist(ages_days, bins=bins.tolist(), color="#4477aa", edgecolor="white")
-    for threshold in (60, 90):
+    for threshold, height in ((60, 0.92), (90, 0.82)):
         axis.axvline(threshold, color="#cc3311", linestyle="--", linewidth=1)
         share = float((ages_days > threshold).mean()) if ages_days.size else 0.0
-        axis.text(threshold + 1, axis.get_ylim()[1] * 0.9, f"> {threshold} d: {share:.0%}", color="#cc3311")
+        axis.text(
+            threshold + 2, axis.get_ylim()[1] * height, f"> {threshold} days: {share:.0%}", color="#cc3311"
+        )
     axis.set_xlabel("age in dealer yard at the end of the run (days, 15-day buckets)")
     axis.set_ylabel("vehicles")
     axis.set_title("Age in yard")

@@ -142,6 +142,9 @@ class ProRataAllocation:
             quota[remainder_order[: vehicles.size - quota.sum()]] += 1
             quota = np.minimum(quota, room)
             targets = np.repeat(dealers, quota)
+            # deal the model's vehicles out like cards (they come grouped by spec), so each dealer gets a mix
+            rank_at_dealer = np.arange(targets.size) - np.repeat(np.cumsum(quota) - quota, quota)
+            targets = targets[np.argsort(rank_at_dealer, kind="stable")]
             assignment[vehicles[: targets.size]] = targets
             np.subtract.at(room, np.searchsorted(dealers, targets), 1)
         return assignment
