@@ -143,7 +143,7 @@ def pinned(result: RunResult) -> list[tuple[float, str, dict[str, Any]]]:
 def test_world_has_the_designed_lead_times(traced: tuple[Simulation, RunResult]) -> None:
     simulation, _ = traced
     np.testing.assert_allclose(simulation.dealer_lead_time_days, [1.1, 1.7], atol=1e-12)
-    np.testing.assert_allclose(simulation.vehicles.yard_to_dealer_days, [1.1, 1.7], atol=1e-12)
+    np.testing.assert_allclose(simulation.vehicles.carriers.yard_to_dealer_days, [1.1, 1.7], atol=1e-12)
 
 
 def test_exact_vehicle_and_consignment_trace(traced: tuple[Simulation, RunResult]) -> None:

@@ -109,7 +109,7 @@ def vehicle_violations(simulation: Simulation) -> list[str]:
                     and vehicle.site_index == yard
                     and vehicle.spec == spec,
                 )
-    for dealer, queue in enumerate(flow.dispatch_queue):
+    for dealer, queue in enumerate(flow.carriers.dispatch_queue):
         for vehicle_id, _ in queue:
             seen[vehicle_id] += 1
             vehicle = vehicles[vehicle_id]

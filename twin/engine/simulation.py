@@ -394,13 +394,15 @@ class Simulation:
             self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
         )
         env.process(self._daily("parts_replenished", 0.75, self.logistics.replenishment_cycle))
-        env.process(self._daily("loads_dispatched", 0.80, lambda day: self.vehicles.dispatch_loads()))
+        env.process(
+            self._daily("loads_dispatched", 0.80, lambda day: self.vehicles.carriers.dispatch_loads())
+        )
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
         resume_in_flight(self)
         for block in self.effects.vehicle_fleet_blocks():
             if block.end_day > self.start_day:
-                env.process(self.vehicles.block_trucks(block))
+                env.process(self.vehicles.carriers.block_trucks(block))
 
     def finish(self, wall_seconds: float) -> RunResult:
         env = self.env

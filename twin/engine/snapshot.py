@@ -150,12 +150,17 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         2,
     )
     arrays["dispatch_queue"] = _columns(
-        [(dealer, vid, since) for dealer, queue in enumerate(flow.dispatch_queue) for vid, since in queue], 3
+        [
+            (dealer, vid, since)
+            for dealer, queue in enumerate(flow.carriers.dispatch_queue)
+            for vid, since in queue
+        ],
+        3,
     )
     arrays["loads_waiting"] = _columns(
         [
             (number, dealer, carrier, vid)
-            for number, (dealer, carrier, load) in enumerate(flow.loads_waiting)
+            for number, (dealer, carrier, load) in enumerate(flow.carriers.loads_waiting)
             for vid in load
         ],
         4,
@@ -163,7 +168,7 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
     arrays["loads_on_road"] = _columns(
         [
             (token, dealer, carrier, vid, eta, back)
-            for token, (dealer, carrier, load, eta, back) in flow.loads_on_road.items()
+            for token, (dealer, carrier, load, eta, back) in flow.carriers.loads_on_road.items()
             for vid in load
         ],
         6,
@@ -173,7 +178,7 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         4,
     )
     arrays["builds_in_progress"] = _columns([(vid, eta) for vid, eta in flow.builds_in_progress.items()], 2)
-    arrays["trucks_returning"] = _columns(list(flow.trucks_returning.values()), 2)
+    arrays["trucks_returning"] = _columns(list(flow.carriers.trucks_returning.values()), 2)
     if sim.pending_resume is not None:  # restored but not yet advanced: the in-flight steps are still data
         for name in IN_FLIGHT_ARRAYS:
             arrays[name] = sim.pending_resume[name].copy()
@@ -282,7 +287,7 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
         flow.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vid)
         flow.yard_stock[yard, vehicle.spec] += 1
     for dealer, vid, since in arrays["dispatch_queue"].tolist():
-        flow.dispatch_queue[int(dealer)].append((int(vid), float(since)))
+        flow.carriers.dispatch_queue[int(dealer)].append((int(vid), float(since)))
     for day, vid in arrays["deliveries_due"].astype(np.int64).tolist():
         flow.deliveries_due.setdefault(day, []).append(vid)
     window = arrays["sales_window"].astype(np.int64)
@@ -346,11 +351,13 @@ def resume_in_flight(sim: Simulation) -> None:
         rows = loads[loads[:, 0] == token]
         dealer, carrier, eta, back = int(rows[0, 1]), int(rows[0, 2]), float(rows[0, 4]), float(rows[0, 5])
         env.process(
-            flow.resume_load(dealer, carrier, [int(v) for v in rows[:, 3]], max(0.0, eta - now), back)
+            flow.carriers.resume_load(
+                dealer, carrier, [int(v) for v in rows[:, 3]], max(0.0, eta - now), back
+            )
         )
     for carrier, free_at in arrays["trucks_returning"].tolist():
-        env.process(flow.hold_truck(int(carrier), max(0.0, free_at - now)))
+        env.process(flow.carriers.hold_truck(int(carrier), max(0.0, free_at - now)))
     waiting = arrays["loads_waiting"]
     for number in np.unique(waiting[:, 0]).tolist() if waiting.size else []:
         rows = waiting[waiting[:, 0] == number]
-        env.process(flow.carry_load(int(rows[0, 1]), int(rows[0, 2]), [int(v) for v in rows[:, 3]]))
+        env.process(flow.carriers.carry_load(int(rows[0, 1]), int(rows[0, 2]), [int(v) for v in rows[:, 3]]))

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 
 from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
+from twin.engine.car_carriers import CarCarriers
 from twin.engine.demand import VehicleCustomers
-from twin.engine.disruptions import VehicleFleetBlock
 from twin.policies.observation import CustomerRequest, SourcingKind, VehicleView, read_only
 
 if TYPE_CHECKING:
@@ -55,14 +54,8 @@ class VehicleFlow:
         self.deliveries_today = np.zeros(dealers)
         #: vehicles to hand over, by the day of handover
         self.deliveries_due: dict[int, list[int]] = {}
-        #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
-        self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(dealers)]
-        #: loads formed but waiting for a free truck, and trucks driving back empty (carrier, free at)
-        self.loads_waiting: list[tuple[int, int, tuple[int, ...]]] = []
-        self.trucks_returning: dict[int, tuple[int, float]] = {}
-        self._truck_tokens = itertools.count()
+        self._tokens = itertools.count()
         #: timed steps under way, kept as data so a snapshot can resume them
-        self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
         self.trunks_on_road: dict[int, tuple[int, list[int], float]] = {}
         self.builds_in_progress: dict[int, float] = {}
         self.vehicle_cost_inr = world.specs.price_inr * (
@@ -83,17 +76,7 @@ class VehicleFlow:
             np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)
         ]
         self.same_model = [np.flatnonzero(world.specs.model == world.specs.model[s]) for s in range(specs)]
-        carriers = network.carriers
-        self.trucks = {
-            int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c]))
-            for c in carriers.of_mode("vehicles")
-        }
-        self.yard_to_dealer_km = network.yard_to_dealer_km()
-        carrier = network.vehicle_carrier
-        self.yard_to_dealer_days = (
-            self.yard_to_dealer_km / carriers.speed_km_per_day[carrier]
-            + simulation.config.operations.dc_dispatch_delay_days
-        )
+        self.carriers = CarCarriers(self)
         plant_lat, plant_lon = network.plants.latitude, network.plants.longitude
         yard_lat, yard_lon = network.stockyards.latitude, network.stockyards.longitude
         self.plant_to_yard_km = network.road_km(
@@ -103,7 +86,7 @@ class VehicleFlow:
         self.factory_lead_time_days = (
             operations.factory_order_build_days
             + operations.plant_to_stockyard_days
-            + self.yard_to_dealer_days
+            + self.carriers.yard_to_dealer_days
             + operations.carrier_max_wait_days
         )
         self.view: VehicleView = self.export_view()
@@ -375,7 +358,7 @@ class VehicleFlow:
                 vehicle = self.vehicles[vehicle_id]
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
                 vehicle.eta_day = now + transit_days
-        token = next(self._truck_tokens)
+        token = next(self._tokens)
         self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
         yield self.env.timeout(transit_days)
         del self.trunks_on_road[token]
@@ -389,7 +372,7 @@ class VehicleFlow:
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
             if vehicle.customer_order:
-                self.dispatch_queue[vehicle.dealer].append((vehicle_id, arrival))
+                self.carriers.dispatch_queue[vehicle.dealer].append((vehicle_id, arrival))
             else:
                 self.pipeline[vehicle.spec] -= 1
                 self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vehicle_id)
@@ -422,70 +405,11 @@ class VehicleFlow:
                 self.yard_stock[yard, spec] -= 1
                 self.vehicles[vehicle_id].dealer = dealer
                 self.dealer_inbound[dealer, spec] += 1
-                self.dispatch_queue[dealer].append((vehicle_id, self.env.now))
+                self.carriers.dispatch_queue[dealer].append((vehicle_id, self.env.now))
             self.yard_pool[yard] = remaining
 
-    def dispatch_loads(self) -> None:
-        """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough.
-        Lanes into a disrupted region run on the days their capacity share allows (none when closed)."""
-        lane_share = self.sim.effects.lane_share(int(self.env.now))
-        operations = self.sim.config.operations
-        carriers = self.sim.world.network.carriers
-        now = self.env.now
-        day = int(now)
-        for dealer, queue in enumerate(self.dispatch_queue):
-            if not queue:
-                continue
-            if lane_share is not None and lane_share[dealer] < 1.0:
-                share = float(lane_share[dealer])
-                if share <= 0.0 or day % max(1, round(1.0 / share)) != 0:
-                    continue
-            carrier = int(self.sim.world.network.vehicle_carrier[dealer])
-            slots = int(carriers.capacity_per_load[carrier])
-            while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
-                load = [vehicle_id for vehicle_id, _ in queue[:slots]]
-                del queue[:slots]
-                self.env.process(self.carry_load(dealer, carrier, load))
-
-    def carry_load(self, dealer: int, carrier: int, load: list[int]):
-        """A car-carrier load: wait for a truck of the lane's carrier, drive, unload, drive back empty."""
-        waiting = (dealer, carrier, tuple(load))
-        self.loads_waiting.append(waiting)
-        with self.trucks[carrier].request() as truck:
-            yield truck
-            self.loads_waiting.remove(waiting)
-            now = self.env.now
-            carriers = self.sim.world.network.carriers
-            freight = max(
-                float(carriers.minimum_charge_inr[carrier]),
-                float(carriers.rate_per_km_inr[carrier]) * float(self.yard_to_dealer_km[dealer]),
-            )
-            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
-            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
-                "vehicle_lane", int(now), dealer
-            )
-            for vehicle_id in load:
-                vehicle = self.vehicles[vehicle_id]
-                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
-                vehicle.eta_day = now + transit
-            if self.sim.event_log.enabled:
-                self.sim.event_log.record(
-                    now,
-                    "carrier_load_departed",
-                    dealer=dealer,
-                    carrier=carrier,
-                    vins=[self.vehicles[v].vin for v in load],
-                    freight_inr=round(freight, 2),
-                )
-            yield from self.drive(dealer, carrier, load, transit, transit)
-
-    def drive(self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float):
-        """The loaded leg and the empty return; the caller holds the truck throughout."""
-        leg = next(self._truck_tokens)
-        self.loads_on_road[leg] = (dealer, carrier, load, self.env.now + remaining_days, return_days)
-        yield self.env.timeout(remaining_days)
-        del self.loads_on_road[leg]
-        arrival = self.env.now
+    def unload(self, dealer: int, load: list[int], arrival: float) -> None:
+        """A car-carrier load reaches its dealer: stock joins the yard, a customer's car is reserved for them."""
         for vehicle_id in load:
             vehicle = self.vehicles[vehicle_id]
             self.dealer_inbound[dealer, vehicle.spec] -= 1
@@ -495,44 +419,6 @@ class VehicleFlow:
                 self.schedule_delivery(vehicle_id)
             else:
                 self.place_in_dealer_yard(vehicle_id, dealer, arrival)
-        if self.sim.event_log.enabled:
-            self.sim.event_log.record(
-                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load]
-            )
-        token = next(self._truck_tokens)
-        self.trucks_returning[token] = (carrier, arrival + return_days)
-        yield self.env.timeout(return_days)
-        del self.trucks_returning[token]
-
-    def resume_load(
-        self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float
-    ):
-        """A load that was on the road when a snapshot was taken."""
-        with self.trucks[carrier].request() as truck:
-            yield truck
-            yield from self.drive(dealer, carrier, load, remaining_days, return_days)
-
-    def block_trucks(self, block: VehicleFleetBlock):
-        """A carrier disruption: trucks leave the fleet as they come free, and return when it ends."""
-        if block.start_day > self.env.now:
-            yield self.env.timeout(block.start_day - self.env.now)
-        requests = [self.trucks[block.carrier].request() for _ in range(block.trucks)]
-        until = self.env.timeout(max(0.0, block.end_day - self.env.now))
-        yield until
-        for request in requests:
-            if request.triggered:
-                self.trucks[block.carrier].release(request)
-            else:
-                request.cancel()
-
-    def hold_truck(self, carrier: int, remaining_days: float):
-        """A truck driving back empty when a snapshot was taken."""
-        with self.trucks[carrier].request() as truck:
-            yield truck
-            token = next(self._truck_tokens)
-            self.trucks_returning[token] = (carrier, self.env.now + remaining_days)
-            yield self.env.timeout(remaining_days)
-            del self.trucks_returning[token]
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:

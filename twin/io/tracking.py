@@ -86,6 +86,18 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+def _log_values(
+    client: MlflowClient, run_id: str, params: Mapping[str, Any], metrics: Mapping[str, float]
+) -> None:
+    """Flattened params and non-NaN metrics in as few ``log_batch`` calls as MLflow's limits allow."""
+    flat_params = [Param(key, value) for key, value in flatten(params).items()]
+    for chunk in _chunks(flat_params, MAX_PARAMS_PER_BATCH):
+        client.log_batch(run_id, params=chunk)
+    finite = [Metric(key, float(value), 0, 0) for key, value in metrics.items() if value == value]
+    for chunk in _chunks(finite, MAX_METRICS_PER_BATCH):
+        client.log_batch(run_id, metrics=chunk)
+
+
 def log_run(
     tracking_uri: str,
     experiment_name: str,
@@ -102,14 +114,7 @@ def log_run(
     run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
     run_id = run.info.run_id
     try:
-        flat_params = [Param(key, value) for key, value in flatten(params).items()]
-        for chunk in _chunks(flat_params, MAX_PARAMS_PER_BATCH):
-            client.log_batch(run_id, params=chunk)
-        metrics = [
-            Metric(key, float(value), 0, 0) for key, value in summary.items() if value == value
-        ]  # drop NaN
-        for chunk in _chunks(metrics, MAX_METRICS_PER_BATCH):
-            client.log_batch(run_id, metrics=chunk)
+        _log_values(client, run_id, params, summary)
         if daily is not None:
             numeric = daily.select_dtypes("number").drop(columns=["day"], errors="ignore")
             step_metrics = [
@@ -156,27 +161,14 @@ def log_comparison(
     parent = client.create_run(experiment_id, run_name=comparison_name, tags={**tags, "kind": "comparison"})
     parent_id = parent.info.run_id
     try:
-        for chunk in _chunks(
-            [Param(key, value) for key, value in flatten(params).items()], MAX_PARAMS_PER_BATCH
-        ):
-            client.log_batch(parent_id, params=chunk)
-        metrics = [Metric(key, float(value), 0, 0) for key, value in parent_metrics.items() if value == value]
-        for chunk in _chunks(metrics, MAX_METRICS_PER_BATCH):
-            client.log_batch(parent_id, metrics=chunk)
+        _log_values(client, parent_id, params, parent_metrics)
         for run_name, child_params, summary, child_tags in children:
             child = client.create_run(
                 experiment_id,
                 run_name=run_name,
                 tags={**child_tags, "mlflow.parentRunId": parent_id, "kind": "replication"},
             )
-            flat = [Param(key, value) for key, value in flatten(child_params).items()]
-            for chunk in _chunks(flat, MAX_PARAMS_PER_BATCH):
-                client.log_batch(child.info.run_id, params=chunk)
-            child_metrics = [
-                Metric(key, float(value), 0, 0) for key, value in summary.items() if value == value
-            ]
-            for chunk in _chunks(child_metrics, MAX_METRICS_PER_BATCH):
-                client.log_batch(child.info.run_id, metrics=chunk)
+            _log_values(client, child.info.run_id, child_params, summary)
             client.set_terminated(child.info.run_id, "FINISHED")
         if artifacts_dir is not None:
             client.log_artifacts(parent_id, str(artifacts_dir))

@@ -1,0 +1,145 @@
+"""Car carriers between stockyards and dealers: loads formed at the yard, trucks of the lane's carrier as a
+SimPy ``Resource`` (held for the loaded leg and the empty return), and carrier disruptions.
+
+Loads waiting for a truck, loads on the road and trucks driving back are kept as data, so a snapshot can
+resume them; what happens to the cars at the dealer is the vehicle flow's business (``VehicleFlow.unload``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+import simpy
+
+from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.engine.disruptions import VehicleFleetBlock
+
+if TYPE_CHECKING:
+    from twin.engine.vehicle_flow import VehicleFlow
+
+
+class CarCarriers:
+    def __init__(self, flow: VehicleFlow) -> None:
+        self.flow = flow
+        self.sim = flow.sim
+        self.env = flow.env
+        network = self.sim.world.network
+        carriers = network.carriers
+        self.trucks = {
+            int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c]))
+            for c in carriers.of_mode("vehicles")
+        }
+        self.yard_to_dealer_km = network.yard_to_dealer_km()
+        self.yard_to_dealer_days = (
+            self.yard_to_dealer_km / carriers.speed_km_per_day[network.vehicle_carrier]
+            + self.sim.config.operations.dc_dispatch_delay_days
+        )
+        #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
+        self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(network.dealer_count)]
+        #: loads formed but waiting for a free truck; loads on the road; trucks driving back (carrier, free at)
+        self.loads_waiting: list[tuple[int, int, tuple[int, ...]]] = []
+        self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
+        self.trucks_returning: dict[int, tuple[int, float]] = {}
+        self._tokens = itertools.count()
+
+    def dispatch_loads(self) -> None:
+        """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough.
+        Lanes into a disrupted region run on the days their capacity share allows (none when closed)."""
+        lane_share = self.sim.effects.lane_share(int(self.env.now))
+        operations = self.sim.config.operations
+        carriers = self.sim.world.network.carriers
+        now = self.env.now
+        day = int(now)
+        for dealer, queue in enumerate(self.dispatch_queue):
+            if not queue:
+                continue
+            if lane_share is not None and lane_share[dealer] < 1.0:
+                share = float(lane_share[dealer])
+                if share <= 0.0 or day % max(1, round(1.0 / share)) != 0:
+                    continue
+            carrier = int(self.sim.world.network.vehicle_carrier[dealer])
+            slots = int(carriers.capacity_per_load[carrier])
+            while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
+                load = [vehicle_id for vehicle_id, _ in queue[:slots]]
+                del queue[:slots]
+                self.env.process(self.carry_load(dealer, carrier, load))
+
+    def carry_load(self, dealer: int, carrier: int, load: list[int]):
+        """A car-carrier load: wait for a truck of the lane's carrier, drive, unload, drive back empty."""
+        waiting = (dealer, carrier, tuple(load))
+        self.loads_waiting.append(waiting)
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            self.loads_waiting.remove(waiting)
+            now = self.env.now
+            carriers = self.sim.world.network.carriers
+            freight = max(
+                float(carriers.minimum_charge_inr[carrier]),
+                float(carriers.rate_per_km_inr[carrier]) * float(self.yard_to_dealer_km[dealer]),
+            )
+            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
+            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
+                "vehicle_lane", int(now), dealer
+            )
+            for vehicle_id in load:
+                vehicle = self.flow.vehicles[vehicle_id]
+                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
+                vehicle.eta_day = now + transit
+            if self.sim.event_log.enabled:
+                self.sim.event_log.record(
+                    now,
+                    "carrier_load_departed",
+                    dealer=dealer,
+                    carrier=carrier,
+                    vins=[self.flow.vehicles[v].vin for v in load],
+                    freight_inr=round(freight, 2),
+                )
+            yield from self.drive(dealer, carrier, load, transit, transit)
+
+    def drive(self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float):
+        """The loaded leg and the empty return; the caller holds the truck throughout."""
+        leg = next(self._tokens)
+        self.loads_on_road[leg] = (dealer, carrier, load, self.env.now + remaining_days, return_days)
+        yield self.env.timeout(remaining_days)
+        del self.loads_on_road[leg]
+        arrival = self.env.now
+        self.flow.unload(dealer, load, arrival)
+        if self.sim.event_log.enabled:
+            self.sim.event_log.record(
+                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.flow.vehicles[v].vin for v in load]
+            )
+        token = next(self._tokens)
+        self.trucks_returning[token] = (carrier, arrival + return_days)
+        yield self.env.timeout(return_days)
+        del self.trucks_returning[token]
+
+    def resume_load(
+        self, dealer: int, carrier: int, load: list[int], remaining_days: float, return_days: float
+    ):
+        """A load that was on the road when a snapshot was taken."""
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            yield from self.drive(dealer, carrier, load, remaining_days, return_days)
+
+    def block_trucks(self, block: VehicleFleetBlock):
+        """A carrier disruption: trucks leave the fleet as they come free, and return when it ends."""
+        if block.start_day > self.env.now:
+            yield self.env.timeout(block.start_day - self.env.now)
+        requests = [self.trucks[block.carrier].request() for _ in range(block.trucks)]
+        until = self.env.timeout(max(0.0, block.end_day - self.env.now))
+        yield until
+        for request in requests:
+            if request.triggered:
+                self.trucks[block.carrier].release(request)
+            else:
+                request.cancel()
+
+    def hold_truck(self, carrier: int, remaining_days: float):
+        """A truck driving back empty when a snapshot was taken."""
+        with self.trucks[carrier].request() as truck:
+            yield truck
+            token = next(self._tokens)
+            self.trucks_returning[token] = (carrier, self.env.now + remaining_days)
+            yield self.env.timeout(remaining_days)
+            del self.trucks_returning[token]
