@@ -116,3 +116,28 @@ def test_unreachable_tracking_store_keeps_the_run(tmp_path: Path, capsys: pytest
     assert summary["parts_demand_lines"] > 0
     assert (tmp_path / "kpis.json").exists()
     assert "unreachable" in capsys.readouterr().out
+
+
+def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from twin.io import tracking
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    command = [
+        str(Path(sys.executable).with_name("twin-run")),
+        "-m",
+        "seed=1,2",
+        "debug=default",
+        "progress=false",
+        f"logger.tracking_uri={uri}",
+        "logger.log_daily_metrics=true",
+        f"hydra.sweep.dir={tmp_path / 'multirun'}",
+    ]
+    finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    runs = tracking.search_runs(uri, "baseline")
+    assert sorted(runs["params.seed"]) == ["1", "2"]
+    assert "metrics.daily.parts_demand_lines" in runs.columns
+    assert sorted(path.name for path in (tmp_path / "multirun").iterdir() if path.is_dir()) == ["0", "1"]
