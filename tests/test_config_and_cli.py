@@ -141,3 +141,11 @@ def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None
     assert sorted(runs["params.seed"]) == ["1", "2"]
     assert "metrics.daily.parts_demand_lines" in runs.columns
     assert sorted(path.name for path in (tmp_path / "multirun").iterdir() if path.is_dir()) == ["0", "1"]
+
+
+@pytest.mark.parametrize("scenario", _options("scenario"))
+def test_every_scenario_runs_in_debug_mode(scenario: str, tmp_path: Path) -> None:
+    cfg = _compose([f"scenario={scenario}", "debug=default", "logger=none", "progress=false"])
+    summary = execute(cfg, tmp_path)
+    assert summary["vehicle_customers"] > 0
+    assert (tmp_path / "kpis.json").exists()
