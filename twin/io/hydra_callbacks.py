@@ -8,13 +8,13 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from twin.io import tracking
-
 
 class PrepareTracking(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         if config.logger.kind != "mlflow":
             return
+        from twin.io import tracking  # MLflow is heavy to import: only when a sweep logs to it
+
         uri = tracking.resolve_tracking_uri(config.logger.tracking_uri)
         try:
             tracking.prepare_experiment(uri, str(config.scenario.name))
