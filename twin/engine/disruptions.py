@@ -8,6 +8,7 @@ here, so a misspelt region, model, carrier or DC fails before the run with the f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,7 @@ class ScenarioEffects:
             for i, event in enumerate(scenario.dc_outages)
         ]
         self.supersession_pairs = self._supersession_pairs(generator_seed)
+        self._lead_time_changes = tuple(scenario.lead_time_changes)  # asked once per shipment: keep it cheap
         self._dealer_region = world.dealer_region
         self._vehicle_carrier_of_dealer = network.vehicle_carrier
 
@@ -181,25 +183,14 @@ class ScenarioEffects:
         return is_open
 
     def supplier_multiplier(self, day: int) -> float:
-        return float(
-            np.prod(
-                [
-                    c.supplier_multiplier
-                    for c in self.scenario.lead_time_changes
-                    if c.start_day <= day < c.end_day
-                ]
-            )
+        return math.prod(
+            c.supplier_multiplier for c in self._lead_time_changes if c.start_day <= day < c.end_day
         )
 
     def transit_multiplier(self, day: int) -> float:
-        return float(
-            np.prod(
-                [
-                    c.transit_multiplier
-                    for c in self.scenario.lead_time_changes
-                    if c.start_day <= day < c.end_day
-                ]
-            )
+        """Asked once per shipment, so plain Python: no numpy call on an empty list."""
+        return math.prod(
+            c.transit_multiplier for c in self._lead_time_changes if c.start_day <= day < c.end_day
         )
 
     def vehicle_fleet_blocks(self) -> list[VehicleFleetBlock]:
