@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.config import NetworkConfig, TwinConfig
+from twin.config import (
+    CarrierDisruptionConfig,
+    DcOutageConfig,
+    NetworkConfig,
+    ScenarioConfig,
+    SupersessionConfig,
+    TwinConfig,
+)
 from twin.engine.simulation import Simulation
 from twin.engine.snapshot import Snapshot, take_snapshot
 from twin.errors import ConfigError
@@ -85,3 +92,34 @@ def test_a_snapshot_of_another_network_is_rejected_naming_the_field() -> None:
 def test_a_folder_that_is_not_a_snapshot_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"state\.npz missing"):
         Snapshot.load(tmp_path)
+
+
+SCENARIOS_ACROSS_THE_SNAPSHOT = {
+    "supersession": ScenarioConfig(
+        supersessions=[SupersessionConfig(day=20, sku_share=0.1, part_class="fast_mover")]
+    ),
+    "fleet_cut": ScenarioConfig(
+        carrier_disruptions=[CarrierDisruptionConfig(20, 50, carrier_id="CR02", capacity_share=0.1)]
+    ),
+    "region_closed": ScenarioConfig(
+        carrier_disruptions=[CarrierDisruptionConfig(20, 40, region="North", capacity_share=0.0)]
+    ),
+    "dc_outage": ScenarioConfig(dc_outages=[DcOutageConfig("DC01", 25, 45)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS_ACROSS_THE_SNAPSHOT))
+def test_a_restart_in_the_middle_of_a_scenario_matches_the_uninterrupted_run(name: str) -> None:
+    config = _config(scenario=SCENARIOS_ACROSS_THE_SNAPSHOT[name])
+    uninterrupted = Simulation(config).run()
+    first_leg = Simulation(config)
+    first_leg.advance(30)
+    resumed = Simulation(config, snapshot=take_snapshot(first_leg)).run()
+    assert resumed.summary == uninterrupted.summary
+
+
+def test_a_snapshot_on_the_first_day_is_the_opening_state(tmp_path: Path) -> None:
+    config = _config(snapshot_days=[0])
+    result = Simulation(config).run(snapshot_days=[0], snapshot_dir=tmp_path)
+    resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "day_000")).run()
+    assert resumed.summary == result.summary

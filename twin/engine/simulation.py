@@ -39,7 +39,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
-from twin.engine.snapshot import Snapshot, restore, resume_in_flight, take_snapshot
+from twin.engine.snapshot import Snapshot, restore, resume_in_flight, resume_waiting_loads, take_snapshot
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.errors import ConfigError
@@ -186,6 +186,10 @@ class Simulation:
             )
         else:
             restore(self, snapshot)
+            # demand rates are derived state: re-apply the supersessions that happened before the snapshot
+            for day in range(self.start_day):
+                for old_sku, new_sku in self.effects.supersessions_on(day):
+                    self.demand.supersede(old_sku, new_sku)
         self.parts_initial_units = (
             self.parts.state.units_in_network() - self.parts.received_from_suppliers + self.parts.consumed
         )
@@ -380,7 +384,9 @@ class Simulation:
         """Run the clock up to the start of ``until_day`` (nothing of that day has happened yet)."""
         if not self._started:
             self._start_processes()
-        self.env.run(until=min(until_day, self.config.horizon_days))
+        target = min(until_day, self.config.horizon_days)
+        if target > self.env.now:
+            self.env.run(until=target)
 
     def _start_processes(self) -> None:
         self._started = True
@@ -399,10 +405,12 @@ class Simulation:
         )
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
+        # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
         resume_in_flight(self)
         for block in self.effects.vehicle_fleet_blocks():
             if block.end_day > self.start_day:
                 env.process(self.vehicles.carriers.block_trucks(block))
+        resume_waiting_loads(self)
 
     def finish(self, wall_seconds: float) -> RunResult:
         env = self.env

@@ -217,6 +217,8 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         "outstanding_backorder_units": logistics.outstanding_backorder_units,
         "kpi_pending": [[day, name, value] for (day, name), value in kpis.pending.items()],
         "age_stats": list(sim.age_stats),
+        "sales_window_days": len(flow.sales_by_day),
+        "build_plan_days": len(sim.build_plan),
         "shape": {"dealers": sim.dealers, "skus": sim.skus, "specs": len(sim.world.specs)},
     }
     return Snapshot(day=int(now), seed=sim.config.seed, arrays=arrays, vehicles=vehicles, meta=meta)
@@ -291,7 +293,7 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
     for day, vid in arrays["deliveries_due"].astype(np.int64).tolist():
         flow.deliveries_due.setdefault(day, []).append(vid)
     window = arrays["sales_window"].astype(np.int64)
-    for offset in range(int(window[:, 0].max()) + 1 if window.size else 0):
+    for offset in range(int(snapshot.meta["sales_window_days"])):  # days without a sale still count
         flow.sales_by_day.append(
             [(dealer, spec) for _, dealer, spec in window[window[:, 0] == offset].tolist()]
         )
@@ -306,12 +308,10 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
         int(snapshot.meta["export_as_of_day"]),
     )
     plan = arrays["build_plan"].astype(np.int64)
-    period = sim.config.operations.allocation_period_days
-    sim.build_plan = (
-        [(plan[plan[:, 0] == offset, 1], plan[plan[:, 0] == offset, 2]) for offset in range(period)]
-        if plan.size
-        else []
-    )
+    sim.build_plan = [
+        (plan[plan[:, 0] == offset, 1], plan[plan[:, 0] == offset, 2])
+        for offset in range(int(snapshot.meta["build_plan_days"]))  # a plan of empty days is still a plan
+    ]
     kpis.daily[:] = arrays["kpi_daily"]
     kpis.by_region[:] = arrays["kpi_by_region"]
     kpis.class_lines[:] = arrays["kpi_class_lines"]
@@ -327,10 +327,9 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
 
 def resume_in_flight(sim: Simulation) -> None:
     """Restart the timed steps a snapshot caught half-way: builds, trunk legs, carrier loads, trucks."""
-    arrays = getattr(sim, "pending_resume", None)
+    arrays = sim.pending_resume
     if arrays is None:
         return
-    sim.pending_resume = None
     flow, env = sim.vehicles, sim.env
     now = env.now
     for vid, eta in arrays["builds_in_progress"].tolist():
@@ -357,6 +356,15 @@ def resume_in_flight(sim: Simulation) -> None:
         )
     for carrier, free_at in arrays["trucks_returning"].tolist():
         env.process(flow.carriers.hold_truck(int(carrier), max(0.0, free_at - now)))
+
+
+def resume_waiting_loads(sim: Simulation) -> None:
+    """Loads that were waiting for a truck queue again, behind the trucks already out (call last)."""
+    arrays = sim.pending_resume
+    if arrays is None:
+        return
+    sim.pending_resume = None
+    flow, env = sim.vehicles, sim.env
     waiting = arrays["loads_waiting"]
     for number in np.unique(waiting[:, 0]).tolist() if waiting.size else []:
         rows = waiting[waiting[:, 0] == number]
