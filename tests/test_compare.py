@@ -144,3 +144,9 @@ def test_ray_executor_runs_on_a_loopback_cluster() -> None:
     assert [r.summary for r in run_jobs(jobs, "ray", workers=2)] == [
         r.summary for r in run_jobs(jobs, "inline")
     ]
+
+
+def test_an_arm_that_sets_its_own_seed_is_rejected(tmp_path: Path) -> None:
+    compare = _small(arms={"baseline": [], "seeded": ["seed=9"]})
+    with pytest.raises(ConfigError, match=r"arms\.seeded='seed=9'"):
+        execute_comparison(compare, tmp_path)

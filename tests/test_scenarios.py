@@ -158,3 +158,68 @@ def test_every_scenario_file_is_in_the_readme_table() -> None:
     readme = (Path(CONFIG_DIR).parent / "README.md").read_text()
     for path in (Path(CONFIG_DIR) / "scenario").glob("*.yaml"):
         assert f"`scenario={path.stem}`" in readme, path.stem
+
+
+def test_a_region_disruption_of_a_named_carrier_hits_only_what_that_carrier_carries(
+    baseline: RunResult,
+) -> None:
+    parts_only = _run(
+        ScenarioConfig(
+            carrier_disruptions=[
+                CarrierDisruptionConfig(START, END, carrier_id="CR01", region="South", capacity_share=0.0)
+            ]
+        )
+    )
+    vehicles_only = _run(
+        ScenarioConfig(
+            carrier_disruptions=[
+                CarrierDisruptionConfig(START, END, carrier_id="CR02", region="South", capacity_share=0.0)
+            ]
+        )
+    )
+    assert parts_only.summary["parts_fill_rate_line"] < baseline.summary["parts_fill_rate_line"]
+    assert parts_only.summary["vehicle_sales"] == baseline.summary["vehicle_sales"]
+    assert vehicles_only.summary["parts_fill_rate_line"] == baseline.summary["parts_fill_rate_line"]
+
+
+def test_longer_lead_times_also_delay_emergency_deliveries(baseline: RunResult) -> None:
+    slow = _run(
+        ScenarioConfig(
+            lead_time_changes=[
+                LeadTimeChangeConfig(START, END, supplier_multiplier=3.0, transit_multiplier=3.0)
+            ]
+        )
+    )
+    window = slice(START + 5, END)
+    assert (
+        slow.daily["parts_backorder_units"][window].mean()
+        > 1.5 * baseline.daily["parts_backorder_units"][window].mean()
+    )
+
+
+def test_two_overlapping_cuts_of_one_car_carrier_are_rejected() -> None:
+    overlapping = ScenarioConfig(
+        carrier_disruptions=[
+            CarrierDisruptionConfig(10, 30, carrier_id="CR02"),
+            CarrierDisruptionConfig(20, 40, carrier_id="CR02"),
+        ]
+    )
+    with pytest.raises(ConfigError, match=r"scenario\.carrier_disruptions\[1\]\.start_day=20"):
+        _run(overlapping)
+
+
+def test_an_event_after_the_horizon_is_reported() -> None:
+    with pytest.warns(
+        UserWarning, match=r"scenario\.dc_outages\[0\]\.start_day=150 is on or after the horizon"
+    ):
+        _run(ScenarioConfig(dc_outages=[DcOutageConfig("DC02", 150, 160)]))
+
+
+def test_piece_fill_rate_is_units_handed_over_at_once_over_units_demanded(baseline: RunResult) -> None:
+    measured = baseline.daily.iloc[5:]
+    expected = measured["parts_filled_units"].sum() / measured["parts_demand_units"].sum()
+    assert baseline.summary["parts_fill_rate_piece"] == pytest.approx(expected)
+    handed_over = (
+        measured["parts_filled_units"] + measured["parts_emergency_units"] + measured["parts_lost_units"]
+    )
+    np.testing.assert_allclose(handed_over, measured["parts_demand_units"])

@@ -35,6 +35,15 @@ def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfi
     """Compose each arm from the twin-run config with the common and the arm's own overrides."""
     composed = {}
     for arm, overrides in compare.arms.items():
+        seeded = [
+            override
+            for override in [*compare.common_overrides, *overrides]
+            if override.lstrip("+~").startswith("seed=")
+        ]
+        if seeded:
+            raise ConfigError(
+                f"arms.{arm}", seeded[0], "seeds are set by base_seed + replication (common random numbers)"
+            )
         try:
             cfg = compose(
                 config_name="config",

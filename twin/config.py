@@ -127,7 +127,11 @@ class DemandShockConfig:
 
 @dataclass
 class CarrierDisruptionConfig:
-    """A carrier (or every carrier on the lanes into a region) loses capacity; ``capacity_share=0`` closes it."""
+    """A carrier (or the lanes into a region, optionally of one carrier) loses capacity; 0 closes it.
+
+    Carrier-wide: a car carrier loses that share of its trucks, a parts carrier of its daily units. Region
+    lanes: each dealer's parts consignments carry that share of the units, and its car-carrier lane sends at
+    most ``capacity_share`` loads a day (a lane at 0.5 sends a load every other day at most)."""
 
     start_day: int = 0
     end_day: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
 from twin.domain.vehicles import SiteKind, VehicleStatus
@@ -42,21 +43,24 @@ class CarCarriers:
         self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
         self.trucks_returning: dict[int, tuple[int, float]] = {}
         self._tokens = itertools.count()
+        #: share of a load each disrupted lane has earned so far (a lane at 50% sends one every other day)
+        self.lane_credit = np.zeros(network.dealer_count)
 
     def dispatch_loads(self) -> None:
         """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough.
-        Lanes into a disrupted region run on the days their capacity share allows (none when closed)."""
-        lane_share = self.sim.effects.lane_share(int(self.env.now))
+        A lane into a disrupted region earns its capacity share of one load a day and sends a load only when it
+        has earned a whole one (never when closed)."""
+        lane_share = self.sim.effects.lane_share(int(self.env.now), "vehicles")
         operations = self.sim.config.operations
         carriers = self.sim.world.network.carriers
         now = self.env.now
-        day = int(now)
         for dealer, queue in enumerate(self.dispatch_queue):
             if not queue:
                 continue
-            if lane_share is not None and lane_share[dealer] < 1.0:
-                share = float(lane_share[dealer])
-                if share <= 0.0 or day % max(1, round(1.0 / share)) != 0:
+            limited = lane_share is not None and lane_share[dealer] < 1.0
+            if limited:
+                self.lane_credit[dealer] = min(1.0, self.lane_credit[dealer] + float(lane_share[dealer]))  # type: ignore[index]
+                if self.lane_credit[dealer] < 1.0:
                     continue
             carrier = int(self.sim.world.network.vehicle_carrier[dealer])
             slots = int(carriers.capacity_per_load[carrier])
@@ -64,6 +68,9 @@ class CarCarriers:
                 load = [vehicle_id for vehicle_id, _ in queue[:slots]]
                 del queue[:slots]
                 self.env.process(self.carry_load(dealer, carrier, load))
+                if limited:
+                    self.lane_credit[dealer] -= 1.0
+                    break
 
     def carry_load(self, dealer: int, carrier: int, load: list[int]):
         """A car-carrier load: wait for a truck of the lane's carrier, drive, unload, drive back empty."""

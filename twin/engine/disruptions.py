@@ -9,6 +9,7 @@ here, so a misspelt region, model, carrier or DC fails before the run with the f
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ class ScenarioEffects:
         self.supersession_pairs = self._supersession_pairs(generator_seed)
         self._lead_time_changes = tuple(scenario.lead_time_changes)  # asked once per shipment: keep it cheap
         self._dealer_region = world.dealer_region
-        self._vehicle_carrier_of_dealer = network.vehicle_carrier
+        self._reject_overlapping_fleet_cuts()
 
     # -- name resolution ---------------------------------------------------------------------------
     def _lookup(self, table: dict[str, int], field_name: str, value: str, required: bool) -> int:
@@ -97,6 +98,7 @@ class ScenarioEffects:
     def _supersession_pairs(self, generator_seed: int) -> list[tuple[int, list[tuple[int, int]]]]:
         """Which SKUs are superseded (and by which) on each supersession day; fixed by the network seed."""
         pairs = []
+        retired: set[int] = set()
         part_class = self.world.parts.part_class
         for index, event in enumerate(self.scenario.supersessions):
             if event.part_class and event.part_class not in PART_CLASS_NAMES:
@@ -112,7 +114,8 @@ class ScenarioEffects:
             )
             rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 7, index]))
             count = max(1, round(event.sku_share * members.size))
-            chosen = rng.permutation(members)[: 2 * count]
+            chosen = rng.permutation(np.setdiff1d(members, np.fromiter(retired, dtype=np.int64)))[: 2 * count]
+            retired.update(chosen[:count].tolist())
             pairs.append(
                 (
                     event.day,
@@ -162,17 +165,20 @@ class ScenarioEffects:
                 share[carrier] *= event.capacity_share
         return share
 
-    def lane_share(self, day: int) -> FloatArray | None:
-        """Capacity share of each dealer's inbound lanes (region-wide disruptions), or None."""
+    def lane_share(self, day: int, mode: str) -> FloatArray | None:
+        """Capacity share of each dealer's inbound ``mode`` lane ("parts" or "vehicles") under region-wide
+        disruptions (optionally of one carrier), or None when nothing is active."""
+        network = self.world.network
+        lane_carrier = network.parts_carrier if mode == "parts" else network.vehicle_carrier
         share = None
         for event, carrier, region in self._disruptions:
             if event.start_day <= day < event.end_day and region >= 0:
-                if share is None:
-                    share = np.ones(self._dealer_region.size)
                 lanes = self._dealer_region == region
                 if carrier >= 0:
-                    lanes &= self._vehicle_carrier_of_dealer == carrier
-                share[lanes] *= event.capacity_share
+                    lanes &= lane_carrier == carrier
+                if lanes.any():
+                    share = np.ones(self._dealer_region.size) if share is None else share
+                    share[lanes] *= event.capacity_share
         return share
 
     def dc_open(self, day: int, dcs: int) -> npt.NDArray[np.bool_]:
@@ -192,6 +198,57 @@ class ScenarioEffects:
         return math.prod(
             c.transit_multiplier for c in self._lead_time_changes if c.start_day <= day < c.end_day
         )
+
+    def _reject_overlapping_fleet_cuts(self) -> None:
+        """Two carrier-wide cuts of one car carrier at once would add up to more than either says."""
+        carrier_wide = [(i, e, c) for i, (e, c, r) in enumerate(self._disruptions) if c >= 0 and r < 0]
+        for position, (index, event, carrier) in enumerate(carrier_wide):
+            for other_index, other, other_carrier in carrier_wide[position + 1 :]:
+                if (
+                    carrier == other_carrier
+                    and event.start_day < other.end_day
+                    and other.start_day < event.end_day
+                ):
+                    raise ConfigError(
+                        f"scenario.carrier_disruptions[{other_index}].start_day",
+                        other.start_day,
+                        f"overlaps carrier_disruptions[{index}] on {event.carrier_id}; merge them into one share",
+                    )
+
+    def warn_outside(self, horizon_days: int) -> list[str]:
+        """Events that start on or after the horizon change nothing; say so (a short debug run is legitimate)."""
+        scenario = self.scenario
+        starts = [
+            *(
+                (f"scenario.demand_shocks[{i}].start_day", e.start_day)
+                for i, e in enumerate(scenario.demand_shocks)
+            ),
+            *(
+                (f"scenario.carrier_disruptions[{i}].start_day", e.start_day)
+                for i, e in enumerate(scenario.carrier_disruptions)
+            ),
+            *(
+                (f"scenario.dc_outages[{i}].start_day", e.start_day)
+                for i, e in enumerate(scenario.dc_outages)
+            ),
+            *(
+                (f"scenario.lead_time_changes[{i}].start_day", e.start_day)
+                for i, e in enumerate(scenario.lead_time_changes)
+            ),
+            *(
+                (f"scenario.model_launches[{i}].launch_day", e.launch_day)
+                for i, e in enumerate(scenario.model_launches)
+            ),
+            *((f"scenario.supersessions[{i}].day", e.day) for i, e in enumerate(scenario.supersessions)),
+        ]
+        messages = [
+            f"{field}={day} is on or after the horizon ({horizon_days} days): it has no effect in this run"
+            for field, day in starts
+            if day >= horizon_days
+        ]
+        for message in messages:
+            warnings.warn(message, stacklevel=2)
+        return messages
 
     def vehicle_fleet_blocks(self) -> list[VehicleFleetBlock]:
         """Carrier-wide disruptions of vehicle carriers, as trucks taken out of the fleet."""

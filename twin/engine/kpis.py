@@ -1,8 +1,9 @@
 """KPIs: a daily series recorded in preallocated arrays and the run summary derived from it.
 
 Definitions (as in CALIBRATION.md):
-- first-pick fill rate = (demand - emergency orders - lost sales) / demand, by line and by piece; a line counts
-  as first-pick only when it is filled in full from the shelf at once (partial lines are not first-pick);
+- first-pick fill rate = (demand - emergency orders - lost sales) / demand. By line: a line counts as filled
+  only when it is filled in full from the shelf at once (a partial line is not). By piece: units handed over
+  from the shelf at once (partial lines included) / units demanded;
 - emergency order share = emergency-ordered lines / demand lines; lost sales = units walked away;
 - backorder days = sum over days of units owed to customers at the end of the day;
 - days supply = units in dealer stock / average daily sales over the last 30 days (in-transit not counted);
@@ -138,7 +139,7 @@ class KpiRecorder:
         frame.insert(0, "day", np.arange(self.horizon_days))
         with np.errstate(invalid="ignore", divide="ignore"):
             frame["parts_fill_rate_line"] = frame["parts_first_pick_lines"] / frame["parts_demand_lines"]
-            frame["parts_fill_rate_piece"] = frame["parts_first_pick_units"] / frame["parts_demand_units"]
+            frame["parts_fill_rate_piece"] = frame["parts_filled_units"] / frame["parts_demand_units"]
         return frame
 
     def region_frame(self) -> pd.DataFrame:
@@ -170,7 +171,7 @@ class KpiRecorder:
         summary: dict[str, float] = {
             "days_measured": float(days),
             "parts_fill_rate_line": ratio(total["parts_first_pick_lines"], total["parts_demand_lines"]),
-            "parts_fill_rate_piece": ratio(total["parts_first_pick_units"], total["parts_demand_units"]),
+            "parts_fill_rate_piece": ratio(total["parts_filled_units"], total["parts_demand_units"]),
             "parts_demand_lines": total["parts_demand_lines"],
             "parts_lost_sales_units": total["parts_lost_units"],
             "parts_lost_margin_inr": total["parts_lost_margin_inr"],

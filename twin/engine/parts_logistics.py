@@ -156,9 +156,13 @@ class PartsLogistics:
         sim.kpis.add(
             sim.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
         )
+        day = int(sim.env.now)
         for lead_time, units in (
-            (operations.emergency_lead_time_days, from_dc),
-            (operations.supplier_emergency_lead_time_days, quantity - from_dc),
+            (operations.emergency_lead_time_days * sim.effects.transit_multiplier(day), from_dc),
+            (
+                operations.supplier_emergency_lead_time_days * sim.effects.supplier_multiplier(day),
+                quantity - from_dc,
+            ),
         ):
             shipped = units > 0
             if shipped.any():
@@ -198,7 +202,7 @@ class PartsLogistics:
         granted = sim.parts.allocate_from(source, dealer_sku, requested)
         carrier = network.parts_carrier[dealer]
         allowed = self._within_carrier_capacity(carrier, granted, day)
-        lane_share = sim.effects.lane_share(day)
+        lane_share = sim.effects.lane_share(day, "parts")
         if lane_share is not None:  # lanes into a disrupted region carry their share of each order
             allowed = np.floor(allowed * lane_share[dealer]).astype(np.int32)
         returned = granted - allowed

@@ -137,6 +137,7 @@ class Simulation:
         self.demand: DemandModel = demand if demand is not None else build_component(demand_settings)
         # the dealer-specific SKU mix is part of the network, not of a replication: seeded by the generator seed
         self.effects = ScenarioEffects(config.scenario, self.world, config.network.generator_seed)
+        self.effects.warn_outside(config.horizon_days)
         self.demand.bind(
             self.world,
             self.start_date,

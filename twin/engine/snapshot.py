@@ -190,6 +190,7 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         3,
     )
     arrays["sales_28d"] = flow.sales_28d.copy()
+    arrays["lane_credit"] = flow.carriers.lane_credit.copy()
     arrays["dealer_inbound"] = flow.dealer_inbound.copy()
     arrays["pipeline"] = flow.pipeline.copy()
     for name in ("dealer_stock", "dealer_inbound", "dealer_sales_28d", "yard_stock", "pipeline"):
@@ -298,6 +299,7 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
             [(dealer, spec) for _, dealer, spec in window[window[:, 0] == offset].tolist()]
         )
     flow.sales_28d[:] = arrays["sales_28d"]
+    flow.carriers.lane_credit[:] = arrays["lane_credit"]
     flow.dealer_inbound[:] = arrays["dealer_inbound"]
     flow.pipeline[:] = arrays["pipeline"]
     flow.restore_view(

@@ -358,16 +358,17 @@ class VehicleFlow:
                 vehicle = self.vehicles[vehicle_id]
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
                 vehicle.eta_day = now + transit_days
+            # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
+            freight = sum(
+                self.trunk_freight_per_vehicle_inr(self._spec_plant[self.vehicles[v].spec][0], yard)
+                for v in vehicle_ids
+            )
+            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
         token = next(self._tokens)
         self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
         yield self.env.timeout(transit_days)
         del self.trunks_on_road[token]
         arrival = self.env.now
-        freight = sum(
-            self.trunk_freight_per_vehicle_inr(self._spec_plant[self.vehicles[v].spec][0], yard)
-            for v in vehicle_ids
-        )
-        self.sim.kpis.add(arrival, "freight_vehicle_inr", freight)
         for vehicle_id in vehicle_ids:
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)

@@ -44,10 +44,12 @@ class StaticMinMaxReplenishment:
         self.max_cover_days = max_cover_days
         self.phase_in_lines_per_year = phase_in_lines_per_year
         self._levels: tuple[QuantityArray, QuantityArray] | None = None
+        self._levels_history: object = None
 
     def levels(self, view: PartsView) -> tuple[QuantityArray, QuantityArray]:
         """Min and max per ``[location, sku]``; computed once from the history in the first view seen."""
-        if self._levels is None:
+        # levels belong to the history they were computed from: a policy reused on another network recomputes
+        if self._levels is None or self._levels_history is not view.history_units_per_day.base:
             dealers = view.dealer_count
             locations, skus = view.on_hand.shape
             daily = np.zeros((locations, skus))
@@ -73,6 +75,7 @@ class StaticMinMaxReplenishment:
                 np.int32
             )
             self._levels = (minimum, maximum)
+            self._levels_history = view.history_units_per_day.base
         return self._levels
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
