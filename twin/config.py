@@ -115,7 +115,8 @@ class OperationsConfig:
 
 @dataclass
 class DemandShockConfig:
-    """Demand multiplied over ``[start_day, end_day)`` for a region and/or model (empty = all)."""
+    """Demand multiplied over ``[start_day, end_day)`` for a region and/or model (empty = all). The parts
+    multiplier applies to the region's whole parts demand: service parts are not tied to one model."""
 
     start_day: int = 0
     end_day: int = 0

@@ -9,7 +9,8 @@ Definitions (as in CALIBRATION.md):
 - days supply = units in dealer stock / average daily sales over the last 30 days (in-transit not counted);
 - turns = annualised cost of goods sold / average dealer inventory at cost;
 - vehicle spec availability = share of customers whose first-choice spec was in the dealer's yard;
-- age in yard = days since a vehicle arrived at its dealer; share over 60/90 days of dealer stock;
+- age in yard = days since a vehicle arrived at its dealer; share over 60/90 days of dealer stock (sampled
+  weekly and on the last day, carried forward in the daily series);
 - working capital = dealer vehicles at cost + parts at cost (dealers and DCs); floor-plan interest accrues
   daily on dealer vehicles at cost; holding cost daily on parts at cost; freight per shipment as charged.
 Everything in the summary excludes the warm-up days.
