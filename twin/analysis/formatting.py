@@ -18,10 +18,6 @@ def is_share(kpi: str) -> bool:
     return any(marker in kpi for marker in SHARE_MARKERS)
 
 
-def is_money(kpi: str) -> bool:
-    return kpi.endswith("_inr")
-
-
 def format_value(kpi: str, value: float) -> str:
     """A level (a mean over replications): 93.4%, 12,345,678, 4.25."""
     if not math.isfinite(value):

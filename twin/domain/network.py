@@ -145,11 +145,6 @@ class Network:
             self.stockyards.longitude,
         )
 
-    def dealer_to_dealer_km(self) -> FloatArray:
-        """Full dealer x dealer road distance matrix (for transfer routing)."""
-        lat, lon = self.dealers.latitude, self.dealers.longitude
-        return self.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
-
     def check_wiring(self) -> None:
         """Every dealer reaches a parts DC and a stockyard over a carrier that can carry something."""
         dealers = self.dealers

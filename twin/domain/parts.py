@@ -145,12 +145,6 @@ class PartsState:
         rows, columns = self.on_hand.shape
         return rows, columns
 
-    def available(self) -> npt.NDArray[np.int32]:
-        return self.on_hand - self.reserved
-
-    def position(self) -> npt.NDArray[np.int32]:
-        return self.on_hand - self.reserved + self.in_transit
-
     def units_in_network(self) -> npt.NDArray[np.int64]:
         """Units per SKU held anywhere in the network (shelf, workshop, road); conserved by the engine."""
         total = self.on_hand.sum(axis=0, dtype=np.int64)
@@ -160,6 +154,3 @@ class PartsState:
 
     def arrays(self) -> dict[str, npt.NDArray[np.int32]]:
         return {name: getattr(self, name) for name in self.field_names}
-
-    def copy(self) -> PartsState:
-        return PartsState(*(array.copy() for array in self.arrays().values()))

@@ -123,6 +123,3 @@ class Vehicle:
             self.received_day = day
         elif status is VehicleStatus.DELIVERED:
             self.delivered_day = day
-
-    def age_in_yard_days(self, day: float) -> float:
-        return day - self.received_day if self.received_day >= 0 else 0.0

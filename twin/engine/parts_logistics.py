@@ -283,6 +283,3 @@ class PartsLogistics:
         allowed = np.empty_like(sorted_granted)
         allowed[order] = np.clip(capacity[order] - used_before, 0, sorted_granted)
         return allowed.astype(np.int32)
-
-    def units_on_inbound(self) -> int:
-        return sum(int(c.quantity.sum()) for pending in self.inbound.values() for c in pending)

@@ -195,20 +195,14 @@ class VehicleFlow:
         for dealer in range(world.dealer_count):
             count = round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer])
             preference = weights[world.dealer_region[dealer]]
-            if preference is not world.region_spec_preference[world.dealer_region[dealer]]:
-                preference = preference / preference.sum()
+            preference = preference / preference.sum()
             specs = rng.choice(preference.size, size=count, p=preference)
             ages = rng.uniform(0.0, 80.0, size=count)
             for spec, age in zip(specs.tolist(), np.sort(ages)[::-1].tolist(), strict=True):
                 vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, -age - 30.0)
                 self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
         # last 28 days of retail before the run (as in a DMS export); it rolls out of the window day by day
-        expected = (
-            self.sim.demand.expected_vehicle_customers_per_day(0)[:, None]
-            * world.region_spec_preference[world.dealer_region]
-            if self.sim.demand.spec_weights(0) is world.region_spec_preference
-            else self.sim.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
-        )
+        expected = self.sim.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
         history = rng.poisson(expected * SALES_WINDOW_DAYS * 0.85)
         dealer_of_sale, spec_of_sale = np.nonzero(history)
         counts = history[dealer_of_sale, spec_of_sale]
