@@ -16,7 +16,12 @@ class ConfigError(TwinError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        # args hold the constructor's arguments, so the error survives pickling (process pools) and SimPy's
+        # re-raise, which rebuild it with ``type(error)(*error.args)``
+        super().__init__(field, value, reason)
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value!r}: {self.reason}"
 
 
 class MasterDataError(TwinError, ValueError):

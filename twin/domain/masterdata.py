@@ -127,7 +127,10 @@ class MasterData:
                         "plant_code",
                     )
                 }
-                tables[table.name] = pd.read_csv(csv, dtype=text_columns, keep_default_na=False)
+                # round_trip: floats read back bit for bit (the default parser can be one ulp off)
+                tables[table.name] = pd.read_csv(
+                    csv, dtype=text_columns, keep_default_na=False, float_precision="round_trip"
+                )
             else:
                 raise MasterDataError(table.name, None, "file", str(csv), "missing (.csv or .parquet)")
         master = cls(**tables)
