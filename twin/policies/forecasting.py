@@ -1,0 +1,394 @@
+"""Demand forecasts for many daily series at once (dealer x SKU parts): Croston, SBA, TSB, simple exponential
+smoothing (SES) and seasonal SES, one method per series chosen by its Syntetos-Boylan class, with a
+negative-binomial distribution over any horizon.
+
+Why lazy: on a given day few of the ~10^6 series see demand, and every method's state changes on a
+zero-demand day in closed form (Croston's not at all; TSB's probability and SES's level decay
+geometrically). So a series is updated only on days it sees demand, and a query brings its state forward
+to the query day on the fly: one day costs O(series with demand), never a pass over all series.
+
+Recursions follow Nixtla statsforecast's, so the two agree to rounding for the same smoothing parameters:
+- SES: the level starts at the first observation; each later observation y moves it to a y + (1 - a) level;
+- Croston: SES (alpha) over the non-zero sizes and over the intervals between them, the first interval
+  counted from one period before the first observation; forecast = size / interval. SBA = Croston x
+  (1 - alpha / 2);
+- TSB: SES (alpha_probability) over the demand indicator of every period, starting at the first period's,
+  and SES (alpha_size) over the non-zero sizes; forecast = probability x size.
+Seasonal SES runs SES on demand divided by a known seasonal index (the OEM's network profile) and multiplies
+the index back in for the forecast days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Syntetos-Boylan-Croston cut-offs: average inter-demand interval and squared CV of non-zero sizes
+ADI_CUTOFF = 1.32
+CV2_CUTOFF = 0.49
+
+
+class DemandClass(IntEnum):
+    SMOOTH = 0
+    ERRATIC = 1
+    INTERMITTENT = 2
+    LUMPY = 3
+    NO_DEMAND = 4
+
+
+class Method(IntEnum):
+    SES = 0
+    SEASONAL_SES = 1
+    CROSTON = 2
+    SBA = 3
+    TSB = 4
+
+
+DEMAND_CLASS_NAMES = tuple(member.name.lower() for member in DemandClass)
+METHOD_NAMES = tuple(member.name.lower() for member in Method)
+
+
+def classify(average_interval_days: FloatArray, size_cv2: FloatArray, demand_days: FloatArray) -> IntArray:
+    """Syntetos-Boylan class per series; series with fewer than two demand days have no class yet."""
+    intermittent = average_interval_days >= ADI_CUTOFF
+    variable = size_cv2 >= CV2_CUTOFF
+    classes = np.where(
+        intermittent,
+        np.where(variable, DemandClass.LUMPY, DemandClass.INTERMITTENT),
+        np.where(variable, DemandClass.ERRATIC, DemandClass.SMOOTH),
+    ).astype(np.int64)
+    classes[demand_days < 2] = DemandClass.NO_DEMAND
+    return classes
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """Smoothing parameters and the method used for each demand class."""
+
+    alpha: float = 0.1
+    tsb_alpha_size: float = 0.1
+    tsb_alpha_probability: float = 0.05
+    ses_alpha: float = 0.05
+    #: method per DemandClass (smooth, erratic, intermittent, lumpy, no demand yet)
+    method_by_class: tuple[Method, ...] = (
+        Method.SEASONAL_SES,
+        Method.SBA,
+        Method.SBA,
+        Method.TSB,
+        Method.TSB,
+    )
+
+
+#: per-series state, one column each (days and counts are whole numbers, exact in float64)
+STATE_COLUMNS = (
+    "last_demand_day",
+    "croston_size",
+    "croston_interval",
+    "size_square",
+    "tsb_probability",
+    "tsb_size",
+    "ses_level",
+    "seasonal_level",
+    "demand_days",
+    "size_sum",
+    "size_square_sum",
+)
+_COLUMN = {name: index for index, name in enumerate(STATE_COLUMNS)}
+(
+    _LAST_DEMAND, _CROSTON_SIZE, _CROSTON_INTERVAL, _SIZE_SQUARE, _TSB_PROBABILITY, _TSB_SIZE, _SES_LEVEL,
+    _SEASONAL_LEVEL, _DEMAND_DAYS, _SIZE_SUM, _SIZE_SQUARE_SUM,
+) = range(len(STATE_COLUMNS))  # fmt: skip
+
+
+class IntermittentForecaster:
+    """Forecast state of ``series_count`` daily series, updated by the demand of each day in turn.
+
+    ``observe(day, series, quantity)`` must be called once per day (days may be skipped only if they had no
+    demand at all); ``series`` are the ones with demand that day. ``season_index(day)`` is the expected
+    demand level of a day relative to the year's mean (1.0 without seasonality).
+
+    The state is one ``[series, column]`` float64 matrix (see STATE_COLUMNS): a day's update or a query
+    gathers the rows it needs once (one fancy-index operation instead of one per field). A series is
+    updated only on its demand days, so its last update is its last demand (or the start, before that).
+    """
+
+    def __init__(
+        self,
+        series_count: int,
+        settings: ForecastSettings | None = None,
+        season_index: FloatArray | None = None,
+        start_day: int = 0,
+    ) -> None:
+        self.settings = settings or ForecastSettings()
+        self.series_count = series_count
+        #: seasonal index per day since the start (extended with its last value when queried past the end)
+        self.season_index = np.ones(1) if season_index is None else np.asarray(season_index, dtype=float)
+        self.start_day = start_day
+        self.day = start_day - 1
+        #: cold start (statsforecast's convention: a series starts at its first observation); a primed
+        #: forecaster has a year behind it, so demand on the start day is an ordinary update
+        self.cold_start = True
+        #: days of history behind the state (365 once primed): the Syntetos-Boylan interval counts them
+        self.history_days = 0.0
+        self.state = np.zeros((series_count, len(STATE_COLUMNS)))
+        self.state[:, _LAST_DEMAND] = start_day - 1
+        self._decay_tables: dict[float, FloatArray] = {}
+        self._method_table = np.array(self.settings.method_by_class, dtype=np.int64)
+
+    def column(self, name: str) -> FloatArray:
+        """One state column for every series (a read-only view), e.g. ``column("croston_size")``."""
+        view = self.state[:, _COLUMN[name]]
+        view.flags.writeable = False
+        return view
+
+    # -- start from a history ---------------------------------------------------------------------------
+    def prime(
+        self,
+        demand_days_per_year: FloatArray,
+        size_mean: FloatArray,
+        size_square_mean: FloatArray,
+    ) -> None:
+        """Warm start from a 12-month history (a DMS export): demand days and size moments per series.
+
+        The state is what the recursions would hold after a year of regularly spaced demand of that size,
+        so forecasts start at the history's rate instead of zero.
+        """
+        days = np.asarray(demand_days_per_year, dtype=float)
+        seen = days > 0
+        rate = days / 365.0
+        interval = np.where(seen, 365.0 / np.maximum(days, 1e-12), 0.0)
+        state = self.state
+        state[:, _CROSTON_SIZE] = np.where(seen, size_mean, 0.0)
+        state[:, _CROSTON_INTERVAL] = interval
+        state[:, _SIZE_SQUARE] = np.where(seen, size_square_mean, 0.0)
+        state[:, _TSB_PROBABILITY] = np.minimum(rate, 1.0)
+        state[:, _TSB_SIZE] = state[:, _CROSTON_SIZE]
+        state[:, _SES_LEVEL] = rate * size_mean
+        state[:, _SEASONAL_LEVEL] = rate * size_mean
+        # the last demand is taken half an interval ago: the first new interval is then not biased short
+        state[:, _LAST_DEMAND] = np.where(
+            seen, self.start_day - 1 - np.floor(interval / 2.0), self.start_day - 1
+        )
+        state[:, _DEMAND_DAYS] = days
+        state[:, _SIZE_SUM] = days * size_mean
+        state[:, _SIZE_SQUARE_SUM] = days * size_square_mean
+        self.history_days = 365.0
+        self.cold_start = False
+
+    # -- daily update -----------------------------------------------------------------------------------
+    def observe(self, day: int, series: IntArray, quantity: FloatArray) -> None:
+        """Demand of ``day`` for the series that had any (sorted unique indices); all others had none."""
+        if day <= self.day:
+            raise ValueError(f"day {day} already observed (last observed day {self.day})")
+        if series.size > 1 and not bool((series[1:] > series[:-1]).all()):
+            raise ValueError("series must be sorted and unique (sum a day's lines per series first)")
+        self.day = day
+        if series.size == 0:
+            return
+        settings = self.settings
+        y = np.asarray(quantity, dtype=float)
+        (
+            last_demand, croston_size, croston_interval, size_square, probability, tsb_size, ses_level,
+            seasonal_level, demand_days, size_sum, size_square_sum,
+        ) = self._columns(series)  # fmt: skip
+        zero_days = self._zero_days(last_demand, day - 1)  # zero-demand days since the last update
+        # TSB probability: decay over the zero days, then one update with an occurrence
+        beta = settings.tsb_alpha_probability
+        new_probability = beta + (1.0 - beta) * probability * self._decay(1.0 - beta, zero_days)
+        # SES levels: zero days decay the level, then today's demand moves it
+        ses_alpha = settings.ses_alpha
+        ses_decay = self._decay(1.0 - ses_alpha, zero_days)
+        season = float(self._season(np.array([day]))[0])
+        new_ses = ses_alpha * y + (1.0 - ses_alpha) * ses_level * ses_decay
+        new_seasonal = ses_alpha * y / season + (1.0 - ses_alpha) * seasonal_level * ses_decay
+        # Croston sizes and intervals: only demand days count
+        alpha, alpha_size = settings.alpha, settings.tsb_alpha_size
+        interval = day - last_demand
+        new_size = alpha * y + (1 - alpha) * croston_size
+        new_interval = alpha * interval + (1 - alpha) * croston_interval
+        new_square = alpha * y * y + (1 - alpha) * size_square
+        new_tsb_size = alpha_size * y + (1 - alpha_size) * tsb_size
+        # a series' first demand starts its size and interval smoothing (rare: plain masked fixes)
+        first = np.flatnonzero(croston_interval == 0.0)
+        if first.size:
+            first_y = y[first]
+            new_size[first], new_tsb_size[first] = first_y, first_y
+            new_interval[first] = interval[first]
+            new_square[first] = first_y * first_y
+            if self.cold_start and day == self.start_day:  # statsforecast: the first observation starts SES
+                new_probability[first] = 1.0
+                new_ses[first] = first_y
+                new_seasonal[first] = first_y / season
+        updated = np.empty((len(STATE_COLUMNS), series.size))
+        updated[_LAST_DEMAND] = day
+        updated[_CROSTON_SIZE] = new_size
+        updated[_CROSTON_INTERVAL] = new_interval
+        updated[_SIZE_SQUARE] = new_square
+        updated[_TSB_PROBABILITY] = new_probability
+        updated[_TSB_SIZE] = new_tsb_size
+        updated[_SES_LEVEL] = new_ses
+        updated[_SEASONAL_LEVEL] = new_seasonal
+        updated[_DEMAND_DAYS] = demand_days + 1.0
+        updated[_SIZE_SUM] = size_sum + y
+        updated[_SIZE_SQUARE_SUM] = size_square_sum + y * y
+        self.state[series] = updated.T
+
+    def _columns(self, series: IntArray) -> FloatArray:
+        """The state of ``series`` as ``[column, series]``: one gather, then one transpose, so the arithmetic
+        runs on contiguous columns (several times faster than on strided ones)."""
+        return self.state[series].T.copy()
+
+    def _zero_days(self, last_demand: FloatArray, through_day: int) -> IntArray:
+        """Days without demand after a series' last update up to ``through_day`` (updates happen on demand
+        days; before a series' first one, the state dates from the day before the start)."""
+        last_update = np.maximum(last_demand, self.start_day - 1)
+        return np.maximum(through_day - last_update, 0).astype(np.int64)
+
+    def _decay(self, factor: float, days: IntArray) -> FloatArray:
+        """``factor ** days`` from a cached table (a gather is far cheaper than a float power)."""
+        table = self._decay_tables.get(factor)
+        needed = int(days.max(initial=0)) + 1
+        if table is None or table.size < needed:
+            table = factor ** np.arange(max(needed, 1024), dtype=float)
+            self._decay_tables[factor] = table
+        return table[days]
+
+    def _season(self, days: IntArray) -> FloatArray:
+        index = np.clip(days - self.start_day, 0, self.season_index.size - 1)
+        return self.season_index[index]
+
+    # -- queries ----------------------------------------------------------------------------------------
+    def _observed_days(self) -> float:
+        return self.history_days + (self.day - self.start_day + 1)
+
+    def _class_of(self, rows: FloatArray) -> IntArray:
+        """Syntetos-Boylan class from ``[column, series]`` state."""
+        demand_days = rows[_DEMAND_DAYS]
+        counted = np.maximum(demand_days, 1.0)
+        size_mean = rows[_SIZE_SUM] / counted
+        size_variance = rows[_SIZE_SQUARE_SUM] / counted - size_mean**2
+        cv2 = np.maximum(size_variance, 0.0) / np.maximum(size_mean, 1e-12) ** 2
+        return classify(self._observed_days() / np.maximum(demand_days, 1e-12), cv2, demand_days)
+
+    def _means(self, rows: FloatArray, methods: IntArray, as_of_day: int | None) -> FloatArray:
+        """One-day-ahead mean of each row by its method, brought forward to ``as_of_day``."""
+        settings = self.settings
+        day = self.day if as_of_day is None else as_of_day
+        if day < self.day:
+            raise ValueError(
+                f"as_of_day {day} is before the last observed day {self.day}: state moves forward only"
+            )
+        zero_days = self._zero_days(rows[_LAST_DEMAND], day)
+        ses_decay = self._decay(1.0 - settings.ses_alpha, zero_days)
+        croston = rows[_CROSTON_SIZE] / np.maximum(rows[_CROSTON_INTERVAL], 1e-12)  # 0 before a demand
+        by_method = {
+            Method.SES: lambda: rows[_SES_LEVEL] * ses_decay,
+            Method.SEASONAL_SES: lambda: (
+                rows[_SEASONAL_LEVEL] * ses_decay * self._season(np.array([day + 1]))[0]
+            ),
+            Method.CROSTON: lambda: croston,
+            Method.SBA: lambda: croston * (1.0 - settings.alpha / 2.0),
+            Method.TSB: lambda: (
+                rows[_TSB_PROBABILITY]
+                * self._decay(1.0 - settings.tsb_alpha_probability, zero_days)
+                * rows[_TSB_SIZE]
+            ),
+        }
+        present = np.unique(methods)
+        if present.size == 1:
+            return np.asarray(by_method[Method(int(present[0]))](), dtype=float)
+        mean = np.zeros(rows.shape[1])
+        for method in present.tolist():
+            members = methods == method
+            mean[members] = by_method[Method(method)]()[members]
+        return mean
+
+    def demand_class(self, series: IntArray) -> IntArray:
+        return self._class_of(self._columns(series))
+
+    def method(self, series: IntArray) -> IntArray:
+        return self._method_table[self.demand_class(series)]
+
+    def method_forecast(self, method: Method, series: IntArray, as_of_day: int | None = None) -> FloatArray:
+        """Mean demand per day for the day after ``as_of_day`` (default: the last observed day) by one
+        method, as statsforecast would forecast it from the series so far (seasonal SES: for that day)."""
+        return self._means(self._columns(series), np.full(series.size, int(method)), as_of_day)
+
+    def mean_per_day(self, series: IntArray, as_of_day: int | None = None) -> FloatArray:
+        """One-day-ahead mean by each series' own method (its Syntetos-Boylan class decides)."""
+        rows = self._columns(series)
+        return self._means(rows, self._method_table[self._class_of(rows)], as_of_day)
+
+    def screen(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(upper bound on every method's one-day-ahead mean, dispersion, lines a year) from one gather.
+
+        The bound skips the class and the decay (decay only lowers a mean), so a caller can rule series
+        out cheaply and compute exact forecasts for the rest.
+        """
+        rows = self._columns(series)
+        size = rows[_CROSTON_SIZE]
+        croston = size / np.maximum(rows[_CROSTON_INTERVAL], 1e-12)
+        seasonal = rows[_SEASONAL_LEVEL] * float(self.season_index.max())
+        tsb = rows[_TSB_PROBABILITY] * rows[_TSB_SIZE]
+        upper = np.maximum(np.maximum(croston, tsb), np.maximum(rows[_SES_LEVEL], seasonal))
+        dispersion = np.where(size > 0, np.maximum(rows[_SIZE_SQUARE] / np.maximum(size, 1e-12), 1.0), 1.0)
+        lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
+        return upper, dispersion, lines
+
+    def horizon_mean(self, series: IntArray, horizon_days: float) -> FloatArray:
+        """Expected demand over the next ``horizon_days`` days (seasonal series follow their index)."""
+        if horizon_days <= 0:
+            return np.zeros(series.size)
+        rows = self._columns(series)
+        methods = self._method_table[self._class_of(rows)]
+        daily = self._means(rows, methods, None)
+        seasonal = methods == Method.SEASONAL_SES
+        if not seasonal.any():
+            return daily * horizon_days
+        whole_days = int(np.ceil(horizon_days))
+        days = self.day + 1 + np.arange(whole_days)
+        season = self._season(days)
+        weights = season.copy()
+        weights[-1] *= horizon_days - (whole_days - 1)  # a fractional last day
+        relative = float(weights.sum()) / float(season[0])
+        return np.where(seasonal, daily * relative, daily * horizon_days)
+
+    def dispersion(self, series: IntArray) -> FloatArray:
+        """Variance-to-mean ratio of demand over a horizon: E[S^2] / E[S] of the smoothed sizes (>= 1).
+
+        Demand days arriving as a Poisson stream with these sizes give a compound Poisson total whose
+        variance is mean x E[S^2] / E[S]; a negative binomial with that ratio is its two-moment match.
+        """
+        rows = self._columns(series)
+        size = rows[_CROSTON_SIZE]
+        ratio = rows[_SIZE_SQUARE] / np.maximum(size, 1e-12)
+        return np.where(size > 0, np.maximum(ratio, 1.0), 1.0)
+
+    def lines_per_year(self, series: IntArray) -> FloatArray:
+        """Demand days a year so far (history plus observed): the phase-in rule's count."""
+        return self.state[series, _DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
+
+    def class_mix(self, series: IntArray) -> dict[str, float]:
+        """Share of ``series`` in each Syntetos-Boylan class."""
+        counts = np.bincount(self.demand_class(series), minlength=len(DemandClass))
+        total = max(int(counts.sum()), 1)
+        return {name: float(count) / total for name, count in zip(DEMAND_CLASS_NAMES, counts, strict=True)}
+
+    # -- state for snapshots ----------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        return {
+            "state": self.state.copy(),
+            "day": np.array([self.day, self.start_day, int(self.cold_start), self.history_days]),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        self.state[:] = arrays["state"]
+        day, start_day, cold_start, history_days = arrays["day"].tolist()
+        self.day, self.start_day = int(day), int(start_day)
+        self.cold_start, self.history_days = bool(cold_start), float(history_days)
