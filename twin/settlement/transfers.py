@@ -1,0 +1,69 @@
+"""Dealer-to-dealer transfers: the entry point the rebalancing work calls when transferred goods arrive.
+
+A batch holds many transfers as columns. Transfers that travel on the same truck (same ``truck`` id) share
+one truck charge: the card of the truck's carrier on its ship day prices the truck over its longest leg at
+its combined load share, and the charge is split between the transfers by distance x volume (a transfer
+that rides further or takes more room pays more). Each transfer's freight is then split by the category's
+who-pays rule; the receiver pays the transfer price and the handling fee to the sender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.settlement.money import IndexArray, PaiseArray, allocate_paise
+from twin.settlement.rate_cards import RateBook
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TransferBatch:
+    transfer_id: IndexArray
+    #: a ``FreightCategory`` (PARTS_TRANSFER or VEHICLE_TRANSFER)
+    category: IndexArray
+    sender: IndexArray
+    receiver: IndexArray
+    carrier: IndexArray
+    #: transfers with the same truck id travelled together and share its charge
+    truck: IndexArray
+    ship_day: IndexArray
+    arrive_day: IndexArray
+    distance_km: FloatArray
+    #: parts units or vehicles: the room the transfer takes on the truck
+    volume: FloatArray
+    transfer_price_paise: PaiseArray
+
+    def __len__(self) -> int:
+        return int(self.transfer_id.size)
+
+    @classmethod
+    def of(cls, **columns: npt.ArrayLike) -> TransferBatch:
+        """Build from lists or scalars (distances and volumes as floats, the rest as int64)."""
+        floats = {"distance_km", "volume"}
+        arrays: dict[str, Any] = {
+            name: np.atleast_1d(np.asarray(value, dtype=np.float64 if name in floats else np.int64))
+            for name, value in columns.items()
+        }
+        return cls(**arrays)
+
+    def select(self, mask: npt.NDArray[np.bool_]) -> TransferBatch:
+        return TransferBatch(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
+
+
+def transfer_freight_paise(batch: TransferBatch, rates: RateBook) -> PaiseArray:
+    """Each transfer's share of its truck's charge (shares of one truck add up to the truck charge)."""
+    if len(batch) == 0:
+        return np.zeros(0, dtype=np.int64)
+    trucks, first, truck_of = np.unique(batch.truck, return_index=True, return_inverse=True)
+    carrier, day = batch.carrier[first], batch.ship_day[first]
+    longest_km = np.zeros(trucks.size)
+    np.maximum.at(longest_km, truck_of, batch.distance_km)
+    volume = np.bincount(truck_of, weights=batch.volume, minlength=trucks.size)
+    load_share = np.minimum(1.0, volume / rates.capacity_of(carrier, day))
+    truck_paise = rates.load_charge_paise(carrier, day, longest_km, load_share)
+    return allocate_paise(truck_of, batch.distance_km * batch.volume, truck_paise)
