@@ -68,6 +68,18 @@ class ReplenishmentPolicyConfig:
     max_cover_days: float = 35.0
     #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
     phase_in_lines_per_year: int = 3
+    #: dynamic policy: probability that demand over lead time + review period stays within the order-up-to
+    #: level, per part class (the family's settings are shared; each policy takes the ones it names)
+    service_level_by_class: dict[str, float] = field(
+        default_factory=lambda: {
+            "fast_mover": 0.99,
+            "consumable": 0.98,
+            "tyre": 0.98,
+            "battery": 0.98,
+            "accessory": 0.96,
+            "warranty_spare": 0.96,
+        }
+    )
 
 
 @dataclass
@@ -83,10 +95,47 @@ class SourcingPolicyConfig:
 
 
 @dataclass
+class ForecastConfig:
+    """Astra's parts demand forecasts per dealer x SKU (twin.policies.forecasting): smoothing parameters and
+    the method per Syntetos-Boylan class (ses, seasonal_ses, croston, sba, tsb). Off in the baseline world;
+    the forecaster also runs whenever the alerts or a forecast-driven policy need it."""
+
+    enabled: bool = False
+    #: Croston / SBA smoothing of sizes and intervals (statsforecast fixes it at 0.1)
+    alpha: float = 0.1
+    tsb_alpha_size: float = 0.1
+    tsb_alpha_probability: float = 0.05
+    ses_alpha: float = 0.05
+    method_smooth: str = "seasonal_ses"
+    method_erratic: str = "sba"
+    method_intermittent: str = "sba"
+    method_lumpy: str = "tsb"
+    #: series without a class yet (fewer than two demand days)
+    method_no_demand: str = "tsb"
+    #: dealer-SKU series sampled for the forecast-accuracy KPIs (one-day-ahead errors every day)
+    accuracy_sample_series: int = 5000
+
+
+@dataclass
+class AlertConfig:
+    """Stock-out alerts on dealer-SKU cells (twin.policies.alerts). Off in the baseline world, where a
+    stock-out is found when a dealer calls; switch on to watch (and measure) the predictor in any arm."""
+
+    enabled: bool = False
+    #: an alert is raised when the stock-out risk within any horizon reaches this probability
+    risk_threshold: float = 0.5
+    #: an open alert clears when the risk within the longest horizon falls below this
+    clear_threshold: float = 0.2
+    horizons_days: list[int] = field(default_factory=lambda: [1, 3, 7, 14])
+
+
+@dataclass
 class PolicyConfig:
     replenishment: ReplenishmentPolicyConfig = field(default_factory=ReplenishmentPolicyConfig)
     allocation: AllocationPolicyConfig = field(default_factory=AllocationPolicyConfig)
     sourcing: SourcingPolicyConfig = field(default_factory=SourcingPolicyConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
     #: how often the OEM sees dealer stock (the baseline world: a weekly DMS export)
     visibility_refresh_days: int = 7
 
@@ -202,6 +251,119 @@ class LoggerConfig:
 
 
 @dataclass
+class RateCardConfig:
+    """One version of a carrier's rate card (``twin.settlement.rate_cards``): the card in force on a
+    shipment's ship day prices it. Days count from ``start_date``; ``valid_to_day`` is exclusive, -1 open-ended.
+    The card's vehicle type is its carrier's mode in the master data (parts trucks or car carriers)."""
+
+    carrier_id: str = ""
+    version: str = "v1"
+    valid_from_day: int = 0
+    valid_to_day: int = -1
+    rate_per_km_inr: float = 0.0
+    minimum_charge_inr: float = 0.0
+    #: units (parts) or car slots per load the card is quoted on; 0 = the carrier's master-data capacity
+    capacity_per_load: int = 0
+    #: fuel surcharge = pass_through x max(0, fuel price / base price - 1), on the line-haul charge
+    fuel_base_price_inr: float = 90.0
+    fuel_price_inr: float = 90.0
+    fuel_pass_through: float = 0.4
+    extra_charge_per_shipment_inr: float = 0.0
+    #: emergency (express) parts lines; -1 = operations.emergency_charge_per_line_inr
+    express_charge_per_line_inr: float = -1.0
+
+
+@dataclass
+class FreightPayerConfig:
+    """Who pays a freight category's charge: shares of the receiver, the sender and the OEM (subsidy). For
+    shipments from the OEM's own sites the sender is the OEM."""
+
+    category: str = ""
+    receiver_share: float = 1.0
+    sender_share: float = 0.0
+    oem_share: float = 0.0
+
+
+@dataclass
+class InvoiceErrorConfig:
+    """Shares of carrier invoice lines billed wrongly (drawn from the ``settlement:invoices`` stream)."""
+
+    #: small differences inside the tolerance: accepted and booked as freight variance
+    noise_share: float = 0.10
+    overcharge_share: float = 0.02
+    undercharge_share: float = 0.005
+    duplicate_share: float = 0.01
+
+
+@dataclass
+class IncentiveSchemeConfig:
+    """A retail incentive: ``amount_inr`` per vehicle of ``model`` (empty = every model) delivered to an end
+    customer in ``[start_day, end_day)``."""
+
+    name: str = ""
+    model: str = ""
+    amount_inr: float = 0.0
+    start_day: int = 0
+    end_day: int = 0
+
+
+@dataclass
+class InvalidClaimConfig:
+    """Extra invalid incentive claims dealers file, per valid claim (drawn from ``settlement:claims``)."""
+
+    demo_registration: float = 0.02
+    no_end_customer_delivery: float = 0.02
+    outside_window: float = 0.01
+    duplicate_claim: float = 0.01
+
+
+def _default_freight_payers() -> list[FreightPayerConfig]:
+    return [
+        FreightPayerConfig("parts_replenishment", receiver_share=0.5, oem_share=0.5),
+        FreightPayerConfig("parts_emergency", receiver_share=1.0),
+        FreightPayerConfig("vehicle_delivery", receiver_share=1.0),
+        FreightPayerConfig("vehicle_trunk", receiver_share=0.0, oem_share=1.0),
+        FreightPayerConfig("parts_transfer", receiver_share=1.0),
+        FreightPayerConfig("vehicle_transfer", receiver_share=0.5, sender_share=0.25, oem_share=0.25),
+    ]
+
+
+def _default_incentive_schemes() -> list[IncentiveSchemeConfig]:
+    return [
+        IncentiveSchemeConfig("new_year_retail", "", 5000.0, 0, 90),
+        IncentiveSchemeConfig("festive_retail", "", 10000.0, 273, 319),
+    ]
+
+
+@dataclass
+class SettlementConfig:
+    """Nexa settlement (``twin.settlement``): freight and dealer charges in a double-entry ledger, carrier
+    invoice reconciliation, weekly statements and payments, incentive-claim verification."""
+
+    enabled: bool = True
+    #: a cycle closes every this many days (statements per dealer, carriers paid)
+    period_days: int = 7
+    #: dealers pay a statement this many days after it closes (before the next one closes)
+    payment_terms_days: int = 3
+    #: a disputed invoice line is settled at the contract charge this many days after it is raised
+    dispute_resolution_days: int = 10
+    #: an invoice line is accepted when within max(tolerance_min_inr, tolerance_share x expected)
+    tolerance_share: float = 0.01
+    tolerance_min_inr: float = 5.0
+    #: empty = one open-ended card per carrier from the master data (then ledger freight = freight KPIs)
+    rate_cards: list[RateCardConfig] = field(default_factory=list)
+    invoice_errors: InvoiceErrorConfig = field(default_factory=InvoiceErrorConfig)
+    freight_payers: list[FreightPayerConfig] = field(default_factory=_default_freight_payers)
+    #: the receiver pays the sender per transfer
+    parts_transfer_handling_fee_inr: float = 150.0
+    vehicle_transfer_handling_fee_inr: float = 2500.0
+    incentive_schemes: list[IncentiveSchemeConfig] = field(default_factory=_default_incentive_schemes)
+    invalid_claims: InvalidClaimConfig = field(default_factory=InvalidClaimConfig)
+    #: also write the ledger as CSV next to the Parquet file (a year of the default network is ~150 MB)
+    ledger_csv: bool = False
+
+
+@dataclass
 class TwinConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     demand: DemandConfig = field(default_factory=DemandConfig)
@@ -209,6 +371,7 @@ class TwinConfig:
     operations: OperationsConfig = field(default_factory=OperationsConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    settlement: SettlementConfig = field(default_factory=SettlementConfig)
     horizon_days: int = 365
     warmup_days: int = 28
     seed: int = 1
@@ -376,6 +539,14 @@ def validate(config: TwinConfig) -> TwinConfig:
         replenishment.max_cover_days,
         f"must be >= min_cover_days ({replenishment.min_cover_days})",
     )
+    for name, level in replenishment.service_level_by_class.items():
+        _require(
+            0 < level < 1,
+            f"policy.replenishment.service_level_by_class.{name}",
+            level,
+            "is a probability in (0, 1)",
+        )
+    _validate_forecasting(config.policy.forecast, config.policy.alerts)
     _require(
         config.policy.visibility_refresh_days >= 1,
         "policy.visibility_refresh_days",
@@ -389,7 +560,53 @@ def validate(config: TwinConfig) -> TwinConfig:
         "must be 'mlflow' or 'none'",
     )
     _validate_scenario(config.scenario)
+    _validate_settlement(config.settlement, config.horizon_days)
     return config
+
+
+FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
+
+
+def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None:
+    for name in ("alpha", "tsb_alpha_size", "tsb_alpha_probability", "ses_alpha"):
+        value = getattr(forecast, name)
+        _require(0 < value <= 1, f"policy.forecast.{name}", value, "is a smoothing weight in (0, 1]")
+    for name in (
+        "method_smooth",
+        "method_erratic",
+        "method_intermittent",
+        "method_lumpy",
+        "method_no_demand",
+    ):
+        value = getattr(forecast, name)
+        _require(
+            value in FORECAST_METHODS, f"policy.forecast.{name}", value, f"must be one of {FORECAST_METHODS}"
+        )
+    _require(
+        forecast.accuracy_sample_series >= 0,
+        "policy.forecast.accuracy_sample_series",
+        forecast.accuracy_sample_series,
+        "must be >= 0",
+    )
+    _require(
+        0 < alerts.risk_threshold <= 1,
+        "policy.alerts.risk_threshold",
+        alerts.risk_threshold,
+        "is a probability in (0, 1]",
+    )
+    _require(
+        0 <= alerts.clear_threshold < alerts.risk_threshold,
+        "policy.alerts.clear_threshold",
+        alerts.clear_threshold,
+        f"must be >= 0 and below risk_threshold ({alerts.risk_threshold})",
+    )
+    horizons = list(alerts.horizons_days)
+    _require(
+        bool(horizons) and horizons == sorted(set(horizons)) and horizons[0] >= 1,
+        "policy.alerts.horizons_days",
+        horizons,
+        "must be distinct whole days >= 1 in ascending order",
+    )
 
 
 def _validate_scenario(scenario: ScenarioConfig) -> None:
@@ -452,4 +669,120 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
             f"scenario.supersessions[{index}].sku_share",
             supersession.sku_share,
             "is a share in (0, 0.5]",
+        )
+
+
+FREIGHT_CATEGORIES = (
+    "parts_replenishment",
+    "parts_emergency",
+    "vehicle_delivery",
+    "vehicle_trunk",
+    "parts_transfer",
+    "vehicle_transfer",
+)
+
+
+def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> None:
+    """Cycles, shares and rate cards; carrier ids and model names are checked against the world at build."""
+    from twin.settlement.rate_cards import check_tiling
+
+    for name in ("period_days", "dispute_resolution_days"):
+        _require(
+            getattr(settlement, name) >= 1, f"settlement.{name}", getattr(settlement, name), "must be >= 1"
+        )
+    _require(
+        0 <= settlement.payment_terms_days < settlement.period_days,
+        "settlement.payment_terms_days",
+        settlement.payment_terms_days,
+        f"must be >= 0 and below period_days ({settlement.period_days}): a statement is paid before the next",
+    )
+    for name in (
+        "tolerance_share",
+        "tolerance_min_inr",
+        "parts_transfer_handling_fee_inr",
+        "vehicle_transfer_handling_fee_inr",
+    ):
+        _require(
+            getattr(settlement, name) >= 0, f"settlement.{name}", getattr(settlement, name), "must be >= 0"
+        )
+    for group in ("invoice_errors", "invalid_claims"):
+        shares = vars(getattr(settlement, group))
+        for name, share in shares.items():
+            _require(0 <= share <= 1, f"settlement.{group}.{name}", share, "is a share in [0, 1]")
+        _require(sum(shares.values()) <= 1, f"settlement.{group}", shares, "shares add up to more than 1")
+    for index, card in enumerate(settlement.rate_cards):
+        for name in (
+            "rate_per_km_inr",
+            "minimum_charge_inr",
+            "capacity_per_load",
+            "fuel_pass_through",
+            "extra_charge_per_shipment_inr",
+        ):
+            value = getattr(card, name)
+            _require(
+                value >= 0,
+                f"settlement.rate_cards[{index}].{name}",
+                value,
+                "must be >= 0 (no negative rates)",
+            )
+        _require(
+            card.express_charge_per_line_inr >= 0 or card.express_charge_per_line_inr == -1,
+            f"settlement.rate_cards[{index}].express_charge_per_line_inr",
+            card.express_charge_per_line_inr,
+            "must be >= 0 (or -1 for the operations default)",
+        )
+        for name in ("fuel_base_price_inr", "fuel_price_inr"):
+            value = getattr(card, name)
+            _require(value > 0, f"settlement.rate_cards[{index}].{name}", value, "must be > 0")
+        _require(
+            card.valid_from_day >= 0,
+            f"settlement.rate_cards[{index}].valid_from_day",
+            card.valid_from_day,
+            "must be >= 0",
+        )
+    check_tiling(
+        [(card.carrier_id, card.valid_from_day, card.valid_to_day) for card in settlement.rate_cards],
+        horizon_days,
+    )
+    categories = [payer.category for payer in settlement.freight_payers]
+    for index, payer in enumerate(settlement.freight_payers):
+        _require(
+            payer.category in FREIGHT_CATEGORIES,
+            f"settlement.freight_payers[{index}].category",
+            payer.category,
+            f"must be one of {FREIGHT_CATEGORIES}",
+        )
+        _require(
+            categories.count(payer.category) == 1,
+            f"settlement.freight_payers[{index}].category",
+            payer.category,
+            "has more than one rule",
+        )
+        shares = (payer.receiver_share, payer.sender_share, payer.oem_share)
+        _require(
+            min(shares) >= 0 and abs(sum(shares) - 1.0) < 1e-9,
+            f"settlement.freight_payers[{index}]",
+            shares,
+            "receiver, sender and OEM shares must be >= 0 and add up to 1",
+        )
+    missing = [category for category in FREIGHT_CATEGORIES if category not in categories]
+    _require(not missing, "settlement.freight_payers", missing, "every freight category needs a rule")
+    for index, scheme in enumerate(settlement.incentive_schemes):
+        _require(
+            scheme.amount_inr >= 0,
+            f"settlement.incentive_schemes[{index}].amount_inr",
+            scheme.amount_inr,
+            "must be >= 0",
+        )
+        _require(
+            scheme.start_day >= 0,
+            f"settlement.incentive_schemes[{index}].start_day",
+            scheme.start_day,
+            "must be >= 0",
+        )
+        _require(
+            scheme.end_day > scheme.start_day,
+            f"settlement.incentive_schemes[{index}].end_day",
+            scheme.end_day,
+            f"must be after start_day ({scheme.start_day})",
         )

@@ -86,6 +86,7 @@ class CarCarriers:
                 float(carriers.rate_per_km_inr[carrier]) * float(self.yard_to_dealer_km[dealer]),
             )
             self.sim.kpis.add(now, "freight_vehicle_inr", freight)
+            self.sim.settlement.load_departed(dealer, carrier, load)
             transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
                 "vehicle_lane", int(now), dealer
             )

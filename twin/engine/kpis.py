@@ -64,6 +64,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "freight_vehicle_inr",
     "holding_cost_inr",
     "floor_plan_interest_inr",
+    "parts_alerts_raised",
+    "parts_stockouts",
+    "parts_stockouts_unwarned",
 )
 REGION_COLUMNS: tuple[str, ...] = (
     "parts_demand_lines",

@@ -48,6 +48,9 @@ class PartsLogistics:
         self.emergency_inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.outstanding_backorder_units = 0
         self._class_count = len(PART_CLASSES)
+        #: promised arrival day of the earliest consignment on its way to each dealer cell (inf: none); what
+        #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
+        self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
 
     def touch(self, cells: IntArray) -> None:
         self.changed[cells] = True
@@ -60,9 +63,12 @@ class PartsLogistics:
     # -- morning: receive ---------------------------------------------------------------------------
     def receive(self, day: int) -> None:
         parts, log = self.sim.parts, self.sim.event_log
+        self.sim.settlement.consignments_received(day)
         for consignment in self.inbound.pop(day, []):
             parts.receive(consignment.location, consignment.sku, consignment.quantity)
-            self.touch(consignment.location * self.skus + consignment.sku)
+            cells = consignment.location * self.skus + consignment.sku
+            self.touch(cells)
+            self._update_eta_after_receipt(day, consignment.location, cells)
             log.record(
                 self.sim.env.now,
                 "consignment_received",
@@ -91,6 +97,8 @@ class PartsLogistics:
             sim.event_log.record(sim.env.now, "part_superseded", old_sku=old_sku, new_sku=new_sku)
         lines = sim.demand.parts_lines(day, sim.streams.get("parts_demand"))
         outcome = parts.fulfil(lines, day)
+        if sim.control_tower is not None:
+            sim.control_tower.observe_demand(day, lines, outcome)
         sku_class = sim.part_class[lines.sku]
         quantity = lines.quantity.astype(np.float64)
         cost = sim.unit_cost[lines.sku]
@@ -156,6 +164,7 @@ class PartsLogistics:
         sim.kpis.add(
             sim.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
         )
+        sim.settlement.emergency_ordered(dealer)
         day = int(sim.env.now)
         for lead_time, units in (
             (operations.emergency_lead_time_days * sim.effects.transit_multiplier(day), from_dc),
@@ -216,6 +225,10 @@ class PartsLogistics:
         if dealer.size == 0:
             return
         sim.parts.dispatch(dealer, dealer_sku, units)
+        shipped_cells = dealer * self.skus + dealer_sku
+        np.minimum.at(self.inbound_eta_day, shipped_cells, now + sim.dealer_lead_time_days[dealer])
+        if sim.control_tower is not None:
+            sim.control_tower.shipped(day, shipped_cells)
         # one consignment per dealer: freight by load share, transit per lane with the day's noise
         order = np.argsort(dealer, kind="stable")
         dealer, dealer_sku, units = dealer[order], dealer_sku[order], units[order]
@@ -234,6 +247,7 @@ class PartsLogistics:
         sim.kpis.add(now, "freight_parts_inr", float(freight.sum()))
         transit = sim.dealer_lead_time_days[targets] * sim.transit_noise_row("parts_lane", int(now))[targets]
         receive_days = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
+        sim.settlement.consignments_departed(targets, consignment_units, receive_days)
         receive_day_of_line = np.repeat(receive_days, np.diff(np.concatenate((starts, [dealer.size]))))
         for receive_day in np.unique(receive_days).tolist():
             members = receive_day_of_line == receive_day
@@ -247,6 +261,18 @@ class PartsLogistics:
                 sim.event_log.record(
                     now, "consignment_departed", dealer=target, units=target_units, receive_day=receive_day
                 )
+
+    def _update_eta_after_receipt(self, day: int, location: IntArray, cells: IntArray) -> None:
+        """Received cells with nothing more on the way have no ETA; a later consignment still on the road is
+        expected within one lead time (its own dispatch day is not kept)."""
+        at_dealer = location < self.dealers
+        cells, dealer = cells[at_dealer], location[at_dealer]
+        still_coming = self.sim.parts.state.in_transit.reshape(-1)[cells] > 0
+        self.inbound_eta_day[cells] = np.where(
+            still_coming, day + self.sim.dealer_lead_time_days[dealer], np.inf
+        )
+        if self.sim.control_tower is not None:
+            self.sim.control_tower.received(cells)
 
     def _order_from_suppliers(self, dc_location: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
         sim = self.sim

@@ -7,9 +7,11 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
   d+0.75 parts policy cycle: replenishment orders, DC fill, carrier capacity, consignments leave
+  d+0.78 control tower: stock-out risk of changed dealer-SKUs given tonight's consignments, alerts
   d+0.80 car-carrier loads are formed and dispatched
   d+0.90 vehicles sold two days ago are handed over to their customers
   d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle
+  d+0.97 settlement: the day's freight posted, invoices reconciled, claims verified, cycles closed
 Car-carrier loads and trunk movements arrive whenever their stochastic transit ends.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
@@ -33,12 +36,14 @@ from twin.config import TwinConfig, validate
 from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES, PartsState
 from twin.domain.world import World, build_world
+from twin.engine.control_tower import ControlTower
 from twin.engine.demand import DemandModel
 from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
+from twin.engine.settlement_flow import SettlementFlow
 from twin.engine.snapshot import Snapshot, restore, resume_in_flight, resume_waiting_loads, take_snapshot
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_flow import VehicleFlow
@@ -69,6 +74,10 @@ def build_component(spec: Any, **extra: Any) -> Any:
         raise ConfigError("_target_", target, f"cannot be imported ({error})") from None
     fields.pop("_partial_", None)
     fields.update(extra)
+    # a family's config holds the settings of all its policies; each policy takes the ones it names
+    parameters = inspect.signature(factory).parameters
+    if not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        fields = {name: value for name, value in fields.items() if name in parameters or name in extra}
     try:
         return factory(**fields)
     except TypeError as error:
@@ -164,6 +173,7 @@ class Simulation:
         self.dealer_lead_time_days = (
             operations.dc_dispatch_delay_days + self.dc_to_dealer_km / parts_carriers.speed_km_per_day[lane]
         )
+        self.dealer_lead_time_sd_days = self.dealer_lead_time_days * operations.transit_time_cv
         self._check_supply_wiring()
 
         # lane noise is drawn up front, so it depends only on the seed (and survives a snapshot)
@@ -172,7 +182,15 @@ class Simulation:
             self.transit_noise(lane_kind, 0, 0)
         self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
         self.logistics = PartsLogistics(self)
+        #: Astra's forecasts and stock-out alerts; None in the baseline world, which has neither
+        needs_forecast = getattr(self.replenishment, "needs_forecast", False)
+        self.control_tower = (
+            ControlTower(self)
+            if config.policy.forecast.enabled or config.policy.alerts.enabled or needs_forecast
+            else None
+        )
         self.vehicles = VehicleFlow(self)
+        self.settlement = SettlementFlow(self)
         self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
         #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
@@ -185,6 +203,8 @@ class Simulation:
             self.vehicles.seed_initial_stock(
                 config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
             )
+            if self.control_tower is not None:
+                self.control_tower.prime(self.history_lines_per_year)
         else:
             restore(self, snapshot)
             # demand rates are derived state: re-apply the supersessions that happened before the snapshot
@@ -275,6 +295,9 @@ class Simulation:
             history_units_per_day=read_only(self.history_units_per_day),
             dealer_lead_time_days=read_only(self.dealer_lead_time_days),
             supplier_lead_time_days=self.config.operations.supplier_lead_time_days,
+            dealer_lead_time_sd_days=read_only(self.dealer_lead_time_sd_days),
+            inbound_eta_day=read_only(self.logistics.inbound_eta_day),
+            forecast=self.control_tower.forecaster if self.control_tower is not None else None,
         )
 
     # -- processes ------------------------------------------------------------------------------------
@@ -293,6 +316,8 @@ class Simulation:
 
     def _customers_of(self, day: int) -> None:
         batch = self.demand.vehicle_customers(day, self.streams.get("vehicle_customers"))
+        if self.control_tower is not None:
+            self.control_tower.vehicle_watch.customers_sampled(day, batch)
         self.env.process(self.vehicles.customers(day, batch))
 
     def _production(self, day: int) -> None:
@@ -401,11 +426,14 @@ class Simulation:
             self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
         )
         env.process(self._daily("parts_replenished", 0.75, self.logistics.replenishment_cycle))
+        if self.control_tower is not None:
+            env.process(self._daily("stockout_risk_assessed", 0.78, self.control_tower.assess))
         env.process(
             self._daily("loads_dispatched", 0.80, lambda day: self.vehicles.carriers.dispatch_loads())
         )
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
+        env.process(self._daily("settled", 0.97, self.settlement.settle_day))
         # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
         resume_in_flight(self)
         for block in self.effects.vehicle_fleet_blocks():
@@ -418,9 +446,13 @@ class Simulation:
         self.kpis.flush_counts(self.config.horizon_days)
         self.kpis.final_age_in_yard_days = self.vehicles.ages_in_dealer_yards()
         warmup = self.config.warmup_days
+        summary = self.kpis.summary(warmup)
+        if self.control_tower is not None:
+            summary |= self.control_tower.summary(warmup, self.config.horizon_days)
+        summary |= self.settlement.summary()
         return RunResult(
             config=self.config,
-            summary=self.kpis.summary(warmup),
+            summary=summary,
             daily=self.kpis.daily_frame(),
             daily_by_region=self.kpis.region_frame(),
             cost_breakdown=self.kpis.cost_breakdown(warmup),

@@ -106,7 +106,11 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         "parts_changed": logistics.changed.copy(),
         "parts_history_lines_per_year": sim.history_lines_per_year,
         "parts_history_units_per_day": sim.history_units_per_day,
+        "parts_inbound_eta_day": logistics.inbound_eta_day.copy(),
     }
+    if sim.control_tower is not None:
+        arrays |= {f"tower:{name}": array.copy() for name, array in sim.control_tower.state_arrays().items()}
+    arrays |= {f"settlement:{name}": array for name, array in sim.settlement.state_arrays().items()}
     releases = [
         (day, _RELEASE_KINDS.index(kind), cell, units)
         for day, entries in parts.pending.by_day.items()
@@ -252,6 +256,15 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
     logistics.changed[:] = arrays["parts_changed"]
     sim.history_lines_per_year = arrays["parts_history_lines_per_year"]
     sim.history_units_per_day = arrays["parts_history_units_per_day"]
+    logistics.inbound_eta_day[:] = arrays["parts_inbound_eta_day"]
+    if sim.control_tower is not None:
+        tower_arrays = {
+            name[len("tower:") :]: array for name, array in arrays.items() if name.startswith("tower:")
+        }
+        if not tower_arrays:
+            raise ConfigError("policy.forecast.enabled", True, "the snapshot was taken with forecasts off")
+        sim.control_tower.load_state_arrays(tower_arrays)
+    _restore_settlement(sim, arrays)
     for day, kind, cell, units in arrays["parts_releases"].astype(np.int64).tolist():
         parts.pending.add(
             day, _RELEASE_KINDS[kind], np.array([cell], dtype=np.int64), np.array([units], dtype=np.int32)
@@ -325,6 +338,17 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
     sim.age_stats = (float(share_over_60), float(share_over_90), float(mean_age))
     sim.streams.restore(snapshot.meta["streams"])
     sim.pending_resume = arrays
+
+
+def _restore_settlement(sim: Simulation, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """The settlement ledger and registers (absent from a snapshot taken with settlement off)."""
+    if not sim.settlement.enabled:
+        return
+    prefix = "settlement:"
+    settlement = {name[len(prefix) :]: array for name, array in arrays.items() if name.startswith(prefix)}
+    if not settlement:
+        raise ConfigError("settlement.enabled", True, "the snapshot was taken with settlement off")
+    sim.settlement.load_state_arrays(settlement)
 
 
 def resume_in_flight(sim: Simulation) -> None:

@@ -302,6 +302,7 @@ class VehicleFlow:
             self.deliveries_today[vehicle.dealer] += 1
             self.sales_28d[vehicle.dealer, vehicle.spec] += 1
             self._today_sales.append((vehicle.dealer, vehicle.spec))
+            self.sim.settlement.vehicle_delivered(vehicle_id)
             self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
 
     def roll_sales_window(self) -> None:
@@ -358,6 +359,7 @@ class VehicleFlow:
                 for v in vehicle_ids
             )
             self.sim.kpis.add(now, "freight_vehicle_inr", freight)
+            self.sim.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
         self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
         yield self.env.timeout(transit_days)
@@ -405,6 +407,7 @@ class VehicleFlow:
 
     def unload(self, dealer: int, load: list[int], arrival: float) -> None:
         """A car-carrier load reaches its dealer: stock joins the yard, a customer's car is reserved for them."""
+        self.sim.settlement.load_arrived(load)
         for vehicle_id in load:
             vehicle = self.vehicles[vehicle_id]
             self.dealer_inbound[dealer, vehicle.spec] -= 1

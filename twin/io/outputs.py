@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from twin.engine.simulation import RunResult
-from twin.io import plots
+from twin.io import plots, settlement_reports
 
 
 def summary_table(summary: dict[str, float]) -> str:
@@ -53,4 +53,21 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     )
     paths["plot_age"] = plots.plot_age_in_yard(result.final_age_in_yard_days, folder / "age_in_yard.png")
     paths["plot_costs"] = plots.plot_costs(result.cost_breakdown, folder / "cost_breakdown.png")
+    tower = result.simulation.control_tower
+    if tower is not None and tower.alerts is not None:
+        measured = (result.config.warmup_days, result.config.horizon_days)
+        paths["plot_alert_lead_times"] = plots.plot_alert_lead_times(
+            tower.alerts.lead_times(*measured),
+            int(result.summary.get("stockouts_unwarned", 0)),
+            folder / "alert_lead_times.png",
+        )
+    settlement = result.simulation.settlement
+    if settlement.enabled:
+        paths |= settlement_reports.write_settlement(
+            settlement.book,
+            result.summary,
+            folder,
+            result.simulation.start_date,
+            ledger_csv=result.config.settlement.ledger_csv,
+        )
     return paths

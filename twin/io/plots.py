@@ -73,3 +73,26 @@ def plot_costs(cost_breakdown: dict[str, float], path: Path) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def plot_alert_lead_times(lead_days: npt.NDArray[np.int64], unwarned_stockouts: int, path: Path) -> Path:
+    """How long before each stock-out its alert came (the headline of the alerting loop), with the
+    stock-outs nobody was warned of as a bar at the left."""
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    top = int(max(lead_days.max(initial=0), 14))
+    counts = np.bincount(lead_days, minlength=top + 1)[1:]
+    axis.bar(np.arange(1, top + 1), counts, color="#4477aa", label="warned: days between alert and stock-out")
+    axis.bar([-1], [unwarned_stockouts], color="#cc3311", label="not warned")
+    if lead_days.size:
+        median, p10 = float(np.median(lead_days)), float(np.percentile(lead_days, 10))
+        axis.axvline(median, color="#222222", linestyle="--", linewidth=1)
+        axis.text(median + 0.3, axis.get_ylim()[1] * 0.9, f"median {median:.0f} d, 10th pct {p10:.0f} d")
+    axis.set_xlabel("alert lead time (days before the stock-out)")
+    axis.set_ylabel("stock-outs")
+    axis.set_title("Stock-out alerts: how far ahead they came")
+    axis.legend(loc="upper right", fontsize="small")
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

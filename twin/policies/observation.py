@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -45,9 +45,25 @@ class PartsView:
     #: lead time the DC promises a dealer, per dealer (days) and the supplier promises a DC
     dealer_lead_time_days: FloatArray
     supplier_lead_time_days: float
+    #: spread (standard deviation, days) of each dealer's transit time around its promised lead time
+    dealer_lead_time_sd_days: FloatArray | None = None
+    #: earliest ETA (day) of stock on its way to each dealer cell, flat ``dealer * skus + sku``; inf if none
+    inbound_eta_day: npt.NDArray[np.float32] | None = None
+    #: demand forecasts per dealer cell (flat ``dealer * skus + sku``), when the control tower runs them
+    forecast: DemandForecast | None = None
 
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
         return self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
+
+
+class DemandForecast(Protocol):
+    """What policies read from a forecaster (see twin.policies.forecasting), per series index."""
+
+    def mean_per_day(self, series: IntArray, as_of_day: int | None = None) -> FloatArray: ...
+
+    def dispersion(self, series: IntArray) -> FloatArray: ...
+
+    def lines_per_year(self, series: IntArray) -> FloatArray: ...
 
 
 @dataclass(frozen=True)

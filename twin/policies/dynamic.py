@@ -1,0 +1,111 @@
+"""Astra's dynamic parts replenishment: order-up-to levels from the demand forecast, and the day's inbound
+sequenced to the dealers most at risk.
+
+- Level: at each review a dealer-SKU is brought up to the ``service level`` quantile of its forecast demand
+  over the protection period (lead time + review period), a negative binomial from the forecaster's mean
+  and dispersion. The service level is set per part class. Levels move with the forecast every day, where
+  the baseline's min/max stay where last year's history put them.
+- Stocking: the same phase-in rule as the baseline (a part is stocked after a few demand lines a year), but
+  counted on history plus what has been seen since, so new demand phases a part in during the year.
+- Sequencing: dealer orders are listed by their risk of running out before the stock could arrive
+  (highest first). The engine fills orders from the DC and loads carriers in list order, so when DC stock or
+  carrier capacity is short, the dealers at highest risk are served first; the baseline lists orders in
+  cell order (first come, first served).
+- DCs: their own stock orders follow the baseline's static rule (the DC's demand is the dealers' orders,
+  which this policy reshapes; a DC forecast is a separate piece of work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import special
+
+from twin.config import ReplenishmentPolicyConfig
+from twin.domain.parts import PART_CLASS_NAMES, PART_CLASSES
+from twin.errors import ConfigError
+from twin.policies.baseline import StaticMinMaxReplenishment
+from twin.policies.demand_distribution import quantile
+from twin.policies.observation import IntArray, PartsView, ReplenishmentDecision
+
+_DEFAULTS = ReplenishmentPolicyConfig()  # defaults are declared once, in twin.config
+#: days between an order leaving in the evening and its goods on the shelf, beyond the transit time
+RECEIVING_DELAY_DAYS = 1.0
+_REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
+
+
+class DynamicReplenishment:
+    """Forecast-driven order-up-to levels per dealer-SKU with a service level per part class."""
+
+    #: the engine refuses to build this policy without the control tower's forecasts
+    needs_forecast = True
+
+    def __init__(
+        self,
+        service_level_by_class: Mapping[str, float] = _DEFAULTS.service_level_by_class,
+        phase_in_lines_per_year: int = _DEFAULTS.phase_in_lines_per_year,
+    ) -> None:
+        unknown = sorted(set(service_level_by_class) - set(PART_CLASS_NAMES))
+        if unknown:
+            raise ConfigError(
+                "policy.replenishment.service_level_by_class",
+                unknown[0],
+                f"is not a part class {PART_CLASS_NAMES}",
+            )
+        missing = [name for name in PART_CLASS_NAMES if name not in service_level_by_class]
+        if missing:
+            raise ConfigError(
+                "policy.replenishment.service_level_by_class", missing[0], "has no service level"
+            )
+        self.service_level = np.array([float(service_level_by_class[name]) for name in PART_CLASS_NAMES])
+        self.phase_in_lines_per_year = phase_in_lines_per_year
+        self._dc_rule = StaticMinMaxReplenishment(phase_in_lines_per_year=phase_in_lines_per_year)
+
+    def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
+        forecast = view.forecast
+        if forecast is None:
+            raise ConfigError("PartsView.forecast", None, "dynamic replenishment needs a demand forecast")
+        skus = view.on_hand.shape[1]
+        dealer_cells_end = view.dealer_count * skus
+        at_dc = candidate_cells >= dealer_cells_end
+        dc_decision = self._dc_rule.replenish(view, candidate_cells[at_dc])
+        cells = candidate_cells[~at_dc]
+        dealer, sku = np.divmod(cells, skus)
+        part_class = view.part_class[sku]
+        period = _REVIEW_PERIOD_DAYS[part_class]
+        due = (view.day + dealer) % period == 0
+        deferred = cells[~due]
+        cells, dealer, sku, part_class, period = (
+            cells[due],
+            dealer[due],
+            sku[due],
+            part_class[due],
+            period[due],
+        )
+
+        mean_per_day = forecast.mean_per_day(cells)
+        dispersion = forecast.dispersion(cells)
+        stocked = forecast.lines_per_year(cells) >= self.phase_in_lines_per_year
+        # orders leave in the evening and arrive goods are shelved the next morning: up to a day on top
+        lead_time = view.dealer_lead_time_days[dealer] + RECEIVING_DELAY_DAYS
+        level = quantile(self.service_level[part_class], mean_per_day * (lead_time + period), dispersion)
+        level = np.where(stocked, np.maximum(level, 1), 0)
+        position = view.position(dealer, sku).astype(np.int64)
+        order = position < level
+        cells, dealer, sku = cells[order], dealer[order], sku[order]
+        quantity = (level - position)[order].astype(np.int32)
+
+        # risk of running out before an order placed now could arrive: a normal approximation is enough to
+        # rank the day's orders (it is an ordering key, not a probability anyone reads)
+        available = (view.on_hand[dealer, sku] - view.reserved[dealer, sku]).astype(float)
+        lead_demand = mean_per_day[order] * lead_time[order]
+        spread = np.sqrt(np.maximum(lead_demand * dispersion[order], 1e-9))
+        risk = special.ndtr((lead_demand - available - 0.5) / spread)
+        priority = np.argsort(-risk, kind="stable")
+        return ReplenishmentDecision(
+            location=np.concatenate((dealer[priority], dc_decision.location)),
+            sku=np.concatenate((sku[priority], dc_decision.sku)),
+            quantity=np.concatenate((quantity[priority], dc_decision.quantity)).astype(np.int32),
+            deferred_cells=np.concatenate((deferred, dc_decision.deferred_cells)),
+        )
