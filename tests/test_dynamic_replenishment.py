@@ -51,6 +51,9 @@ class _FixedForecast:
     def lines_per_year(self, series: np.ndarray) -> np.ndarray:
         return np.full(series.size, 50.0)
 
+    def distribution(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.mean_per_day(series), self.dispersion(series), self.lines_per_year(series)
+
 
 def _view(on_hand: np.ndarray, forecast: _FixedForecast) -> PartsView:
     locations, skus = on_hand.shape

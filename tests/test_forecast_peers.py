@@ -425,3 +425,24 @@ def test_dispersion_is_one_before_any_demand() -> None:
     forecaster = IntermittentForecaster(2)
     forecaster.observe(0, np.array([0]), np.array([3.0]))
     assert forecaster.dispersion(np.arange(2)).tolist() == [3.0, 1.0]
+
+
+def test_distribution_and_screen_agree_with_the_single_queries() -> None:
+    """One-gather queries return what the separate queries return, and the screen's mean bounds every method."""
+    rng = np.random.default_rng(21)
+    series_count = 400
+    forecaster = IntermittentForecaster(series_count, season_index=1.0 + 0.3 * np.sin(np.arange(200) / 20.0))
+    forecaster.prime(
+        rng.poisson(20, series_count).astype(float), np.full(series_count, 1.6), np.full(series_count, 3.5)
+    )
+    for day in range(120):
+        series = np.flatnonzero(rng.random(series_count) < 0.1)
+        forecaster.observe(day, series, rng.geometric(0.5, series.size).astype(float))
+    everything = np.arange(series_count)
+    mean, dispersion, lines = forecaster.distribution(everything)
+    np.testing.assert_array_equal(mean, forecaster.mean_per_day(everything))
+    np.testing.assert_array_equal(dispersion, forecaster.dispersion(everything))
+    np.testing.assert_array_equal(lines, forecaster.lines_per_year(everything))
+    upper, _, _ = forecaster.screen(everything)
+    for method in Method:
+        assert (forecaster.method_forecast(method, everything) <= upper + 1e-12).all()

@@ -84,9 +84,8 @@ class DynamicReplenishment:
             period[due],
         )
 
-        mean_per_day = forecast.mean_per_day(cells)
-        dispersion = forecast.dispersion(cells)
-        stocked = forecast.lines_per_year(cells) >= self.phase_in_lines_per_year
+        mean_per_day, dispersion, lines_per_year = forecast.distribution(cells)
+        stocked = lines_per_year >= self.phase_in_lines_per_year
         # orders leave in the evening and arrive goods are shelved the next morning: up to a day on top
         lead_time = view.dealer_lead_time_days[dealer] + RECEIVING_DELAY_DAYS
         level = quantile(self.service_level[part_class], mean_per_day * (lead_time + period), dispersion)

@@ -325,6 +325,16 @@ class IntermittentForecaster:
         rows = self._columns(series)
         return self._means(rows, self._method_table[self._class_of(rows)], as_of_day)
 
+    def distribution(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(one-day-ahead mean by each series' method, dispersion, lines a year) from one gather: what a
+        replenishment policy needs per series."""
+        rows = self._columns(series)
+        mean = self._means(rows, self._method_table[self._class_of(rows)], None)
+        size = rows[_CROSTON_SIZE]
+        dispersion = np.where(size > 0, np.maximum(rows[_SIZE_SQUARE] / np.maximum(size, 1e-12), 1.0), 1.0)
+        lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
+        return mean, dispersion, lines
+
     def screen(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(upper bound on every method's one-day-ahead mean, dispersion, lines a year) from one gather.
 

@@ -65,6 +65,10 @@ class DemandForecast(Protocol):
 
     def lines_per_year(self, series: IntArray) -> FloatArray: ...
 
+    def distribution(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(mean per day, dispersion, lines a year) in one call."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReplenishmentDecision:
