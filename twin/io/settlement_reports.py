@@ -30,17 +30,23 @@ def ledger_table(journal: Journal, account_names: npt.NDArray[np.str_]) -> pa.Ta
     amount = np.concatenate((lines["amount_paise"], np.zeros(bare.size, dtype=np.int64)))
     order = np.argsort(entry, kind="stable")
     entry, account, amount = entry[order], account[order], amount[order]
-    kinds = np.array([kind.name.lower() for kind in EntryKind])
-    references = np.array([kind.name.lower() for kind in ReferenceKind])
+    kinds = pa.array([kind.name.lower() for kind in EntryKind])
+    references = pa.array([kind.name.lower() for kind in ReferenceKind])
+    names = pa.array([*account_names.tolist(), ""])  # the last one names "no line" (account -1)
+    # text columns are dictionary-encoded: a year's ledger has millions of lines but a few hundred names
     columns = {
         "entry": entry,
         "posted_day": entries["posted_day"][entry],
-        "kind": kinds[entries["kind"][entry]],
-        "reference_kind": references[entries["reference_kind"][entry]],
+        "kind": pa.DictionaryArray.from_arrays(pa.array(entries["kind"][entry].astype(np.int32)), kinds),
+        "reference_kind": pa.DictionaryArray.from_arrays(
+            pa.array(entries["reference_kind"][entry].astype(np.int32)), references
+        ),
         "reference_id": entries["reference_id"][entry],
         "reverses": entries["reverses"][entry],
         "account": account,
-        "account_name": np.where(account >= 0, account_names[np.maximum(account, 0)], ""),
+        "account_name": pa.DictionaryArray.from_arrays(
+            pa.array(np.where(account >= 0, account, len(names) - 1).astype(np.int32)), names
+        ),
         "amount_paise": amount,
     }
     return pa.table(columns)
