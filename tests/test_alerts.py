@@ -63,10 +63,19 @@ def test_cleared_risk_resolves_acted_alerts_and_marks_the_others_false_alarms() 
 def test_alerts_older_than_the_longest_horizon_expire_and_a_new_one_can_be_raised() -> None:
     book = _book()
     book.assess(0, np.array([3]), _risk(0.6, 0.6, 0.6, 0.6), np.zeros(1))
-    assert book.expire(14).size == 0
-    assert book.expire(15).tolist() == [0]
+    assert book.expire(13).size == 0
+    assert book.record_stockouts(14, np.array([5])).tolist() == [-1]  # another cell
+    assert book.expire(14).tolist() == [0]  # 14 days on: no stock-out within the longest horizon
     assert book.alerts["outcome"][0] == AlertOutcome.FALSE_ALARM
+    assert book.record_stockouts(15, np.array([3])).tolist() == [-1]  # too late to count as warned
     assert book.assess(15, np.array([3]), _risk(0.6, 0.6, 0.6, 0.6), np.zeros(1)).tolist() == [1]
+
+
+def test_a_stockout_on_the_last_day_of_the_horizon_counts_as_warned() -> None:
+    book = _book()
+    book.assess(0, np.array([3]), _risk(0.1, 0.1, 0.1, 0.6), np.zeros(1))
+    assert book.record_stockouts(14, np.array([3])).tolist() == [0]  # demand comes before the evening review
+    assert book.lead_times(0, 30).tolist() == [14]
 
 
 def test_precision_leaves_out_alerts_too_young_to_have_come_true() -> None:

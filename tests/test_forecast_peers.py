@@ -323,10 +323,10 @@ def test_classes_of_hand_made_series() -> None:
     assert mix == pytest.approx(
         {"smooth": 1 / 6, "erratic": 1 / 6, "intermittent": 1 / 6, "lumpy": 1 / 6, "no_demand": 2 / 6}
     )
-    # the default method table: smooth -> seasonal SES, erratic and intermittent -> SBA, lumpy and new -> TSB
+    # the default method table: smooth and erratic -> seasonal SES, intermittent -> SBA, lumpy and new -> TSB
     assert forecaster.method(np.arange(6)).tolist() == [
         Method.SEASONAL_SES,
-        Method.SBA,
+        Method.SEASONAL_SES,
         Method.SBA,
         Method.TSB,
         Method.TSB,
@@ -408,23 +408,29 @@ def test_dispersion_is_one_for_unit_sizes() -> None:
 
 
 @pytest.mark.parametrize("size_mean", [2.0, 4.0])
-def test_dispersion_of_geometric_sizes_tends_to_two_m_minus_one(size_mean: float) -> None:
-    """Geometric sizes on {1, 2, ...} with mean m: E[S^2] / E[S] = (2 m^2 - m) / m = 2m - 1."""
+def test_dispersion_is_the_variance_to_mean_ratio_of_demand_over_a_horizon(size_mean: float) -> None:
+    """Demand on 30% of days, geometric sizes with mean m: the daily variance-to-mean ratio is
+    E[S^2] / E[S] - p E[S] = (2m - 1) - 0.3 m, and so is that of 14-day totals (independent days)."""
     rng = np.random.default_rng(int(size_mean))
     occurs = rng.random((3000, 365)) < 0.3
     demand = np.where(occurs, rng.geometric(1.0 / size_mean, occurs.shape), 0).astype(float)
     forecaster = IntermittentForecaster(3000)
     observe_panel(forecaster, demand, 0, 364, skip_empty=False)
     dispersion = forecaster.dispersion(np.arange(3000))
-    # each series' ratio is of two smoothed (alpha 0.1) moments: noisy per series, right on average
-    assert np.median(dispersion) == pytest.approx(2 * size_mean - 1, rel=0.1)
-    assert dispersion.mean() == pytest.approx(2 * size_mean - 1, rel=0.05)
+    expected = 2 * size_mean - 1 - 0.3 * size_mean
+    fortnights = demand[:, : 26 * 14].reshape(3000, 26, 14).sum(axis=2)
+    empirical = fortnights.var() / fortnights.mean()
+    assert empirical == pytest.approx(expected, rel=0.05)
+    # each series' ratio comes from two smoothed (alpha 0.1) moments: noisy per series, right on average
+    assert np.median(dispersion) == pytest.approx(expected, rel=0.1)
+    assert dispersion.mean() == pytest.approx(expected, rel=0.05)
 
 
-def test_dispersion_is_one_before_any_demand() -> None:
+def test_dispersion_is_one_before_any_demand_and_for_demand_every_day() -> None:
     forecaster = IntermittentForecaster(2)
     forecaster.observe(0, np.array([0]), np.array([3.0]))
-    assert forecaster.dispersion(np.arange(2)).tolist() == [3.0, 1.0]
+    # one demand of 3 on the only day observed: no variance seen yet, the Poisson floor
+    assert forecaster.dispersion(np.arange(2)).tolist() == [1.0, 1.0]
 
 
 def test_distribution_and_screen_agree_with_the_single_queries() -> None:

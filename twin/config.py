@@ -72,12 +72,12 @@ class ReplenishmentPolicyConfig:
     #: level, per part class (the family's settings are shared; each policy takes the ones it names)
     service_level_by_class: dict[str, float] = field(
         default_factory=lambda: {
-            "fast_mover": 0.99,
-            "consumable": 0.98,
-            "tyre": 0.98,
-            "battery": 0.98,
-            "accessory": 0.96,
-            "warranty_spare": 0.96,
+            "fast_mover": 0.998,
+            "consumable": 0.995,
+            "tyre": 0.995,
+            "battery": 0.995,
+            "accessory": 0.99,
+            "warranty_spare": 0.99,
         }
     )
 
@@ -107,7 +107,8 @@ class ForecastConfig:
     tsb_alpha_probability: float = 0.05
     ses_alpha: float = 0.05
     method_smooth: str = "seasonal_ses"
-    method_erratic: str = "sba"
+    #: erratic series have demand most days: SBA's intermittency correction would bias them low
+    method_erratic: str = "seasonal_ses"
     method_intermittent: str = "sba"
     method_lumpy: str = "tsb"
     #: series without a class yet (fewer than two demand days)

@@ -91,25 +91,38 @@ class ControlTower:
         self.previous_actual = np.zeros(sample_size)
 
     def prime(self, history_lines_per_year: FloatArray) -> None:
-        """Warm start from the 12-month parts history (geometric line sizes with the class mean) and the
-        vehicles' last 28 days of retail."""
+        """Warm start from the 12-month parts history and the vehicles' last 28 days of retail.
+
+        The DMS history counts demand lines (sizes geometric with the class mean); the forecaster works on
+        daily totals, so lines are turned into demand days and daily-total moments: with ``rate`` lines a
+        day, a day has demand with probability 1 - e^-rate, and E[Y], E[Y^2] of a compound Poisson day.
+        """
         self.vehicle_watch.prime()
-        size_mean = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.sim.part_class]
-        size_square = 2.0 * size_mean**2 - size_mean
+        line_size = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.sim.part_class]
+        line_size_square = 2.0 * line_size**2 - line_size
+        rate = history_lines_per_year.reshape(-1) / 365.0
+        line_size, line_size_square = (
+            np.tile(line_size, self.sim.dealers),
+            np.tile(line_size_square, self.sim.dealers),
+        )
+        demand_day_share = -np.expm1(-rate)
+        seen = demand_day_share > 0
+        share = np.where(seen, demand_day_share, 1.0)
         self.forecaster.prime(
-            history_lines_per_year.reshape(-1),
-            np.tile(size_mean, self.sim.dealers),
-            np.tile(size_square, self.sim.dealers),
+            365.0 * demand_day_share,
+            np.where(seen, rate * line_size / share, 0.0),
+            np.where(seen, (rate * line_size_square + (rate * line_size) ** 2) / share, 0.0),
         )
 
     # -- the day's events -------------------------------------------------------------------------------
     def received(self, cells: IntArray) -> None:
-        """A receipt ends a stock-out episode; it only lowers risk, so only cells with an open alert (which
-        may now clear) need a new assessment."""
+        """A receipt ends a stock-out episode and only lowers risk: cells with an open alert (which may now
+        clear) and cells coming out of a stock-out (a partial receipt may leave them at risk) are re-assessed."""
         dealer_cells = cells[cells < self.cells]
-        self.in_stockout[dealer_cells] = False
         if self.alerts is not None:
-            self.changed[dealer_cells[self.alerts.open_alert[dealer_cells] >= 0]] = True
+            reassess = (self.alerts.open_alert[dealer_cells] >= 0) | self.in_stockout[dealer_cells]
+            self.changed[dealer_cells[reassess]] = True
+        self.in_stockout[dealer_cells] = False
 
     def observe_demand(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
         cells = lines.location * self.skus + lines.sku  # sorted: lines come sorted by (dealer, sku)

@@ -156,11 +156,12 @@ class AlertBook:
         return np.where(warned, alert, -1)
 
     def expire(self, day: int) -> IntArray:
-        """Open alerts older than the longest horizon with no stock-out are false alarms (or resolved, if
-        someone acted). Returns the closed ids."""
+        """Open alerts as old as the longest horizon with no stock-out are false alarms (or resolved, if
+        someone acted): a stock-out on the horizon's last day comes earlier that day and still counts.
+        Returns the closed ids."""
         columns = self.alerts
         open_rows = np.flatnonzero(columns["outcome"] == AlertOutcome.OPEN)
-        old = open_rows[day - columns["raised_day"][open_rows] > self.expiry_days]
+        old = open_rows[day - columns["raised_day"][open_rows] >= self.expiry_days]
         if old.size:
             acted = columns["acted_day"][old] >= 0
             self._close(old, day, np.where(acted, AlertOutcome.RESOLVED, AlertOutcome.FALSE_ALARM))

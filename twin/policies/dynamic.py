@@ -30,8 +30,9 @@ from twin.policies.demand_distribution import quantile
 from twin.policies.observation import IntArray, PartsView, ReplenishmentDecision
 
 _DEFAULTS = ReplenishmentPolicyConfig()  # defaults are declared once, in twin.config
-#: days between an order leaving in the evening and its goods on the shelf, beyond the transit time
-RECEIVING_DELAY_DAYS = 1.0
+#: demand days an order does not cover beyond its transit time: it leaves at d+0.75 and is shelved the
+#: morning after it arrives, so days d+1 .. ceil(d + 0.75 + transit) - 1 go without it: transit + 0.25 on average
+RECEIVING_DELAY_DAYS = 0.25
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
 
 
@@ -86,9 +87,16 @@ class DynamicReplenishment:
 
         mean_per_day, dispersion, lines_per_year = forecast.distribution(cells)
         stocked = lines_per_year >= self.phase_in_lines_per_year
-        # orders leave in the evening and arrive goods are shelved the next morning: up to a day on top
         lead_time = view.dealer_lead_time_days[dealer] + RECEIVING_DELAY_DAYS
-        level = quantile(self.service_level[part_class], mean_per_day * (lead_time + period), dispersion)
+        protection_days = lead_time + period
+        # transit-time spread adds (mean per day x lead-time sd)^2 to the protection demand's variance
+        lead_time_sd = (
+            view.dealer_lead_time_sd_days[dealer] if view.dealer_lead_time_sd_days is not None else 0.0
+        )
+        protection_dispersion = dispersion + mean_per_day * lead_time_sd**2 / protection_days
+        level = quantile(
+            self.service_level[part_class], mean_per_day * protection_days, protection_dispersion
+        )
         level = np.where(stocked, np.maximum(level, 1), 0)
         position = view.position(dealer, sku).astype(np.int64)
         order = position < level

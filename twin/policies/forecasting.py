@@ -78,7 +78,7 @@ class ForecastSettings:
     #: method per DemandClass (smooth, erratic, intermittent, lumpy, no demand yet)
     method_by_class: tuple[Method, ...] = (
         Method.SEASONAL_SES,
-        Method.SBA,
+        Method.SEASONAL_SES,
         Method.SBA,
         Method.TSB,
         Method.TSB,
@@ -90,7 +90,6 @@ STATE_COLUMNS = (
     "last_demand_day",
     "croston_size",
     "croston_interval",
-    "size_square",
     "tsb_probability",
     "tsb_size",
     "ses_level",
@@ -101,7 +100,7 @@ STATE_COLUMNS = (
 )
 _COLUMN = {name: index for index, name in enumerate(STATE_COLUMNS)}
 (
-    _LAST_DEMAND, _CROSTON_SIZE, _CROSTON_INTERVAL, _SIZE_SQUARE, _TSB_PROBABILITY, _TSB_SIZE, _SES_LEVEL,
+    _LAST_DEMAND, _CROSTON_SIZE, _CROSTON_INTERVAL, _TSB_PROBABILITY, _TSB_SIZE, _SES_LEVEL,
     _SEASONAL_LEVEL, _DEMAND_DAYS, _SIZE_SUM, _SIZE_SQUARE_SUM,
 ) = range(len(STATE_COLUMNS))  # fmt: skip
 
@@ -166,7 +165,6 @@ class IntermittentForecaster:
         state = self.state
         state[:, _CROSTON_SIZE] = np.where(seen, size_mean, 0.0)
         state[:, _CROSTON_INTERVAL] = interval
-        state[:, _SIZE_SQUARE] = np.where(seen, size_square_mean, 0.0)
         state[:, _TSB_PROBABILITY] = np.minimum(rate, 1.0)
         state[:, _TSB_SIZE] = state[:, _CROSTON_SIZE]
         state[:, _SES_LEVEL] = rate * size_mean
@@ -194,7 +192,7 @@ class IntermittentForecaster:
         settings = self.settings
         y = np.asarray(quantity, dtype=float)
         (
-            last_demand, croston_size, croston_interval, size_square, probability, tsb_size, ses_level,
+            last_demand, croston_size, croston_interval, probability, tsb_size, ses_level,
             seasonal_level, demand_days, size_sum, size_square_sum,
         ) = self._columns(series)  # fmt: skip
         zero_days = self._zero_days(last_demand, day - 1)  # zero-demand days since the last update
@@ -212,7 +210,6 @@ class IntermittentForecaster:
         interval = day - last_demand
         new_size = alpha * y + (1 - alpha) * croston_size
         new_interval = alpha * interval + (1 - alpha) * croston_interval
-        new_square = alpha * y * y + (1 - alpha) * size_square
         new_tsb_size = alpha_size * y + (1 - alpha_size) * tsb_size
         # a series' first demand starts its size and interval smoothing (rare: plain masked fixes)
         first = np.flatnonzero(croston_interval == 0.0)
@@ -220,7 +217,6 @@ class IntermittentForecaster:
             first_y = y[first]
             new_size[first], new_tsb_size[first] = first_y, first_y
             new_interval[first] = interval[first]
-            new_square[first] = first_y * first_y
             if self.cold_start and day == self.start_day:  # statsforecast: the first observation starts SES
                 new_probability[first] = 1.0
                 new_ses[first] = first_y
@@ -229,7 +225,6 @@ class IntermittentForecaster:
         updated[_LAST_DEMAND] = day
         updated[_CROSTON_SIZE] = new_size
         updated[_CROSTON_INTERVAL] = new_interval
-        updated[_SIZE_SQUARE] = new_square
         updated[_TSB_PROBABILITY] = new_probability
         updated[_TSB_SIZE] = new_tsb_size
         updated[_SES_LEVEL] = new_ses
@@ -266,6 +261,19 @@ class IntermittentForecaster:
     # -- queries ----------------------------------------------------------------------------------------
     def _observed_days(self) -> float:
         return self.history_days + (self.day - self.start_day + 1)
+
+    def _dispersion(self, rows: FloatArray) -> FloatArray:
+        """Variance-to-mean ratio of daily demand, hence of demand over any horizon of independent days.
+
+        A day has demand Y > 0 with probability p and then moments E[Y], E[Y^2], so
+        Var/mean = (p E[Y^2] - p^2 E[Y]^2) / (p E[Y]) = E[Y^2] / E[Y] - p E[Y]. The moments are the
+        cumulative ones (history plus observed): a part's size distribution is stable, and a ratio of two
+        short smoothed moments of skewed sizes is biased low. Floored at 1: a negative binomial needs it,
+        and an under-dispersed series is then treated as Poisson.
+        """
+        size_sum = rows[_SIZE_SUM]
+        ratio = rows[_SIZE_SQUARE_SUM] / np.maximum(size_sum, 1e-12) - size_sum / self._observed_days()
+        return np.where(size_sum > 0, np.maximum(ratio, 1.0), 1.0)
 
     def _class_of(self, rows: FloatArray) -> IntArray:
         """Syntetos-Boylan class from ``[column, series]`` state."""
@@ -330,8 +338,7 @@ class IntermittentForecaster:
         replenishment policy needs per series."""
         rows = self._columns(series)
         mean = self._means(rows, self._method_table[self._class_of(rows)], None)
-        size = rows[_CROSTON_SIZE]
-        dispersion = np.where(size > 0, np.maximum(rows[_SIZE_SQUARE] / np.maximum(size, 1e-12), 1.0), 1.0)
+        dispersion = self._dispersion(rows)
         lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
         return mean, dispersion, lines
 
@@ -347,7 +354,7 @@ class IntermittentForecaster:
         seasonal = rows[_SEASONAL_LEVEL] * float(self.season_index.max())
         tsb = rows[_TSB_PROBABILITY] * rows[_TSB_SIZE]
         upper = np.maximum(np.maximum(croston, tsb), np.maximum(rows[_SES_LEVEL], seasonal))
-        dispersion = np.where(size > 0, np.maximum(rows[_SIZE_SQUARE] / np.maximum(size, 1e-12), 1.0), 1.0)
+        dispersion = self._dispersion(rows)
         lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
         return upper, dispersion, lines
 
@@ -370,15 +377,8 @@ class IntermittentForecaster:
         return np.where(seasonal, daily * relative, daily * horizon_days)
 
     def dispersion(self, series: IntArray) -> FloatArray:
-        """Variance-to-mean ratio of demand over a horizon: E[S^2] / E[S] of the smoothed sizes (>= 1).
-
-        Demand days arriving as a Poisson stream with these sizes give a compound Poisson total whose
-        variance is mean x E[S^2] / E[S]; a negative binomial with that ratio is its two-moment match.
-        """
-        rows = self._columns(series)
-        size = rows[_CROSTON_SIZE]
-        ratio = rows[_SIZE_SQUARE] / np.maximum(size, 1e-12)
-        return np.where(size > 0, np.maximum(ratio, 1.0), 1.0)
+        """Variance-to-mean ratio of demand over a horizon (>= 1, the Poisson floor); see ``_dispersion``."""
+        return self._dispersion(self._columns(series))
 
     def lines_per_year(self, series: IntArray) -> FloatArray:
         """Demand days a year so far (history plus observed): the phase-in rule's count."""
