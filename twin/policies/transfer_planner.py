@@ -1,0 +1,708 @@
+"""Dealer-to-dealer transfer planning: which surplus units go to which short dealer, on which truck or route.
+
+The exact problem (integer units per SKU and lane, integer trucks per lane with a fixed cost each) is a
+fixed-charge network flow MIP, far too big at 400 dealers x 2,000 SKUs. Its structure is exploited instead:
+
+1. **Linear core, decomposed by item.** With the truck cost spread over a full truck (cost per unit =
+   handling + (truck fixed + rate x km) / capacity) the MIP's LP relaxation separates by SKU (or vehicle spec):
+   each item is a small transportation problem among the few dealers with surplus or deficit of it, solved with
+   OR-Tools ``SimpleMinCostFlow`` on integer paise costs. Only arcs with a positive net benefit per unit enter;
+   optionally only the cheapest few senders per short dealer. Its optimum is the LP lower bound of the plan.
+2. **Consolidation per lane.** All items on a sender -> receiver lane share trucks: freight = ceil(units /
+   capacity) trucks x (fixed + rate x km) + handling x units. Lanes whose benefit does not cover their trucks
+   are dropped; thin lanes (well below one truck) are offered to multi-stop pickup-and-delivery routing
+   (OR-Tools routing, time-limited) and routed when that beats their direct trucks.
+3. **Re-solve rounds.** Units freed by dropped lanes are re-planned without those lanes; an addition to a
+   lane is kept only if it improves that lane's net, so the plan's cost never rises over the rounds.
+
+Guarantee: LP optimum <= exact MIP optimum <= plan cost <= LP optimum + sum over the LP solution's lanes of
+(ceil(u/c) - u/c) x truck cost (``TransferPlan.gap_bound_inr``); every kept lane and route is net-positive.
+Sign convention: ``net_cost_inr`` = freight + handling - benefit (negative is good; an empty plan costs 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.graph.python import min_cost_flow
+
+from twin.errors import ConfigError
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class FreightModel:
+    """What moving units between dealers costs: per truck (fixed + per km) plus per-unit handling."""
+
+    rate_inr_per_km: float = 42.0
+    truck_fixed_inr: float = 3000.0
+    truck_capacity_units: int = 400
+    handling_inr_per_unit: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("rate_inr_per_km", "truck_fixed_inr", "handling_inr_per_unit"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ConfigError(f"freight.{name}", value, "must be a finite number >= 0")
+        capacity = self.truck_capacity_units
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ConfigError("freight.truck_capacity_units", capacity, "must be an integer >= 1")
+
+    @classmethod
+    def car_carrier(cls) -> FreightModel:
+        """A car carrier: 8 slots a load, a load fixed cost (loading, driver, permits), per-vehicle handling."""
+        return cls(
+            rate_inr_per_km=55.0,
+            truck_fixed_inr=12000.0,
+            truck_capacity_units=8,
+            handling_inr_per_unit=1500.0,
+        )
+
+    def truck_cost_inr(self, distance_km: npt.ArrayLike) -> FloatArray:
+        return self.truck_fixed_inr + self.rate_inr_per_km * np.asarray(distance_km, dtype=float)
+
+    def lane_freight_inr(self, units: npt.ArrayLike, distance_km: npt.ArrayLike) -> FloatArray:
+        """Direct freight of a lane carrying ``units``: whole trucks plus handling."""
+        trucks = np.ceil(np.asarray(units, dtype=float) / self.truck_capacity_units)
+        return trucks * self.truck_cost_inr(distance_km) + self.handling_inr_per_unit * np.asarray(
+            units, dtype=float
+        )
+
+
+@dataclass(frozen=True)
+class PlannerOptions:
+    """Knobs of the heuristic; the defaults keep a 400 x 2,000 cycle under a second (see the benchmark)."""
+
+    max_senders_per_deficit: int | None = 8
+    rounds: int = 3
+    use_routing: bool = True
+    thin_lane_fraction: float = 0.5
+    routing_time_limit_s: float = 0.05
+    max_requests_per_routing_problem: int = 20
+    max_routing_problems: int = 50
+    max_route_km: float = 1500.0
+
+    def __post_init__(self) -> None:
+        if self.max_senders_per_deficit is not None and self.max_senders_per_deficit < 1:
+            raise ConfigError(
+                "planner.max_senders_per_deficit", self.max_senders_per_deficit, "must be >= 1 or null"
+            )
+        if self.rounds < 0:
+            raise ConfigError("planner.rounds", self.rounds, "must be >= 0")
+        if not 0 <= self.thin_lane_fraction <= 1:
+            raise ConfigError("planner.thin_lane_fraction", self.thin_lane_fraction, "must be in [0, 1]")
+        if self.routing_time_limit_s <= 0 or self.max_route_km <= 0:
+            raise ConfigError("planner.routing_time_limit_s", self.routing_time_limit_s, "limits must be > 0")
+        if self.max_requests_per_routing_problem < 1 or self.max_routing_problems < 0:
+            raise ConfigError(
+                "planner.max_requests_per_routing_problem",
+                self.max_requests_per_routing_problem,
+                "must be >= 1",
+            )
+
+
+@dataclass(frozen=True)
+class Route:
+    """One multi-stop run: stops in order as (dealer, request index, True for a pickup)."""
+
+    stops: tuple[tuple[int, int, bool], ...]
+    distance_km: float
+    freight_inr: float
+    units: int
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    routes: tuple[Route, ...]
+    served: BoolArray
+    request_route: IntArray
+    freight_inr: float
+    benefit_inr: float
+
+
+@dataclass(frozen=True)
+class TransferPlan:
+    """Recommendations (one line per sender, receiver, item) with their lane, route, freight and benefit."""
+
+    sender: IntArray
+    receiver: IntArray
+    item: IntArray
+    units: IntArray
+    lane: IntArray
+    route: IntArray
+    distance_km: FloatArray
+    freight_inr: FloatArray
+    benefit_inr: FloatArray
+    lane_sender: IntArray
+    lane_receiver: IntArray
+    lane_units: IntArray
+    lane_trucks: IntArray
+    lane_freight_inr: FloatArray
+    routes: tuple[Route, ...]
+    lp_net_cost_inr: float
+    gap_bound_inr: float
+    subproblems: int
+    rounds_run: int
+
+    @property
+    def benefit_cost_ratio(self) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.freight_inr > 0, self.benefit_inr / self.freight_inr, np.inf)
+
+    @property
+    def freight_total_inr(self) -> float:
+        return float(self.lane_freight_inr.sum() + sum(r.freight_inr for r in self.routes))
+
+    @property
+    def net_cost_inr(self) -> float:
+        """Freight + handling - benefit of the whole plan (<= 0; the exact MIP's objective)."""
+        return self.freight_total_inr - float(self.benefit_inr.sum())
+
+    @property
+    def trucks(self) -> int:
+        return int(self.lane_trucks.sum()) + len(self.routes)
+
+
+def _as_cells(name: str, array: npt.ArrayLike, shape: tuple[int, ...] | None) -> IntArray:
+    values = np.asarray(array)
+    if shape is not None and values.shape != shape:
+        raise ConfigError(name, values.shape, f"must have shape {shape}")
+    if values.ndim != 2:
+        raise ConfigError(name, values.shape, "must be [dealer, item]")
+    if not np.all(np.isfinite(values)) or (values.size and values.min() < 0):
+        raise ConfigError(name, float(values.min()), "must be finite and >= 0")
+    if values.size and np.any(values != np.floor(values)):
+        raise ConfigError(name, "fractional", "units must be whole")
+    return values.astype(np.int64)
+
+
+def _ragged_arange(counts: IntArray) -> IntArray:
+    """0..c-1 for each count, concatenated."""
+    total = int(counts.sum())
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(total, dtype=np.int64) - starts
+
+
+@dataclass
+class _Arcs:
+    """Candidate moves (surplus cell -> deficit cell of the same item), sorted by item."""
+
+    source: IntArray  # surplus cell index
+    target: IntArray  # deficit cell index
+    item_rank: IntArray
+    lane: IntArray
+    cost_paise: IntArray
+    benefit_inr_per_unit: FloatArray
+
+
+def _candidate_arcs(
+    surplus_dealer: IntArray,
+    surplus_item: IntArray,
+    deficit_dealer: IntArray,
+    deficit_item: IntArray,
+    deficit_benefit: FloatArray,
+    release_benefit: FloatArray,
+    distance_km: FloatArray,
+    freight: FreightModel,
+    max_senders: int | None,
+) -> tuple[_Arcs, IntArray]:
+    dealers = distance_km.shape[0]
+    if not len(surplus_item) or not len(deficit_item):
+        empty_int = np.zeros(0, dtype=np.int64)
+        return _Arcs(empty_int, empty_int, empty_int, empty_int, empty_int, np.zeros(0)), np.unique(
+            deficit_item
+        )
+    items, surplus_count = np.unique(surplus_item, return_counts=True)
+    surplus_start = np.searchsorted(surplus_item, items)
+    position = np.searchsorted(items, deficit_item)
+    position = np.minimum(position, len(items) - 1)
+    per_deficit = np.where(items[position] == deficit_item, surplus_count[position], 0).astype(np.int64)
+    target = np.repeat(np.arange(len(deficit_item), dtype=np.int64), per_deficit)
+    source = np.repeat(surplus_start[position], per_deficit) + _ragged_arange(per_deficit)
+    distance = distance_km[surplus_dealer[source], deficit_dealer[target]]
+    per_unit_freight = (
+        freight.handling_inr_per_unit + freight.truck_cost_inr(distance) / freight.truck_capacity_units
+    )
+    benefit = deficit_benefit[target] + release_benefit[source]
+    cost_paise = np.rint((per_unit_freight - benefit) * 100).astype(np.int64)
+    keep = cost_paise < 0
+    source, target, cost_paise, benefit = source[keep], target[keep], cost_paise[keep], benefit[keep]
+    if max_senders is not None and len(target):
+        order = np.lexsort((source, cost_paise, target))
+        rank = _ragged_arange(np.bincount(target[order], minlength=len(deficit_item)).astype(np.int64))
+        keep_sorted = order[rank < max_senders]
+        keep_sorted.sort()
+        source, target, cost_paise, benefit = (
+            source[keep_sorted],
+            target[keep_sorted],
+            cost_paise[keep_sorted],
+            benefit[keep_sorted],
+        )
+    item_rank = np.unique(deficit_item, return_inverse=True)[1].ravel()[target]
+    lane = surplus_dealer[source] * dealers + deficit_dealer[target]
+    arcs = _Arcs(source, target, item_rank.astype(np.int64), lane, cost_paise, benefit)
+    return arcs, np.unique(deficit_item)
+
+
+def _solve_flows(
+    arcs: _Arcs,
+    allowed: BoolArray,
+    surplus_left: IntArray,
+    deficit_left: IntArray,
+    items_to_solve: IntArray,
+) -> tuple[IntArray, int]:
+    """Min-cost flow per item (one ``SimpleMinCostFlow`` each) on the allowed arcs; flow per arc."""
+    flow = np.zeros(len(arcs.source), dtype=np.int64)
+    item_start = np.searchsorted(arcs.item_rank, items_to_solve, side="left")
+    item_end = np.searchsorted(arcs.item_rank, items_to_solve, side="right")
+    solved = 0
+    for start, end in zip(item_start.tolist(), item_end.tolist(), strict=True):
+        index = np.arange(start, end)[allowed[start:end]]
+        if not len(index):
+            continue
+        capacity = np.minimum(surplus_left[arcs.source[index]], deficit_left[arcs.target[index]])
+        index = index[capacity > 0]
+        if not len(index):
+            continue
+        sources, source_node = np.unique(arcs.source[index], return_inverse=True)
+        targets, target_node = np.unique(arcs.target[index], return_inverse=True)
+        sink = len(sources) + len(targets)
+        target_node = target_node + len(sources)
+        supply = surplus_left[sources]
+        solver = min_cost_flow.SimpleMinCostFlow()
+        tails = np.concatenate([source_node, np.arange(len(sources)), len(sources) + np.arange(len(targets))])
+        heads = np.concatenate([target_node, np.full(len(sources) + len(targets), sink)])
+        capacities = np.concatenate(
+            [
+                np.minimum(supply[source_node], deficit_left[targets][target_node - len(sources)]),
+                supply,
+                deficit_left[targets],
+            ]
+        )
+        costs = np.concatenate(
+            [arcs.cost_paise[index], np.zeros(len(sources) + len(targets), dtype=np.int64)]
+        )
+        arc_ids = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+        solver.set_nodes_supplies(
+            np.arange(sink + 1), np.concatenate([supply, np.zeros(len(targets), np.int64), [-supply.sum()]])
+        )
+        status = solver.solve()
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed with status {status}")
+        flow[index] = solver.flows(arc_ids[: len(index)])
+        solved += 1
+    return flow, solved
+
+
+def plan_multistop_routes(
+    pickup_dealer: IntArray,
+    delivery_dealer: IntArray,
+    units: IntArray,
+    benefit_inr: FloatArray,
+    distance_km: FloatArray,
+    freight: FreightModel,
+    time_limit_s: float = 0.1,
+    max_route_km: float = 1500.0,
+) -> RoutingResult:
+    """Multi-stop pickup-and-delivery runs serving the worthwhile subset of thin-lane requests.
+
+    A request (one lane's load) is served only if its benefit beats its share of a route: dropping it costs
+    its benefit (OR-Tools disjunction penalties), each truck used costs the fixed cost, each km the rate.
+    Routes are open (a dummy depot at zero distance), at most ``max_route_km`` long, within truck capacity.
+    """
+    requests = len(pickup_dealer)
+    empty = RoutingResult((), np.zeros(requests, bool), np.full(requests, -1, np.int64), 0.0, 0.0)
+    if requests == 0:
+        return empty
+    if np.any(units > freight.truck_capacity_units) or np.any(units <= 0):
+        raise ConfigError(
+            "routing.units",
+            int(units.max()),
+            f"each request must fit one truck (1..{freight.truck_capacity_units})",
+        )
+    dealer_of_node = np.concatenate([[-1], np.stack([pickup_dealer, delivery_dealer], axis=1).ravel()])
+    km = np.zeros((len(dealer_of_node), len(dealer_of_node)))
+    real = dealer_of_node >= 0
+    km[np.ix_(real, real)] = distance_km[np.ix_(dealer_of_node[real], dealer_of_node[real])]
+    km_int = np.rint(km).astype(np.int64)
+    cost_paise = np.rint(km * freight.rate_inr_per_km * 100).astype(np.int64).tolist()
+    manager = pywrapcp.RoutingIndexManager(len(dealer_of_node), requests, 0)
+    model = pywrapcp.RoutingModel(manager)
+
+    def arc_cost(from_index: int, to_index: int) -> int:
+        return int(cost_paise[manager.IndexToNode(from_index)][manager.IndexToNode(to_index)])
+
+    km_list = km_int.tolist()
+
+    def arc_km(from_index: int, to_index: int) -> int:
+        return int(km_list[manager.IndexToNode(from_index)][manager.IndexToNode(to_index)])
+
+    model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(arc_cost))
+    model.SetFixedCostOfAllVehicles(round(freight.truck_fixed_inr * 100))
+    model.AddDimension(model.RegisterTransitCallback(arc_km), 0, int(max_route_km), True, "km")
+    km_dimension = model.GetDimensionOrDie("km")
+    load = np.concatenate([[0], np.stack([units, -units], axis=1).ravel()]).tolist()
+
+    def node_load(from_index: int) -> int:
+        return int(load[manager.IndexToNode(from_index)])
+
+    model.AddDimensionWithVehicleCapacity(
+        model.RegisterUnaryTransitCallback(node_load),
+        0,
+        [freight.truck_capacity_units] * requests,
+        True,
+        "load",
+    )
+    solver = model.solver()
+    net_benefit = benefit_inr - freight.handling_inr_per_unit * units
+    for request in range(requests):
+        pickup = manager.NodeToIndex(1 + 2 * request)
+        delivery = manager.NodeToIndex(2 + 2 * request)
+        model.AddPickupAndDelivery(pickup, delivery)
+        solver.Add(model.VehicleVar(pickup) == model.VehicleVar(delivery))
+        solver.Add(km_dimension.CumulVar(pickup) <= km_dimension.CumulVar(delivery))
+        penalty = max(int(net_benefit[request] * 100 / 2), 0)
+        model.AddDisjunction([pickup], penalty)
+        model.AddDisjunction([delivery], penalty)
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    parameters.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
+    solution = model.SolveWithParameters(parameters)
+    if solution is None:
+        return empty
+    routes: list[Route] = []
+    served = np.zeros(requests, dtype=bool)
+    request_route = np.full(requests, -1, dtype=np.int64)
+    for vehicle in range(requests):
+        index = model.Start(vehicle)
+        stops: list[tuple[int, int, bool]] = []
+        route_km = 0.0
+        previous = 0
+        while not model.IsEnd(index):
+            node = manager.IndexToNode(index)
+            if node:
+                route_km += km[previous, node]
+                previous = node
+                request, is_delivery = divmod(node - 1, 2)
+                stops.append((int(dealer_of_node[node]), int(request), not is_delivery))
+            index = solution.Value(model.NextVar(index))
+        if not stops:
+            continue
+        served_here = sorted({s[1] for s in stops})
+        served[served_here] = True
+        request_route[served_here] = len(routes)
+        route_units = int(units[served_here].sum())
+        cost = (
+            freight.truck_fixed_inr
+            + freight.rate_inr_per_km * route_km
+            + freight.handling_inr_per_unit * route_units
+        )
+        routes.append(Route(tuple(stops), route_km, float(cost), route_units))
+    return RoutingResult(
+        routes=tuple(routes),
+        served=served,
+        request_route=request_route,
+        freight_inr=float(sum(r.freight_inr for r in routes)),
+        benefit_inr=float(benefit_inr[served].sum()),
+    )
+
+
+def _clusters(
+    sender: IntArray, receiver: IntArray, benefit: FloatArray, distance_km: FloatArray, size: int, limit: int
+) -> list[IntArray]:
+    """Greedy groups of nearby requests (by sender and receiver distance), best benefit first."""
+    left = np.ones(len(sender), dtype=bool)
+    groups: list[IntArray] = []
+    for seed in np.argsort(-benefit, kind="stable"):
+        if len(groups) >= limit:
+            break
+        if not left[seed]:
+            continue
+        candidates = np.flatnonzero(left)
+        closeness = (
+            distance_km[sender[seed], sender[candidates]] + distance_km[receiver[seed], receiver[candidates]]
+        )
+        group = candidates[np.argsort(closeness, kind="stable")[:size]]
+        left[group] = False
+        groups.append(group)
+    return groups
+
+
+def plan_transfers(
+    surplus_units: npt.ArrayLike,
+    deficit_units: npt.ArrayLike,
+    benefit_inr_per_unit: npt.ArrayLike,
+    distance_km: npt.ArrayLike,
+    freight: FreightModel,
+    options: PlannerOptions | None = None,
+    release_benefit_inr_per_unit: npt.ArrayLike | None = None,
+) -> TransferPlan:
+    """Plan dealer-to-dealer moves of one kind of stock (parts by SKU, vehicles by spec); see the module doc.
+
+    ``surplus_units``/``deficit_units`` ``[dealer, item]``: whole units that may leave / are short over the
+    cover horizon; ``benefit_inr_per_unit`` ``[dealer, item]``: value of a unit arriving at a short dealer
+    (avoided lost margin / emergency cost); ``release_benefit_inr_per_unit``: value of a unit leaving a
+    surplus dealer (floor-plan interest, aged-stock discount avoided); ``distance_km`` ``[dealer, dealer]``.
+    """
+    options = options or PlannerOptions()
+    distance = np.asarray(distance_km, dtype=float)
+    if (
+        distance.ndim != 2
+        or distance.shape[0] != distance.shape[1]
+        or not np.all(np.isfinite(distance))
+        or distance.min() < 0
+    ):
+        raise ConfigError(
+            "distance_km", distance.shape, "must be a square [dealer, dealer] matrix of finite km >= 0"
+        )
+    surplus = _as_cells("surplus_units", surplus_units, None)
+    shape = surplus.shape
+    if shape[0] != distance.shape[0]:
+        raise ConfigError("surplus_units", shape, f"needs {distance.shape[0]} dealer rows like distance_km")
+    deficit = _as_cells("deficit_units", deficit_units, shape)
+    benefit_cells = np.asarray(benefit_inr_per_unit, dtype=float)
+    release_cells = (
+        np.zeros(shape)
+        if release_benefit_inr_per_unit is None
+        else np.asarray(release_benefit_inr_per_unit, dtype=float)
+    )
+    for name, cells in (
+        ("benefit_inr_per_unit", benefit_cells),
+        ("release_benefit_inr_per_unit", release_cells),
+    ):
+        if cells.shape != shape or not np.all(np.isfinite(cells)):
+            raise ConfigError(name, cells.shape, f"must be finite with shape {shape}")
+    dealers, _ = shape
+
+    # cells sorted by item (column-major flat order)
+    surplus_flat = np.flatnonzero(surplus.T)
+    surplus_item, surplus_dealer = np.divmod(surplus_flat, dealers)
+    deficit_flat = np.flatnonzero(deficit.T)
+    deficit_item, deficit_dealer = np.divmod(deficit_flat, dealers)
+    surplus_total = surplus[surplus_dealer, surplus_item]
+    deficit_total = deficit[deficit_dealer, deficit_item]
+    arcs, _ = _candidate_arcs(
+        surplus_dealer,
+        surplus_item,
+        deficit_dealer,
+        deficit_item,
+        benefit_cells[deficit_dealer, deficit_item],
+        release_cells[surplus_dealer, surplus_item],
+        distance,
+        freight,
+        options.max_senders_per_deficit,
+    )
+    arc_count = len(arcs.source)
+    all_items = np.unique(arcs.item_rank)
+    flow0, subproblems = _solve_flows(arcs, np.ones(arc_count, bool), surplus_total, deficit_total, all_items)
+    lp_net_cost_inr = float((flow0 * arcs.cost_paise).sum()) / 100.0
+
+    def lane_totals(flow: IntArray) -> tuple[IntArray, IntArray, FloatArray]:  # lanes, units, benefit
+        used = np.flatnonzero(flow > 0)
+        lanes, inverse = np.unique(arcs.lane[used], return_inverse=True)
+        units = np.bincount(inverse, weights=flow[used], minlength=len(lanes)).astype(np.int64)
+        benefit = np.bincount(
+            inverse, weights=flow[used] * arcs.benefit_inr_per_unit[used], minlength=len(lanes)
+        ).astype(np.float64)
+        return lanes, units, benefit
+
+    def lane_km(lanes: IntArray) -> FloatArray:
+        return distance[lanes // dealers, lanes % dealers]
+
+    lanes0, units0, benefit0 = lane_totals(flow0)
+    km0 = lane_km(lanes0)
+    fraction = units0 / freight.truck_capacity_units
+    gap_bound_inr = float(((np.ceil(fraction) - fraction) * freight.truck_cost_inr(km0)).sum())
+    direct_net0 = freight.lane_freight_inr(units0, km0) - benefit0
+    thin = (
+        (units0 < options.thin_lane_fraction * freight.truck_capacity_units)
+        if options.use_routing
+        else np.zeros(len(lanes0), bool)
+    )
+    keep_direct = (direct_net0 < 0) & ~thin
+    routed_lane_ids: list[IntArray] = []
+    routes: list[Route] = []
+    route_of_lane: dict[int, int] = {}
+    thin_index = np.flatnonzero(thin)
+    if len(thin_index):
+        groups = _clusters(
+            lanes0[thin_index] // dealers,
+            lanes0[thin_index] % dealers,
+            benefit0[thin_index],
+            distance,
+            options.max_requests_per_routing_problem,
+            options.max_routing_problems,
+        )
+        grouped = np.zeros(len(thin_index), bool)
+        for group in groups:
+            grouped[group] = True
+            members = thin_index[group]
+            direct_gain = float(np.maximum(-direct_net0[members], 0).sum())
+            result = plan_multistop_routes(
+                lanes0[members] // dealers,
+                lanes0[members] % dealers,
+                units0[members],
+                benefit0[members],
+                distance,
+                freight,
+                options.routing_time_limit_s,
+                options.max_route_km,
+            )
+            if result.benefit_inr - result.freight_inr > direct_gain:
+                for lane_position, route_position in zip(
+                    members[result.served], result.request_route[result.served], strict=True
+                ):
+                    route_of_lane[int(lanes0[lane_position])] = len(routes) + int(route_position)
+                routes.extend(result.routes)
+                routed_lane_ids.append(lanes0[members[result.served]])
+            else:
+                keep_direct[members] |= direct_net0[members] < 0
+        # thin lanes beyond the routing budget are judged as direct lanes
+        keep_direct[thin_index[~grouped]] |= direct_net0[thin_index[~grouped]] < 0
+    routed_lanes = np.concatenate(routed_lane_ids) if routed_lane_ids else np.zeros(0, np.int64)
+
+    locked_lane = np.isin(arcs.lane, lanes0[keep_direct]) | np.isin(arcs.lane, routed_lanes)
+    flow = np.where(locked_lane, flow0, 0)
+    forbidden = ~locked_lane & np.isin(arcs.lane, lanes0)  # every lane of round 0 not kept
+    closed = np.isin(arcs.lane, routed_lanes)  # a route's load is fixed once routed
+    rounds_run = 0
+    retry_items = np.unique(arcs.item_rank[(flow0 > 0) & ~locked_lane])
+    for _ in range(options.rounds):
+        if not len(retry_items):
+            break
+        rounds_run += 1
+        surplus_left = surplus_total - np.bincount(
+            arcs.source, weights=flow, minlength=len(surplus_total)
+        ).astype(np.int64)
+        deficit_left = deficit_total - np.bincount(
+            arcs.target, weights=flow, minlength=len(deficit_total)
+        ).astype(np.int64)
+        extra, solved = _solve_flows(arcs, ~forbidden & ~closed, surplus_left, deficit_left, retry_items)
+        subproblems += solved
+        if not extra.any():
+            break
+        before_lanes, before_units, before_benefit = lane_totals(flow)
+        after_lanes, after_units, after_benefit = lane_totals(flow + extra)
+        position = np.searchsorted(before_lanes, after_lanes)
+        position = np.minimum(position, max(len(before_lanes) - 1, 0))
+        existed = (
+            (len(before_lanes) > 0) & (before_lanes[position] == after_lanes)
+            if len(before_lanes)
+            else np.zeros(len(after_lanes), bool)
+        )
+        old_units = np.where(existed, before_units[position] if len(before_lanes) else 0, 0)
+        old_benefit = np.where(existed, before_benefit[position] if len(before_lanes) else 0.0, 0.0)
+        km_after = lane_km(after_lanes)
+        old_net = np.where(existed, freight.lane_freight_inr(old_units, km_after) - old_benefit, 0.0)
+        new_net = freight.lane_freight_inr(after_units, km_after) - after_benefit
+        improves = new_net < old_net - 1e-9
+        rejected_lanes = after_lanes[~improves & (after_units > old_units)]
+        accept = np.isin(arcs.lane, after_lanes[improves])
+        flow = flow + np.where(accept, extra, 0)
+        reject_arcs = np.isin(arcs.lane, rejected_lanes)
+        retry_items = np.unique(arcs.item_rank[(extra > 0) & reject_arcs])
+        forbidden |= reject_arcs & (flow == 0)
+        closed |= reject_arcs & (flow > 0)
+        if not len(rejected_lanes):
+            break
+
+    # recommendations
+    used = np.flatnonzero(flow > 0)
+    line_sender = (arcs.lane[used] // dealers).astype(np.int64)
+    line_receiver = (arcs.lane[used] % dealers).astype(np.int64)
+    line_item = deficit_item[arcs.target[used]].astype(np.int64)
+    line_units = flow[used]
+    line_benefit = line_units * arcs.benefit_inr_per_unit[used]
+    lanes, inverse = np.unique(arcs.lane[used], return_inverse=True)
+    inverse = inverse.ravel()
+    lane_units = np.bincount(inverse, weights=line_units, minlength=len(lanes)).astype(np.int64)
+    lane_route = np.array([route_of_lane.get(int(lane), -1) for lane in lanes], dtype=np.int64)
+    km_lanes = lane_km(lanes)
+    direct = lane_route < 0
+    lane_trucks = np.where(direct, np.ceil(lane_units / freight.truck_capacity_units), 0).astype(np.int64)
+    lane_freight = np.where(direct, freight.lane_freight_inr(lane_units, km_lanes), 0.0)
+    route_units = np.array([r.units for r in routes], dtype=float)
+    route_freight = np.array([r.freight_inr for r in routes], dtype=float)
+    line_route = lane_route[inverse]
+    line_freight = np.where(
+        line_route >= 0,
+        route_freight[np.maximum(line_route, 0)]
+        * line_units
+        / np.maximum(route_units[np.maximum(line_route, 0)], 1)
+        if routes
+        else 0.0,
+        lane_freight[inverse] * line_units / lane_units[inverse],
+    )
+    return TransferPlan(
+        sender=line_sender,
+        receiver=line_receiver,
+        item=line_item,
+        units=line_units,
+        lane=inverse.astype(np.int64),
+        route=line_route,
+        distance_km=distance[line_sender, line_receiver],
+        freight_inr=line_freight,
+        benefit_inr=line_benefit,
+        lane_sender=(lanes // dealers).astype(np.int64),
+        lane_receiver=(lanes % dealers).astype(np.int64),
+        lane_units=lane_units,
+        lane_trucks=lane_trucks,
+        lane_freight_inr=lane_freight,
+        routes=tuple(routes),
+        lp_net_cost_inr=lp_net_cost_inr,
+        gap_bound_inr=gap_bound_inr,
+        subproblems=subproblems,
+        rounds_run=rounds_run,
+    )
+
+
+def parts_surplus_deficit(
+    available_units: npt.ArrayLike,
+    inbound_units: npt.ArrayLike,
+    forecast_units: npt.ArrayLike,
+    safety_stock_units: npt.ArrayLike,
+) -> tuple[IntArray, IntArray]:
+    """Surplus = on-hand above forecast need + safety stock over the cover horizon (only on-hand can ship);
+    deficit = units short of the forecast need after on-hand and inbound. Between the two: neither (a band,
+    so a dealer does not send and receive the same SKU)."""
+    available = np.asarray(available_units, dtype=float)
+    position = available + np.asarray(inbound_units, dtype=float)
+    need = np.asarray(forecast_units, dtype=float)
+    floor = np.asarray(safety_stock_units, dtype=float)
+    if np.any(available < 0) or np.any(position < available) or np.any(need < 0) or np.any(floor < 0):
+        raise ConfigError(
+            "surplus_deficit", "negative", "stock, inbound, forecast and safety stock must be >= 0"
+        )
+    surplus = np.floor(np.clip(np.minimum(available, position - need - floor), 0, None)).astype(np.int64)
+    deficit = np.ceil(np.clip(need - position, 0, None)).astype(np.int64)
+    return surplus, deficit
+
+
+def vehicle_surplus_deficit(
+    stock_units: npt.ArrayLike,
+    aged_units: npt.ArrayLike,
+    forecast_units: npt.ArrayLike,
+    safety_stock_units: npt.ArrayLike,
+) -> tuple[IntArray, IntArray]:
+    """Per dealer x spec: surplus = vehicles above need + safety stock, or the aged ones if more, never
+    below the safety stock; deficit = vehicles short of the forecast need."""
+    stock = np.asarray(stock_units, dtype=float)
+    aged = np.asarray(aged_units, dtype=float)
+    need = np.asarray(forecast_units, dtype=float)
+    floor = np.asarray(safety_stock_units, dtype=float)
+    if np.any(stock < 0) or np.any(aged < 0) or np.any(aged > stock) or np.any(need < 0) or np.any(floor < 0):
+        raise ConfigError(
+            "vehicle_surplus_deficit", "range", "need 0 <= aged <= stock, forecast and floor >= 0"
+        )
+    excess = np.maximum(stock - need - floor, aged)
+    surplus = np.floor(np.clip(np.minimum(excess, stock - floor), 0, None)).astype(np.int64)
+    deficit = np.ceil(np.clip(need - stock, 0, None)).astype(np.int64)
+    return surplus, deficit
