@@ -30,10 +30,12 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+# a sibling script (run as python benchmarks/<name>.py): one definition of peak memory
+from engine_throughput import peak_rss_mb
 
 from twin.policies.forecasting import ForecastSettings, IntermittentForecaster, Method
 
@@ -43,19 +45,6 @@ SETTINGS = ForecastSettings(alpha=0.1, tsb_alpha_size=0.1, tsb_alpha_probability
 METHODS = {"Croston": Method.CROSTON, "SBA": Method.SBA, "TSB": Method.TSB, "SES": Method.SES}
 
 DailyDemand = list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (10^6 bytes): VmHWM, else getrusage."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024 / 1e6
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def generate(series_count: int, days: int, seed: int) -> DailyDemand:

@@ -8,10 +8,12 @@ one model). Run: ``.venv/bin/python benchmarks/rebalancing_cycle.py [--dealers 4
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
 import numpy as np
+
+# a sibling script (run as python benchmarks/<name>.py): one definition of peak memory
+from engine_throughput import peak_rss_mb
 
 from twin.policies.transfer_planner import FreightModel, PlannerOptions, plan_transfers
 from twin.policies.transfer_rules import (
@@ -199,7 +201,7 @@ def main() -> None:
                 f"- {label}: min-cost-flow LP part {p.lp_net_cost_inr:,.0f} INR = {100 * (p.lp_net_cost_inr - lp_net) / abs(lp_net):.3f}% above the LP optimum; "
                 f"plan after trucks {p.net_cost_inr:,.0f} INR (benefit captured {100 * p.net_cost_inr / lp_net:.1f}% of the LP bound)"
             )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"\npeak RSS {peak_mb:,.0f} MB (whole process, GLOP model included)")
 
 

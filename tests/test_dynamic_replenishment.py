@@ -42,17 +42,8 @@ class _FixedForecast:
     def __init__(self, mean: np.ndarray, dispersion: np.ndarray) -> None:
         self.mean, self.ratio = mean, dispersion
 
-    def mean_per_day(self, series: np.ndarray, as_of_day: int | None = None) -> np.ndarray:
-        return self.mean[series]
-
-    def dispersion(self, series: np.ndarray) -> np.ndarray:
-        return self.ratio[series]
-
-    def lines_per_year(self, series: np.ndarray) -> np.ndarray:
-        return np.full(series.size, 50.0)
-
     def distribution(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.mean_per_day(series), self.dispersion(series), self.lines_per_year(series)
+        return self.mean[series], self.ratio[series], np.full(series.size, 50.0)
 
 
 def _view(on_hand: np.ndarray, forecast: _FixedForecast) -> PartsView:
@@ -110,7 +101,13 @@ def test_dynamic_replenishment_conserves_units_and_leaves_the_vehicle_side_alone
         assert dynamic.summary[name] == baseline.summary[name]
     # the demand the two arms saw is the same line for line (common random numbers)
     assert dynamic.summary["parts_demand_lines"] == baseline.summary["parts_demand_lines"]
-    assert dynamic.summary["parts_dealer_stock_value_inr"] != baseline.summary["parts_dealer_stock_value_inr"]
+    # what the policy is for: the baseline's service (or better) from clearly less dealer stock
+    assert dynamic.summary["parts_fill_rate_line"] >= baseline.summary["parts_fill_rate_line"] - 0.002
+    assert dynamic.summary["parts_lost_sales_units"] <= baseline.summary["parts_lost_sales_units"]
+    assert (
+        dynamic.summary["parts_dealer_stock_value_inr"]
+        <= 0.8 * baseline.summary["parts_dealer_stock_value_inr"]
+    )
 
 
 def test_alerts_come_before_the_stockouts_they_warn_of() -> None:

@@ -98,7 +98,6 @@ STATE_COLUMNS = (
     "size_sum",
     "size_square_sum",
 )
-_COLUMN = {name: index for index, name in enumerate(STATE_COLUMNS)}
 (
     _LAST_DEMAND, _CROSTON_SIZE, _CROSTON_INTERVAL, _TSB_PROBABILITY, _TSB_SIZE, _SES_LEVEL,
     _SEASONAL_LEVEL, _DEMAND_DAYS, _SIZE_SUM, _SIZE_SQUARE_SUM,
@@ -139,12 +138,6 @@ class IntermittentForecaster:
         self.state[:, _LAST_DEMAND] = start_day - 1
         self._decay_tables: dict[float, FloatArray] = {}
         self._method_table = np.array(self.settings.method_by_class, dtype=np.int64)
-
-    def column(self, name: str) -> FloatArray:
-        """One state column for every series (a read-only view), e.g. ``column("croston_size")``."""
-        view = self.state[:, _COLUMN[name]]
-        view.flags.writeable = False
-        return view
 
     # -- start from a history ---------------------------------------------------------------------------
     def prime(

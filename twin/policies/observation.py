@@ -59,14 +59,8 @@ class PartsView:
 class DemandForecast(Protocol):
     """What policies read from a forecaster (see twin.policies.forecasting), per series index."""
 
-    def mean_per_day(self, series: IntArray, as_of_day: int | None = None) -> FloatArray: ...
-
-    def dispersion(self, series: IntArray) -> FloatArray: ...
-
-    def lines_per_year(self, series: IntArray) -> FloatArray: ...
-
     def distribution(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(mean per day, dispersion, lines a year) in one call."""
+        """(mean demand per day, variance-to-mean ratio over a horizon, demand lines a year)."""
         ...
 
 
