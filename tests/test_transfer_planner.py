@@ -91,10 +91,22 @@ def exact_optimum(surplus, deficit, benefit, distance_km, freight, integer: bool
 
 
 def test_min_cost_flow_core_equals_the_full_lp_optimum_exactly():
+    every_lane = PlannerOptions(max_senders_per_deficit=None, use_routing=False, prune_lanes=False)
     for seed in range(8):
         instance = small_instance(seed, dealers=6, items=5)
-        plan = plan_transfers(*instance, options=DIRECT)
+        plan = plan_transfers(*instance, options=every_lane)
         assert plan.lp_net_cost_inr == pytest.approx(exact_optimum(*instance, integer=False), abs=1e-6)
+
+
+def test_pruning_lanes_that_cannot_pay_a_truck_keeps_the_lp_a_bound_and_the_plan_unchanged_or_better():
+    every_lane = PlannerOptions(max_senders_per_deficit=None, use_routing=False, prune_lanes=False)
+    for seed in range(8):
+        instance = small_instance(seed, dealers=6, items=5)
+        pruned = plan_transfers(*instance, options=DIRECT)
+        full = plan_transfers(*instance, options=every_lane)
+        mip = exact_optimum(*instance, integer=True)
+        assert full.lp_net_cost_inr - 1e-6 <= pruned.lp_net_cost_inr <= mip + 1e-6
+        assert mip - 1e-6 <= pruned.net_cost_inr <= 0.0
 
 
 def test_consolidated_plan_lies_between_the_mip_optimum_and_the_guaranteed_bound():

@@ -39,15 +39,17 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class FreightModel:
-    """What moving units between dealers costs: per truck (fixed + per km) plus per-unit handling."""
+    """What moving units between dealers costs: per truck (fixed + per km) plus per unit (handling, and a
+    per unit-km rate where the carrier bills a load share pro rata, as parts carriers' cards do)."""
 
     rate_inr_per_km: float = 42.0
     truck_fixed_inr: float = 3000.0
     truck_capacity_units: int = 400
     handling_inr_per_unit: float = 5.0
+    rate_inr_per_unit_km: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("rate_inr_per_km", "truck_fixed_inr", "handling_inr_per_unit"):
+        for name in ("rate_inr_per_km", "truck_fixed_inr", "handling_inr_per_unit", "rate_inr_per_unit_km"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ConfigError(f"freight.{name}", value, "must be a finite number >= 0")
@@ -68,12 +70,15 @@ class FreightModel:
     def truck_cost_inr(self, distance_km: npt.ArrayLike) -> FloatArray:
         return self.truck_fixed_inr + self.rate_inr_per_km * np.asarray(distance_km, dtype=float)
 
+    def unit_cost_inr(self, distance_km: npt.ArrayLike) -> FloatArray:
+        """The per-unit part of the freight over a distance: handling plus the pro-rata unit-km rate."""
+        return self.handling_inr_per_unit + self.rate_inr_per_unit_km * np.asarray(distance_km, dtype=float)
+
     def lane_freight_inr(self, units: npt.ArrayLike, distance_km: npt.ArrayLike) -> FloatArray:
-        """Direct freight of a lane carrying ``units``: whole trucks plus handling."""
-        trucks = np.ceil(np.asarray(units, dtype=float) / self.truck_capacity_units)
-        return trucks * self.truck_cost_inr(distance_km) + self.handling_inr_per_unit * np.asarray(
-            units, dtype=float
-        )
+        """Direct freight of a lane carrying ``units``: whole trucks plus the per-unit part."""
+        units = np.asarray(units, dtype=float)
+        trucks = np.ceil(units / self.truck_capacity_units)
+        return trucks * self.truck_cost_inr(distance_km) + self.unit_cost_inr(distance_km) * units
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,18 @@ class PlannerOptions:
     max_requests_per_routing_problem: int = 20
     max_routing_problems: int = 50
     max_route_km: float = 1500.0
+    #: dynamic slope-scaling passes before consolidation (0 = consolidate the LP flow as it is)
+    slope_scaling_iterations: int = 4
+    #: without routing, leave out lanes whose every possible unit together cannot pay one truck (exact: no
+    #: profitable plan uses them); the LP bound is then that of the remaining lanes, still a lower bound of
+    #: the MIP. With routing such a lane can still pay its share of a route, so nothing is pruned.
+    prune_lanes: bool = True
 
     def __post_init__(self) -> None:
+        if self.slope_scaling_iterations < 0:
+            raise ConfigError(
+                "planner.slope_scaling_iterations", self.slope_scaling_iterations, "must be >= 0"
+            )
         if self.max_senders_per_deficit is not None and self.max_senders_per_deficit < 1:
             raise ConfigError(
                 "planner.max_senders_per_deficit", self.max_senders_per_deficit, "must be >= 1 or null"
@@ -207,11 +222,14 @@ def _candidate_arcs(
     surplus_item: IntArray,
     deficit_dealer: IntArray,
     deficit_item: IntArray,
+    surplus_total: IntArray,
+    deficit_total: IntArray,
     deficit_benefit: FloatArray,
     release_benefit: FloatArray,
     distance_km: FloatArray,
     freight: FreightModel,
     max_senders: int | None,
+    prune_lanes: bool = True,
 ) -> tuple[_Arcs, IntArray]:
     dealers = distance_km.shape[0]
     if not len(surplus_item) or not len(deficit_item):
@@ -219,6 +237,17 @@ def _candidate_arcs(
         return _Arcs(empty_int, empty_int, empty_int, empty_int, empty_int, np.zeros(0)), np.unique(
             deficit_item
         )
+    if prune_lanes:
+        # a receiver whose whole deficit cannot pay one truck's fixed cost gets no profitable lane at all
+        receiver_best = np.bincount(
+            deficit_dealer, weights=deficit_total * np.maximum(deficit_benefit, 0.0), minlength=dealers
+        )
+        worth = (receiver_best > freight.truck_fixed_inr)[deficit_dealer]
+        deficit_index = np.flatnonzero(worth)
+    else:
+        deficit_index = np.arange(len(deficit_item))
+    deficit_dealer, deficit_item = deficit_dealer[deficit_index], deficit_item[deficit_index]
+    deficit_total, deficit_benefit = deficit_total[deficit_index], deficit_benefit[deficit_index]
     items, surplus_count = np.unique(surplus_item, return_counts=True)
     surplus_start = np.searchsorted(surplus_item, items)
     position = np.searchsorted(items, deficit_item)
@@ -227,12 +256,22 @@ def _candidate_arcs(
     target = np.repeat(np.arange(len(deficit_item), dtype=np.int64), per_deficit)
     source = np.repeat(surplus_start[position], per_deficit) + _ragged_arange(per_deficit)
     distance = distance_km[surplus_dealer[source], deficit_dealer[target]]
-    per_unit_freight = (
-        freight.handling_inr_per_unit + freight.truck_cost_inr(distance) / freight.truck_capacity_units
+    per_unit_freight = freight.unit_cost_inr(distance) + (
+        freight.truck_cost_inr(distance) / freight.truck_capacity_units
     )
     benefit = deficit_benefit[target] + release_benefit[source]
     cost_paise = np.rint((per_unit_freight - benefit) * 100).astype(np.int64)
+    # a lane whose every possible unit together cannot pay one truck is never in a profitable plan:
+    # dropping such a lane's flows from any plan keeps it feasible and makes it cheaper (exact pruning)
+    lane = surplus_dealer[source] * dealers + deficit_dealer[target]
+    most_units = np.minimum(surplus_total[source], deficit_total[target])
+    net_per_unit = benefit - freight.unit_cost_inr(distance)
     keep = cost_paise < 0
+    if prune_lanes:
+        lane_best_inr = np.bincount(
+            lane, weights=most_units * np.maximum(net_per_unit, 0.0), minlength=dealers * dealers
+        )
+        keep &= lane_best_inr[lane] > freight.truck_cost_inr(distance)
     source, target, cost_paise, benefit = source[keep], target[keep], cost_paise[keep], benefit[keep]
     if max_senders is not None and len(target):
         order = np.lexsort((source, cost_paise, target))
@@ -247,6 +286,7 @@ def _candidate_arcs(
         )
     item_rank = np.unique(deficit_item, return_inverse=True)[1].ravel()[target]
     lane = surplus_dealer[source] * dealers + deficit_dealer[target]
+    target = deficit_index[target]  # back to the caller's deficit cell numbering
     arcs = _Arcs(source, target, item_rank.astype(np.int64), lane, cost_paise, benefit)
     return arcs, np.unique(deficit_item)
 
@@ -258,47 +298,93 @@ def _solve_flows(
     deficit_left: IntArray,
     items_to_solve: IntArray,
 ) -> tuple[IntArray, int]:
-    """Min-cost flow per item (one ``SimpleMinCostFlow`` each) on the allowed arcs; flow per arc."""
+    """Min-cost flow of every item at once on the allowed arcs; flow per arc.
+
+    The items share no arc (a surplus cell only reaches deficit cells of its own item), so one
+    ``SimpleMinCostFlow`` over all of them, with a common sink, is exactly the sum of the per-item problems;
+    one solve avoids thousands of small graph builds. Returns the flow and the number of items solved.
+    """
     flow = np.zeros(len(arcs.source), dtype=np.int64)
-    item_start = np.searchsorted(arcs.item_rank, items_to_solve, side="left")
-    item_end = np.searchsorted(arcs.item_rank, items_to_solve, side="right")
-    solved = 0
-    for start, end in zip(item_start.tolist(), item_end.tolist(), strict=True):
-        index = np.arange(start, end)[allowed[start:end]]
-        if not len(index):
-            continue
-        capacity = np.minimum(surplus_left[arcs.source[index]], deficit_left[arcs.target[index]])
-        index = index[capacity > 0]
-        if not len(index):
-            continue
-        sources, source_node = np.unique(arcs.source[index], return_inverse=True)
-        targets, target_node = np.unique(arcs.target[index], return_inverse=True)
-        sink = len(sources) + len(targets)
-        target_node = target_node + len(sources)
-        supply = surplus_left[sources]
-        solver = min_cost_flow.SimpleMinCostFlow()
-        tails = np.concatenate([source_node, np.arange(len(sources)), len(sources) + np.arange(len(targets))])
-        heads = np.concatenate([target_node, np.full(len(sources) + len(targets), sink)])
-        capacities = np.concatenate(
-            [
-                np.minimum(supply[source_node], deficit_left[targets][target_node - len(sources)]),
-                supply,
-                deficit_left[targets],
-            ]
+    selected = allowed & np.isin(arcs.item_rank, items_to_solve)
+    capacity = np.minimum(surplus_left[arcs.source], deficit_left[arcs.target])
+    index = np.flatnonzero(selected & (capacity > 0))
+    if not len(index):
+        return flow, 0
+    sources, source_node = np.unique(arcs.source[index], return_inverse=True)
+    targets, target_node = np.unique(arcs.target[index], return_inverse=True)
+    source_node, target_node = source_node.ravel(), target_node.ravel() + len(sources)
+    sink = len(sources) + len(targets)
+    supply = surplus_left[sources]
+    solver = min_cost_flow.SimpleMinCostFlow()
+    tails = np.concatenate([source_node, np.arange(len(sources)), len(sources) + np.arange(len(targets))])
+    heads = np.concatenate([target_node, np.full(len(sources) + len(targets), sink)])
+    capacities = np.concatenate([capacity[index], supply, deficit_left[targets]])
+    costs = np.concatenate([arcs.cost_paise[index], np.zeros(len(sources) + len(targets), dtype=np.int64)])
+    arc_ids = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    solver.set_nodes_supplies(
+        np.arange(sink + 1), np.concatenate([supply, np.zeros(len(targets), np.int64), [-supply.sum()]])
+    )
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    flow[index] = solver.flows(arc_ids[: len(index)])
+    return flow, int(np.unique(arcs.item_rank[index]).size)
+
+
+def _consolidated_net_inr(
+    arcs: _Arcs, flow: IntArray, distance_km: FloatArray, freight: FreightModel
+) -> float:
+    """Net cost of a flow once every lane pays its whole trucks and loss-making lanes are dropped."""
+    used = np.flatnonzero(flow > 0)
+    if not len(used):
+        return 0.0
+    lanes, inverse = np.unique(arcs.lane[used], return_inverse=True)
+    units = np.bincount(inverse, weights=flow[used], minlength=len(lanes))
+    benefit = np.bincount(inverse, weights=flow[used] * arcs.benefit_inr_per_unit[used], minlength=len(lanes))
+    dealers = distance_km.shape[0]
+    net = freight.lane_freight_inr(units, distance_km[lanes // dealers, lanes % dealers]) - benefit
+    return float(np.minimum(net, 0.0).sum())
+
+
+def _slope_scaled_flow(
+    arcs: _Arcs,
+    lp_flow: IntArray,
+    surplus_total: IntArray,
+    deficit_total: IntArray,
+    items: IntArray,
+    distance_km: FloatArray,
+    freight: FreightModel,
+    options: PlannerOptions,
+) -> tuple[IntArray, int]:
+    """Dynamic slope scaling (Kim & Pardalos 1999): re-price each used lane's trucks over the units it
+    actually carries (unused lanes keep their last price) and re-solve, so flows gather on fewer lanes that
+    fill their trucks. Returns the flow whose consolidated net is best, the LP flow included, so the
+    plan's guarantee against the LP still holds."""
+    dealers = distance_km.shape[0]
+    lane_ids, arc_lane = np.unique(arcs.lane, return_inverse=True)
+    arc_lane = arc_lane.ravel()
+    lane_km = distance_km[lane_ids // dealers, lane_ids % dealers]
+    truck_inr = freight.truck_cost_inr(lane_km)
+    slope = truck_inr / freight.truck_capacity_units
+    arc_km = lane_km[arc_lane]
+    variable = freight.unit_cost_inr(arc_km) - arcs.benefit_inr_per_unit
+    best_flow, best_net = lp_flow, _consolidated_net_inr(arcs, lp_flow, distance_km, freight)
+    flow, solved = lp_flow, 0
+    allowed = np.ones(len(arcs.source), dtype=bool)
+    for _ in range(options.slope_scaling_iterations):
+        units = np.bincount(arc_lane, weights=flow, minlength=len(lane_ids))
+        used = units > 0
+        slope[used] = truck_inr[used] * np.ceil(units[used] / freight.truck_capacity_units) / units[used]
+        cost_paise = np.rint((variable + slope[arc_lane]) * 100).astype(np.int64)
+        priced = _Arcs(
+            arcs.source, arcs.target, arcs.item_rank, arcs.lane, cost_paise, arcs.benefit_inr_per_unit
         )
-        costs = np.concatenate(
-            [arcs.cost_paise[index], np.zeros(len(sources) + len(targets), dtype=np.int64)]
-        )
-        arc_ids = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        solver.set_nodes_supplies(
-            np.arange(sink + 1), np.concatenate([supply, np.zeros(len(targets), np.int64), [-supply.sum()]])
-        )
-        status = solver.solve()
-        if status != solver.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        flow[index] = solver.flows(arc_ids[: len(index)])
-        solved += 1
-    return flow, solved
+        flow, count = _solve_flows(priced, allowed & (cost_paise < 0), surplus_total, deficit_total, items)
+        solved += count
+        net = _consolidated_net_inr(arcs, flow, distance_km, freight)
+        if net < best_net - 1e-9:
+            best_flow, best_net = flow, net
+    return best_flow, solved
 
 
 def plan_multistop_routes(
@@ -361,7 +447,10 @@ def plan_multistop_routes(
         "load",
     )
     solver = model.solver()
-    net_benefit = benefit_inr - freight.handling_inr_per_unit * units
+    # the per-unit part is charged over the request's direct distance (a route's detour is not)
+    direct_km = distance_km[pickup_dealer, delivery_dealer]
+    unit_charge = freight.unit_cost_inr(direct_km) * units
+    net_benefit = benefit_inr - unit_charge
     for request in range(requests):
         pickup = manager.NodeToIndex(1 + 2 * request)
         delivery = manager.NodeToIndex(2 + 2 * request)
@@ -403,7 +492,7 @@ def plan_multistop_routes(
         cost = (
             freight.truck_fixed_inr
             + freight.rate_inr_per_km * route_km
-            + freight.handling_inr_per_unit * route_units
+            + float(unit_charge[served_here].sum())
         )
         routes.append(Route(tuple(stops), route_km, float(cost), route_units))
     return RoutingResult(
@@ -494,11 +583,14 @@ def plan_transfers(
         surplus_item,
         deficit_dealer,
         deficit_item,
+        surplus_total,
+        deficit_total,
         benefit_cells[deficit_dealer, deficit_item],
         release_cells[surplus_dealer, surplus_item],
         distance,
         freight,
         options.max_senders_per_deficit,
+        options.prune_lanes and not options.use_routing,
     )
     arc_count = len(arcs.source)
     all_items = np.unique(arcs.item_rank)
@@ -521,6 +613,13 @@ def plan_transfers(
     km0 = lane_km(lanes0)
     fraction = units0 / freight.truck_capacity_units
     gap_bound_inr = float(((np.ceil(fraction) - fraction) * freight.truck_cost_inr(km0)).sum())
+    if options.slope_scaling_iterations:
+        flow0, solved = _slope_scaled_flow(
+            arcs, flow0, surplus_total, deficit_total, all_items, distance, freight, options
+        )
+        subproblems += solved
+        lanes0, units0, benefit0 = lane_totals(flow0)
+        km0 = lane_km(lanes0)
     direct_net0 = freight.lane_freight_inr(units0, km0) - benefit0
     thin = (
         (units0 < options.thin_lane_fraction * freight.truck_capacity_units)
