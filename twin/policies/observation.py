@@ -51,6 +51,8 @@ class PartsView:
     inbound_eta_day: npt.NDArray[np.float32] | None = None
     #: demand forecasts per dealer cell (flat ``dealer * skus + sku``), when the control tower runs them
     forecast: DemandForecast | None = None
+    #: per parts DC, whether it ships today (False during an outage); None = every DC ships
+    dc_shipping: npt.NDArray[np.bool_] | None = None
 
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
         return self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
