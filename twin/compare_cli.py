@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from twin.analysis.comparison import ArmResult, compare_arms, crn_variance_reduction_summary
+from twin.analysis.comparison import ArmResult, compare_arms, crn_variance_reduction_summary, kpi_names
 from twin.analysis.report import terminal_table, write_report
 from twin.cli import CONFIG_DIR, to_twin_config
 from twin.config import CompareConfig, TwinConfig, validate_compare
@@ -80,7 +80,8 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
         jobs, compare.executor, compare.workers, compare.ray_address, on_done=lambda _: bar.update(1)
     )
     bar.close()
-    kpis = [kpi for kpi in results[0].summary if kpi not in NOT_COMPARED]
+    # every arm's KPIs: one an arm alone reports (transfers, alerts) is shown with the baseline's as missing
+    kpis = [kpi for kpi in kpi_names(results) if kpi not in NOT_COMPARED]
     table = compare_arms(results, compare.baseline_arm, alpha=compare.alpha, kpis=kpis)
     reduction = crn_variance_reduction_summary(table)
     headline = [kpi for kpi in compare.headline_kpis if kpi in set(table["kpi"])]

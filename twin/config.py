@@ -8,6 +8,7 @@ live in ``validate`` and raise ``ConfigError`` naming the field and the value.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,12 +132,84 @@ class AlertConfig:
 
 
 @dataclass
+class TransferRuleConfig:
+    """One line of the OEM's transfer policy sheet (see twin.policies.transfer_rules.TransferRule): all
+    conditions must hold; ranges are [min, max); empty categories match every part class."""
+
+    rule_id: str = ""
+    #: auto_execute, approval or reject
+    action: str = "approval"
+    categories: list[str] = field(default_factory=list)
+    min_value_inr: float = 0.0
+    max_value_inr: float = math.inf
+    min_distance_km: float = 0.0
+    max_distance_km: float = math.inf
+    min_benefit_cost_ratio: float = -math.inf
+    max_benefit_cost_ratio: float = math.inf
+    sender_opted_in: bool | None = None
+    receiver_opted_in: bool | None = None
+
+
+def _default_transfer_rules() -> list[TransferRuleConfig]:
+    """The default sheet: small, clearly worthwhile moves between opted-in dealers go automatically; poor
+    ratios are refused; expensive or long moves wait for a network manager (so does the rest, by default)."""
+    return [
+        TransferRuleConfig(rule_id="refuse_poor_ratio", action="reject", max_benefit_cost_ratio=1.0),
+        TransferRuleConfig(rule_id="review_high_value", action="approval", min_value_inr=100_000.0),
+        TransferRuleConfig(rule_id="review_long_haul", action="approval", min_distance_km=300.0),
+        TransferRuleConfig(
+            rule_id="auto_clear_win",
+            action="auto_execute",
+            min_benefit_cost_ratio=1.5,
+            sender_opted_in=True,
+            receiver_opted_in=True,
+        ),
+    ]
+
+
+@dataclass
+class TransferConfig:
+    """Astra's parts rebalancing: lateral dealer-to-dealer transfers where the DC cannot cover a shortfall
+    (twin.policies.parts_rebalancing), decided by the OEM policy engine, shipped by the parts carriers."""
+
+    enabled: bool = False
+    #: a planning cycle every this many days (d+0.70, before the day's replenishment)
+    period_days: int = 1
+    #: a dealer is short when its position is below forecast demand over these days
+    deficit_cover_days: float = 7.0
+    #: a dealer may send what it holds above forecast demand over these days plus its safety floor (with
+    #: the defaults it keeps 14 days, the baseline's reorder point: its own DC refills it from there)
+    surplus_cover_days: float = 10.0
+    #: the floor a sender always keeps: forecast demand over these days
+    safety_cover_days: float = 4.0
+    #: SKUs are looked at where a DC holds less than this many times its dealers' deficit-horizon demand
+    dc_screen_factor: float = 1.5
+    max_distance_km: float = 600.0
+    max_senders_per_deficit: int = 8
+    slope_scaling_iterations: int = 4
+    #: multi-stop runs for thin lanes; off by default because the parts carriers bill per consignment
+    use_routing: bool = False
+    routing_time_limit_s: float = 0.05
+    #: share of dealers that accept automatic transfers (drawn once per network, the same in every run)
+    dealer_opt_in_share: float = 0.8
+    rules: list[TransferRuleConfig] = field(default_factory=_default_transfer_rules)
+    default_action: str = "approval"
+    max_transfers_per_dealer_per_week: int = 10
+    enforce_safety_stock_floor: bool = True
+    #: a network manager's decision time (lognormal: median and 90th percentile) and how often they say yes
+    approval_median_hours: float = 4.0
+    approval_p90_hours: float = 24.0
+    approval_probability: float = 0.85
+
+
+@dataclass
 class PolicyConfig:
     replenishment: ReplenishmentPolicyConfig = field(default_factory=ReplenishmentPolicyConfig)
     allocation: AllocationPolicyConfig = field(default_factory=AllocationPolicyConfig)
     sourcing: SourcingPolicyConfig = field(default_factory=SourcingPolicyConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    transfers: TransferConfig = field(default_factory=TransferConfig)
     #: how often the OEM sees dealer stock (the baseline world: a weekly DMS export)
     visibility_refresh_days: int = 7
 
@@ -548,6 +621,7 @@ def validate(config: TwinConfig) -> TwinConfig:
             "is a probability in (0, 1)",
         )
     _validate_forecasting(config.policy.forecast, config.policy.alerts)
+    _validate_transfers(config.policy.transfers)
     _require(
         config.policy.visibility_refresh_days >= 1,
         "policy.visibility_refresh_days",
@@ -566,6 +640,39 @@ def validate(config: TwinConfig) -> TwinConfig:
 
 
 FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
+
+
+def _validate_transfers(transfers: TransferConfig) -> None:
+    """Numbers only; the rules themselves are checked when the policy engine is built (naming the rule)."""
+    prefix = "policy.transfers."
+    _require(transfers.period_days >= 1, prefix + "period_days", transfers.period_days, "must be >= 1")
+    for name in ("deficit_cover_days", "surplus_cover_days", "safety_cover_days", "max_distance_km"):
+        value = getattr(transfers, name)
+        _require(value > 0, prefix + name, value, "must be > 0")
+    _require(
+        transfers.surplus_cover_days >= transfers.deficit_cover_days,
+        prefix + "surplus_cover_days",
+        transfers.surplus_cover_days,
+        f"must be >= deficit_cover_days={transfers.deficit_cover_days}",
+    )
+    _require(
+        0.0 <= transfers.dealer_opt_in_share <= 1.0,
+        prefix + "dealer_opt_in_share",
+        transfers.dealer_opt_in_share,
+        "must be in [0, 1]",
+    )
+    _require(
+        0.0 <= transfers.approval_probability <= 1.0,
+        prefix + "approval_probability",
+        transfers.approval_probability,
+        "must be in [0, 1]",
+    )
+    _require(
+        0 < transfers.approval_median_hours < transfers.approval_p90_hours,
+        prefix + "approval_p90_hours",
+        transfers.approval_p90_hours,
+        f"must be > approval_median_hours={transfers.approval_median_hours} > 0",
+    )
 
 
 def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None:

@@ -62,6 +62,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "freight_parts_inr",
     "freight_emergency_inr",
     "freight_vehicle_inr",
+    "freight_transfer_inr",
     "holding_cost_inr",
     "floor_plan_interest_inr",
     "parts_alerts_raised",
@@ -171,7 +172,12 @@ class KpiRecorder:
         parts_stock_value = column["parts_dealer_stock_value_inr"].mean()
         parts_dc_value = column["parts_dc_stock_value_inr"].mean()
         vehicle_value = column["vehicle_dealer_stock_value_inr"].mean()
-        freight = total["freight_parts_inr"] + total["freight_emergency_inr"] + total["freight_vehicle_inr"]
+        freight = (
+            total["freight_parts_inr"]
+            + total["freight_emergency_inr"]
+            + total["freight_vehicle_inr"]
+            + total["freight_transfer_inr"]
+        )
         summary: dict[str, float] = {
             "days_measured": float(days),
             "parts_fill_rate_line": ratio(total["parts_first_pick_lines"], total["parts_demand_lines"]),
@@ -209,6 +215,7 @@ class KpiRecorder:
             "freight_parts_inr": total["freight_parts_inr"],
             "freight_emergency_inr": total["freight_emergency_inr"],
             "freight_vehicle_inr": total["freight_vehicle_inr"],
+            "freight_transfer_inr": total["freight_transfer_inr"],
             "vehicle_lost_margin_inr": total["vehicle_lost_margin_inr"],
         }
         lines = self.class_lines[window].sum(axis=0)
@@ -223,6 +230,7 @@ class KpiRecorder:
             "freight_parts_inr",
             "freight_emergency_inr",
             "freight_vehicle_inr",
+            "freight_transfer_inr",
             "holding_cost_inr",
             "floor_plan_interest_inr",
             "parts_lost_margin_inr",

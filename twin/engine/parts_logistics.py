@@ -51,6 +51,9 @@ class PartsLogistics:
         #: promised arrival day of the earliest consignment on its way to each dealer cell (inf: none); what
         #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
         self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
+        #: units each parts carrier has already moved today (dealer transfers go before the DC's consignments)
+        self._capacity_used_units = np.zeros(len(simulation.world.network.carriers), dtype=np.int64)
+        self._capacity_day = -1
 
     def touch(self, cells: IntArray) -> None:
         self.changed[cells] = True
@@ -99,6 +102,8 @@ class PartsLogistics:
         outcome = parts.fulfil(lines, day)
         if sim.control_tower is not None:
             sim.control_tower.observe_demand(day, lines, outcome)
+        if sim.rebalancing is not None:
+            sim.rebalancing.observe_fills(lines, outcome)
         sku_class = sim.part_class[lines.sku]
         quantity = lines.quantity.astype(np.float64)
         cost = sim.unit_cost[lines.sku]
@@ -295,12 +300,24 @@ class PartsLogistics:
                 receive_day=receive_day,
             )
 
-    def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray, day: int) -> QuantityArray:
-        """Each carrier moves at most fleet x load capacity units a day (less in a disruption); later orders
-        in the list wait."""
+    def carrier_capacity_left(self, day: int) -> IntArray:
+        """Units each parts carrier can still move today: fleet x load capacity (less in a disruption)
+        minus what it has already taken on today."""
+        if day != self._capacity_day:
+            self._capacity_day = day
+            self._capacity_used_units[:] = 0
         carriers = self.sim.world.network.carriers
         share = self.sim.effects.parts_capacity_share(day, len(carriers))
-        capacity = np.floor(carriers.fleet_size * carriers.capacity_per_load * share)[carrier]
+        capacity = np.floor(carriers.fleet_size * carriers.capacity_per_load * share).astype(np.int64)
+        return np.maximum(capacity - self._capacity_used_units, 0)
+
+    def use_carrier_capacity(self, day: int, carrier: IntArray, units: npt.ArrayLike) -> None:
+        self.carrier_capacity_left(day)
+        np.add.at(self._capacity_used_units, carrier, np.asarray(units, dtype=np.int64))
+
+    def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray, day: int) -> QuantityArray:
+        """Each carrier moves at most its capacity left today; later orders in the list wait."""
+        capacity = self.carrier_capacity_left(day)[carrier]
         order = np.argsort(carrier, kind="stable")
         sorted_granted = granted[order].astype(np.int64)
         cumulative = np.cumsum(sorted_granted)
@@ -308,4 +325,5 @@ class PartsLogistics:
         used_before = cumulative - sorted_granted - (cumulative[start] - sorted_granted[start])
         allowed = np.empty_like(sorted_granted)
         allowed[order] = np.clip(capacity[order] - used_before, 0, sorted_granted)
+        self.use_carrier_capacity(day, carrier, allowed)
         return allowed.astype(np.int32)

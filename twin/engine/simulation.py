@@ -5,7 +5,9 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.05 parts consignments and emergency deliveries due today are received
   d+0.10 plants build the day's stock vehicles
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
+  d+0.06 dealer-to-dealer transfers that arrived this morning are settled
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
+  d+0.70 parts rebalancing cycle (with ``policy.transfers.enabled``): recommend, decide, ship
   d+0.75 parts policy cycle: replenishment orders, DC fill, carrier capacity, consignments leave
   d+0.78 control tower: stock-out risk of changed dealer-SKUs given tonight's consignments, alerts
   d+0.80 car-carrier loads are formed and dispatched
@@ -43,6 +45,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
+from twin.engine.rebalancing_flow import RebalancingFlow
 from twin.engine.settlement_flow import SettlementFlow
 from twin.engine.snapshot import Snapshot, restore, resume_in_flight, resume_waiting_loads, take_snapshot
 from twin.engine.streams import RandomStreams
@@ -191,6 +194,8 @@ class Simulation:
         )
         self.vehicles = VehicleFlow(self)
         self.settlement = SettlementFlow(self)
+        #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
+        self.rebalancing = RebalancingFlow(self) if config.policy.transfers.enabled else None
         self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
         #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
@@ -298,6 +303,7 @@ class Simulation:
             dealer_lead_time_sd_days=read_only(self.dealer_lead_time_sd_days),
             inbound_eta_day=read_only(self.logistics.inbound_eta_day),
             forecast=self.control_tower.forecaster if self.control_tower is not None else None,
+            dc_shipping=read_only(self.effects.dc_open(int(self.env.now), len(self.world.network.parts_dcs))),
         )
 
     # -- processes ------------------------------------------------------------------------------------
@@ -420,11 +426,16 @@ class Simulation:
         env = self.env
         env.process(self._daily("vehicle_customers_sampled", 0.0, self._customers_of))
         env.process(self._daily("parts_received", 0.05, self.logistics.receive))
+        if self.rebalancing is not None:
+            env.process(self._daily("transfers_arrived", 0.06, self.rebalancing.arrivals))
         env.process(self._daily("vehicles_built", 0.10, self._production))
         env.process(self._daily("parts_demand", 0.25, self.logistics.demand_day))
         env.process(
             self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
         )
+        if self.rebalancing is not None:
+            period = self.config.policy.transfers.period_days
+            env.process(self._daily("transfers_planned", 0.70, self.rebalancing.cycle, period))
         env.process(self._daily("parts_replenished", 0.75, self.logistics.replenishment_cycle))
         if self.control_tower is not None:
             env.process(self._daily("stockout_risk_assessed", 0.78, self.control_tower.assess))
@@ -436,6 +447,8 @@ class Simulation:
         env.process(self._daily("settled", 0.97, self.settlement.settle_day))
         # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
         resume_in_flight(self)
+        if self.rebalancing is not None:
+            self.rebalancing.resume()
         for block in self.effects.vehicle_fleet_blocks():
             if block.end_day > self.start_day:
                 env.process(self.vehicles.carriers.block_trucks(block))
@@ -449,6 +462,8 @@ class Simulation:
         summary = self.kpis.summary(warmup)
         if self.control_tower is not None:
             summary |= self.control_tower.summary(warmup, self.config.horizon_days)
+        if self.rebalancing is not None:
+            summary |= self.rebalancing.summary()
         summary |= self.settlement.summary()
         return RunResult(
             config=self.config,

@@ -111,6 +111,8 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
     if sim.control_tower is not None:
         arrays |= {f"tower:{name}": array.copy() for name, array in sim.control_tower.state_arrays().items()}
     arrays |= {f"settlement:{name}": array for name, array in sim.settlement.state_arrays().items()}
+    if sim.rebalancing is not None:
+        arrays |= {f"transfers:{name}": array for name, array in sim.rebalancing.state_arrays().items()}
     releases = [
         (day, _RELEASE_KINDS.index(kind), cell, units)
         for day, entries in parts.pending.by_day.items()
@@ -265,6 +267,13 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
             raise ConfigError("policy.forecast.enabled", True, "the snapshot was taken with forecasts off")
         sim.control_tower.load_state_arrays(tower_arrays)
     _restore_settlement(sim, arrays)
+    if sim.rebalancing is not None:
+        transfers = {
+            name[len("transfers:") :]: a for name, a in arrays.items() if name.startswith("transfers:")
+        }
+        if not transfers:
+            raise ConfigError("policy.transfers.enabled", True, "the snapshot was taken with transfers off")
+        sim.rebalancing.load_state_arrays(transfers)
     for day, kind, cell, units in arrays["parts_releases"].astype(np.int64).tolist():
         parts.pending.add(
             day, _RELEASE_KINDS[kind], np.array([cell], dtype=np.int64), np.array([units], dtype=np.int32)

@@ -1,0 +1,563 @@
+"""Dealer-to-dealer parts transfers in the twin: plan, decide, wait for approval, ship, receive, settle.
+
+Each cycle (d+0.70, before the day's replenishment) the pure rebalancing policy recommends transfers and the
+OEM policy engine decides each line: auto-execute ships at once; approval waits for a network manager
+(latency and approval drawn from the run's ``transfers:approval`` stream) and ships when approved, re-checked
+against the sender's stock at that moment; reject is only logged. Every decision goes to the audit table
+with the rule or guard that made it.
+
+A shipment is one truck (a lane's consignment or a multi-stop route) of the sender's parts carrier. It uses
+that carrier's capacity for the day, takes the lane's transit time with the day's noise, and moves stock
+only when it departs (sender's shelf -> the receiver's in-transit) and arrives (-> the receiver's shelf,
+through the same inbound queue as DC consignments). On arrival each transfer (one per shipment, sender and
+receiver) is settled in the ledger at the parts' cost plus the carrier's charge.
+
+Realised benefit: a transferred unit counts as used when the receiver fills demand for that SKU within the
+deficit horizon after arrival; its planned benefit per unit is then credited. The A/B against a run
+without transfers is the causal measure; this in-run figure says which transfers were used at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.parts import PART_CLASS_NAMES
+from twin.engine.parts_flow import LineOutcome, scatter_add
+from twin.engine.parts_logistics import Shipment
+from twin.errors import ConfigError
+from twin.policies.parts_rebalancing import PartsRebalancing
+from twin.policies.transfer_planner import FreightModel, PlannerOptions
+from twin.policies.transfer_rules import (
+    APPROVAL,
+    AUTO_EXECUTE,
+    REJECT,
+    ApprovalModel,
+    TransferPolicyConfig,
+    TransferPolicyEngine,
+    rule_from_mapping,
+)
+from twin.settlement.payers import FreightCategory
+from twin.settlement.transfers import TransferBatch as SettlementBatch
+from twin.settlement.transfers import transfer_freight_paise
+
+if TYPE_CHECKING:
+    from twin.engine.demand import PartsLines
+    from twin.engine.simulation import Simulation
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: columns of a transfer line as the flow keeps it (approvals waiting, audit), all float64 for snapshots
+LINE_COLUMNS = (
+    "sender", "receiver", "sku", "units", "shipment", "distance_km", "benefit_inr", "freight_inr",
+    "value_inr", "floor_units", "decided_day", "due_time",
+)  # fmt: skip
+SETTLEMENT_COLUMNS = (
+    "transfer_id", "category", "sender", "receiver", "carrier", "truck", "ship_day", "arrive_day",
+    "distance_km", "volume", "transfer_price_paise",
+)  # fmt: skip
+COUNTERS = (
+    "cycles", "lines_recommended", "lines_auto", "lines_approval", "lines_rejected", "lines_approved",
+    "lines_declined", "lines_executed", "lines_trimmed", "transfers_executed", "shipments_executed",
+    "units_executed", "value_executed_inr", "freight_inr", "planned_benefit_executed_inr",
+    "approval_wait_hours_sum", "approval_decisions", "units_used", "realised_benefit_inr",
+    "transfers_auto", "transfers_approved", "units_arrived",
+)  # fmt: skip
+
+
+class RebalancingFlow:
+    def __init__(self, simulation: Simulation) -> None:
+        self.sim = simulation
+        config = simulation.config.policy.transfers
+        self.config = config
+        self.enabled = config.enabled
+        network = simulation.world.network
+        dealers = network.dealer_count
+        self.dealers, self.skus = dealers, simulation.skus
+        lat, lon = network.dealers.latitude, network.dealers.longitude
+        self.distance_km = network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        carriers = network.carriers
+        self.sender_carrier = network.parts_carrier
+        # the planner prices a consignment like the dealers' main parts carrier's card: a minimum per
+        # consignment, else the load share of a truck's per-km rate
+        main = int(np.bincount(network.parts_carrier).argmax())
+        self.freight = FreightModel(
+            rate_inr_per_km=0.0,
+            truck_fixed_inr=float(carriers.minimum_charge_inr[main]),
+            truck_capacity_units=int(carriers.capacity_per_load[main]),
+            handling_inr_per_unit=0.0,
+            rate_inr_per_unit_km=float(carriers.rate_per_km_inr[main] / carriers.capacity_per_load[main]),
+        )
+        operations = simulation.config.operations
+        self.policy = PartsRebalancing(
+            self.distance_km,
+            self.freight,
+            PlannerOptions(
+                max_senders_per_deficit=config.max_senders_per_deficit,
+                use_routing=config.use_routing,
+                routing_time_limit_s=config.routing_time_limit_s,
+                slope_scaling_iterations=config.slope_scaling_iterations,
+            ),
+            deficit_cover_days=config.deficit_cover_days,
+            surplus_cover_days=config.surplus_cover_days,
+            safety_cover_days=config.safety_cover_days,
+            dc_screen_factor=config.dc_screen_factor,
+            parts_margin_share=operations.parts_margin_share,
+            emergency_charge_per_line_inr=operations.emergency_charge_per_line_inr,
+            max_distance_km=config.max_distance_km,
+        )
+        self.rules = TransferPolicyEngine(
+            TransferPolicyConfig(
+                rules=tuple(rule_from_mapping(asdict(rule)) for rule in config.rules),
+                default_action=config.default_action,
+                max_transfers_per_dealer_per_week=config.max_transfers_per_dealer_per_week,
+                enforce_safety_stock_floor=config.enforce_safety_stock_floor,
+            ),
+            PART_CLASS_NAMES,
+        )
+        self.approval = ApprovalModel(
+            median_hours=config.approval_median_hours,
+            p90_hours=config.approval_p90_hours,
+            approval_probability=config.approval_probability,
+        )
+        if not 0.0 <= config.dealer_opt_in_share <= 1.0:
+            raise ConfigError(
+                "policy.transfers.dealer_opt_in_share", config.dealer_opt_in_share, "must be in [0, 1]"
+            )
+        # which dealers opted in is a fact about the network, not a replication: the generator seed draws it
+        opt_in_rng = np.random.default_rng(
+            np.random.SeedSequence([simulation.config.network.generator_seed, 6])
+        )
+        self.opted_in = opt_in_rng.random(dealers) < config.dealer_opt_in_share
+        self.speed_km_per_day = carriers.speed_km_per_day
+        #: transfers each dealer took part in (executed or approved), per day of the last 7
+        self.recent = np.zeros((7, dealers), dtype=np.int64)
+        self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.rejected_by: dict[str, float] = defaultdict(float)
+        self.next_shipment = 0
+        self.next_transfer = 0
+        #: approval lines waiting for a decision (columns of LINE_COLUMNS), resumed after a snapshot
+        self.awaiting: dict[int, dict[str, FloatArray]] = {}
+        self._awaiting_ids = 0
+        #: transfers on the road, settled on arrival: arrive day -> settlement batches
+        self.arriving: dict[int, list[SettlementBatch]] = defaultdict(list)
+        #: units of transferred stock not yet used at the receiver, their benefit per unit, expiry
+        self.watch_units = np.zeros(dealers * self.skus, dtype=np.float32)
+        self.watch_value = np.zeros(dealers * self.skus, dtype=np.float32)
+        self.watch_expiry: dict[int, list[IntArray]] = defaultdict(list)
+        #: the audit trail: one row per recommendation line and decision
+        self.audit: list[dict[str, npt.NDArray[np.generic]]] = []
+
+    # -- the cycle ----------------------------------------------------------------------------------
+    def cycle(self, day: int) -> None:
+        sim = self.sim
+        recommendations = self.policy.recommend(sim.parts_view())
+        batch = recommendations.batch
+        self.counters["cycles"] += 1
+        if len(batch) == 0:
+            return
+        decisions = self.rules.decide(
+            batch,
+            self.opted_in,
+            self.recent.sum(axis=0),
+            recommendations.stock_units,
+            recommendations.floor_units,
+        )
+        sku = recommendations.sku
+        floor = recommendations.floor_units[batch.sender, batch.item]
+        lines = {
+            "sender": batch.sender.astype(float),
+            "receiver": batch.receiver.astype(float),
+            "sku": sku.astype(float),
+            "units": batch.units.astype(float),
+            "shipment": batch.shipment.astype(float),
+            "distance_km": batch.distance_km,
+            "benefit_inr": batch.benefit_inr,
+            "freight_inr": batch.freight_inr,
+            "value_inr": batch.value_inr,
+            "floor_units": floor.astype(float),
+            "decided_day": np.full(len(batch), float(day)),
+            "due_time": np.full(len(batch), sim.env.now),
+        }
+        action = decisions.action
+        self.counters["lines_recommended"] += len(batch)
+        self.counters["lines_auto"] += float((action == AUTO_EXECUTE).sum())
+        self.counters["lines_approval"] += float((action == APPROVAL).sum())
+        self.counters["lines_rejected"] += float((action == REJECT).sum())
+        decider = decisions.decider_names()
+        for name in np.unique(decider[action == REJECT]).tolist():
+            self.rejected_by[name] += float((decider[action == REJECT] == name).sum())
+        self.audit.append(
+            {
+                "day": np.full(len(batch), day, dtype=np.int32),
+                "sender": batch.sender.astype(np.int32),
+                "receiver": batch.receiver.astype(np.int32),
+                "sku": sku.astype(np.int32),
+                "units": batch.units.astype(np.int32),
+                "value_inr": batch.value_inr,
+                "distance_km": batch.distance_km,
+                "freight_inr": batch.freight_inr,
+                "benefit_inr": batch.benefit_inr,
+                "action": decisions.action_names(),
+                "decided_by": decider,
+            }
+        )
+        if sim.event_log.enabled:
+            for index in range(len(batch)):
+                sim.event_log.record(
+                    sim.env.now,
+                    "transfer_decided",
+                    sender=int(batch.sender[index]),
+                    receiver=int(batch.receiver[index]),
+                    sku=int(sku[index]),
+                    units=int(batch.units[index]),
+                    action=str(decisions.action_names()[index]),
+                    decided_by=str(decider[index]),
+                )
+        auto = action == AUTO_EXECUTE
+        if auto.any():
+            self.counters["transfers_auto"] += self._execute(_select(lines, auto), day)
+        waiting = action == APPROVAL
+        if waiting.any():
+            self._send_for_approval(_select(lines, waiting), day)
+
+    def _send_for_approval(self, lines: dict[str, FloatArray], day: int) -> None:
+        """A person decides per transfer (shipment, sender, receiver); approved ones count against the cap now."""
+        keys = np.stack([lines["shipment"], lines["sender"], lines["receiver"]], axis=1)
+        _, first, transfer = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        transfer = transfer.ravel()
+        outcome = self.approval.draw(len(first), self.sim.streams.get("transfers:approval"))
+        self.counters["approval_decisions"] += len(first)
+        self.counters["approval_wait_hours_sum"] += float(outcome.latency_hours.sum())
+        approved = outcome.approved[transfer]
+        self.counters["lines_approved"] += float(approved.sum())
+        self.counters["lines_declined"] += float((~approved).sum())
+        lines = dict(lines)
+        lines["due_time"] = self.sim.env.now + outcome.latency_hours[transfer] / 24.0
+        if approved.any():
+            self._count_recent(
+                day, lines["sender"][approved], lines["receiver"][approved], lines["shipment"][approved]
+            )
+            for due in np.unique(lines["due_time"][approved]).tolist():
+                self._await(_select(lines, approved & (lines["due_time"] == due)))
+
+    def _await(self, lines: dict[str, FloatArray]) -> None:
+        token = self._awaiting_ids
+        self._awaiting_ids += 1
+        self.awaiting[token] = lines
+        self.sim.env.process(self._approval_arrives(token))
+
+    def _approval_arrives(self, token: int):
+        lines = self.awaiting[token]
+        yield self.sim.env.timeout(max(float(lines["due_time"][0]) - self.sim.env.now, 0.0))
+        del self.awaiting[token]
+        self.counters["transfers_approved"] += self._execute(lines, int(self.sim.env.now), counted=True)
+
+    def _count_recent(self, day: int, sender: FloatArray, receiver: FloatArray, shipment: FloatArray) -> None:
+        keys = np.unique(np.stack([shipment, sender, receiver], axis=1), axis=0)
+        row = self.recent[day % 7]
+        np.add.at(row, keys[:, 1].astype(np.int64), 1)
+        np.add.at(row, keys[:, 2].astype(np.int64), 1)
+
+    # -- shipping -----------------------------------------------------------------------------------
+    def _execute(self, lines: dict[str, FloatArray], day: int, counted: bool = False) -> int:
+        """Ship what the sender can still spare (above its floor) and the carrier can still carry today;
+        returns the number of transfers shipped."""
+        sim = self.sim
+        parts = sim.parts.state
+        skus = self.skus
+        sender = lines["sender"].astype(np.int64)
+        receiver = lines["receiver"].astype(np.int64)
+        sku = lines["sku"].astype(np.int64)
+        wanted = lines["units"].astype(np.int64)
+        cell = sender * skus + sku
+        spare = np.maximum(
+            parts.on_hand.reshape(-1)[cell].astype(np.int64)
+            - parts.reserved.reshape(-1)[cell]
+            - lines["floor_units"].astype(np.int64),
+            0,
+        )
+        units = _greedy_within(cell, wanted, spare)
+        carrier = self.sender_carrier[sender]
+        units = _greedy_within(carrier, units, sim.logistics.carrier_capacity_left(day)[carrier])
+        self.counters["lines_trimmed"] += float((units < wanted).sum())
+        moving = units > 0
+        if not moving.any():
+            return 0
+        sender, receiver, sku, units, cell, carrier = (
+            sender[moving], receiver[moving], sku[moving], units[moving], cell[moving], carrier[moving]
+        )  # fmt: skip
+        shipment_key = lines["shipment"][moving]
+        benefit_per_unit = (lines["benefit_inr"] / np.maximum(lines["units"], 1.0))[moving]
+        sim.logistics.use_carrier_capacity(day, carrier, units)
+        quantity = units.astype(np.int32)
+        scatter_add(parts.on_hand.reshape(-1), cell, -quantity)
+        sim.parts.dispatch(receiver, sku, quantity)
+        sim.logistics.touch(cell)
+        receiver_cell = receiver * skus + sku
+        sim.logistics.touch(receiver_cell)
+
+        # one truck per planned shipment and cycle; one transfer per truck, sender and receiver
+        _, truck_local = np.unique(shipment_key, return_inverse=True)
+        truck = self.next_shipment + truck_local.ravel()
+        self.next_shipment = int(truck.max()) + 1
+        keys = np.stack([truck, sender, receiver], axis=1)
+        _, first, transfer_local = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        transfer_local = transfer_local.ravel()
+        transfer_count = len(first)
+        if not counted:
+            self._count_recent(day, sender.astype(float), receiver.astype(float), truck.astype(float))
+        now = sim.env.now
+        noise = sim.transit_noise_row("parts_lane", day)
+        distance = self.distance_km[sender, receiver]
+        transit = (
+            sim.config.operations.dc_dispatch_delay_days + distance / self.speed_km_per_day[carrier]
+        ) * noise[receiver]
+        # a truck arrives at its stops with its own noise; the per-line transit keeps each lane's distance
+        arrive_day = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
+        promised = (
+            now + sim.config.operations.dc_dispatch_delay_days + distance / self.speed_km_per_day[carrier]
+        )
+        np.minimum.at(sim.logistics.inbound_eta_day, receiver_cell, promised.astype(np.float32))
+        for receive_day in np.unique(arrive_day).tolist():
+            members = arrive_day == receive_day
+            sim.logistics.inbound[receive_day].append(
+                Shipment(receive_day, receiver[members], sku[members], quantity[members])
+            )
+
+        # settlement: per transfer, the parts at cost and the units it takes on its truck
+        transfer_units = np.bincount(transfer_local, weights=units, minlength=transfer_count)
+        value = np.bincount(transfer_local, weights=units * sim.unit_cost[sku], minlength=transfer_count)
+        transfer_ids = self.next_transfer + np.arange(transfer_count, dtype=np.int64)
+        self.next_transfer += transfer_count
+        settlement_batch = SettlementBatch.of(
+            transfer_id=transfer_ids,
+            category=np.full(transfer_count, int(FreightCategory.PARTS_TRANSFER)),
+            sender=sender[first],
+            receiver=receiver[first],
+            carrier=carrier[first],
+            truck=truck[first],
+            ship_day=np.full(transfer_count, day),
+            arrive_day=arrive_day[first],  # a transfer's lines share truck, lane and noise
+            distance_km=distance[first],
+            volume=transfer_units,
+            transfer_price_paise=np.rint(value * 100.0),
+        )
+        freight_paise = transfer_freight_paise(settlement_batch, sim.settlement.book.rates)
+        freight_inr = float(freight_paise.sum()) / 100.0
+        sim.kpis.add(now, "freight_transfer_inr", freight_inr)
+        for arrive in np.unique(settlement_batch.arrive_day).tolist():
+            self.arriving[arrive].append(settlement_batch.select(settlement_batch.arrive_day == arrive))
+
+        # realised benefit: watch the receiving cells from arrival to the end of the deficit horizon
+        np.add.at(self.watch_units, receiver_cell, units.astype(np.float32))
+        np.maximum.at(self.watch_value, receiver_cell, benefit_per_unit.astype(np.float32))
+        horizon = math.ceil(self.config.deficit_cover_days)
+        for receive_day in np.unique(arrive_day).tolist():
+            self.watch_expiry[receive_day + horizon].append(receiver_cell[arrive_day == receive_day])
+
+        counters = self.counters
+        counters["lines_executed"] += float(units.size)
+        counters["transfers_executed"] += transfer_count
+        counters["shipments_executed"] += float(np.unique(truck).size)
+        counters["units_executed"] += float(units.sum())
+        counters["value_executed_inr"] += float(value.sum())
+        counters["freight_inr"] += freight_inr
+        counters["planned_benefit_executed_inr"] += float((benefit_per_unit * units).sum())
+        if sim.event_log.enabled:
+            for index in range(transfer_count):
+                sim.event_log.record(
+                    now,
+                    "transfer_departed",
+                    transfer=int(transfer_ids[index]),
+                    sender=int(settlement_batch.sender[index]),
+                    receiver=int(settlement_batch.receiver[index]),
+                    units=int(transfer_units[index]),
+                    arrive_day=int(settlement_batch.arrive_day[index]),
+                )
+        return transfer_count
+
+    # -- arrival and use ----------------------------------------------------------------------------
+    def arrivals(self, day: int) -> None:
+        """The morning's transfers are on the receivers' shelves (the inbound queue put them there):
+        settle them, stop watching cells whose horizon ended, forget transfers older than 7 days."""
+        self.recent[day % 7] = 0
+        for batch in self.arriving.pop(day, []):
+            self.counters["units_arrived"] += float(batch.volume.sum())
+            self.sim.settlement.transfers_arrived(batch)
+        for cells in self.watch_expiry.pop(day, []):
+            self.watch_units[cells] = 0.0
+
+    def observe_fills(self, lines: PartsLines, outcome: LineOutcome) -> None:
+        """Credit transferred units the receivers sold today (called after the day's lines are filled)."""
+        cells = lines.location * self.skus + lines.sku
+        watched = self.watch_units[cells] > 0
+        if not watched.any():
+            return
+        cells = cells[watched]
+        filled = outcome.filled_units[watched].astype(np.float64)
+        unique, inverse = np.unique(cells, return_inverse=True)
+        filled_per_cell = np.bincount(inverse.ravel(), weights=filled, minlength=unique.size)
+        used = np.minimum(filled_per_cell, self.watch_units[unique])
+        self.watch_units[unique] -= used.astype(np.float32)
+        self.counters["units_used"] += float(used.sum())
+        self.counters["realised_benefit_inr"] += float((used * self.watch_value[unique]).sum())
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        """Everything a resumed run needs: approvals still waiting, transfers on the road (for their
+        settlement), the weekly counts, the use watch, the counters and the audit so far."""
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "recent": self.recent.copy(),
+            "counters": np.array([self.counters[name] for name in COUNTERS]),
+            "next_ids": np.array(
+                [self.next_shipment, self.next_transfer, self._awaiting_ids], dtype=np.int64
+            ),
+            "watch_units": self.watch_units.copy(),
+            "watch_value": self.watch_value.copy(),
+            "watch_expiry": _rows(
+                [
+                    np.stack([np.full(c.size, day), c], axis=1)
+                    for day, cells in self.watch_expiry.items()
+                    for c in cells
+                ],
+                2,
+            ),
+            "awaiting": _rows(
+                [
+                    np.column_stack(
+                        [np.full(lines["units"].size, token), *(lines[name] for name in LINE_COLUMNS)]
+                    )
+                    for token, lines in self.awaiting.items()
+                ],
+                1 + len(LINE_COLUMNS),
+            ),
+            "arriving": _rows(
+                [
+                    np.column_stack([getattr(batch, name).astype(np.float64) for name in SETTLEMENT_COLUMNS])
+                    for batches in self.arriving.values()
+                    for batch in batches
+                ],
+                len(SETTLEMENT_COLUMNS),
+            ),
+        }
+        rejected = sorted(self.rejected_by)
+        arrays["rejected_by_names"] = np.array(rejected, dtype=np.str_)
+        arrays["rejected_by_counts"] = np.array([self.rejected_by[name] for name in rejected])
+        audit = self.audit_frame()
+        for column in audit.columns:
+            arrays[f"audit_{column}"] = (
+                audit[column]
+                .to_numpy()
+                .astype(np.str_ if audit[column].dtype == object else audit[column].dtype)
+            )
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        self.recent[:] = arrays["recent"]
+        self.counters = dict(zip(COUNTERS, arrays["counters"].astype(float).tolist(), strict=True))
+        self.next_shipment, self.next_transfer, self._awaiting_ids = (int(v) for v in arrays["next_ids"])
+        self.watch_units[:] = arrays["watch_units"]
+        self.watch_value[:] = arrays["watch_value"]
+        self.watch_expiry = defaultdict(list)
+        for day in np.unique(arrays["watch_expiry"][:, 0]).astype(np.int64).tolist():
+            rows = arrays["watch_expiry"][arrays["watch_expiry"][:, 0] == day]
+            self.watch_expiry[day].append(rows[:, 1].astype(np.int64))
+        self.awaiting = {}
+        waiting = arrays["awaiting"]
+        for token in np.unique(waiting[:, 0]).astype(np.int64).tolist():
+            rows = waiting[waiting[:, 0] == token]
+            self.awaiting[token] = {name: rows[:, 1 + i].copy() for i, name in enumerate(LINE_COLUMNS)}
+        self.arriving = defaultdict(list)
+        arriving = arrays["arriving"]
+        if len(arriving):
+            batch = SettlementBatch.of(**{name: arriving[:, i] for i, name in enumerate(SETTLEMENT_COLUMNS)})
+            for day in np.unique(batch.arrive_day).tolist():
+                self.arriving[day].append(batch.select(batch.arrive_day == day))
+        names = arrays["rejected_by_names"].tolist()
+        self.rejected_by = defaultdict(float, zip(names, arrays["rejected_by_counts"].tolist(), strict=True))
+        audit_columns = [name[len("audit_") :] for name in arrays if name.startswith("audit_")]
+        if audit_columns and len(arrays[f"audit_{audit_columns[0]}"]):
+            self.audit = [{name: arrays[f"audit_{name}"] for name in audit_columns}]
+        else:
+            self.audit = []
+
+    def resume(self) -> None:
+        """Start the waits of approvals that were pending when the snapshot was taken."""
+        for token in sorted(self.awaiting):
+            self.sim.env.process(self._approval_arrives(token))
+
+    # -- results ------------------------------------------------------------------------------------
+    def summary(self) -> dict[str, float]:
+        if not self.enabled:
+            return {}
+        c = self.counters
+
+        def ratio(numerator: float, denominator: float) -> float:
+            return numerator / denominator if denominator > 0 else float("nan")
+
+        executed = c["transfers_executed"]
+        summary = {
+            "transfer_cycles": c["cycles"],
+            "transfer_lines_recommended": c["lines_recommended"],
+            "transfer_lines_auto_executed": c["lines_auto"],
+            "transfer_lines_sent_for_approval": c["lines_approval"],
+            "transfer_lines_rejected": c["lines_rejected"],
+            "transfer_lines_approved": c["lines_approved"],
+            "transfer_lines_declined": c["lines_declined"],
+            "transfer_lines_trimmed_at_shipping": c["lines_trimmed"],
+            "transfers_executed": executed,
+            "transfer_shipments": c["shipments_executed"],
+            "transfer_units": c["units_executed"],
+            "transfer_value_inr": c["value_executed_inr"],
+            "transfer_freight_inr": c["freight_inr"],
+            "transfer_freight_per_transfer_inr": ratio(c["freight_inr"], executed),
+            "transfer_auto_executed_share": ratio(c["transfers_auto"], executed),
+            "transfer_approval_wait_hours_mean": ratio(c["approval_wait_hours_sum"], c["approval_decisions"]),
+            "transfer_planned_benefit_inr": c["planned_benefit_executed_inr"],
+            "transfer_units_used_share": ratio(c["units_used"], c["units_executed"]),
+            "transfer_realised_benefit_inr": c["realised_benefit_inr"],
+            "transfer_realised_benefit_cost_ratio": ratio(c["realised_benefit_inr"], c["freight_inr"]),
+        }
+        for name, count in sorted(self.rejected_by.items()):
+            summary[f"transfer_lines_rejected_by_{name.replace('guard:', 'guard_')}"] = count
+        return summary
+
+    def audit_frame(self):  # -> pandas.DataFrame
+        import pandas as pd
+
+        if not self.audit:
+            return pd.DataFrame(columns=["day", "sender", "receiver", "sku", "units", "action", "decided_by"])
+        return pd.concat([pd.DataFrame(part) for part in self.audit], ignore_index=True)
+
+
+def _rows(blocks: list[npt.NDArray[np.generic]], width: int) -> FloatArray:
+    """Stack row blocks into one float64 table (an empty one of the right width when there are none)."""
+    if not blocks:
+        return np.zeros((0, width))
+    return np.concatenate([np.asarray(block, dtype=np.float64).reshape(-1, width) for block in blocks])
+
+
+def _select(lines: dict[str, FloatArray], mask: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
+    return {name: column[mask] for name, column in lines.items()}
+
+
+def _greedy_within(group: IntArray, wanted: IntArray, allowance: IntArray) -> IntArray:
+    """In list order within each group, grant what still fits the group's allowance (per element)."""
+    if group.size == 0:
+        return wanted.copy()
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    sorted_wanted = wanted[order].astype(np.int64)
+    cumulative = np.cumsum(sorted_wanted)
+    start = np.searchsorted(sorted_group, sorted_group, side="left")
+    before = cumulative - sorted_wanted - (cumulative[start] - sorted_wanted[start])
+    granted = np.empty_like(sorted_wanted)
+    granted[order] = np.clip(allowance[order] - before, 0, sorted_wanted)
+    return granted
