@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -209,3 +210,22 @@ def test_config_builds_rules_from_mappings():
         rules=({"rule_id": "far", "action": "approval", "min_distance_km": 800, "categories": ["engine"]},)
     )
     assert config.rules[0] == TransferRule("far", "approval", categories=("engine",), min_distance_km=800)
+
+
+def test_per_transfer_evaluation_ships_a_consignment_whole_or_not_at_all():
+    # one truck (shipment 0, dealer 0 -> 1) with a worthwhile line and a weak one: ratios 3 and 1, together 2
+    rules = TransferPolicyConfig(
+        rules=(TransferRule("poor_ratio_reject", "reject", max_benefit_cost_ratio=1.5),),
+        default_action="auto_execute",
+        max_transfers_per_dealer_per_week=100,
+    )
+    recommendations = batch(
+        benefit_inr=[300.0, 100.0, 100.0],
+        receiver=[1, 1, 2],
+        shipment=[0, 0, 1],
+        value_inr=[1000.0, 1000.0, 1000.0],
+    )
+    per_line = decide(rules, recommendations)
+    assert list(per_line.action_names()) == ["auto_execute", "reject", "reject"]
+    whole = decide(dataclasses.replace(rules, evaluate_per_transfer=True), recommendations)
+    assert list(whole.action_names()) == ["auto_execute", "auto_execute", "reject"]

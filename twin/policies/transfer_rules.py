@@ -7,8 +7,7 @@ a dealer never sends below its safety-stock floor, and no dealer takes part in m
 in a rolling 7 days. Every decision names the rule or guard that made it (the audit trail the OEM asks for).
 
 Evaluation is vectorised over the batch (one numpy pass per rule); the guards are greedy in batch order (the
-caller puts its best recommendations first), computed with prefix sums and repeated only once per guard
-rejection. Human approval is a pure model (lognormal latency, an approval probability) drawn from a Generator
+caller puts its best recommendations first): the floor guard with prefix sums, the weekly cap in one ordered pass. Human approval is a pure model (lognormal latency, an approval probability) drawn from a Generator
 the caller owns, so the simulator gives it its own stream and a live system can ignore it.
 """
 
@@ -134,6 +133,9 @@ class TransferPolicyConfig:
     default_action: str = "approval"
     max_transfers_per_dealer_per_week: int = 10
     enforce_safety_stock_floor: bool = True
+    #: judge value, distance and benefit/cost on the whole transfer (the lines sharing a shipment, sender and
+    #: receiver), so a consignment whose freight is one charge ships whole or not at all
+    evaluate_per_transfer: bool = False
 
     def __post_init__(self) -> None:
         rules = tuple(r if isinstance(r, TransferRule) else rule_from_mapping(r) for r in self.rules)
@@ -252,30 +254,16 @@ def _first_violations_per_group(group: IntArray, amount: IntArray, allowance: In
 def _weekly_cap(sender: IntArray, receiver: IntArray, base_count: IntArray, cap: int) -> BoolArray:
     """Greedy in order over transfers: accept one unless it lifts its sender's or receiver's 7-day count over cap.
 
-    Each pass finds the first violation given everything before it (all decided), rejects it and resumes there,
-    so passes = rejections + 1, each a prefix count over the rest of the batch.
+    One pass in order; each decision depends on every earlier one, so this is a plain loop over the transfers
+    (tens of thousands a cycle at most, milliseconds), where a vectorised version needs a pass per rejection.
     """
-    count = len(sender)
-    accepted = np.ones(count, dtype=bool)
-    counts = base_count.astype(np.int64).copy()
-    start = 0
-    while start < count:
-        dealers = np.stack([sender[start:], receiver[start:]], axis=1).ravel()
-        order = np.argsort(dealers, kind="stable")
-        sorted_dealers = dealers[order]
-        first = np.r_[True, sorted_dealers[1:] != sorted_dealers[:-1]]
-        position = np.arange(len(dealers))
-        occurrence = position - np.maximum.accumulate(np.where(first, position, 0))
-        running = np.empty(len(dealers), dtype=np.int64)
-        running[order] = occurrence + 1
-        over = (counts[dealers] + running > cap).reshape(-1, 2).any(axis=1)
-        if not over.any():
-            break
-        violation = int(np.argmax(over))
-        np.add.at(counts, sender[start : start + violation], 1)
-        np.add.at(counts, receiver[start : start + violation], 1)
-        accepted[start + violation] = False
-        start += violation + 1
+    counts = np.asarray(base_count, dtype=np.int64).tolist()
+    accepted = np.zeros(len(sender), dtype=bool)
+    for index, (from_dealer, to_dealer) in enumerate(zip(sender.tolist(), receiver.tolist(), strict=True)):
+        if counts[from_dealer] < cap and counts[to_dealer] < cap:
+            counts[from_dealer] += 1
+            counts[to_dealer] += 1
+            accepted[index] = True
     return accepted
 
 
@@ -327,7 +315,9 @@ class TransferPolicyEngine:
         action = np.full(count, action_code(self.config.default_action), dtype=np.int8)
         decider = np.full(count, len(self.config.rules), dtype=np.int64)
         undecided = np.ones(count, dtype=bool)
-        ratio = batch.benefit_cost_ratio
+        ratio, value, distance = batch.benefit_cost_ratio, batch.value_inr, batch.distance_km
+        if self.config.evaluate_per_transfer and count:
+            ratio, value, distance = _per_transfer(batch)
         sender_in = opted_in[batch.sender]
         receiver_in = opted_in[batch.receiver]
         for position, (rule, category_mask) in enumerate(
@@ -336,10 +326,10 @@ class TransferPolicyEngine:
             match = (
                 undecided
                 & category_mask[batch.category]
-                & (batch.value_inr >= rule.min_value_inr)
-                & (batch.value_inr < rule.max_value_inr)
-                & (batch.distance_km >= rule.min_distance_km)
-                & (batch.distance_km < rule.max_distance_km)
+                & (value >= rule.min_value_inr)
+                & (value < rule.max_value_inr)
+                & (distance >= rule.min_distance_km)
+                & (distance < rule.max_distance_km)
                 & (ratio >= rule.min_benefit_cost_ratio)
                 & (ratio < rule.max_benefit_cost_ratio)
             )
@@ -379,6 +369,22 @@ class TransferPolicyEngine:
             action[capped] = REJECT
             decider[capped] = len(self.config.rules) + 2
         return TransferDecisions(action=action, decider=decider, decider_ids=self.decider_ids)
+
+
+def _per_transfer(batch: TransferBatch) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each line's transfer totals: benefit/cost ratio, value and distance of its (shipment, sender,
+    receiver) group."""
+    keys = np.stack([batch.shipment, batch.sender, batch.receiver], axis=1)
+    _, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.ravel()
+    benefit = np.bincount(group, weights=batch.benefit_inr)
+    freight = np.bincount(group, weights=batch.freight_inr)
+    value = np.bincount(group, weights=batch.value_inr)
+    distance = np.zeros(benefit.size)
+    np.maximum.at(distance, group, batch.distance_km)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(freight > 0, benefit / freight, np.where(benefit > 0, np.inf, 0.0))
+    return ratio[group].astype(np.float64), value[group].astype(np.float64), distance[group]
 
 
 @dataclass(frozen=True)
