@@ -239,9 +239,11 @@ def _candidate_arcs(
         )
     if prune_lanes:
         # a receiver whose whole deficit cannot pay one truck's fixed cost gets no profitable lane at all
-        receiver_best = np.bincount(
-            deficit_dealer, weights=deficit_total * np.maximum(deficit_benefit, 0.0), minlength=dealers
-        )
+        # (a unit's value is bounded by its benefit there plus the best release value of its item anywhere)
+        best_release = np.full(int(max(surplus_item.max(), deficit_item.max())) + 1, -np.inf)
+        np.maximum.at(best_release, surplus_item, release_benefit)
+        unit_bound = np.maximum(deficit_benefit + best_release[deficit_item], 0.0)
+        receiver_best = np.bincount(deficit_dealer, weights=deficit_total * unit_bound, minlength=dealers)
         worth = (receiver_best > freight.truck_fixed_inr)[deficit_dealer]
         deficit_index = np.flatnonzero(worth)
     else:
