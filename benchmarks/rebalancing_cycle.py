@@ -110,9 +110,19 @@ def main() -> None:
     rows = []
     plans = {}
     for label, options in (
-        ("direct lanes only", PlannerOptions(use_routing=False)),
+        (
+            "direct lanes (the engine's default: slope scaling, lane pruning)",
+            PlannerOptions(use_routing=False),
+        ),
+        (
+            "direct lanes, no slope scaling, no pruning (the groundwork's planner)",
+            PlannerOptions(use_routing=False, slope_scaling_iterations=0, prune_lanes=False),
+        ),
         ("with multi-stop routing", PlannerOptions()),
-        ("all senders (no k-nearest)", PlannerOptions(max_senders_per_deficit=None, use_routing=False)),
+        (
+            "all senders, no pruning (the LP check)",
+            PlannerOptions(max_senders_per_deficit=None, use_routing=False, prune_lanes=False),
+        ),
     ):
         start = time.perf_counter()
         plan = plan_transfers(

@@ -196,6 +196,24 @@ class TransferConfig:
     default_action: str = "approval"
     max_transfers_per_dealer_per_week: int = 10
     enforce_safety_stock_floor: bool = True
+    #: rules judge value, distance and benefit/cost per transfer (one consignment: one freight charge), so
+    #: a consignment ships whole or not at all; false judges each SKU line on its share
+    evaluate_per_transfer: bool = True
+    #: vehicles too: aged or excess vehicles move to dealers whose recent sales say the spec will sell
+    vehicles: bool = True
+    vehicle_period_days: int = 7
+    #: a dealer needs its sales rate of a spec over these days (the allocation's target days' supply); it
+    #: keeps the safety days' worth
+    vehicle_cover_days: float = 55.0
+    vehicle_safety_days: float = 7.0
+    #: vehicles in a yard longer than this are aged: they may leave even when the dealer is not in surplus
+    vehicle_age_limit_days: float = 60.0
+    #: days of floor-plan interest an aged vehicle's move is credited with saving (it sells sooner elsewhere)
+    vehicle_aged_days_saved: float = 30.0
+    vehicle_max_distance_km: float = 800.0
+    #: share of customers who walk when their spec is not in the yard (the rest take another colour or
+    #: variant, or a factory order): about lost sales / customers without their first choice in a baseline run
+    vehicle_lost_share_when_missing: float = 0.15
     #: a network manager's decision time (lognormal: median and 90th percentile) and how often they say yes
     approval_median_hours: float = 4.0
     approval_p90_hours: float = 24.0
@@ -645,7 +663,18 @@ FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
 def _validate_transfers(transfers: TransferConfig) -> None:
     """Numbers only; the rules themselves are checked when the policy engine is built (naming the rule)."""
     prefix = "policy.transfers."
-    _require(transfers.period_days >= 1, prefix + "period_days", transfers.period_days, "must be >= 1")
+    for name in ("period_days", "vehicle_period_days"):
+        _require(getattr(transfers, name) >= 1, prefix + name, getattr(transfers, name), "must be >= 1")
+    for name in ("vehicle_cover_days", "vehicle_age_limit_days", "vehicle_max_distance_km"):
+        _require(getattr(transfers, name) > 0, prefix + name, getattr(transfers, name), "must be > 0")
+    _require(
+        0.0 <= transfers.vehicle_lost_share_when_missing <= 1.0,
+        prefix + "vehicle_lost_share_when_missing",
+        transfers.vehicle_lost_share_when_missing,
+        "must be in [0, 1]",
+    )
+    for name in ("vehicle_safety_days", "vehicle_aged_days_saved"):
+        _require(getattr(transfers, name) >= 0, prefix + name, getattr(transfers, name), "must be >= 0")
     for name in ("deficit_cover_days", "surplus_cover_days", "safety_cover_days", "max_distance_km"):
         value = getattr(transfers, name)
         _require(value > 0, prefix + name, value, "must be > 0")

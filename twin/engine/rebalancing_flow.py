@@ -30,6 +30,7 @@ import numpy.typing as npt
 from twin.domain.parts import PART_CLASS_NAMES
 from twin.engine.parts_flow import LineOutcome, scatter_add
 from twin.engine.parts_logistics import Shipment
+from twin.engine.vehicle_transfers import VehicleTransfers
 from twin.errors import ConfigError
 from twin.policies.parts_rebalancing import PartsRebalancing
 from twin.policies.transfer_planner import FreightModel, PlannerOptions
@@ -38,6 +39,7 @@ from twin.policies.transfer_rules import (
     AUTO_EXECUTE,
     REJECT,
     ApprovalModel,
+    TransferBatch,
     TransferPolicyConfig,
     TransferPolicyEngine,
     rule_from_mapping,
@@ -53,9 +55,12 @@ if TYPE_CHECKING:
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: what a transfer line moves: parts (item = SKU) or vehicles (item = spec)
+PARTS, VEHICLES = 0, 1
+KIND_NAMES = ("parts", "vehicles")
 #: columns of a transfer line as the flow keeps it (approvals waiting, audit), all float64 for snapshots
 LINE_COLUMNS = (
-    "sender", "receiver", "sku", "units", "shipment", "distance_km", "benefit_inr", "freight_inr",
+    "kind", "sender", "receiver", "item", "units", "shipment", "distance_km", "benefit_inr", "freight_inr",
     "value_inr", "floor_units", "decided_day", "due_time",
 )  # fmt: skip
 SETTLEMENT_COLUMNS = (
@@ -118,8 +123,9 @@ class RebalancingFlow:
                 default_action=config.default_action,
                 max_transfers_per_dealer_per_week=config.max_transfers_per_dealer_per_week,
                 enforce_safety_stock_floor=config.enforce_safety_stock_floor,
+                evaluate_per_transfer=config.evaluate_per_transfer,
             ),
-            PART_CLASS_NAMES,
+            (*PART_CLASS_NAMES, *simulation.world.specs.model_names),
         )
         self.approval = ApprovalModel(
             median_hours=config.approval_median_hours,
@@ -138,8 +144,9 @@ class RebalancingFlow:
         self.speed_km_per_day = carriers.speed_km_per_day
         #: transfers each dealer took part in (executed or approved), per day of the last 7
         self.recent = np.zeros((7, dealers), dtype=np.int64)
-        self.counters = dict.fromkeys(COUNTERS, 0.0)
-        self.rejected_by: dict[str, float] = defaultdict(float)
+        #: per kind (parts, vehicles): what was recommended, decided, shipped, used
+        self.counters = [dict.fromkeys(COUNTERS, 0.0) for _ in KIND_NAMES]
+        self.rejected_by: list[dict[str, float]] = [defaultdict(float) for _ in KIND_NAMES]
         self.next_shipment = 0
         self.next_transfer = 0
         #: approval lines waiting for a decision (columns of LINE_COLUMNS), resumed after a snapshot
@@ -153,28 +160,53 @@ class RebalancingFlow:
         self.watch_expiry: dict[int, list[IntArray]] = defaultdict(list)
         #: the audit trail: one row per recommendation line and decision
         self.audit: list[dict[str, npt.NDArray[np.generic]]] = []
+        #: dealer-to-dealer vehicle moves (policy.transfers.vehicles), sharing the rules, caps and ledger
+        self.vehicles = VehicleTransfers(self) if config.vehicles else None
 
     # -- the cycle ----------------------------------------------------------------------------------
     def cycle(self, day: int) -> None:
-        sim = self.sim
-        recommendations = self.policy.recommend(sim.parts_view())
-        batch = recommendations.batch
-        self.counters["cycles"] += 1
-        if len(batch) == 0:
-            return
-        decisions = self.rules.decide(
-            batch,
-            self.opted_in,
-            self.recent.sum(axis=0),
+        """The parts cycle: recommend for the SKUs the DCs cannot cover, decide, ship or wait."""
+        recommendations = self.policy.recommend(self.sim.parts_view())
+        self._decide(
+            PARTS,
+            recommendations.batch,
+            recommendations.sku,
             recommendations.stock_units,
             recommendations.floor_units,
+            day,
         )
-        sku = recommendations.sku
-        floor = recommendations.floor_units[batch.sender, batch.item]
+
+    def vehicle_cycle(self, day: int) -> None:
+        """The vehicle cycle: aged or excess vehicles to dealers whose sales say they will move."""
+        assert self.vehicles is not None
+        recommendations = self.vehicles.recommend()
+        batch = recommendations.batch
+        self._decide(
+            VEHICLES, batch, batch.item, recommendations.stock_units, recommendations.floor_units, day
+        )
+
+    def _decide(
+        self,
+        kind: int,
+        batch: TransferBatch,
+        item: IntArray,
+        stock_units: IntArray,
+        floor_units: IntArray,
+        day: int,
+    ) -> None:
+        """The OEM policy engine decides every line; auto-executed ones ship now, the rest wait or are logged."""
+        sim = self.sim
+        counters = self.counters[kind]
+        counters["cycles"] += 1
+        if len(batch) == 0:
+            return
+        decisions = self.rules.decide(batch, self.opted_in, self.recent.sum(axis=0), stock_units, floor_units)
+        floor = floor_units[batch.sender, batch.item]
         lines = {
+            "kind": np.full(len(batch), float(kind)),
             "sender": batch.sender.astype(float),
             "receiver": batch.receiver.astype(float),
-            "sku": sku.astype(float),
+            "item": item.astype(float),
             "units": batch.units.astype(float),
             "shipment": batch.shipment.astype(float),
             "distance_km": batch.distance_km,
@@ -186,20 +218,22 @@ class RebalancingFlow:
             "due_time": np.full(len(batch), sim.env.now),
         }
         action = decisions.action
-        self.counters["lines_recommended"] += len(batch)
-        self.counters["lines_auto"] += float((action == AUTO_EXECUTE).sum())
-        self.counters["lines_approval"] += float((action == APPROVAL).sum())
-        self.counters["lines_rejected"] += float((action == REJECT).sum())
+        counters["lines_recommended"] += len(batch)
+        counters["lines_auto"] += float((action == AUTO_EXECUTE).sum())
+        counters["lines_approval"] += float((action == APPROVAL).sum())
+        counters["lines_rejected"] += float((action == REJECT).sum())
         decider = decisions.decider_names()
         for name in np.unique(decider[action == REJECT]).tolist():
-            self.rejected_by[name] += float((decider[action == REJECT] == name).sum())
+            self.rejected_by[kind][name] += float((decider[action == REJECT] == name).sum())
         self.audit.append(
             {
                 "day": np.full(len(batch), day, dtype=np.int32),
+                "kind": np.full(len(batch), KIND_NAMES[kind]),
                 "sender": batch.sender.astype(np.int32),
                 "receiver": batch.receiver.astype(np.int32),
-                "sku": sku.astype(np.int32),
+                "item": item.astype(np.int32),
                 "units": batch.units.astype(np.int32),
+                "planned_shipment": batch.shipment.astype(np.int32),
                 "value_inr": batch.value_inr,
                 "distance_km": batch.distance_km,
                 "freight_inr": batch.freight_inr,
@@ -213,16 +247,17 @@ class RebalancingFlow:
                 sim.event_log.record(
                     sim.env.now,
                     "transfer_decided",
+                    kind=KIND_NAMES[kind],
                     sender=int(batch.sender[index]),
                     receiver=int(batch.receiver[index]),
-                    sku=int(sku[index]),
+                    item=int(item[index]),
                     units=int(batch.units[index]),
                     action=str(decisions.action_names()[index]),
                     decided_by=str(decider[index]),
                 )
         auto = action == AUTO_EXECUTE
         if auto.any():
-            self.counters["transfers_auto"] += self._execute(_select(lines, auto), day)
+            counters["transfers_auto"] += self._execute(_select(lines, auto), day)
         waiting = action == APPROVAL
         if waiting.any():
             self._send_for_approval(_select(lines, waiting), day)
@@ -232,16 +267,20 @@ class RebalancingFlow:
         keys = np.stack([lines["shipment"], lines["sender"], lines["receiver"]], axis=1)
         _, first, transfer = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         transfer = transfer.ravel()
-        outcome = self.approval.draw(len(first), self.sim.streams.get("transfers:approval"))
-        self.counters["approval_decisions"] += len(first)
-        self.counters["approval_wait_hours_sum"] += float(outcome.latency_hours.sum())
+        kind = int(lines["kind"][0])
+        counters = self.counters[kind]
+        outcome = self.approval.draw(
+            len(first), self.sim.streams.get(f"transfers:approval:{KIND_NAMES[kind]}")
+        )
+        counters["approval_decisions"] += len(first)
+        counters["approval_wait_hours_sum"] += float(outcome.latency_hours.sum())
         approved = outcome.approved[transfer]
-        self.counters["lines_approved"] += float(approved.sum())
-        self.counters["lines_declined"] += float((~approved).sum())
+        counters["lines_approved"] += float(approved.sum())
+        counters["lines_declined"] += float((~approved).sum())
         lines = dict(lines)
         lines["due_time"] = self.sim.env.now + outcome.latency_hours[transfer] / 24.0
         if approved.any():
-            self._count_recent(
+            self.count_recent(
                 day, lines["sender"][approved], lines["receiver"][approved], lines["shipment"][approved]
             )
             for due in np.unique(lines["due_time"][approved]).tolist():
@@ -257,9 +296,13 @@ class RebalancingFlow:
         lines = self.awaiting[token]
         yield self.sim.env.timeout(max(float(lines["due_time"][0]) - self.sim.env.now, 0.0))
         del self.awaiting[token]
-        self.counters["transfers_approved"] += self._execute(lines, int(self.sim.env.now), counted=True)
+        shipped = self._execute(lines, int(self.sim.env.now), counted=True)
+        self.counters[int(lines["kind"][0])]["transfers_approved"] += shipped
 
-    def _count_recent(self, day: int, sender: FloatArray, receiver: FloatArray, shipment: FloatArray) -> None:
+    def count_recent(
+        self, day: int, sender: npt.ArrayLike, receiver: npt.ArrayLike, shipment: npt.ArrayLike
+    ) -> None:
+        """Count each distinct transfer (shipment, sender, receiver) against both dealers' weekly cap."""
         keys = np.unique(np.stack([shipment, sender, receiver], axis=1), axis=0)
         row = self.recent[day % 7]
         np.add.at(row, keys[:, 1].astype(np.int64), 1)
@@ -267,14 +310,20 @@ class RebalancingFlow:
 
     # -- shipping -----------------------------------------------------------------------------------
     def _execute(self, lines: dict[str, FloatArray], day: int, counted: bool = False) -> int:
-        """Ship what the sender can still spare (above its floor) and the carrier can still carry today;
-        returns the number of transfers shipped."""
+        """Ship a set of decided lines of one kind; returns the number of transfers shipped."""
+        if int(lines["kind"][0]) == VEHICLES:
+            assert self.vehicles is not None
+            return self.vehicles.execute(lines, day, counted)
+        return self._execute_parts(lines, day, counted)
+
+    def _execute_parts(self, lines: dict[str, FloatArray], day: int, counted: bool) -> int:
+        """Ship what the sender can still spare (above its floor) and the carrier can still carry today."""
         sim = self.sim
         parts = sim.parts.state
         skus = self.skus
         sender = lines["sender"].astype(np.int64)
         receiver = lines["receiver"].astype(np.int64)
-        sku = lines["sku"].astype(np.int64)
+        sku = lines["item"].astype(np.int64)
         wanted = lines["units"].astype(np.int64)
         cell = sender * skus + sku
         spare = np.maximum(
@@ -286,7 +335,8 @@ class RebalancingFlow:
         units = _greedy_within(cell, wanted, spare)
         carrier = self.sender_carrier[sender]
         units = _greedy_within(carrier, units, sim.logistics.carrier_capacity_left(day)[carrier])
-        self.counters["lines_trimmed"] += float((units < wanted).sum())
+        counters = self.counters[PARTS]
+        counters["lines_trimmed"] += float((units < wanted).sum())
         moving = units > 0
         if not moving.any():
             return 0
@@ -312,7 +362,7 @@ class RebalancingFlow:
         transfer_local = transfer_local.ravel()
         transfer_count = len(first)
         if not counted:
-            self._count_recent(day, sender.astype(float), receiver.astype(float), truck.astype(float))
+            self.count_recent(day, sender.astype(float), receiver.astype(float), truck.astype(float))
         now = sim.env.now
         noise = sim.transit_noise_row("parts_lane", day)
         distance = self.distance_km[sender, receiver]
@@ -362,7 +412,6 @@ class RebalancingFlow:
         for receive_day in np.unique(arrive_day).tolist():
             self.watch_expiry[receive_day + horizon].append(receiver_cell[arrive_day == receive_day])
 
-        counters = self.counters
         counters["lines_executed"] += float(units.size)
         counters["transfers_executed"] += transfer_count
         counters["shipments_executed"] += float(np.unique(truck).size)
@@ -389,7 +438,8 @@ class RebalancingFlow:
         settle them, stop watching cells whose horizon ended, forget transfers older than 7 days."""
         self.recent[day % 7] = 0
         for batch in self.arriving.pop(day, []):
-            self.counters["units_arrived"] += float(batch.volume.sum())
+            kind = VEHICLES if int(batch.category[0]) == int(FreightCategory.VEHICLE_TRANSFER) else PARTS
+            self.counters[kind]["units_arrived"] += float(batch.volume.sum())
             self.sim.settlement.transfers_arrived(batch)
         for cells in self.watch_expiry.pop(day, []):
             self.watch_units[cells] = 0.0
@@ -406,8 +456,8 @@ class RebalancingFlow:
         filled_per_cell = np.bincount(inverse.ravel(), weights=filled, minlength=unique.size)
         used = np.minimum(filled_per_cell, self.watch_units[unique])
         self.watch_units[unique] -= used.astype(np.float32)
-        self.counters["units_used"] += float(used.sum())
-        self.counters["realised_benefit_inr"] += float((used * self.watch_value[unique]).sum())
+        self.counters[PARTS]["units_used"] += float(used.sum())
+        self.counters[PARTS]["realised_benefit_inr"] += float((used * self.watch_value[unique]).sum())
 
     # -- snapshots ----------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
@@ -415,7 +465,7 @@ class RebalancingFlow:
         settlement), the weekly counts, the use watch, the counters and the audit so far."""
         arrays: dict[str, npt.NDArray[np.generic]] = {
             "recent": self.recent.copy(),
-            "counters": np.array([self.counters[name] for name in COUNTERS]),
+            "counters": np.array([[counters[name] for name in COUNTERS] for counters in self.counters]),
             "next_ids": np.array(
                 [self.next_shipment, self.next_transfer, self._awaiting_ids], dtype=np.int64
             ),
@@ -447,9 +497,14 @@ class RebalancingFlow:
                 len(SETTLEMENT_COLUMNS),
             ),
         }
-        rejected = sorted(self.rejected_by)
-        arrays["rejected_by_names"] = np.array(rejected, dtype=np.str_)
-        arrays["rejected_by_counts"] = np.array([self.rejected_by[name] for name in rejected])
+        rejected = [
+            (kind, name) for kind in range(len(KIND_NAMES)) for name in sorted(self.rejected_by[kind])
+        ]
+        arrays["rejected_by_kind"] = np.array([kind for kind, _ in rejected], dtype=np.int64)
+        arrays["rejected_by_names"] = np.array([name for _, name in rejected], dtype=np.str_)
+        arrays["rejected_by_counts"] = np.array([self.rejected_by[kind][name] for kind, name in rejected])
+        if self.vehicles is not None:
+            arrays |= {f"vehicles_{name}": array for name, array in self.vehicles.state_arrays().items()}
         audit = self.audit_frame()
         for column in audit.columns:
             arrays[f"audit_{column}"] = (
@@ -461,7 +516,9 @@ class RebalancingFlow:
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
         self.recent[:] = arrays["recent"]
-        self.counters = dict(zip(COUNTERS, arrays["counters"].astype(float).tolist(), strict=True))
+        self.counters = [
+            dict(zip(COUNTERS, row, strict=True)) for row in arrays["counters"].astype(float).tolist()
+        ]
         self.next_shipment, self.next_transfer, self._awaiting_ids = (int(v) for v in arrays["next_ids"])
         self.watch_units[:] = arrays["watch_units"]
         self.watch_value[:] = arrays["watch_value"]
@@ -480,8 +537,19 @@ class RebalancingFlow:
             batch = SettlementBatch.of(**{name: arriving[:, i] for i, name in enumerate(SETTLEMENT_COLUMNS)})
             for day in np.unique(batch.arrive_day).tolist():
                 self.arriving[day].append(batch.select(batch.arrive_day == day))
-        names = arrays["rejected_by_names"].tolist()
-        self.rejected_by = defaultdict(float, zip(names, arrays["rejected_by_counts"].tolist(), strict=True))
+        self.rejected_by = [defaultdict(float) for _ in KIND_NAMES]
+        for kind, name, count in zip(
+            arrays["rejected_by_kind"].tolist(),
+            arrays["rejected_by_names"].tolist(),
+            arrays["rejected_by_counts"].tolist(),
+            strict=True,
+        ):
+            self.rejected_by[kind][name] = count
+        if self.vehicles is not None:
+            prefix = "vehicles_"
+            self.vehicles.load_state_arrays(
+                {name[len(prefix) :]: array for name, array in arrays.items() if name.startswith(prefix)}
+            )
         audit_columns = [name[len("audit_") :] for name in arrays if name.startswith("audit_")]
         if audit_columns and len(arrays[f"audit_{audit_columns[0]}"]):
             self.audit = [{name: arrays[f"audit_{name}"] for name in audit_columns}]
@@ -495,45 +563,55 @@ class RebalancingFlow:
 
     # -- results ------------------------------------------------------------------------------------
     def summary(self) -> dict[str, float]:
-        if not self.enabled:
-            return {}
-        c = self.counters
+        summary = self._kind_summary(PARTS, "transfer")
+        if self.vehicles is not None:
+            self.vehicles.update_use()
+            summary |= self._kind_summary(VEHICLES, "vehicle_transfer")
+            summary |= self.vehicles.summary()
+        return summary
+
+    def _kind_summary(self, kind: int, prefix: str) -> dict[str, float]:
+        c = self.counters[kind]
 
         def ratio(numerator: float, denominator: float) -> float:
             return numerator / denominator if denominator > 0 else float("nan")
 
         executed = c["transfers_executed"]
         summary = {
-            "transfer_cycles": c["cycles"],
-            "transfer_lines_recommended": c["lines_recommended"],
-            "transfer_lines_auto_executed": c["lines_auto"],
-            "transfer_lines_sent_for_approval": c["lines_approval"],
-            "transfer_lines_rejected": c["lines_rejected"],
-            "transfer_lines_approved": c["lines_approved"],
-            "transfer_lines_declined": c["lines_declined"],
-            "transfer_lines_trimmed_at_shipping": c["lines_trimmed"],
-            "transfers_executed": executed,
-            "transfer_shipments": c["shipments_executed"],
-            "transfer_units": c["units_executed"],
-            "transfer_value_inr": c["value_executed_inr"],
-            "transfer_freight_inr": c["freight_inr"],
-            "transfer_freight_per_transfer_inr": ratio(c["freight_inr"], executed),
-            "transfer_auto_executed_share": ratio(c["transfers_auto"], executed),
-            "transfer_approval_wait_hours_mean": ratio(c["approval_wait_hours_sum"], c["approval_decisions"]),
-            "transfer_planned_benefit_inr": c["planned_benefit_executed_inr"],
-            "transfer_units_used_share": ratio(c["units_used"], c["units_executed"]),
-            "transfer_realised_benefit_inr": c["realised_benefit_inr"],
-            "transfer_realised_benefit_cost_ratio": ratio(c["realised_benefit_inr"], c["freight_inr"]),
+            f"{prefix}_cycles": c["cycles"],
+            f"{prefix}_lines_recommended": c["lines_recommended"],
+            f"{prefix}_lines_auto_executed": c["lines_auto"],
+            f"{prefix}_lines_sent_for_approval": c["lines_approval"],
+            f"{prefix}_lines_rejected": c["lines_rejected"],
+            f"{prefix}_lines_approved": c["lines_approved"],
+            f"{prefix}_lines_declined": c["lines_declined"],
+            f"{prefix}_lines_trimmed_at_shipping": c["lines_trimmed"],
+            f"{prefix}s_executed": executed,
+            f"{prefix}_shipments": c["shipments_executed"],
+            f"{prefix}_units": c["units_executed"],
+            f"{prefix}_value_inr": c["value_executed_inr"],
+            f"{prefix}_freight_inr": c["freight_inr"],
+            f"{prefix}_freight_per_transfer_inr": ratio(c["freight_inr"], executed),
+            f"{prefix}_auto_executed_share": ratio(c["transfers_auto"], executed),
+            f"{prefix}_approval_wait_hours_mean": ratio(
+                c["approval_wait_hours_sum"], c["approval_decisions"]
+            ),
+            f"{prefix}_planned_benefit_inr": c["planned_benefit_executed_inr"],
+            f"{prefix}_units_used_share": ratio(c["units_used"], c["units_executed"]),
+            f"{prefix}_realised_benefit_inr": c["realised_benefit_inr"],
+            f"{prefix}_realised_benefit_cost_ratio": ratio(c["realised_benefit_inr"], c["freight_inr"]),
         }
-        for name, count in sorted(self.rejected_by.items()):
-            summary[f"transfer_lines_rejected_by_{name.replace('guard:', 'guard_')}"] = count
+        for name, count in sorted(self.rejected_by[kind].items()):
+            summary[f"{prefix}_lines_rejected_by_{name.replace('guard:', 'guard_')}"] = count
         return summary
 
     def audit_frame(self):  # -> pandas.DataFrame
         import pandas as pd
 
         if not self.audit:
-            return pd.DataFrame(columns=["day", "sender", "receiver", "sku", "units", "action", "decided_by"])
+            return pd.DataFrame(
+                columns=["day", "kind", "sender", "receiver", "item", "units", "action", "decided_by"]
+            )
         return pd.concat([pd.DataFrame(part) for part in self.audit], ignore_index=True)
 
 

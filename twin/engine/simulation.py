@@ -7,6 +7,7 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
   d+0.06 dealer-to-dealer transfers that arrived this morning are settled
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
+  d+0.65 vehicle rebalancing cycle (every ``policy.transfers.vehicle_period_days``)
   d+0.70 parts rebalancing cycle (with ``policy.transfers.enabled``): recommend, decide, ship
   d+0.75 parts policy cycle: replenishment orders, DC fill, carrier capacity, consignments leave
   d+0.78 control tower: stock-out risk of changed dealer-SKUs given tonight's consignments, alerts
@@ -434,8 +435,17 @@ class Simulation:
             self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
         )
         if self.rebalancing is not None:
-            period = self.config.policy.transfers.period_days
-            env.process(self._daily("transfers_planned", 0.70, self.rebalancing.cycle, period))
+            transfers = self.config.policy.transfers
+            env.process(self._daily("transfers_planned", 0.70, self.rebalancing.cycle, transfers.period_days))
+            if self.rebalancing.vehicles is not None:
+                env.process(
+                    self._daily(
+                        "vehicle_transfers_planned",
+                        0.65,
+                        self.rebalancing.vehicle_cycle,
+                        transfers.vehicle_period_days,
+                    )
+                )
         env.process(self._daily("parts_replenished", 0.75, self.logistics.replenishment_cycle))
         if self.control_tower is not None:
             env.process(self._daily("stockout_risk_assessed", 0.78, self.control_tower.assess))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
+from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
 from twin.engine.car_carriers import CarCarriers
 from twin.engine.demand import VehicleCustomers
@@ -416,7 +416,10 @@ class VehicleFlow:
                 vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
                 self.schedule_delivery(vehicle_id)
             else:
+                first_received = vehicle.received_day
                 self.place_in_dealer_yard(vehicle_id, dealer, arrival)
+                if first_received != NOT_YET:  # moved from another dealer: it keeps its age in dealer stock
+                    vehicle.received_day = first_received
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:
