@@ -1,0 +1,163 @@
+"""Atlas's candidate search: policy filters with reasons, preference order, age priority, the spec index."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twin.policies.network_sourcing import (
+    MatchLevel,
+    NetworkGeometry,
+    NetworkSourcing,
+    Refusal,
+    SourceKind,
+    SourcingRequest,
+    SourcingRules,
+    SpecIndex,
+    VinInventory,
+    acceptable_specs,
+)
+
+DEALERS, SPECS = 4, 3
+# dealers 0..3 on a line, 100 km apart; one stockyard next to dealer 0
+DEALER_KM = np.abs(np.subtract.outer(np.arange(DEALERS), np.arange(DEALERS))) * 100.0
+GEOMETRY = NetworkGeometry(
+    dealer_km=DEALER_KM,
+    yard_to_dealer_km=np.array([[10.0, 110.0, 210.0, 310.0]]),
+    speed_km_per_day=400.0,
+    dispatch_delay_days=0.5,
+    rate_per_km_inr=60.0,
+    minimum_charge_inr=8000.0,
+    slots_per_load=8,
+    handling_fee_inr=2500.0,
+    floor_plan_inr_per_day=np.full(SPECS, 250.0),
+)
+
+
+def inventory(**columns):
+    count = len(columns["spec"])
+    base = {
+        "vehicle": np.arange(count),
+        "kind": np.zeros(count, np.int64),
+        "site": np.ones(count, np.int64),
+        "ready_day": np.zeros(count),
+        "received_day": np.full(count, 0.0),
+        "reserved": np.zeros(count, bool),
+    }
+    base.update({name: np.asarray(value) for name, value in columns.items()})
+    return VinInventory(**base)
+
+
+DEFAULT_RULES = SourcingRules()
+
+
+def atlas(vins, rules=DEFAULT_RULES, trades=None, stock=None, sales=None):
+    return NetworkSourcing(
+        vins,
+        GEOMETRY,
+        rules,
+        np.ones(DEALERS, bool) if trades is None else trades,
+        np.full((DEALERS, SPECS), 3) if stock is None else stock,
+        np.zeros((DEALERS, SPECS), np.int64) if sales is None else sales,
+    )
+
+
+def request(specs=(0,), match=(MatchLevel.EXACT,), patience=30.0, dealer=0, day=10.0):
+    return SourcingRequest(dealer, np.array(specs), np.array(match), patience, day)
+
+
+def test_reserved_and_forbidden_sources_are_never_offered_and_say_why():
+    vins = inventory(
+        spec=[0, 0, 0, 0, 0, 0],
+        site=[1, 2, 3, 1, 0, 2],
+        reserved=[True, False, False, False, False, False],
+        kind=[0, 0, 0, 0, 0, 0],
+    )
+    trades = np.array([True, True, False, True])  # dealer 2 does not trade
+    candidates = atlas(vins, SourcingRules(max_distance_km=250.0), trades=trades).candidates(request())
+    reasons = dict(zip(candidates.vehicle.tolist(), candidates.refusal.tolist(), strict=True))
+    assert reasons[0] == Refusal.RESERVED
+    assert reasons[1] == Refusal.HOLDER_DOES_NOT_TRADE and reasons[5] == Refusal.HOLDER_DOES_NOT_TRADE
+    assert reasons[2] == Refusal.TOO_FAR  # 300 km
+    assert reasons[3] == Refusal.ACCEPTED
+    assert reasons[4] == Refusal.SAME_DEALER
+    assert candidates.vehicle[candidates.best()] == 3
+    table = candidates.table()
+    assert table.loc[0, "reason"] == "offered" and len(table) == 6
+
+
+def test_a_holder_keeps_its_last_unit_of_a_spec_it_sells_fast():
+    vins = inventory(spec=[0, 0], site=[1, 2])
+    stock = np.full((DEALERS, SPECS), 3)
+    stock[1, 0] = 1
+    sales = np.zeros((DEALERS, SPECS), np.int64)
+    sales[1, 0] = 4
+    candidates = atlas(vins, stock=stock, sales=sales).candidates(request())
+    assert candidates.refusal.tolist() == [Refusal.LAST_UNIT_OF_FAST_SPEC, Refusal.ACCEPTED]
+
+
+def test_exact_match_beats_a_nearer_substitute_when_both_meet_the_patience():
+    vins = inventory(spec=[0, 1], site=[3, 1])  # the exact spec 300 km away, another colour 100 km away
+    specs, match = acceptable_specs(0, np.array([0, 1]), np.array([0, 1, 2]), True, True)
+    candidates = atlas(vins).candidates(request(specs=specs, match=match))
+    assert candidates.vehicle[candidates.best()] == 0
+    # with a patience only the substitute meets, the substitute is offered and the exact one is too late
+    impatient = atlas(vins).candidates(request(specs=specs, match=match, patience=0.6))
+    assert impatient.vehicle[impatient.best()] == 1
+    assert impatient.refusal[impatient.vehicle == 0][0] == Refusal.TOO_LATE
+
+
+def test_aged_units_go_first_between_equal_matches():
+    vins = inventory(spec=[0, 0], site=[1, 1], received_day=[5.0, -100.0])
+    candidates = atlas(vins).candidates(request())
+    assert candidates.vehicle[candidates.best()] == 1
+
+
+def test_policy_can_close_a_kind_of_source():
+    vins = inventory(spec=[0, 0, 0], kind=[SourceKind.STOCKYARD, SourceKind.PIPELINE, SourceKind.IN_TRANSIT],
+                     site=[0, 0, 2], ready_day=[0.0, 15.0, 12.0])  # fmt: skip
+    rules = SourcingRules(allow_pipeline=False)
+    candidates = atlas(vins, rules).candidates(request())
+    assert candidates.refusal.tolist() == [Refusal.ACCEPTED, Refusal.KIND_NOT_ALLOWED, Refusal.ACCEPTED]
+    # the stockyard unit is ready now and 10 km away: it is the best
+    assert candidates.vehicle[candidates.best()] == 0
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 10_000))
+def test_the_spec_index_finds_exactly_the_vins_of_the_asked_specs(seed):
+    rng = np.random.default_rng(seed)
+    spec = rng.integers(0, 20, 300)
+    index = SpecIndex.build(spec, 20)
+    asked = rng.choice(20, size=rng.integers(1, 6), replace=False)
+    rows, position = index.rows_of(asked)
+    assert sorted(rows.tolist()) == sorted(np.flatnonzero(np.isin(spec, asked)).tolist())
+    assert np.array_equal(spec[rows], asked[position])
+
+
+def test_the_engine_inventory_lists_every_sourceable_vin_once_where_it_is():
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.simulation import Simulation
+    from twin.engine.vin_inventory import vin_inventory
+
+    config = TwinConfig(
+        network=NetworkConfig(dealers=10, skus=100, stockyards=2, vehicles_per_dealer=30),
+        horizon_days=40,
+        progress=False,
+    )
+    simulation = Simulation(config)
+    simulation.advance(20)
+    flow = simulation.vehicles
+    vins = vin_inventory(flow)
+    assert np.unique(vins.vehicle).size == vins.vehicle.size
+    in_yards = vins.kind == SourceKind.DEALER_YARD
+    assert in_yards.sum() == flow.dealer_stock.sum()
+    assert (vins.kind == SourceKind.IN_TRANSIT).sum() > 0 and (vins.kind == SourceKind.PIPELINE).sum() > 0
+    for vehicle, kind, site in zip(vins.vehicle.tolist(), vins.kind.tolist(), vins.site.tolist(), strict=True):
+        record = flow.vehicles[vehicle]
+        assert record.status.name != "DELIVERED"
+        if kind == SourceKind.DEALER_YARD:
+            assert record.site_index == site and record.status.name == "IN_YARD"
+    # customers' factory-ordered cars are never offered to someone else
+    assert np.all(vins.reserved == np.array([flow.vehicles[v].customer_order for v in vins.vehicle.tolist()]))

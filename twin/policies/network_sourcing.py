@@ -1,0 +1,308 @@
+"""Atlas: candidate sources in the whole network for a customer whose spec is not in their dealer's yard.
+
+For each request (a dealer, the specs the customer accepts in their order of preference, a patience), every
+sourceable VIN of those specs is a candidate: other dealers' yards, the stockyards, loads on the road and the
+plant pipeline. Network policy filters them, each refusal with its reason (too far, the holder does not trade,
+the holder's last unit of a spec it sells fast, a kind of source the OEM does not use, reserved, too late for
+the customer); the rest are ranked: the better match first (exact, then another colour, then another
+variant), then the earlier delivery day, then the lower total cost (freight, handling, the floor-plan days
+until delivery) less a credit for age (an aged unit is the one to move).
+
+Lookups go through an index by spec (CSR: VINs sorted by spec with offsets), never a scan of the network: a
+request touches only the VINs of the specs it accepts. Pure: arrays in, ranked candidates out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twin.errors import ConfigError
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class SourceKind(IntEnum):
+    DEALER_YARD = 0
+    STOCKYARD = 1
+    IN_TRANSIT = 2
+    PIPELINE = 3
+
+
+class MatchLevel(IntEnum):
+    EXACT = 0
+    OTHER_COLOUR = 1
+    OTHER_VARIANT = 2
+
+
+class Refusal(IntEnum):
+    """Why a candidate was not offered (``ACCEPTED`` for the ones that were)."""
+
+    ACCEPTED = 0
+    RESERVED = 1
+    SAME_DEALER = 2
+    KIND_NOT_ALLOWED = 3
+    TOO_FAR = 4
+    HOLDER_DOES_NOT_TRADE = 5
+    LAST_UNIT_OF_FAST_SPEC = 6
+    TOO_LATE = 7
+
+
+REFUSAL_TEXT = {
+    Refusal.ACCEPTED: "offered",
+    Refusal.RESERVED: "reserved for another customer",
+    Refusal.SAME_DEALER: "already at the customer's dealer",
+    Refusal.KIND_NOT_ALLOWED: "network policy does not source from this kind of site",
+    Refusal.TOO_FAR: "further than the network's maximum transfer distance",
+    Refusal.HOLDER_DOES_NOT_TRADE: "the holding dealer has not opted in to dealer trades",
+    Refusal.LAST_UNIT_OF_FAST_SPEC: "the holder's last unit of a spec it sells fast",
+    Refusal.TOO_LATE: "arrives after the customer's patience",
+}
+
+
+@dataclass(frozen=True)
+class VinInventory:
+    """Every sourceable VIN as columns: what Atlas sees of the network at one moment.
+
+    ``site`` is the dealer (yard, or the destination of a load on the road), the stockyard, or the stockyard a
+    pipeline build will reach; ``ready_day`` is when the VIN can start towards the customer's dealer (now for a
+    yard, the ETA for a load or a build); ``received_day`` is when it reached a dealer (NaN if never).
+    """
+
+    vehicle: IntArray
+    spec: IntArray
+    kind: IntArray
+    site: IntArray
+    ready_day: FloatArray
+    received_day: FloatArray
+    reserved: BoolArray
+
+    def __post_init__(self) -> None:
+        count = len(self.vehicle)
+        for name in ("spec", "kind", "site", "ready_day", "received_day", "reserved"):
+            if len(getattr(self, name)) != count:
+                raise ConfigError(f"VinInventory.{name}", len(getattr(self, name)), f"must have {count} rows")
+
+
+@dataclass(frozen=True)
+class SpecIndex:
+    """VINs sorted by spec with per-spec offsets: the VINs of spec s are ``order[start[s]:start[s + 1]]``."""
+
+    order: IntArray
+    start: IntArray
+
+    @classmethod
+    def build(cls, spec: IntArray, spec_count: int) -> SpecIndex:
+        order = np.argsort(spec, kind="stable").astype(np.int64)
+        counts = np.bincount(spec, minlength=spec_count)
+        return cls(order=order, start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+
+    def rows_of(self, specs: IntArray) -> tuple[IntArray, IntArray]:
+        """Rows of the VINs of ``specs`` (in the given order) and the position of their spec in ``specs``."""
+        lengths = self.start[specs + 1] - self.start[specs]
+        position = np.repeat(np.arange(specs.size), lengths)
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return self.order[self.start[specs][position] + offsets], position
+
+
+@dataclass(frozen=True)
+class NetworkGeometry:
+    """Distances and speeds Atlas turns into delivery days and freight."""
+
+    dealer_km: FloatArray
+    yard_to_dealer_km: FloatArray
+    speed_km_per_day: float
+    dispatch_delay_days: float
+    #: car-carrier load charge (INR): max(minimum, per km x km), shared by its slots
+    rate_per_km_inr: float
+    minimum_charge_inr: float
+    slots_per_load: int
+    handling_fee_inr: float
+    floor_plan_inr_per_day: FloatArray
+
+
+@dataclass(frozen=True)
+class SourcingRules:
+    """The network's sourcing policy."""
+
+    max_distance_km: float = 800.0
+    allow_stockyard: bool = True
+    allow_in_transit: bool = True
+    allow_pipeline: bool = True
+    #: a holder keeps its last unit of a spec it sold at least this many of in the last 28 days
+    protect_last_unit_sales_28d: int = 2
+    #: an aged unit (days since it reached a dealer) earns this credit per day of age over ``aged_days``
+    aged_days: float = 60.0
+    aged_credit_inr_per_day: float = 300.0
+
+
+@dataclass(frozen=True)
+class SourcingRequest:
+    dealer: int
+    #: acceptable specs, best first, and how well each matches the wanted one
+    specs: IntArray
+    match: IntArray
+    patience_days: float
+    day: float
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One request's candidates: every VIN looked at, offered ones ranked first (``rank`` 0 is the best)."""
+
+    vehicle: IntArray
+    spec: IntArray
+    match: IntArray
+    kind: IntArray
+    site: IntArray
+    delivery_day: FloatArray
+    cost_inr: FloatArray
+    age_days: FloatArray
+    refusal: IntArray
+    rank: IntArray
+
+    @property
+    def offered(self) -> BoolArray:
+        return self.refusal == Refusal.ACCEPTED
+
+    def best(self) -> int:
+        """Row of the best offered candidate, -1 if none."""
+        offered = np.flatnonzero(self.offered)
+        return int(offered[np.argmin(self.rank[offered])]) if offered.size else -1
+
+    def table(self) -> pd.DataFrame:
+        """The list a planner reads: offered ones best first, then the refused ones with the reason."""
+        frame = pd.DataFrame(
+            {
+                "vehicle": self.vehicle,
+                "spec": self.spec,
+                "match": [MatchLevel(m).name.lower() for m in self.match.tolist()],
+                "source": [SourceKind(k).name.lower() for k in self.kind.tolist()],
+                "site": self.site,
+                "delivery_day": self.delivery_day.round(2),
+                "cost_inr": self.cost_inr.round(0),
+                "age_days": self.age_days.round(1),
+                "reason": [REFUSAL_TEXT[Refusal(r)] for r in self.refusal.tolist()],
+                "rank": self.rank,
+            }
+        )
+        refused_last = np.where(self.rank >= 0, self.rank, np.iinfo(np.int64).max)
+        return frame.iloc[np.argsort(refused_last, kind="stable")].reset_index(drop=True)
+
+
+class NetworkSourcing:
+    """Atlas over one ``VinInventory``; build once per view refresh, query per customer."""
+
+    def __init__(
+        self,
+        inventory: VinInventory,
+        geometry: NetworkGeometry,
+        rules: SourcingRules,
+        dealer_trades: BoolArray,
+        dealer_stock: IntArray,
+        dealer_sales_28d: IntArray,
+    ) -> None:
+        self.inventory = inventory
+        self.geometry = geometry
+        self.rules = rules
+        self.dealer_trades = np.asarray(dealer_trades, dtype=bool)
+        self.dealer_stock = np.asarray(dealer_stock)
+        self.dealer_sales_28d = np.asarray(dealer_sales_28d)
+        self.index = SpecIndex.build(inventory.spec, self.dealer_stock.shape[1])
+
+    def candidates(self, request: SourcingRequest) -> Candidates:
+        inventory, geometry, rules = self.inventory, self.geometry, self.rules
+        rows, position = self.index.rows_of(np.asarray(request.specs, dtype=np.int64))
+        spec = inventory.spec[rows]
+        kind = inventory.kind[rows]
+        site = inventory.site[rows]
+        match = np.asarray(request.match, dtype=np.int64)[position]
+        dealer = request.dealer
+        from_dealer = (kind == SourceKind.DEALER_YARD) | (kind == SourceKind.IN_TRANSIT)
+        km = np.where(
+            from_dealer,
+            geometry.dealer_km[np.where(from_dealer, site, 0), dealer],
+            geometry.yard_to_dealer_km[np.where(from_dealer, 0, site), dealer],
+        )
+        travel_days = geometry.dispatch_delay_days + km / geometry.speed_km_per_day
+        start = np.maximum(inventory.ready_day[rows], request.day)
+        delivery_day = start + travel_days
+        load = np.maximum(geometry.minimum_charge_inr, geometry.rate_per_km_inr * km)
+        freight = load / geometry.slots_per_load + geometry.handling_fee_inr
+        floor_plan = geometry.floor_plan_inr_per_day[spec] * (delivery_day - request.day)
+        received = inventory.received_day[rows]
+        age = np.where(np.isnan(received), 0.0, request.day - received)
+        aged_credit = rules.aged_credit_inr_per_day * np.maximum(age - rules.aged_days, 0.0)
+        cost = freight + floor_plan - aged_credit
+
+        refusal = np.zeros(rows.size, dtype=np.int64)
+
+        def refuse(mask: BoolArray, reason: Refusal) -> None:
+            refusal[(refusal == Refusal.ACCEPTED) & mask] = reason
+
+        refuse(inventory.reserved[rows], Refusal.RESERVED)
+        refuse(from_dealer & (site == dealer) & (kind == SourceKind.DEALER_YARD), Refusal.SAME_DEALER)
+        not_allowed = (
+            ((kind == SourceKind.STOCKYARD) & (not rules.allow_stockyard))
+            | ((kind == SourceKind.IN_TRANSIT) & (not rules.allow_in_transit))
+            | ((kind == SourceKind.PIPELINE) & (not rules.allow_pipeline))
+        )
+        refuse(not_allowed, Refusal.KIND_NOT_ALLOWED)
+        refuse(from_dealer & (km > rules.max_distance_km), Refusal.TOO_FAR)
+        holder = np.where(from_dealer, site, 0)
+        refuse(from_dealer & ~self.dealer_trades[holder], Refusal.HOLDER_DOES_NOT_TRADE)
+        at_yard = kind == SourceKind.DEALER_YARD
+        last_fast = (
+            at_yard
+            & (self.dealer_stock[holder, spec] <= 1)
+            & (self.dealer_sales_28d[holder, spec] >= rules.protect_last_unit_sales_28d)
+        )
+        refuse(last_fast, Refusal.LAST_UNIT_OF_FAST_SPEC)
+        refuse(delivery_day - request.day > request.patience_days, Refusal.TOO_LATE)
+
+        rank = np.full(rows.size, -1, dtype=np.int64)
+        offered = np.flatnonzero(refusal == Refusal.ACCEPTED)
+        if offered.size:
+            order = np.lexsort((cost[offered], np.floor(delivery_day[offered]), match[offered]))
+            rank[offered[order]] = np.arange(offered.size)
+        return Candidates(
+            vehicle=inventory.vehicle[rows],
+            spec=spec,
+            match=match,
+            kind=kind,
+            site=site,
+            delivery_day=delivery_day,
+            cost_inr=cost,
+            age_days=age,
+            refusal=refusal,
+            rank=rank,
+        )
+
+
+def acceptable_specs(
+    wanted: int,
+    same_variant: IntArray,
+    same_model: IntArray,
+    accepts_other_colour: bool,
+    accepts_other_variant: bool,
+) -> tuple[IntArray, IntArray]:
+    """The specs a customer takes, best first: the wanted one, then other colours of its variant, then other
+    variants of its model, as far as the customer accepts them."""
+    specs = [np.array([wanted], dtype=np.int64)]
+    match = [np.array([MatchLevel.EXACT], dtype=np.int64)]
+    if accepts_other_colour:
+        colours = np.asarray(same_variant, dtype=np.int64)
+        colours = colours[colours != wanted]
+        specs.append(colours)
+        match.append(np.full(colours.size, MatchLevel.OTHER_COLOUR, dtype=np.int64))
+    if accepts_other_variant:
+        variants = np.setdiff1d(np.asarray(same_model, dtype=np.int64), np.asarray(same_variant))
+        specs.append(variants)
+        match.append(np.full(variants.size, MatchLevel.OTHER_VARIANT, dtype=np.int64))
+    return np.concatenate(specs), np.concatenate(match)
