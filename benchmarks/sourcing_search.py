@@ -46,7 +46,12 @@ def main() -> None:
     carrier = int(np.bincount(network.vehicle_carrier).argmax())
     geometry = NetworkGeometry(
         dealer_km=network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]),
-        yard_to_dealer_km=network.yard_to_dealer_km(),
+        yard_to_dealer_km=network.road_km(
+            network.stockyards.latitude[:, None],
+            network.stockyards.longitude[:, None],
+            lat[None, :],
+            lon[None, :],
+        ),
         speed_km_per_day=float(carriers.speed_km_per_day[carrier]),
         dispatch_delay_days=config.operations.dc_dispatch_delay_days,
         rate_per_km_inr=float(carriers.rate_per_km_inr[carrier]),

@@ -154,10 +154,54 @@ def test_the_engine_inventory_lists_every_sourceable_vin_once_where_it_is():
     in_yards = vins.kind == SourceKind.DEALER_YARD
     assert in_yards.sum() == flow.dealer_stock.sum()
     assert (vins.kind == SourceKind.IN_TRANSIT).sum() > 0 and (vins.kind == SourceKind.PIPELINE).sum() > 0
-    for vehicle, kind, site in zip(vins.vehicle.tolist(), vins.kind.tolist(), vins.site.tolist(), strict=True):
+    for vehicle, kind, site in zip(
+        vins.vehicle.tolist(), vins.kind.tolist(), vins.site.tolist(), strict=True
+    ):
         record = flow.vehicles[vehicle]
         assert record.status.name != "DELIVERED"
         if kind == SourceKind.DEALER_YARD:
             assert record.site_index == site and record.status.name == "IN_YARD"
     # customers' factory-ordered cars are never offered to someone else
     assert np.all(vins.reserved == np.array([flow.vehicles[v].customer_order for v in vins.vehicle.tolist()]))
+
+
+def _sourcing_run(**sourcing):
+    from tests.helpers.invariants import watch
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.simulation import Simulation
+
+    config = TwinConfig(
+        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+        horizon_days=60,
+        warmup_days=7,
+        progress=False,
+    )
+    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    for name, value in sourcing.items():
+        setattr(config.policy.sourcing, name, value)
+    simulation = Simulation(config)
+    violations = watch(simulation, vehicle_every_days=3)
+    result = simulation.run()
+    return simulation, result, violations
+
+
+def test_network_orders_never_take_a_reserved_vin_or_leave_one_in_two_places():
+    simulation, result, violations = _sourcing_run()
+    assert violations == []  # no VIN in two places, stock counts match the yards, between every phase
+    summary = result.summary
+    assert summary["vehicle_network_orders"] > 0
+    assert summary["vehicle_network_from_dealer_yard"] > 0
+    assert summary["settlement_unbalanced_entries"] == 0
+    flow = simulation.vehicles
+    # every open network order is a customer's car, allocated to exactly one dealer
+    for vehicle_id in simulation.customer_orders.orders:
+        vehicle = flow.vehicles[vehicle_id]
+        assert vehicle.customer_order and vehicle.dealer >= 0
+
+
+def test_a_source_the_network_policy_forbids_is_never_used():
+    _, result, _ = _sourcing_run(dealer_trade_share=0.0, allow_pipeline=False)
+    summary = result.summary
+    assert summary["vehicle_network_from_dealer_yard"] == 0
+    assert summary["vehicle_network_from_pipeline"] == 0
+    assert summary["vehicle_dealer_trades"] == 0

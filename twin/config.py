@@ -92,7 +92,26 @@ class AllocationPolicyConfig:
 
 @dataclass
 class SourcingPolicyConfig:
+    """What a dealer offers a customer whose spec is not in its yard. The baseline quotes the factory; the
+    phone-around and network policies also look for a VIN elsewhere (Atlas, ``twin.policies.network_sourcing``)."""
+
     _target_: str = "twin.policies.baseline.FactoryOrderSourcing"
+    #: phone-around: the chance a nearby dealer has the car and agrees, the days the phoning takes, and how
+    #: near (days of driving) the dealers phoned are
+    success_probability: float = 0.3
+    delay_days: float = 2.0
+    nearby_days: float = 2.0
+    #: network policy for dealer trades (both network-aware policies)
+    max_distance_km: float = 800.0
+    allow_stockyard: bool = True
+    allow_pipeline: bool = True
+    #: share of dealers that agree to give up yard stock to another dealer's customer (drawn once per network)
+    dealer_trade_share: float = 0.85
+    #: a holder keeps its last unit of a spec it sold at least this many of in the last 28 days
+    protect_last_unit_sales_28d: int = 2
+    #: aged units (days since they reached a dealer) are preferred: a credit per day over this age
+    aged_days: float = 60.0
+    aged_credit_inr_per_day: float = 300.0
 
 
 @dataclass

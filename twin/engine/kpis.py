@@ -50,6 +50,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "vehicle_sold_from_stock",
     "vehicle_substitutions",
     "vehicle_factory_orders",
+    "vehicle_network_orders",
     "vehicle_lost_sales",
     "vehicle_deliveries",
     "vehicle_dealer_stock",
@@ -201,6 +202,7 @@ class KpiRecorder:
             ),
             "vehicle_substitution_share": ratio(total["vehicle_substitutions"], total["vehicle_customers"]),
             "vehicle_factory_order_share": ratio(total["vehicle_factory_orders"], total["vehicle_customers"]),
+            "vehicle_network_order_share": ratio(total["vehicle_network_orders"], total["vehicle_customers"]),
             "vehicle_days_supply": ratio(
                 self.daily[self.horizon_days - 1, self._column["vehicle_dealer_stock"]], vehicle_sales_last_30
             ),

@@ -5,7 +5,7 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.05 parts consignments and emergency deliveries due today are received
   d+0.10 plants build the day's stock vehicles
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
-  d+0.06 dealer-to-dealer transfers that arrived this morning are settled
+  d+0.06 dealer-to-dealer transfers and dealer trades that arrived this morning are settled
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
   d+0.65 vehicle rebalancing cycle (every ``policy.transfers.vehicle_period_days``)
   d+0.70 parts rebalancing cycle (with ``policy.transfers.enabled``): recommend, decide, ship
@@ -40,6 +40,7 @@ from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES, PartsState
 from twin.domain.world import World, build_world
 from twin.engine.control_tower import ControlTower
+from twin.engine.customer_orders import CustomerOrders
 from twin.engine.demand import DemandModel
 from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
@@ -197,6 +198,10 @@ class Simulation:
         self.settlement = SettlementFlow(self)
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
         self.rebalancing = RebalancingFlow(self) if config.policy.transfers.enabled else None
+        #: network fulfilment of customer orders (Atlas); None unless the sourcing policy searches the network
+        self.customer_orders = (
+            CustomerOrders(self) if getattr(self.sourcing, "needs_network", False) else None
+        )
         self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
         #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
@@ -429,6 +434,8 @@ class Simulation:
         env.process(self._daily("parts_received", 0.05, self.logistics.receive))
         if self.rebalancing is not None:
             env.process(self._daily("transfers_arrived", 0.06, self.rebalancing.arrivals))
+        if self.customer_orders is not None:
+            env.process(self._daily("dealer_trades_arrived", 0.06, self.customer_orders.settle_arrivals))
         env.process(self._daily("vehicles_built", 0.10, self._production))
         env.process(self._daily("parts_demand", 0.25, self.logistics.demand_day))
         env.process(
@@ -459,6 +466,8 @@ class Simulation:
         resume_in_flight(self)
         if self.rebalancing is not None:
             self.rebalancing.resume()
+        if self.customer_orders is not None:
+            self.customer_orders.resume()
         for block in self.effects.vehicle_fleet_blocks():
             if block.end_day > self.start_day:
                 env.process(self.vehicles.carriers.block_trucks(block))
@@ -474,6 +483,8 @@ class Simulation:
             summary |= self.control_tower.summary(warmup, self.config.horizon_days)
         if self.rebalancing is not None:
             summary |= self.rebalancing.summary()
+        if self.customer_orders is not None:
+            summary |= self.customer_orders.summary()
         summary |= self.settlement.summary()
         return RunResult(
             config=self.config,

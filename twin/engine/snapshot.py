@@ -113,6 +113,8 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
     arrays |= {f"settlement:{name}": array for name, array in sim.settlement.state_arrays().items()}
     if sim.rebalancing is not None:
         arrays |= {f"transfers:{name}": array for name, array in sim.rebalancing.state_arrays().items()}
+    if sim.customer_orders is not None:
+        arrays |= {f"orders:{name}": array for name, array in sim.customer_orders.state_arrays().items()}
     releases = [
         (day, _RELEASE_KINDS.index(kind), cell, units)
         for day, entries in parts.pending.by_day.items()
@@ -274,6 +276,11 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
         if not transfers:
             raise ConfigError("policy.transfers.enabled", True, "the snapshot was taken with transfers off")
         sim.rebalancing.load_state_arrays(transfers)
+    if sim.customer_orders is not None:
+        orders = {name[len("orders:") :]: a for name, a in arrays.items() if name.startswith("orders:")}
+        if not orders:
+            raise ConfigError("policy.sourcing", "network", "the snapshot was taken without network sourcing")
+        sim.customer_orders.load_state_arrays(orders)
     for day, kind, cell, units in arrays["parts_releases"].astype(np.int64).tolist():
         parts.pending.add(
             day, _RELEASE_KINDS[kind], np.array([cell], dtype=np.int64), np.array([units], dtype=np.int32)

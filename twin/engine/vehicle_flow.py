@@ -265,7 +265,26 @@ class VehicleFlow:
                 log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
             self.schedule_delivery(vehicle_id)
             return
-        decision = self.sim.sourcing.source(self.current_view(), CustomerRequest(now, dealer, spec))
+        orders = self.sim.customer_orders
+        if orders is not None:
+            request = orders.request(
+                dealer,
+                spec,
+                patience_days,
+                colour_draw < demand.accept_other_colour,
+                variant_draw < demand.accept_other_variant,
+            )
+        else:
+            request = CustomerRequest(now, dealer, spec, patience_days)
+        decision = self.sim.sourcing.source(self.current_view(), request)
+        if (
+            orders is not None
+            and decision.kind is SourcingKind.NETWORK
+            and decision.quoted_days <= patience_days
+        ):
+            kpi.count(today, "vehicle_network_orders")
+            orders.fulfil(request, decision)
+            return
         if decision.kind is SourcingKind.FACTORY_ORDER and decision.quoted_days <= patience_days:
             kpi.count(today, "vehicle_factory_orders")
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
@@ -303,6 +322,8 @@ class VehicleFlow:
             self.sales_28d[vehicle.dealer, vehicle.spec] += 1
             self._today_sales.append((vehicle.dealer, vehicle.spec))
             self.sim.settlement.vehicle_delivered(vehicle_id)
+            if self.sim.customer_orders is not None:
+                self.sim.customer_orders.delivered(vehicle_id, now)
             self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
 
     def roll_sales_window(self) -> None:
@@ -411,6 +432,9 @@ class VehicleFlow:
         for vehicle_id in load:
             vehicle = self.vehicles[vehicle_id]
             self.dealer_inbound[dealer, vehicle.spec] -= 1
+            orders = self.sim.customer_orders
+            if vehicle.customer_order and orders is not None and not orders.still_wanted(vehicle_id, arrival):
+                vehicle.customer_order = False  # the customer gave up waiting: the car is dealer stock now
             if vehicle.customer_order:
                 vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
                 vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)

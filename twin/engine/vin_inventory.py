@@ -1,7 +1,8 @@
 """The engine's VINs as Atlas sees them (``twin.policies.network_sourcing.VinInventory``).
 
-Walks only where sourceable vehicles are (dealer yards, stockyard pools and queues, loads and trunks on the
-road), never the registry of every vehicle ever built, so a refresh costs O(vehicles in the network).
+Walks only where sourceable vehicles are (dealer yards, the stockyards' unallocated pools, loads and trunks on
+the road), never the registry of every vehicle ever built, so a refresh costs O(vehicles in the network).
+Vehicles already allocated to a dealer and waiting at a stockyard for a carrier are that dealer's: not listed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 def vin_inventory(flow: VehicleFlow) -> VinInventory:
     now = flow.env.now
-    network = flow.sim.world.network
     rows: list[tuple[int, int, int, float]] = []  # vehicle, kind, site, ready day
     for dealer, yard in enumerate(flow.dealer_yard):
         rows.extend(
@@ -28,11 +28,6 @@ def vin_inventory(flow: VehicleFlow) -> VinInventory:
     for stockyard, pool in enumerate(flow.yard_pool):
         rows.extend(
             (vehicle, SourceKind.STOCKYARD, stockyard, now) for queue in pool.values() for vehicle in queue
-        )
-    dealer_stockyard = network.dealers.stockyard
-    for dealer, queue in enumerate(flow.carriers.dispatch_queue):
-        rows.extend(
-            (vehicle, SourceKind.STOCKYARD, int(dealer_stockyard[dealer]), now) for vehicle, _ in queue
         )
     for destination, _, load, eta, _ in flow.carriers.loads_on_road.values():
         rows.extend((vehicle, SourceKind.IN_TRANSIT, destination, eta) for vehicle in load)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from twin.errors import ConfigError
+from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -52,6 +54,7 @@ class Refusal(IntEnum):
     HOLDER_DOES_NOT_TRADE = 5
     LAST_UNIT_OF_FAST_SPEC = 6
     TOO_LATE = 7
+    OTHER_STOCKYARD = 8
 
 
 REFUSAL_TEXT = {
@@ -63,6 +66,7 @@ REFUSAL_TEXT = {
     Refusal.HOLDER_DOES_NOT_TRADE: "the holding dealer has not opted in to dealer trades",
     Refusal.LAST_UNIT_OF_FAST_SPEC: "the holder's last unit of a spec it sells fast",
     Refusal.TOO_LATE: "arrives after the customer's patience",
+    Refusal.OTHER_STOCKYARD: "a stockyard ships only to the dealers it serves",
 }
 
 
@@ -125,6 +129,9 @@ class NetworkGeometry:
     slots_per_load: int
     handling_fee_inr: float
     floor_plan_inr_per_day: FloatArray
+    #: a VIN at (or arriving at) a stockyard leaves with the next car-carrier load to the customer's dealer:
+    #: promise this long a wait for it (the carriers' longest hold for a part load)
+    stockyard_wait_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,8 @@ class SourcingRequest:
 class Candidates:
     """One request's candidates: every VIN looked at, offered ones ranked first (``rank`` 0 is the best)."""
 
+    #: row of each candidate in the ``VinInventory``
+    row: IntArray
     vehicle: IntArray
     spec: IntArray
     match: IntArray
@@ -205,9 +214,13 @@ class NetworkSourcing:
         geometry: NetworkGeometry,
         rules: SourcingRules,
         dealer_trades: BoolArray,
-        dealer_stock: IntArray,
-        dealer_sales_28d: IntArray,
+        dealer_stock: npt.NDArray[np.integer[Any]],
+        dealer_sales_28d: npt.NDArray[np.integer[Any]],
+        dealer_stockyard: IntArray | None = None,
     ) -> None:
+        """``dealer_stock`` and ``dealer_sales_28d`` ``[dealer, spec]`` are read live (not copied), so a
+        claim or a sale during the day is seen by the next search. With ``dealer_stockyard`` a stockyard (or a
+        build on its way there) only supplies the dealers that stockyard serves."""
         self.inventory = inventory
         self.geometry = geometry
         self.rules = rules
@@ -215,6 +228,7 @@ class NetworkSourcing:
         self.dealer_stock = np.asarray(dealer_stock)
         self.dealer_sales_28d = np.asarray(dealer_sales_28d)
         self.index = SpecIndex.build(inventory.spec, self.dealer_stock.shape[1])
+        self.dealer_stockyard = dealer_stockyard
 
     def candidates(self, request: SourcingRequest) -> Candidates:
         inventory, geometry, rules = self.inventory, self.geometry, self.rules
@@ -231,6 +245,7 @@ class NetworkSourcing:
             geometry.yard_to_dealer_km[np.where(from_dealer, 0, site), dealer],
         )
         travel_days = geometry.dispatch_delay_days + km / geometry.speed_km_per_day
+        travel_days = travel_days + np.where(from_dealer, 0.0, geometry.stockyard_wait_days)
         start = np.maximum(inventory.ready_day[rows], request.day)
         delivery_day = start + travel_days
         load = np.maximum(geometry.minimum_charge_inr, geometry.rate_per_km_inr * km)
@@ -254,6 +269,8 @@ class NetworkSourcing:
             | ((kind == SourceKind.PIPELINE) & (not rules.allow_pipeline))
         )
         refuse(not_allowed, Refusal.KIND_NOT_ALLOWED)
+        if self.dealer_stockyard is not None:
+            refuse(~from_dealer & (site != self.dealer_stockyard[dealer]), Refusal.OTHER_STOCKYARD)
         refuse(from_dealer & (km > rules.max_distance_km), Refusal.TOO_FAR)
         holder = np.where(from_dealer, site, 0)
         refuse(from_dealer & ~self.dealer_trades[holder], Refusal.HOLDER_DOES_NOT_TRADE)
@@ -272,6 +289,7 @@ class NetworkSourcing:
             order = np.lexsort((cost[offered], np.floor(delivery_day[offered]), match[offered]))
             rank[offered[order]] = np.arange(offered.size)
         return Candidates(
+            row=rows,
             vehicle=inventory.vehicle[rows],
             spec=spec,
             match=match,
@@ -306,3 +324,77 @@ def acceptable_specs(
         specs.append(variants)
         match.append(np.full(variants.size, MatchLevel.OTHER_VARIANT, dtype=np.int64))
     return np.concatenate(specs), np.concatenate(match)
+
+
+def _choose(
+    factory_days: float, patience_days: float, network_row: int, network_days: float, exact: bool
+) -> tuple[SourcingKind, float, int]:
+    """The customer's preference: their exact spec as early as possible, a substitute only when no exact one
+    arrives within their patience."""
+    factory_ok = factory_days <= patience_days
+    network_ok = network_row >= 0 and network_days <= patience_days
+    if network_ok and exact and (not factory_ok or network_days <= factory_days):
+        return SourcingKind.NETWORK, network_days, network_row
+    if factory_ok:
+        return SourcingKind.FACTORY_ORDER, factory_days, -1
+    if network_ok:
+        return SourcingKind.NETWORK, network_days, network_row
+    return SourcingKind.LOST, min(factory_days, network_days), -1
+
+
+class NetworkSourcingPolicy:
+    """Atlas surfaces candidates, the customer gets the best one that meets their patience (exact before
+    substitutes, then earliest, then cheapest), or a factory order when that is earlier or the only option."""
+
+    #: the engine gives this policy Atlas's candidates with every request
+    needs_network = True
+
+    def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
+        factory_days = float(view.factory_lead_time_days[request.dealer])
+        candidates: Candidates | None = request.candidates
+        row, network_days, exact = -1, float("inf"), False
+        if candidates is not None:
+            row = candidates.best()
+            if row >= 0:
+                network_days = float(candidates.delivery_day[row] - request.day)
+                exact = int(candidates.match[row]) == MatchLevel.EXACT
+        kind, days, chosen = _choose(factory_days, request.patience_days, row, network_days, exact)
+        return SourcingDecision(kind, days, chosen)
+
+
+class PhoneAroundSourcing:
+    """Today's practice, the baseline for dealer trades: the dealer phones nearby dealers (within a day or two's
+    drive) for the exact spec. With a fixed chance one of those who have it agrees, and the answer comes after a
+    delay; there is no network view, so stockyards, loads, the pipeline and far dealers are not searched."""
+
+    needs_network = True
+
+    def __init__(
+        self, success_probability: float = 0.3, delay_days: float = 2.0, nearby_days: float = 2.0
+    ) -> None:
+        if not 0.0 <= success_probability <= 1.0:
+            raise ConfigError("policy.sourcing.success_probability", success_probability, "must be in [0, 1]")
+        for name, value in (("delay_days", delay_days), ("nearby_days", nearby_days)):
+            if value < 0:
+                raise ConfigError(f"policy.sourcing.{name}", value, "must be >= 0")
+        self.success_probability = success_probability
+        self.delay_days = delay_days
+        self.nearby_days = nearby_days
+
+    def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
+        factory_days = float(view.factory_lead_time_days[request.dealer])
+        candidates: Candidates | None = request.candidates
+        row, network_days = -1, float("inf")
+        if candidates is not None and request.draw < self.success_probability:
+            travel = candidates.delivery_day - request.day
+            usable = np.flatnonzero(
+                (candidates.kind == SourceKind.DEALER_YARD)
+                & (candidates.match == MatchLevel.EXACT)
+                & np.isin(candidates.refusal, (Refusal.ACCEPTED, Refusal.TOO_LATE))
+                & (travel <= self.nearby_days)
+            )
+            if usable.size:
+                row = int(usable[np.argmin(travel[usable])])
+                network_days = float(travel[row]) + self.delay_days
+        kind, days, chosen = _choose(factory_days, request.patience_days, row, network_days, row >= 0)
+        return SourcingDecision(kind, days, chosen)

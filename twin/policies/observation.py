@@ -106,16 +106,24 @@ class VehicleView:
 
 @dataclass(frozen=True)
 class CustomerRequest:
-    """A customer at ``dealer`` wants ``spec``, which is not in that dealer's yard."""
+    """A customer at ``dealer`` wants ``spec``, which is not in that dealer's yard (nor a substitute they take)."""
 
     day: float
     dealer: int
     spec: int
+    #: days the customer will wait for delivery
+    patience_days: float = float("inf")
+    #: Atlas's network candidates (``twin.policies.network_sourcing.Candidates``) for policies that need them
+    candidates: Any = None
+    #: a uniform draw for policies that model chance (a phone-around that may or may not find a unit)
+    draw: float = 0.0
 
 
 class SourcingKind(Enum):
     FACTORY_ORDER = "factory_order"
     LOST = "lost"
+    #: a VIN from the network (another dealer's yard, a stockyard, the pipeline): ``candidate`` names it
+    NETWORK = "network"
 
 
 @dataclass(frozen=True)
@@ -123,3 +131,5 @@ class SourcingDecision:
     kind: SourcingKind
     #: delivery time quoted to the customer (days); the customer walks if it exceeds their patience
     quoted_days: float = 0.0
+    #: row of the chosen VIN in the request's candidates (NETWORK decisions)
+    candidate: int = -1

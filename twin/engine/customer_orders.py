@@ -1,0 +1,353 @@
+"""Network fulfilment of customer vehicle orders: Atlas's view of the network, VINs claimed for customers, the
+move to their dealer, and the order lifecycle.
+
+Runs with a sourcing policy that ``needs_network`` (``policy/sourcing=network`` or ``phone_around``). A
+customer whose spec (and the substitutes they accept) is not in their dealer's yard gets Atlas's candidates:
+the inventory is refreshed once a day and every claim marks its VIN, and a candidate that has left its site
+since the morning (sold at its own dealer, allocated) is struck and the search asked again. The chosen VIN:
+
+- from another dealer's yard: leaves that yard now and rides a one-vehicle car-carrier load to the customer's
+  dealer (a dealer trade, settled on arrival like a transfer: the vehicle at cost plus a handling fee);
+- from a stockyard's unallocated pool: allocated to the customer's dealer and queued for the next load;
+- from the pipeline (a stock build on its trunk to a stockyard): becomes the customer's car on the road.
+
+Lifecycle, in the event log: ``vehicle_order_booked`` -> ``vehicle_order_sourced`` (VIN reserved, promise day)
+-> the load's departure and arrival -> delivery, or ``vehicle_order_lost_late`` when the car arrives after
+the customer's patience ran out (the car then joins the dealer's stock).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.engine.vin_inventory import vin_inventory
+from twin.policies.network_sourcing import (
+    Candidates,
+    MatchLevel,
+    NetworkGeometry,
+    NetworkSourcing,
+    Refusal,
+    SourceKind,
+    SourcingRequest,
+    SourcingRules,
+    acceptable_specs,
+)
+from twin.policies.observation import CustomerRequest, SourcingDecision
+from twin.settlement.payers import FreightCategory
+from twin.settlement.transfers import TransferBatch as SettlementBatch
+from twin.settlement.transfers import transfer_freight_paise
+
+if TYPE_CHECKING:
+    from twin.engine.simulation import Simulation
+
+FloatArray = npt.NDArray[np.float64]
+COUNTERS = (
+    "requests", "network_orders", "network_exact", "from_dealer_yard", "from_stockyard", "from_pipeline",
+    "lost_late", "delivered", "order_to_delivery_days_sum", "dealer_trades", "dealer_trade_freight_inr",
+    "candidates_struck",
+)  # fmt: skip
+
+
+class CustomerOrders:
+    def __init__(self, simulation: Simulation) -> None:
+        self.sim = simulation
+        config = simulation.config.policy.sourcing
+        network = simulation.world.network
+        flow = simulation.vehicles
+        carriers = network.carriers
+        self.carrier = int(np.bincount(network.vehicle_carrier).argmax())
+        lat, lon = network.dealers.latitude, network.dealers.longitude
+        operations = simulation.config.operations
+        self.geometry = NetworkGeometry(
+            dealer_km=network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]),
+            yard_to_dealer_km=network.road_km(
+                network.stockyards.latitude[:, None],
+                network.stockyards.longitude[:, None],
+                lat[None, :],
+                lon[None, :],
+            ),
+            speed_km_per_day=float(carriers.speed_km_per_day[self.carrier]),
+            dispatch_delay_days=operations.dc_dispatch_delay_days,
+            rate_per_km_inr=float(carriers.rate_per_km_inr[self.carrier]),
+            minimum_charge_inr=float(carriers.minimum_charge_inr[self.carrier]),
+            slots_per_load=int(carriers.capacity_per_load[self.carrier]),
+            handling_fee_inr=simulation.config.settlement.vehicle_transfer_handling_fee_inr,
+            floor_plan_inr_per_day=flow.vehicle_cost_inr * operations.floor_plan_rate_per_year / 365.0,
+            stockyard_wait_days=operations.carrier_max_wait_days,
+        )
+        self.rules = SourcingRules(
+            max_distance_km=config.max_distance_km,
+            allow_stockyard=config.allow_stockyard,
+            allow_in_transit=False,  # rerouting a load on the road is not modelled
+            allow_pipeline=config.allow_pipeline,
+            protect_last_unit_sales_28d=config.protect_last_unit_sales_28d,
+            aged_days=config.aged_days,
+            aged_credit_inr_per_day=config.aged_credit_inr_per_day,
+        )
+        # which dealers trade is a fact about the network, not a replication: the generator seed draws it
+        trade_rng = np.random.default_rng(
+            np.random.SeedSequence([simulation.config.network.generator_seed, 8])
+        )
+        self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
+        self._atlas: NetworkSourcing | None = None
+        self._atlas_day = -1
+        #: open network orders: vehicle id -> (booked time, patience days)
+        self.orders: dict[int, tuple[float, float]] = {}
+        self.counters = dict.fromkeys(COUNTERS, 0.0)
+        #: dealer trades on the road, settled on arrival: arrive day -> settlement batches
+        self.arriving: dict[int, list[SettlementBatch]] = defaultdict(list)
+        self.next_trade = 0
+        #: dealer trades loaded but waiting for a truck: token -> (dealer, carrier, vehicle, transit days)
+        self.trades_waiting: dict[int, tuple[int, int, int, float]] = {}
+
+    # -- the search ---------------------------------------------------------------------------------
+    def atlas(self) -> NetworkSourcing:
+        """Atlas over the morning's inventory (claims during the day are marked on it as they happen)."""
+        today = int(self.sim.env.now)
+        if self._atlas is None or self._atlas_day != today:
+            flow = self.sim.vehicles
+            self._atlas = NetworkSourcing(
+                vin_inventory(flow),
+                self.geometry,
+                self.rules,
+                self.dealer_trades,
+                flow.dealer_stock,
+                flow.sales_28d,
+                self.sim.world.network.dealers.stockyard,
+            )
+            self._atlas_day = today
+        return self._atlas
+
+    def request(
+        self, dealer: int, spec: int, patience_days: float, other_colour: bool, other_variant: bool
+    ) -> CustomerRequest:
+        sim, flow = self.sim, self.sim.vehicles
+        now = sim.env.now
+        self.counters["requests"] += 1
+        specs, match = acceptable_specs(
+            spec, flow.same_variant[spec], flow.same_model[spec], other_colour, other_variant
+        )
+        query = SourcingRequest(dealer, specs, match, patience_days, now)
+        candidates = self.atlas().candidates(query)
+        stale = self._stale(candidates)
+        if stale.any():  # left their site since the morning: strike them and ask again
+            self.counters["candidates_struck"] += float(stale.sum())
+            self.atlas().inventory.reserved[candidates.row[stale]] = True
+            candidates = self.atlas().candidates(query)
+        draw = float(sim.streams.get("sourcing:customer_draws").random())
+        if sim.event_log.enabled:
+            sim.event_log.record(
+                now, "vehicle_order_booked", dealer=dealer, spec=spec, patience_days=patience_days
+            )
+        return CustomerRequest(now, dealer, spec, patience_days, candidates, draw)
+
+    def _stale(self, candidates: Candidates) -> npt.NDArray[np.bool_]:
+        """Offered candidates no longer where the morning's inventory put them."""
+        flow = self.sim.vehicles
+        stale = np.zeros(candidates.vehicle.size, dtype=bool)
+        for index in np.flatnonzero(candidates.refusal == Refusal.ACCEPTED).tolist():
+            vehicle = flow.vehicles[int(candidates.vehicle[index])]
+            kind, site = int(candidates.kind[index]), int(candidates.site[index])
+            if kind == SourceKind.DEALER_YARD:
+                here = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
+                stale[index] = not (here and vehicle.site_index == site and not vehicle.customer_order)
+            elif kind == SourceKind.STOCKYARD:  # still unallocated in that stockyard's pool
+                in_pool = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.STOCKYARD
+                stale[index] = not (in_pool and vehicle.site_index == site and vehicle.dealer < 0)
+            else:  # still on its trunk, nobody's yet (a trunk that arrived put it in the pool instead)
+                on_trunk = vehicle.status is VehicleStatus.IN_TRANSIT and vehicle.site_kind is SiteKind.ROAD
+                stale[index] = not (on_trunk and vehicle.dealer < 0 and not vehicle.customer_order)
+        return stale
+
+    # -- the claim ----------------------------------------------------------------------------------
+    def fulfil(self, request: CustomerRequest, decision: SourcingDecision) -> None:
+        """Reserve the chosen VIN for the customer and start it towards their dealer."""
+        sim, flow = self.sim, self.sim.vehicles
+        candidates: Candidates = request.candidates
+        row = decision.candidate
+        vehicle_id = int(candidates.vehicle[row])
+        kind, site = int(candidates.kind[row]), int(candidates.site[row])
+        vehicle = flow.vehicles[vehicle_id]
+        spec, dealer, now = vehicle.spec, request.dealer, sim.env.now
+        self.atlas().inventory.reserved[candidates.row[row]] = True
+        if kind == SourceKind.DEALER_YARD:
+            flow.dealer_yard[site][spec].remove(vehicle_id)
+            flow.dealer_stock[site, spec] -= 1
+            flow.dealer_stock_value_inr[site] -= flow.vehicle_cost_inr[spec]
+            self.counters["from_dealer_yard"] += 1
+        elif kind == SourceKind.STOCKYARD:
+            flow.yard_pool[site][spec].remove(vehicle_id)
+            flow.yard_stock[site, spec] -= 1
+            flow.carriers.dispatch_queue[dealer].append((vehicle_id, now))
+            self.counters["from_stockyard"] += 1
+        else:  # a stock build on its trunk: it is the customer's car from now on
+            flow.pipeline[spec] -= 1
+            self.counters["from_pipeline"] += 1
+        vehicle.customer_order = True
+        vehicle.dealer = dealer
+        flow.dealer_inbound[dealer, spec] += 1
+        self.orders[vehicle_id] = (now, request.patience_days)
+        self.counters["network_orders"] += 1
+        self.counters["network_exact"] += float(int(candidates.match[row]) == MatchLevel.EXACT)
+        if kind == SourceKind.DEALER_YARD:
+            self._trade(vehicle_id, site, dealer)
+        if sim.event_log.enabled:
+            sim.event_log.record(
+                now,
+                "vehicle_order_sourced",
+                dealer=dealer,
+                vin=vehicle.vin,
+                source=SourceKind(kind).name.lower(),
+                site=site,
+                promise_day=round(now + decision.quoted_days, 3),
+            )
+
+    def _trade(self, vehicle_id: int, holder: int, dealer: int) -> None:
+        """A dealer trade: one car from the holder's yard to the customer's dealer on a car-carrier load."""
+        sim = self.sim
+        now = sim.env.now
+        carrier = int(sim.world.network.vehicle_carrier[holder])
+        distance = float(self.geometry.dealer_km[holder, dealer])
+        transit = (
+            self.geometry.dispatch_delay_days + distance / self.geometry.speed_km_per_day
+        ) * sim.transit_noise("vehicle_lane", int(now), dealer)
+        vehicle = sim.vehicles.vehicles[vehicle_id]
+        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the yard for the carrier
+        vehicle.eta_day = now + transit
+        token = self.next_trade
+        self.trades_waiting[token] = (dealer, carrier, vehicle_id, transit)
+        sim.env.process(self._carry(token))
+        arrive_day = max(1, math.ceil(now + transit))
+        batch = SettlementBatch.of(
+            transfer_id=[
+                -1 - self.next_trade
+            ],  # trades count down, rebalancing transfers up: never the same id
+            category=[int(FreightCategory.VEHICLE_TRANSFER)],
+            sender=[holder],
+            receiver=[dealer],
+            carrier=[carrier],
+            truck=[-1 - self.next_trade],  # its own load
+            ship_day=[int(now)],
+            arrive_day=[arrive_day],
+            distance_km=[distance],
+            volume=[1.0],
+            transfer_price_paise=[round(float(sim.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)],
+        )
+        self.next_trade += 1
+        freight_inr = float(transfer_freight_paise(batch, sim.settlement.book.rates).sum()) / 100.0
+        sim.kpis.add(now, "freight_transfer_inr", freight_inr)
+        self.arriving[arrive_day].append(batch)
+        self.counters["dealer_trades"] += 1
+        self.counters["dealer_trade_freight_inr"] += freight_inr
+
+    def _carry(self, token: int):
+        """Wait for a truck of the holder's carrier, then drive holder -> customer's dealer."""
+        dealer, carrier, vehicle_id, transit = self.trades_waiting[token]
+        carriers = self.sim.vehicles.carriers
+        with carriers.trucks[carrier].request() as truck:
+            yield truck
+            del self.trades_waiting[token]
+            self.sim.vehicles.vehicles[vehicle_id].eta_day = self.sim.env.now + transit
+            yield from carriers.drive(dealer, carrier, [vehicle_id], transit, transit)
+
+    def resume(self) -> None:
+        """Trades that were waiting for a truck when the snapshot was taken queue again."""
+        for token in sorted(self.trades_waiting):
+            self.sim.env.process(self._carry(token))
+
+    # -- arrival and delivery -----------------------------------------------------------------------
+    def settle_arrivals(self, day: int) -> None:
+        """Dealer trades that reached the customer's dealer this morning are settled."""
+        for batch in self.arriving.pop(day, []):
+            self.sim.settlement.transfers_arrived(batch)
+
+    def still_wanted(self, vehicle_id: int, arrival: float) -> bool:
+        """A network order's car arriving after the customer's patience ran out finds them gone."""
+        order = self.orders.get(vehicle_id)
+        if order is None or arrival - order[0] <= order[1]:
+            return True
+        del self.orders[vehicle_id]
+        self.counters["lost_late"] += 1
+        sim = self.sim
+        sim.kpis.count(int(arrival), "vehicle_lost_sales")
+        if sim.event_log.enabled:
+            sim.event_log.record(
+                arrival, "vehicle_order_lost_late", vin=sim.vehicles.vehicles[vehicle_id].vin
+            )
+        return False
+
+    def delivered(self, vehicle_id: int, day: float) -> None:
+        order = self.orders.pop(vehicle_id, None)
+        if order is not None:
+            self.counters["delivered"] += 1
+            self.counters["order_to_delivery_days_sum"] += day - order[0]
+
+    def summary(self) -> dict[str, float]:
+        c = self.counters
+
+        def ratio(numerator: float, denominator: float) -> float:
+            return numerator / denominator if denominator > 0 else float("nan")
+
+        return {
+            "vehicle_network_requests": c["requests"],
+            "vehicle_network_orders": c["network_orders"],
+            "vehicle_network_fulfilment_rate": ratio(c["network_orders"], c["requests"]),
+            "vehicle_network_exact_share": ratio(c["network_exact"], c["network_orders"]),
+            "vehicle_network_from_dealer_yard": c["from_dealer_yard"],
+            "vehicle_network_from_stockyard": c["from_stockyard"],
+            "vehicle_network_from_pipeline": c["from_pipeline"],
+            "vehicle_network_orders_lost_late": c["lost_late"],
+            "vehicle_network_order_to_delivery_days_mean": ratio(
+                c["order_to_delivery_days_sum"], c["delivered"]
+            ),
+            "vehicle_dealer_trades": c["dealer_trades"],
+            "vehicle_dealer_trade_freight_inr": c["dealer_trade_freight_inr"],
+        }
+
+    # -- snapshots ----------------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, FloatArray]:
+        from twin.engine.rebalancing_flow import SETTLEMENT_COLUMNS
+
+        batches = [batch for batches in self.arriving.values() for batch in batches]
+        arriving = np.zeros((0, len(SETTLEMENT_COLUMNS)))
+        if batches:
+            arriving = np.concatenate(
+                [
+                    np.column_stack([getattr(b, name).astype(np.float64) for name in SETTLEMENT_COLUMNS])
+                    for b in batches
+                ]
+            )
+        return {
+            "orders": np.array(
+                [(v, booked, patience) for v, (booked, patience) in self.orders.items()]
+            ).reshape(-1, 3),
+            "counters": np.array([self.counters[name] for name in COUNTERS]),
+            "next_trade": np.array([self.next_trade], dtype=np.float64),
+            "trades_waiting": np.array(
+                [(token, *trade) for token, trade in self.trades_waiting.items()], dtype=np.float64
+            ).reshape(-1, 5),
+            "arriving": arriving,
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        from twin.engine.rebalancing_flow import SETTLEMENT_COLUMNS
+
+        self.orders = {int(v): (float(b), float(p)) for v, b, p in np.asarray(arrays["orders"]).tolist()}
+        self.counters = dict(zip(COUNTERS, np.asarray(arrays["counters"], dtype=float).tolist(), strict=True))
+        self.next_trade = int(np.asarray(arrays["next_trade"])[0])
+        self.trades_waiting = {
+            int(token): (int(dealer), int(carrier), int(vehicle), float(transit))
+            for token, dealer, carrier, vehicle, transit in np.asarray(arrays["trades_waiting"]).tolist()
+        }
+        self.arriving = defaultdict(list)
+        rows = np.asarray(arrays["arriving"], dtype=np.float64)
+        if len(rows):
+            batch = SettlementBatch.of(**{name: rows[:, i] for i, name in enumerate(SETTLEMENT_COLUMNS)})
+            for day in np.unique(batch.arrive_day).tolist():
+                self.arriving[day].append(batch.select(batch.arrive_day == day))
