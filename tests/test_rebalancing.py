@@ -273,3 +273,15 @@ def test_aged_vehicles_go_where_their_model_sells_and_senders_keep_their_floor()
     assert batch.units.sum() == 6
     left = recommendations.stock_units[batch.sender, batch.item] - batch.units
     assert np.all(left >= recommendations.floor_units[batch.sender, batch.item])
+
+
+def test_the_run_folder_holds_the_audit_trail(run: RunResult, tmp_path: Path) -> None:
+    from twin.io.outputs import write_outputs
+
+    paths = write_outputs(run, tmp_path)
+    audit = pd.read_parquet(paths["transfer_decisions"])
+    assert (
+        len(audit)
+        == run.summary["transfer_lines_recommended"] + run.summary["vehicle_transfer_lines_recommended"]
+    )
+    assert {"kind", "action", "decided_by", "sender", "receiver", "item", "units"} <= set(audit.columns)

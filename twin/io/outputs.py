@@ -61,6 +61,10 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
             int(result.summary.get("stockouts_unwarned", 0)),
             folder / "alert_lead_times.png",
         )
+    rebalancing = result.simulation.rebalancing
+    if rebalancing is not None:  # the audit trail: every transfer recommendation and the rule that decided it
+        paths["transfer_decisions"] = folder / "transfer_decisions.parquet"
+        rebalancing.audit_frame().to_parquet(paths["transfer_decisions"], index=False)
     settlement = result.simulation.settlement
     if settlement.enabled:
         paths |= settlement_reports.write_settlement(
