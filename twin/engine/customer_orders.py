@@ -312,17 +312,7 @@ class CustomerOrders:
 
     # -- snapshots ----------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, FloatArray]:
-        from twin.engine.rebalancing_flow import SETTLEMENT_COLUMNS
-
-        batches = [batch for batches in self.arriving.values() for batch in batches]
-        arriving = np.zeros((0, len(SETTLEMENT_COLUMNS)))
-        if batches:
-            arriving = np.concatenate(
-                [
-                    np.column_stack([getattr(b, name).astype(np.float64) for name in SETTLEMENT_COLUMNS])
-                    for b in batches
-                ]
-            )
+        arriving = SettlementBatch.to_rows([batch for batches in self.arriving.values() for batch in batches])
         return {
             "orders": np.array(
                 [(v, booked, patience) for v, (booked, patience) in self.orders.items()]
@@ -336,8 +326,6 @@ class CustomerOrders:
         }
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
-        from twin.engine.rebalancing_flow import SETTLEMENT_COLUMNS
-
         self.orders = {int(v): (float(b), float(p)) for v, b, p in np.asarray(arrays["orders"]).tolist()}
         self.counters = dict(zip(COUNTERS, np.asarray(arrays["counters"], dtype=float).tolist(), strict=True))
         self.next_trade = int(np.asarray(arrays["next_trade"])[0])
@@ -345,9 +333,4 @@ class CustomerOrders:
             int(token): (int(dealer), int(carrier), int(vehicle), float(transit))
             for token, dealer, carrier, vehicle, transit in np.asarray(arrays["trades_waiting"]).tolist()
         }
-        self.arriving = defaultdict(list)
-        rows = np.asarray(arrays["arriving"], dtype=np.float64)
-        if len(rows):
-            batch = SettlementBatch.of(**{name: rows[:, i] for i, name in enumerate(SETTLEMENT_COLUMNS)})
-            for day in np.unique(batch.arrive_day).tolist():
-                self.arriving[day].append(batch.select(batch.arrive_day == day))
+        self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))

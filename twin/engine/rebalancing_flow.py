@@ -63,10 +63,6 @@ LINE_COLUMNS = (
     "kind", "sender", "receiver", "item", "units", "shipment", "distance_km", "benefit_inr", "freight_inr",
     "value_inr", "floor_units", "decided_day", "due_time",
 )  # fmt: skip
-SETTLEMENT_COLUMNS = (
-    "transfer_id", "category", "sender", "receiver", "carrier", "truck", "ship_day", "arrive_day",
-    "distance_km", "volume", "transfer_price_paise",
-)  # fmt: skip
 COUNTERS = (
     "cycles", "lines_recommended", "lines_auto", "lines_approval", "lines_rejected", "lines_approved",
     "lines_declined", "lines_executed", "lines_trimmed", "transfers_executed", "shipments_executed",
@@ -92,12 +88,10 @@ class RebalancingFlow:
         # the planner prices a consignment like the dealers' main parts carrier's card: a minimum per
         # consignment, else the load share of a truck's per-km rate
         main = int(np.bincount(network.parts_carrier).argmax())
-        self.freight = FreightModel(
-            rate_inr_per_km=0.0,
-            truck_fixed_inr=float(carriers.minimum_charge_inr[main]),
-            truck_capacity_units=int(carriers.capacity_per_load[main]),
-            handling_inr_per_unit=0.0,
-            rate_inr_per_unit_km=float(carriers.rate_per_km_inr[main] / carriers.capacity_per_load[main]),
+        self.freight = FreightModel.load_share_card(
+            carriers.minimum_charge_inr[main],
+            carriers.rate_per_km_inr[main],
+            carriers.capacity_per_load[main],
         )
         operations = simulation.config.operations
         self.policy = PartsRebalancing(
@@ -488,13 +482,8 @@ class RebalancingFlow:
                 ],
                 1 + len(LINE_COLUMNS),
             ),
-            "arriving": _rows(
-                [
-                    np.column_stack([getattr(batch, name).astype(np.float64) for name in SETTLEMENT_COLUMNS])
-                    for batches in self.arriving.values()
-                    for batch in batches
-                ],
-                len(SETTLEMENT_COLUMNS),
+            "arriving": SettlementBatch.to_rows(
+                [batch for batches in self.arriving.values() for batch in batches]
             ),
         }
         rejected = [
@@ -531,12 +520,7 @@ class RebalancingFlow:
         for token in np.unique(waiting[:, 0]).astype(np.int64).tolist():
             rows = waiting[waiting[:, 0] == token]
             self.awaiting[token] = {name: rows[:, 1 + i].copy() for i, name in enumerate(LINE_COLUMNS)}
-        self.arriving = defaultdict(list)
-        arriving = arrays["arriving"]
-        if len(arriving):
-            batch = SettlementBatch.of(**{name: arriving[:, i] for i, name in enumerate(SETTLEMENT_COLUMNS)})
-            for day in np.unique(batch.arrive_day).tolist():
-                self.arriving[day].append(batch.select(batch.arrive_day == day))
+        self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))
         self.rejected_by = [defaultdict(float) for _ in KIND_NAMES]
         for kind, name, count in zip(
             arrays["rejected_by_kind"].tolist(),

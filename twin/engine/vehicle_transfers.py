@@ -45,13 +45,10 @@ class VehicleTransfers:
         self.sender_carrier = network.vehicle_carrier
         # priced like the ledger prices a transfer: the carrier's minimum, else its slots' share of a load
         main = int(np.bincount(network.vehicle_carrier).argmax())
-        slots = int(carriers.capacity_per_load[main])
-        freight = FreightModel(
-            rate_inr_per_km=0.0,
-            truck_fixed_inr=float(carriers.minimum_charge_inr[main]),
-            truck_capacity_units=slots,
-            handling_inr_per_unit=0.0,
-            rate_inr_per_unit_km=float(carriers.rate_per_km_inr[main]) / slots,
+        freight = FreightModel.load_share_card(
+            carriers.minimum_charge_inr[main],
+            carriers.rate_per_km_inr[main],
+            carriers.capacity_per_load[main],
         )
         operations = sim.config.operations
         self.unit_cost_inr = sim.vehicles.vehicle_cost_inr

@@ -58,6 +58,20 @@ class FreightModel:
             raise ConfigError("freight.truck_capacity_units", capacity, "must be an integer >= 1")
 
     @classmethod
+    def load_share_card(
+        cls, minimum_charge_inr: float, rate_per_km_inr: float, capacity_units: int
+    ) -> FreightModel:
+        """A carrier card that bills a consignment its load share of the truck's per-km rate, at least a
+        minimum: planned as the minimum per consignment plus the per-unit share (a slight overestimate)."""
+        return cls(
+            rate_inr_per_km=0.0,
+            truck_fixed_inr=float(minimum_charge_inr),
+            truck_capacity_units=int(capacity_units),
+            handling_inr_per_unit=0.0,
+            rate_inr_per_unit_km=float(rate_per_km_inr) / int(capacity_units),
+        )
+
+    @classmethod
     def car_carrier(cls) -> FreightModel:
         """A car carrier: 8 slots a load, a load fixed cost (loading, driver, permits), per-vehicle handling."""
         return cls(

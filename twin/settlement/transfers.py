@@ -54,6 +54,30 @@ class TransferBatch:
     def select(self, mask: npt.NDArray[np.bool_]) -> TransferBatch:
         return TransferBatch(**{name: getattr(self, name)[mask] for name in self.__dataclass_fields__})
 
+    @staticmethod
+    def to_rows(batches: list[TransferBatch]) -> FloatArray:
+        """Batches as one float64 table, a column per field (a snapshot stores transfers still on the road)."""
+        names = list(TransferBatch.__dataclass_fields__)
+        if not batches:
+            return np.zeros((0, len(names)))
+        return np.concatenate(
+            [
+                np.column_stack([getattr(batch, name).astype(np.float64) for name in names])
+                for batch in batches
+            ]
+        )
+
+    @staticmethod
+    def by_arrival_day(rows: FloatArray) -> dict[int, list[TransferBatch]]:
+        """The inverse of ``to_rows``, grouped by arrival day."""
+        names = list(TransferBatch.__dataclass_fields__)
+        grouped: dict[int, list[TransferBatch]] = {}
+        if len(rows):
+            batch = TransferBatch.of(**{name: rows[:, i] for i, name in enumerate(names)})
+            for day in np.unique(batch.arrive_day).tolist():
+                grouped[int(day)] = [batch.select(batch.arrive_day == day)]
+        return grouped
+
 
 def transfer_freight_paise(batch: TransferBatch, rates: RateBook) -> PaiseArray:
     """Each transfer's share of its truck's charge (shares of one truck add up to the truck charge)."""
