@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from twin.domain.parts import PART_CLASS_NAMES
 from twin.engine.parts_flow import LineOutcome, scatter_add
@@ -496,10 +497,10 @@ class RebalancingFlow:
             arrays |= {f"vehicles_{name}": array for name, array in self.vehicles.state_arrays().items()}
         audit = self.audit_frame()
         for column in audit.columns:
+            values = audit[column]
+            numeric = pd.api.types.is_numeric_dtype(values)
             arrays[f"audit_{column}"] = (
-                audit[column]
-                .to_numpy()
-                .astype(np.str_ if audit[column].dtype == object else audit[column].dtype)
+                values.to_numpy() if numeric else values.astype(str).to_numpy(dtype=np.str_)
             )
         return arrays
 
@@ -589,9 +590,7 @@ class RebalancingFlow:
             summary[f"{prefix}_lines_rejected_by_{name.replace('guard:', 'guard_')}"] = count
         return summary
 
-    def audit_frame(self):  # -> pandas.DataFrame
-        import pandas as pd
-
+    def audit_frame(self) -> pd.DataFrame:
         if not self.audit:
             return pd.DataFrame(
                 columns=["day", "kind", "sender", "receiver", "item", "units", "action", "decided_by"]
