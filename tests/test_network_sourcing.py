@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -205,3 +206,44 @@ def test_a_source_the_network_policy_forbids_is_never_used():
     assert summary["vehicle_network_from_dealer_yard"] == 0
     assert summary["vehicle_network_from_pipeline"] == 0
     assert summary["vehicle_dealer_trades"] == 0
+
+
+def test_a_restart_with_dealer_trades_on_the_road_matches_the_uninterrupted_run(tmp_path):
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.simulation import Simulation
+    from twin.engine.snapshot import Snapshot, take_snapshot
+
+    config = TwinConfig(
+        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+        horizon_days=40,
+        warmup_days=7,
+        progress=False,
+    )
+    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    uninterrupted = Simulation(config).run()
+    first_leg = Simulation(config)
+    for day in range(5, 30):
+        first_leg.advance(day)
+        if first_leg.customer_orders.trades_on_road and first_leg.customer_orders.orders:
+            break
+    assert first_leg.customer_orders.trades_on_road, "the check needs a trade half-way"
+    take_snapshot(first_leg).save(tmp_path / "snap")
+    resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "snap")).run()
+    assert resumed.summary == uninterrupted.summary
+
+
+def test_phone_around_finds_only_a_nearby_exact_unit_and_only_on_its_chance():
+    from twin.policies.network_sourcing import PhoneAroundSourcing
+    from twin.policies.observation import CustomerRequest, SourcingKind
+
+    vins = inventory(spec=[0, 1, 0], site=[3, 1, 0], kind=[0, 0, SourceKind.STOCKYARD])
+    specs, match = acceptable_specs(0, np.array([0, 1]), np.array([0, 1]), True, False)
+    candidates = atlas(vins).candidates(request(specs=specs, match=match))
+    view = type("View", (), {"factory_lead_time_days": np.full(DEALERS, 30.0)})()
+    policy = PhoneAroundSourcing(success_probability=0.3, delay_days=2.0, nearby_days=2.0)
+    lucky = policy.source(view, CustomerRequest(10.0, 0, 0, 40.0, candidates, draw=0.1))
+    # the exact unit 300 km away (1.25 days) at a dealer; not the other colour, not the stockyard's unit
+    assert lucky.kind is SourcingKind.NETWORK and candidates.vehicle[lucky.candidate] == 0
+    assert lucky.quoted_days == pytest.approx(0.5 + 300 / 400 + 2.0)
+    unlucky = policy.source(view, CustomerRequest(10.0, 0, 0, 40.0, candidates, draw=0.9))
+    assert unlucky.kind is SourcingKind.FACTORY_ORDER and unlucky.quoted_days == 30.0

@@ -6,8 +6,10 @@ customer whose spec (and the substitutes they accept) is not in their dealer's y
 the inventory is refreshed once a day and every claim marks its VIN, and a candidate that has left its site
 since the morning (sold at its own dealer, allocated) is struck and the search asked again. The chosen VIN:
 
-- from another dealer's yard: leaves that yard now and rides a one-vehicle car-carrier load to the customer's
-  dealer (a dealer trade, settled on arrival like a transfer: the vehicle at cost plus a handling fee);
+- from another dealer's yard: a dealer trade. The car leaves that yard now and is delivered by the logistics
+  partner's trade service (driven, or a spare slot on a passing load): it does not hold a car-carrier truck,
+  which one-car loads would tie up for a round trip each. It is billed a load slot's share like any transfer
+  and settled on arrival (the vehicle at cost plus a handling fee);
 - from a stockyard's unallocated pool: allocated to the customer's dealer and queued for the next load;
 - from the pipeline (a stock build on its trunk to a stockyard): becomes the customer's car on the road.
 
@@ -103,8 +105,8 @@ class CustomerOrders:
         #: dealer trades on the road, settled on arrival: arrive day -> settlement batches
         self.arriving: dict[int, list[SettlementBatch]] = defaultdict(list)
         self.next_trade = 0
-        #: dealer trades loaded but waiting for a truck: token -> (dealer, carrier, vehicle, transit days)
-        self.trades_waiting: dict[int, tuple[int, int, int, float]] = {}
+        #: dealer trades on the road: token -> (dealer, vehicle, arrival time)
+        self.trades_on_road: dict[int, tuple[int, int, float]] = {}
 
     # -- the search ---------------------------------------------------------------------------------
     def atlas(self) -> NetworkSourcing:
@@ -209,7 +211,7 @@ class CustomerOrders:
             )
 
     def _trade(self, vehicle_id: int, holder: int, dealer: int) -> None:
-        """A dealer trade: one car from the holder's yard to the customer's dealer on a car-carrier load."""
+        """A dealer trade: one car from the holder's yard to the customer's dealer by the trade service."""
         sim = self.sim
         now = sim.env.now
         carrier = int(sim.world.network.vehicle_carrier[holder])
@@ -218,11 +220,11 @@ class CustomerOrders:
             self.geometry.dispatch_delay_days + distance / self.geometry.speed_km_per_day
         ) * sim.transit_noise("vehicle_lane", int(now), dealer)
         vehicle = sim.vehicles.vehicles[vehicle_id]
-        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the yard for the carrier
+        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the yard
         vehicle.eta_day = now + transit
         token = self.next_trade
-        self.trades_waiting[token] = (dealer, carrier, vehicle_id, transit)
-        sim.env.process(self._carry(token))
+        self.trades_on_road[token] = (dealer, vehicle_id, now + transit)
+        sim.env.process(self._deliver_trade(token))
         arrive_day = max(1, math.ceil(now + transit))
         batch = SettlementBatch.of(
             transfer_id=[
@@ -246,20 +248,17 @@ class CustomerOrders:
         self.counters["dealer_trades"] += 1
         self.counters["dealer_trade_freight_inr"] += freight_inr
 
-    def _carry(self, token: int):
-        """Wait for a truck of the holder's carrier, then drive holder -> customer's dealer."""
-        dealer, carrier, vehicle_id, transit = self.trades_waiting[token]
-        carriers = self.sim.vehicles.carriers
-        with carriers.trucks[carrier].request() as truck:
-            yield truck
-            del self.trades_waiting[token]
-            self.sim.vehicles.vehicles[vehicle_id].eta_day = self.sim.env.now + transit
-            yield from carriers.drive(dealer, carrier, [vehicle_id], transit, transit)
+    def _deliver_trade(self, token: int):
+        """The trade reaches the customer's dealer: unloaded like any car (reserved if the customer still waits)."""
+        dealer, vehicle_id, arrival = self.trades_on_road[token]
+        yield self.sim.env.timeout(max(arrival - self.sim.env.now, 0.0))
+        del self.trades_on_road[token]
+        self.sim.vehicles.unload(dealer, [vehicle_id], self.sim.env.now)
 
     def resume(self) -> None:
-        """Trades that were waiting for a truck when the snapshot was taken queue again."""
-        for token in sorted(self.trades_waiting):
-            self.sim.env.process(self._carry(token))
+        """Trades on the road when the snapshot was taken drive on."""
+        for token in sorted(self.trades_on_road):
+            self.sim.env.process(self._deliver_trade(token))
 
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
@@ -319,9 +318,9 @@ class CustomerOrders:
             ).reshape(-1, 3),
             "counters": np.array([self.counters[name] for name in COUNTERS]),
             "next_trade": np.array([self.next_trade], dtype=np.float64),
-            "trades_waiting": np.array(
-                [(token, *trade) for token, trade in self.trades_waiting.items()], dtype=np.float64
-            ).reshape(-1, 5),
+            "trades_on_road": np.array(
+                [(token, *trade) for token, trade in self.trades_on_road.items()], dtype=np.float64
+            ).reshape(-1, 4),
             "arriving": arriving,
         }
 
@@ -329,8 +328,8 @@ class CustomerOrders:
         self.orders = {int(v): (float(b), float(p)) for v, b, p in np.asarray(arrays["orders"]).tolist()}
         self.counters = dict(zip(COUNTERS, np.asarray(arrays["counters"], dtype=float).tolist(), strict=True))
         self.next_trade = int(np.asarray(arrays["next_trade"])[0])
-        self.trades_waiting = {
-            int(token): (int(dealer), int(carrier), int(vehicle), float(transit))
-            for token, dealer, carrier, vehicle, transit in np.asarray(arrays["trades_waiting"]).tolist()
+        self.trades_on_road = {
+            int(token): (int(dealer), int(vehicle), float(arrival))
+            for token, dealer, vehicle, arrival in np.asarray(arrays["trades_on_road"]).tolist()
         }
         self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))
