@@ -88,6 +88,10 @@ class AllocationPolicyConfig:
     _target_: str = "twin.policies.baseline.ProRataAllocation"
     #: days of sales a dealer is allowed to hold; allocation stops at that stock
     target_days_supply: float = 55.0
+    #: demand-profile allocation: a car is worth allocating if it is likely to sell within this horizon, and
+    #: a dealer gets at most this many cars of one spec in one cycle
+    horizon_days: float = 28.0
+    max_units_per_spec: int = 3
 
 
 @dataclass

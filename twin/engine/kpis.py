@@ -207,6 +207,8 @@ class KpiRecorder:
                 self.daily[self.horizon_days - 1, self._column["vehicle_dealer_stock"]], vehicle_sales_last_30
             ),
             "vehicle_dealer_stock": float(column["vehicle_dealer_stock"].mean()),
+            #: the OEM's own unallocated stock in the stockyards (not in the dealers' working capital)
+            "vehicle_stockyard_stock": float(column["vehicle_stockyard_stock"].mean()),
             "vehicle_age_share_over_60d": float(column["vehicle_age_share_over_60d"].mean()),
             "vehicle_age_share_over_90d": float(column["vehicle_age_share_over_90d"].mean()),
             "vehicle_age_mean_days": float(column["vehicle_age_mean_days"].mean()),

@@ -63,8 +63,9 @@ TRANSIT_LANE_KINDS = ("parts_lane", "vehicle_lane", "plant_yard", "supplier_lane
 OBSOLETE_STOCK_SHARE = 0.5
 
 
-def build_component(spec: Any, **extra: Any) -> Any:
-    """Instantiate ``{"_target_": "module.Class", **kwargs}`` (a dataclass, dict or DictConfig)."""
+def build_component(spec: Any, context: dict[str, Any] | None = None, **extra: Any) -> Any:
+    """Instantiate ``{"_target_": "module.Class", **kwargs}`` (a dataclass, dict or DictConfig); ``context``
+    values (facts of the run, e.g. margins) go to the factories whose signature names them."""
     if is_dataclass(spec) and not isinstance(spec, type):
         fields = asdict(spec)
     else:
@@ -83,6 +84,7 @@ def build_component(spec: Any, **extra: Any) -> Any:
     parameters = inspect.signature(factory).parameters
     if not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
         fields = {name: value for name, value in fields.items() if name in parameters or name in extra}
+    fields |= {name: value for name, value in (context or {}).items() if name in parameters}
     try:
         return factory(**fields)
     except TypeError as error:
@@ -161,7 +163,13 @@ class Simulation:
         self.replenishment: ReplenishmentPolicy = replenishment or build_component(
             config.policy.replenishment
         )
-        self.allocation: VehicleAllocationPolicy = allocation or build_component(config.policy.allocation)
+        self.allocation: VehicleAllocationPolicy = allocation or build_component(
+            config.policy.allocation,
+            context={
+                "margin_share": operations.vehicle_margin_share,
+                "floor_plan_rate_per_year": operations.floor_plan_rate_per_year,
+            },
+        )
         self.sourcing: SourcingPolicy = sourcing or build_component(config.policy.sourcing)
         self.kpis = KpiRecorder(
             config.horizon_days, self.world.region_names, self.world.dealer_region, self.start_date

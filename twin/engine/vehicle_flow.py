@@ -156,6 +156,7 @@ class VehicleFlow:
             pipeline=read_only(self.pipeline.copy()),
             factory_lead_time_days=read_only(self.factory_lead_time_days),
             plan_daily_retail=read_only(self.plan_daily_retail(int(self.env.now))),
+            spec_price_inr=read_only(self.specs.price_inr),
         )
 
     def plan_daily_retail(self, day: int) -> npt.NDArray[np.float64]:

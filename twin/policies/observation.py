@@ -102,6 +102,8 @@ class VehicleView:
     factory_lead_time_days: FloatArray
     #: the OEM's volume plan for today: expected retail per day by spec (the annual plan with its season)
     plan_daily_retail: FloatArray
+    #: list price per spec (INR); None where a view is built without prices
+    spec_price_inr: FloatArray | None = None
 
 
 @dataclass(frozen=True)
