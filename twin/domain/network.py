@@ -127,6 +127,20 @@ class Network:
             self.dealers.longitude,
         )
 
+    def dealer_to_dealer_km(self) -> FloatArray:
+        """``[dealer, dealer]`` road km: the lanes of dealer-to-dealer transfers and trades."""
+        lat, lon = self.dealers.latitude, self.dealers.longitude
+        return self.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+
+    def stockyard_to_dealer_km(self) -> FloatArray:
+        """``[stockyard, dealer]`` road km from every stockyard (``yard_to_dealer_km`` is each dealer's own)."""
+        return self.road_km(
+            self.stockyards.latitude[:, None],
+            self.stockyards.longitude[:, None],
+            self.dealers.latitude[None, :],
+            self.dealers.longitude[None, :],
+        )
+
     def yard_to_dealer_km(self) -> FloatArray:
         yard = self.dealers.stockyard
         return self.road_km(

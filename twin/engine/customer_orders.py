@@ -3,8 +3,8 @@ move to their dealer, and the order lifecycle.
 
 Runs with a sourcing policy that ``needs_network`` (``policy/sourcing=network`` or ``phone_around``). A
 customer whose spec (and the substitutes they accept) is not in their dealer's yard gets Atlas's candidates:
-the inventory is refreshed once a day and every claim marks its VIN, and a candidate that has left its site
-since the morning (sold at its own dealer, allocated) is struck and the search asked again. The chosen VIN:
+the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
+site since the morning (sold at its own dealer, allocated) is struck and the policy asked again. The chosen VIN:
 
 - from another dealer's yard: a dealer trade. The car leaves that yard now and is delivered by the logistics
   partner's trade service (driven, or a spare slot on a passing load): it does not hold a car-carrier truck,
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,13 +35,13 @@ from twin.policies.network_sourcing import (
     MatchLevel,
     NetworkGeometry,
     NetworkSourcing,
-    Refusal,
     SourceKind,
     SourcingRequest,
     SourcingRules,
     acceptable_specs,
 )
-from twin.policies.observation import CustomerRequest, SourcingDecision
+from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
+from twin.policies.protocols import SourcingPolicy
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 from twin.settlement.transfers import transfer_freight_paise
@@ -56,33 +57,35 @@ COUNTERS = (
 )  # fmt: skip
 
 
+def network_geometry(simulation: Simulation) -> NetworkGeometry:
+    """Distances, speeds and charges Atlas prices candidates with: the dealers' main car carrier's card."""
+    network = simulation.world.network
+    carriers = network.carriers
+    carrier = int(np.bincount(network.vehicle_carrier).argmax())
+    operations = simulation.config.operations
+    return NetworkGeometry(
+        dealer_km=network.dealer_to_dealer_km(),
+        yard_to_dealer_km=network.stockyard_to_dealer_km(),
+        speed_km_per_day=float(carriers.speed_km_per_day[carrier]),
+        dispatch_delay_days=operations.dc_dispatch_delay_days,
+        rate_per_km_inr=float(carriers.rate_per_km_inr[carrier]),
+        minimum_charge_inr=float(carriers.minimum_charge_inr[carrier]),
+        slots_per_load=int(carriers.capacity_per_load[carrier]),
+        handling_fee_inr=simulation.config.settlement.vehicle_transfer_handling_fee_inr,
+        floor_plan_inr_per_day=simulation.vehicles.vehicle_cost_inr
+        * operations.floor_plan_rate_per_year
+        / 365.0,
+        stockyard_wait_days=operations.carrier_max_wait_days,
+    )
+
+
 class CustomerOrders:
     def __init__(self, simulation: Simulation) -> None:
         self.sim = simulation
         config = simulation.config.policy.sourcing
         network = simulation.world.network
         flow = simulation.vehicles
-        carriers = network.carriers
-        self.carrier = int(np.bincount(network.vehicle_carrier).argmax())
-        lat, lon = network.dealers.latitude, network.dealers.longitude
-        operations = simulation.config.operations
-        self.geometry = NetworkGeometry(
-            dealer_km=network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]),
-            yard_to_dealer_km=network.road_km(
-                network.stockyards.latitude[:, None],
-                network.stockyards.longitude[:, None],
-                lat[None, :],
-                lon[None, :],
-            ),
-            speed_km_per_day=float(carriers.speed_km_per_day[self.carrier]),
-            dispatch_delay_days=operations.dc_dispatch_delay_days,
-            rate_per_km_inr=float(carriers.rate_per_km_inr[self.carrier]),
-            minimum_charge_inr=float(carriers.minimum_charge_inr[self.carrier]),
-            slots_per_load=int(carriers.capacity_per_load[self.carrier]),
-            handling_fee_inr=simulation.config.settlement.vehicle_transfer_handling_fee_inr,
-            floor_plan_inr_per_day=flow.vehicle_cost_inr * operations.floor_plan_rate_per_year / 365.0,
-            stockyard_wait_days=operations.carrier_max_wait_days,
-        )
+        self.geometry = network_geometry(simulation)
         self.rules = SourcingRules(
             max_distance_km=config.max_distance_km,
             allow_stockyard=config.allow_stockyard,
@@ -136,36 +139,38 @@ class CustomerOrders:
             spec, flow.same_variant[spec], flow.same_model[spec], other_colour, other_variant
         )
         query = SourcingRequest(dealer, specs, match, patience_days, now)
-        candidates = self.atlas().candidates(query)
-        stale = self._stale(candidates)
-        if stale.any():  # left their site since the morning: strike them and ask again
-            self.counters["candidates_struck"] += float(stale.sum())
-            self.atlas().inventory.reserved[candidates.row[stale]] = True
-            candidates = self.atlas().candidates(query)
         draw = float(sim.streams.get("sourcing:customer_draws").random())
         if sim.event_log.enabled:
             sim.event_log.record(
                 now, "vehicle_order_booked", dealer=dealer, spec=spec, patience_days=patience_days
             )
-        return CustomerRequest(now, dealer, spec, patience_days, candidates, draw)
+        return CustomerRequest(now, dealer, spec, patience_days, self.atlas().candidates(query), draw, query)
 
-    def _stale(self, candidates: Candidates) -> npt.NDArray[np.bool_]:
-        """Offered candidates no longer where the morning's inventory put them."""
-        flow = self.sim.vehicles
-        stale = np.zeros(candidates.vehicle.size, dtype=bool)
-        for index in np.flatnonzero(candidates.refusal == Refusal.ACCEPTED).tolist():
-            vehicle = flow.vehicles[int(candidates.vehicle[index])]
-            kind, site = int(candidates.kind[index]), int(candidates.site[index])
-            if kind == SourceKind.DEALER_YARD:
-                here = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
-                stale[index] = not (here and vehicle.site_index == site and not vehicle.customer_order)
-            elif kind == SourceKind.STOCKYARD:  # still unallocated in that stockyard's pool
-                in_pool = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.STOCKYARD
-                stale[index] = not (in_pool and vehicle.site_index == site and vehicle.dealer < 0)
-            else:  # still on its trunk, nobody's yet (a trunk that arrived put it in the pool instead)
-                on_trunk = vehicle.status is VehicleStatus.IN_TRANSIT and vehicle.site_kind is SiteKind.ROAD
-                stale[index] = not (on_trunk and vehicle.dealer < 0 and not vehicle.customer_order)
-        return stale
+    def decide(self, policy: SourcingPolicy, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
+        """The policy's decision on a VIN that is still where the morning's inventory put it. A chosen VIN that
+        has left since (sold at its own dealer, allocated, arrived off its trunk) is struck and the policy asked
+        again, so only chosen candidates are checked, never the hundreds offered to each customer."""
+        while True:
+            decision = policy.source(view, request)
+            row = decision.candidate
+            if decision.kind is not SourcingKind.NETWORK or self._still_there(request.candidates, row):
+                return decision
+            self.counters["candidates_struck"] += 1
+            self.atlas().inventory.reserved[request.candidates.row[row]] = True
+            request = replace(request, candidates=self.atlas().candidates(request.query))
+
+    def _still_there(self, candidates: Candidates, row: int) -> bool:
+        vehicle = self.sim.vehicles.vehicles[int(candidates.vehicle[row])]
+        kind, site = int(candidates.kind[row]), int(candidates.site[row])
+        if kind == SourceKind.DEALER_YARD:
+            here = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
+            return here and vehicle.site_index == site and not vehicle.customer_order
+        if kind == SourceKind.STOCKYARD:  # still unallocated in that stockyard's pool
+            in_pool = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.STOCKYARD
+            return in_pool and vehicle.site_index == site and vehicle.dealer < 0
+        # still on its trunk, nobody's yet (a trunk that arrived put it in the pool instead)
+        on_trunk = vehicle.status is VehicleStatus.IN_TRANSIT and vehicle.site_kind is SiteKind.ROAD
+        return on_trunk and vehicle.dealer < 0 and not vehicle.customer_order
 
     # -- the claim ----------------------------------------------------------------------------------
     def fulfil(self, request: CustomerRequest, decision: SourcingDecision) -> None:

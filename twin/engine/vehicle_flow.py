@@ -277,7 +277,11 @@ class VehicleFlow:
             )
         else:
             request = CustomerRequest(now, dealer, spec, patience_days)
-        decision = self.sim.sourcing.source(self.current_view(), request)
+        decision = (
+            orders.decide(self.sim.sourcing, self.current_view(), request)
+            if orders is not None
+            else self.sim.sourcing.source(self.current_view(), request)
+        )
         if (
             orders is not None
             and decision.kind is SourcingKind.NETWORK

@@ -119,6 +119,8 @@ class CustomerRequest:
     candidates: Any = None
     #: a uniform draw for policies that model chance (a phone-around that may or may not find a unit)
     draw: float = 0.0
+    #: the search behind ``candidates`` (``twin.policies.network_sourcing.SourcingRequest``), to ask it again
+    query: Any = None
 
 
 class SourcingKind(Enum):
