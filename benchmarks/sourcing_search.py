@@ -18,15 +18,10 @@ import numpy as np
 from engine_throughput import peak_rss_mb
 
 from twin.config import TwinConfig
+from twin.engine.customer_orders import CustomerOrders
 from twin.engine.simulation import Simulation
 from twin.engine.vin_inventory import vin_inventory
-from twin.policies.network_sourcing import (
-    NetworkGeometry,
-    NetworkSourcing,
-    SourcingRequest,
-    SourcingRules,
-    acceptable_specs,
-)
+from twin.policies.network_sourcing import SourcingRequest, acceptable_specs
 
 
 def main() -> None:
@@ -41,38 +36,14 @@ def main() -> None:
     simulation.advance(arguments.days)
     flow = simulation.vehicles
     network = simulation.world.network
-    lat, lon = network.dealers.latitude, network.dealers.longitude
-    carriers = network.carriers
-    carrier = int(np.bincount(network.vehicle_carrier).argmax())
-    geometry = NetworkGeometry(
-        dealer_km=network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]),
-        yard_to_dealer_km=network.road_km(
-            network.stockyards.latitude[:, None],
-            network.stockyards.longitude[:, None],
-            lat[None, :],
-            lon[None, :],
-        ),
-        speed_km_per_day=float(carriers.speed_km_per_day[carrier]),
-        dispatch_delay_days=config.operations.dc_dispatch_delay_days,
-        rate_per_km_inr=float(carriers.rate_per_km_inr[carrier]),
-        minimum_charge_inr=float(carriers.minimum_charge_inr[carrier]),
-        slots_per_load=int(carriers.capacity_per_load[carrier]),
-        handling_fee_inr=config.settlement.vehicle_transfer_handling_fee_inr,
-        floor_plan_inr_per_day=flow.vehicle_cost_inr * config.operations.floor_plan_rate_per_year / 365.0,
-    )
+    # the engine's own Atlas (geometry, sourcing rules, dealers' consent), as a network-sourcing run builds it
+    orders = CustomerOrders(simulation)
     started = time.perf_counter()
     inventory = vin_inventory(flow)
     inventory_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    atlas = NetworkSourcing(
-        inventory,
-        geometry,
-        SourcingRules(),
-        np.ones(network.dealer_count, dtype=bool),
-        flow.dealer_stock,
-        flow.sales_28d,
-    )
-    index_seconds = time.perf_counter() - started
+    atlas = orders.atlas()
+    atlas_seconds = time.perf_counter() - started
 
     rng = np.random.default_rng(7)
     dealers = rng.integers(0, network.dealer_count, arguments.requests)
@@ -100,7 +71,7 @@ def main() -> None:
     print("| figure | value |\n|---|---:|")
     print(f"| sourceable VINs | {inventory.vehicle.size:,} |")
     print(f"| inventory refresh (walk yards, pools, loads, trunks) | {inventory_seconds * 1000:,.1f} ms |")
-    print(f"| spec index build | {index_seconds * 1000:,.1f} ms |")
+    print(f"| Atlas build (inventory refresh and spec index) | {atlas_seconds * 1000:,.1f} ms |")
     print(f"| requests | {len(requests):,} |")
     print(f"| search, all requests | {search_seconds:,.3f} s |")
     print(f"| search per request | {search_seconds / len(requests) * 1e6:,.0f} us |")

@@ -82,8 +82,7 @@ class RebalancingFlow:
         network = simulation.world.network
         dealers = network.dealer_count
         self.dealers, self.skus = dealers, simulation.skus
-        lat, lon = network.dealers.latitude, network.dealers.longitude
-        self.distance_km = network.road_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+        self.distance_km = network.dealer_to_dealer_km()
         carriers = network.carriers
         self.sender_carrier = network.parts_carrier
         # the planner prices a consignment like the dealers' main parts carrier's card: a minimum per
