@@ -92,6 +92,11 @@ class AllocationPolicyConfig:
     #: a dealer gets at most this many cars of one spec in one cycle
     horizon_days: float = 28.0
     max_units_per_spec: int = 3
+    #: by-request allocation: the typical dealer asks for this multiple of what it needs, with a lognormal
+    #: spread over dealers (sigma) drawn once from ``request_seed``
+    request_inflation: float = 1.3
+    request_inflation_spread: float = 0.3
+    request_seed: int = 7
 
 
 @dataclass
@@ -244,6 +249,23 @@ class TransferConfig:
 
 
 @dataclass
+class CampaignPolicyConfig:
+    """Positioning of vehicle stock ahead of a campaign (``scenario.campaigns``). Off, the OEM learns of the
+    campaign only through its volume plan's look-ahead, as in the baseline world."""
+
+    _target_: str = "twin.policies.campaign_positioning.CampaignPositioning"
+    enabled: bool = False
+    #: positioning starts this many days before a campaign's start
+    lead_days: int = 35
+    #: extra builds are ordered until this many days before the start (later ones could not reach the dealers)
+    build_cutoff_days: int = 12
+    #: a car placed for a campaign is worth it if it likely sells in the campaign's first ``cover_days``
+    cover_days: float = 28.0
+    #: at most this many extra cars of one spec per dealer and campaign
+    max_units_per_spec: int = 3
+
+
+@dataclass
 class PolicyConfig:
     replenishment: ReplenishmentPolicyConfig = field(default_factory=ReplenishmentPolicyConfig)
     allocation: AllocationPolicyConfig = field(default_factory=AllocationPolicyConfig)
@@ -251,6 +273,7 @@ class PolicyConfig:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     transfers: TransferConfig = field(default_factory=TransferConfig)
+    campaign: CampaignPolicyConfig = field(default_factory=CampaignPolicyConfig)
     #: how often the OEM sees dealer stock (the baseline world: a weekly DMS export)
     visibility_refresh_days: int = 7
 
@@ -288,6 +311,22 @@ class DemandShockConfig:
     model: str = ""
     vehicle_multiplier: float = 1.0
     parts_multiplier: float = 1.0
+
+
+@dataclass
+class CampaignConfig:
+    """A marketing campaign: customers for ``models`` at the dealers of ``regions`` (empty = all) multiplied
+    by ``vehicle_uplift`` over ``[start_day, end_day)``. Unlike a demand shock it is planned: the positioning
+    policy (``policy.campaign``) knows it ahead, and the run reports how stock was placed and sold for it."""
+
+    name: str = ""
+    regions: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    start_day: int = 0
+    end_day: int = 0
+    vehicle_uplift: float = 1.0
+    #: the campaign's regions' whole parts demand (service offers often run with a sales campaign)
+    parts_uplift: float = 1.0
 
 
 @dataclass
@@ -349,6 +388,7 @@ class ScenarioConfig:
     name: str = "baseline"
     description: str = "Default network, no disruption"
     demand_shocks: list[DemandShockConfig] = field(default_factory=list)
+    campaigns: list[CampaignConfig] = field(default_factory=list)
     carrier_disruptions: list[CarrierDisruptionConfig] = field(default_factory=list)
     dc_outages: list[DcOutageConfig] = field(default_factory=list)
     lead_time_changes: list[LeadTimeChangeConfig] = field(default_factory=list)
@@ -663,6 +703,7 @@ def validate(config: TwinConfig) -> TwinConfig:
         )
     _validate_forecasting(config.policy.forecast, config.policy.alerts)
     _validate_transfers(config.policy.transfers)
+    _validate_campaign_policy(config.policy.campaign)
     _require(
         config.policy.visibility_refresh_days >= 1,
         "policy.visibility_refresh_days",
@@ -681,6 +722,23 @@ def validate(config: TwinConfig) -> TwinConfig:
 
 
 FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
+
+
+def _validate_campaign_policy(campaign: CampaignPolicyConfig) -> None:
+    _require(campaign.lead_days > 0, "policy.campaign.lead_days", campaign.lead_days, "must be > 0")
+    _require(
+        0 <= campaign.build_cutoff_days < campaign.lead_days,
+        "policy.campaign.build_cutoff_days",
+        campaign.build_cutoff_days,
+        f"must be in 0..lead_days - 1 ({campaign.lead_days - 1})",
+    )
+    _require(campaign.cover_days > 0, "policy.campaign.cover_days", campaign.cover_days, "must be > 0")
+    _require(
+        campaign.max_units_per_spec >= 1,
+        "policy.campaign.max_units_per_spec",
+        campaign.max_units_per_spec,
+        "must be >= 1",
+    )
 
 
 def _validate_transfers(transfers: TransferConfig) -> None:
@@ -773,7 +831,7 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
     """Windows and factors; names (regions, models, carriers, DCs) are checked against the world at build."""
     windows = [
         (f"scenario.{group}[{index}]", event)
-        for group in ("demand_shocks", "carrier_disruptions", "dc_outages", "lead_time_changes")
+        for group in ("demand_shocks", "campaigns", "carrier_disruptions", "dc_outages", "lead_time_changes")
         for index, event in enumerate(getattr(scenario, group))
     ]
     for prefix, event in windows:
@@ -792,6 +850,13 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
                 getattr(shock, name),
                 "must be >= 0",
             )
+    names = [campaign.name for campaign in scenario.campaigns]
+    for index, campaign in enumerate(scenario.campaigns):
+        prefix = f"scenario.campaigns[{index}]"
+        _require(bool(campaign.name), f"{prefix}.name", campaign.name, "must be given (the reports name it)")
+        _require(campaign.name not in names[:index], f"{prefix}.name", campaign.name, "is used twice")
+        for name in ("vehicle_uplift", "parts_uplift"):
+            _require(getattr(campaign, name) > 0, f"{prefix}.{name}", getattr(campaign, name), "must be > 0")
     for index, disruption in enumerate(scenario.carrier_disruptions):
         _require(
             0 <= disruption.capacity_share <= 1,

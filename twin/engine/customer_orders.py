@@ -84,7 +84,6 @@ class CustomerOrders:
         self.sim = simulation
         config = simulation.config.policy.sourcing
         network = simulation.world.network
-        flow = simulation.vehicles
         self.geometry = network_geometry(simulation)
         self.rules = SourcingRules(
             max_distance_km=config.max_distance_km,

@@ -52,6 +52,15 @@ class ScenarioEffects:
             )
             for i, shock in enumerate(scenario.demand_shocks)
         ]
+        #: per campaign: its config, and which regions and models it covers (masks)
+        self.campaigns = [
+            (
+                campaign,
+                self._mask(self._regions, f"scenario.campaigns[{i}].regions", campaign.regions),
+                self._mask(self._models, f"scenario.campaigns[{i}].models", campaign.models),
+            )
+            for i, campaign in enumerate(scenario.campaigns)
+        ]
         self._launches = [
             (launch, self._model(f"scenario.model_launches[{i}].model", launch.model, required=True))
             for i, launch in enumerate(scenario.model_launches)
@@ -82,6 +91,15 @@ class ScenarioEffects:
         if value not in table:
             raise ConfigError(field_name, value, f"is not in this network (known: {sorted(table)})")
         return table[value]
+
+    def _mask(self, table: dict[str, int], field_name: str, values: list[str]) -> npt.NDArray[np.bool_]:
+        """Which of ``table`` a list of names covers; an empty list covers all."""
+        mask = np.zeros(len(table), dtype=bool)
+        if not values:
+            mask[:] = True
+        for index, value in enumerate(values):
+            mask[self._lookup(table, f"{field_name}[{index}]", value, True)] = True
+        return mask
 
     def _region(self, field_name: str, value: str) -> int:
         return self._lookup(self._regions, field_name, value, False)
@@ -127,7 +145,7 @@ class ScenarioEffects:
     # -- demand ------------------------------------------------------------------------------------
     @property
     def changes_vehicle_demand(self) -> bool:
-        return bool(self._shocks or self._launches)
+        return bool(self._shocks or self._launches or self.campaigns)
 
     def vehicle_multiplier(self, day: int) -> FloatArray:
         """Demand factor per ``[region, model]`` on ``day`` (launches zero a model before its day)."""
@@ -137,6 +155,9 @@ class ScenarioEffects:
                 factor[region if region >= 0 else slice(None), model if model >= 0 else slice(None)] *= (
                     shock.vehicle_multiplier
                 )
+        for campaign, regions, models in self.campaigns:
+            if campaign.start_day <= day < campaign.end_day:
+                factor[np.ix_(regions, models)] *= campaign.vehicle_uplift
         for launch, model in self._launches:
             if day < launch.launch_day:
                 factor[:, model] = 0.0
@@ -152,6 +173,11 @@ class ScenarioEffects:
                 factor[self._dealer_region == region if region >= 0 else slice(None)] *= (
                     shock.parts_multiplier
                 )
+        for campaign, regions, _ in self.campaigns:
+            if campaign.start_day <= day < campaign.end_day and campaign.parts_uplift != 1.0:
+                if factor is None:
+                    factor = np.ones(self._dealer_region.size)
+                factor[regions[self._dealer_region]] *= campaign.parts_uplift
         return factor
 
     def supersessions_on(self, day: int) -> list[tuple[int, int]]:
@@ -223,6 +249,7 @@ class ScenarioEffects:
                 (f"scenario.demand_shocks[{i}].start_day", e.start_day)
                 for i, e in enumerate(scenario.demand_shocks)
             ),
+            *((f"scenario.campaigns[{i}].start_day", e.start_day) for i, e in enumerate(scenario.campaigns)),
             *(
                 (f"scenario.carrier_disruptions[{i}].start_day", e.start_day)
                 for i, e in enumerate(scenario.carrier_disruptions)

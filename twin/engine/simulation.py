@@ -4,6 +4,7 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.00 vehicle customers of day d start arriving (spread over the day)
   d+0.05 parts consignments and emergency deliveries due today are received
   d+0.10 plants build the day's stock vehicles
+  d+0.12 campaigns: positioning builds for campaigns ahead (with ``policy.campaign.enabled``)
   d+0.25 parts: repairs finish / pickups leave, the day's demand lines are filled, short lines escalate
   d+0.06 dealer-to-dealer transfers and dealer trades that arrived this morning are settled
   d+0.60 vehicle allocation cycle (every ``allocation_period_days``)
@@ -14,6 +15,7 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.80 car-carrier loads are formed and dispatched
   d+0.90 vehicles sold two days ago are handed over to their customers
   d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle
+  d+0.96 campaigns: stock measured on the eve of a start and on a campaign's last day
   d+0.97 settlement: the day's freight posted, invoices reconciled, claims verified, cycles closed
 Car-carrier loads and trunk movements arrive whenever their stochastic transit ends.
 """
@@ -39,6 +41,7 @@ from twin.config import TwinConfig, validate
 from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES, PartsState
 from twin.domain.world import World, build_world
+from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower
 from twin.engine.customer_orders import CustomerOrders
 from twin.engine.demand import DemandModel
@@ -163,12 +166,13 @@ class Simulation:
         self.replenishment: ReplenishmentPolicy = replenishment or build_component(
             config.policy.replenishment
         )
+        #: facts of the business that valuing policies take (see ``build_component``)
+        business = {
+            "margin_share": operations.vehicle_margin_share,
+            "floor_plan_rate_per_year": operations.floor_plan_rate_per_year,
+        }
         self.allocation: VehicleAllocationPolicy = allocation or build_component(
-            config.policy.allocation,
-            context={
-                "margin_share": operations.vehicle_margin_share,
-                "floor_plan_rate_per_year": operations.floor_plan_rate_per_year,
-            },
+            config.policy.allocation, context=business
         )
         self.sourcing: SourcingPolicy = sourcing or build_component(config.policy.sourcing)
         self.kpis = KpiRecorder(
@@ -209,6 +213,17 @@ class Simulation:
         #: network fulfilment of customer orders (Atlas); None unless the sourcing policy searches the network
         self.customer_orders = (
             CustomerOrders(self) if getattr(self.sourcing, "needs_network", False) else None
+        )
+        #: campaigns' positioning and outcome; None when the scenario has no campaign
+        self.campaigns = (
+            CampaignFlow(
+                self,
+                build_component(config.policy.campaign, context=business)
+                if config.policy.campaign.enabled
+                else None,
+            )
+            if config.scenario.campaigns
+            else None
         )
         self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
@@ -445,6 +460,8 @@ class Simulation:
         if self.customer_orders is not None:
             env.process(self._daily("dealer_trades_arrived", 0.06, self.customer_orders.settle_arrivals))
         env.process(self._daily("vehicles_built", 0.10, self._production))
+        if self.campaigns is not None:
+            env.process(self._daily("campaign_positioning", 0.12, self.campaigns.plan))
         env.process(self._daily("parts_demand", 0.25, self.logistics.demand_day))
         env.process(
             self._daily("vehicles_allocated", 0.60, lambda day: self.vehicles.allocate(), allocation_period)
@@ -469,6 +486,8 @@ class Simulation:
         )
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
+        if self.campaigns is not None:
+            env.process(self._daily("campaign_measured", 0.96, self.campaigns.measure))
         env.process(self._daily("settled", 0.97, self.settlement.settle_day))
         # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
         resume_in_flight(self)
@@ -493,6 +512,8 @@ class Simulation:
             summary |= self.rebalancing.summary()
         if self.customer_orders is not None:
             summary |= self.customer_orders.summary()
+        if self.campaigns is not None:
+            summary |= self.campaigns.summary()
         summary |= self.settlement.summary()
         return RunResult(
             config=self.config,

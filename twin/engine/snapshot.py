@@ -115,6 +115,8 @@ def take_snapshot(simulation: Simulation) -> Snapshot:
         arrays |= {f"transfers:{name}": array for name, array in sim.rebalancing.state_arrays().items()}
     if sim.customer_orders is not None:
         arrays |= {f"orders:{name}": array for name, array in sim.customer_orders.state_arrays().items()}
+    if sim.campaigns is not None:
+        arrays |= {f"campaigns:{name}": array for name, array in sim.campaigns.state_arrays().items()}
     releases = [
         (day, _RELEASE_KINDS.index(kind), cell, units)
         for day, entries in parts.pending.by_day.items()
@@ -281,6 +283,21 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
         if not orders:
             raise ConfigError("policy.sourcing", "network", "the snapshot was taken without network sourcing")
         sim.customer_orders.load_state_arrays(orders)
+    if sim.campaigns is not None:
+        campaigns = {
+            name[len("campaigns:") :]: a for name, a in arrays.items() if name.startswith("campaigns:")
+        }
+        if not campaigns:
+            raise ConfigError(
+                "scenario.campaigns", len(sim.config.scenario.campaigns), "the snapshot has none"
+            )
+        if campaigns["table"].shape[0] != len(sim.campaigns.windows):
+            raise ConfigError(
+                "scenario.campaigns",
+                len(sim.config.scenario.campaigns),
+                f"the snapshot was taken with {campaigns['table'].shape[0]} campaigns",
+            )
+        sim.campaigns.load_state_arrays(campaigns)
     for day, kind, cell, units in arrays["parts_releases"].astype(np.int64).tolist():
         parts.pending.add(
             day, _RELEASE_KINDS[kind], np.array([cell], dtype=np.int64), np.array([units], dtype=np.int32)

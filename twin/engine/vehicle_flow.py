@@ -257,7 +257,10 @@ class VehicleFlow:
                         chosen = int(in_stock[np.argmax(stock_row[in_stock])])
                         kpi.count(today, "vehicle_substitutions")
                         break
+        campaigns = self.sim.campaigns
         if chosen >= 0:
+            if campaigns is not None:
+                campaigns.customer(today, dealer, spec, "sold_from_stock")
             vehicle_id = self.take_from_dealer_yard(dealer, chosen)
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
@@ -288,10 +291,14 @@ class VehicleFlow:
             and decision.quoted_days <= patience_days
         ):
             kpi.count(today, "vehicle_network_orders")
+            if campaigns is not None:
+                campaigns.customer(today, dealer, spec, "network_orders")
             orders.fulfil(request, decision)
             return
         if decision.kind is SourcingKind.FACTORY_ORDER and decision.quoted_days <= patience_days:
             kpi.count(today, "vehicle_factory_orders")
+            if campaigns is not None:
+                campaigns.customer(today, dealer, spec, "factory_orders")
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
             vehicle = self.vehicles[vehicle_id]
             vehicle.dealer, vehicle.customer_order = dealer, True
@@ -306,6 +313,8 @@ class VehicleFlow:
             self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
             return
         kpi.count(today, "vehicle_lost_sales")
+        if campaigns is not None:
+            campaigns.customer(today, dealer, spec, "lost")
         kpi.add(
             now,
             "vehicle_lost_margin_inr",
@@ -355,6 +364,11 @@ class VehicleFlow:
 
     def build_stock(self, specs: list[int], yard: int):
         """Today's stock builds for one yard travel together (one trunk movement, one SimPy process)."""
+        vehicle_ids = self.new_stock_vehicles(specs)
+        yield from self.trunk(vehicle_ids, yard, self.trunk_days(yard))
+
+    def new_stock_vehicles(self, specs: list[int]) -> list[int]:
+        """Stock vehicles built today at their plants, not yet on the trunk."""
         now = self.env.now
         vehicle_ids = []
         for spec in specs:
@@ -364,7 +378,7 @@ class VehicleFlow:
             )
             self.pipeline[spec] += 1
             vehicle_ids.append(vehicle_id)
-        yield from self.trunk(vehicle_ids, yard, self.trunk_days(yard))
+        return vehicle_ids
 
     def trunk_days(self, yard: int) -> float:
         return self.sim.config.operations.plant_to_stockyard_days * self.sim.transit_noise(
@@ -400,6 +414,8 @@ class VehicleFlow:
                 self.pipeline[vehicle.spec] -= 1
                 self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vehicle_id)
                 self.yard_stock[yard, vehicle.spec] += 1
+                if self.sim.campaigns is not None:
+                    self.sim.campaigns.reached_yard(vehicle_id)
 
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
@@ -414,12 +430,18 @@ class VehicleFlow:
     def allocate(self) -> None:
         """Allocation cycle: the policy assigns each yard's unallocated vehicles to dealers."""
         view = self.current_view()
+        campaigns = self.sim.campaigns
+        positioning = campaigns is not None and campaigns.positioning_today(int(self.env.now))
         for yard, pool in enumerate(self.yard_pool):
             vehicle_ids = [vehicle_id for queue in pool.values() for vehicle_id in queue]
             if not vehicle_ids:
                 continue
             specs = np.array([self.vehicles[vehicle_id].spec for vehicle_id in vehicle_ids], dtype=np.int64)
-            dealers = self.sim.allocation.allocate(view, yard, specs)
+            if positioning:
+                assert campaigns is not None
+                dealers = campaigns.allocate(view, yard, vehicle_ids, specs)
+            else:
+                dealers = self.sim.allocation.allocate(view, yard, specs)
             remaining: dict[int, deque[int]] = {}
             for vehicle_id, spec, dealer in zip(vehicle_ids, specs.tolist(), dealers.tolist(), strict=True):
                 if dealer < 0:

@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from twin.engine.simulation import RunResult
 from twin.io import plots, settlement_reports
 
@@ -24,6 +26,15 @@ def summary_table(summary: dict[str, float]) -> str:
             text = f"{value:,.2f}"
         rows.append(f"| {name} | {text} |")
     return "\n".join(rows)
+
+
+def campaigns_markdown(table: pd.DataFrame) -> str:
+    """A figure per row, a campaign per column: pastes into a report."""
+    names = table["campaign"].astype(str).tolist()
+    lines = ["| figure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for column in table.columns[1:]:
+        lines.append(f"| {column} | " + " | ".join(f"{value:,.0f}" for value in table[column]) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
@@ -65,6 +76,13 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     if rebalancing is not None:  # the audit trail: every transfer recommendation and the rule that decided it
         paths["transfer_decisions"] = folder / "transfer_decisions.parquet"
         rebalancing.audit_frame().to_parquet(paths["transfer_decisions"], index=False)
+    campaigns = result.simulation.campaigns
+    if campaigns is not None:  # one row per campaign: stock landed before the start, customers served, sold
+        table = campaigns.frame()
+        paths["campaigns"] = folder / "campaigns.csv"
+        table.to_csv(paths["campaigns"], index=False)
+        paths["campaigns_table"] = folder / "campaigns.md"
+        paths["campaigns_table"].write_text(campaigns_markdown(table))
     settlement = result.simulation.settlement
     if settlement.enabled:
         paths |= settlement_reports.write_settlement(

@@ -1,0 +1,281 @@
+"""Campaigns in the engine: the positioning policy's builds and first call on allocation, and what a planner
+asks afterwards: did the stock land before the start, did the campaign's customers get served, did the
+positioned cars sell.
+
+Demand uplift itself is a scenario effect (``ScenarioEffects``), the same in every arm of a comparison. This
+module runs whether or not positioning is on, so both arms are measured against the same yardstick: the
+stock target of ``policy.campaign.cover_days`` computed when positioning would begin (``lead_days`` before
+the start), when both arms' states are still identical.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
+from twin.policies.observation import IntArray, VehicleView
+
+if TYPE_CHECKING:
+    from twin.engine.simulation import Simulation
+
+FloatArray = npt.NDArray[np.float64]
+#: customer outcomes counted per campaign
+OUTCOMES = ("customers", "sold_from_stock", "network_orders", "factory_orders", "lost")
+#: positioned cars' state at a campaign's start and end
+MEASURES = (
+    "target_units",
+    "stock_at_start_units",
+    "target_met_units",
+    "positioning_builds",
+    "positioned_units",
+    "positioned_landed_before_start",
+    "positioned_sold_before_start",
+    "positioned_sold_by_end",
+    "positioned_unsold_at_end",
+    "stock_at_end_units",
+)
+COLUMNS = OUTCOMES + MEASURES
+
+
+class CampaignFlow:
+    def __init__(self, simulation: Simulation, policy: CampaignPositioning | None) -> None:
+        """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures)."""
+        self.sim = simulation
+        world = simulation.world
+        dealer_region = world.dealer_region
+        self.windows = [
+            CampaignWindow(
+                name=config.name,
+                dealers=read_only_bool(regions[dealer_region]),
+                models=read_only_bool(models),
+                start_day=config.start_day,
+                end_day=config.end_day,
+                vehicle_uplift=config.vehicle_uplift,
+            )
+            for config, regions, models in simulation.effects.campaigns
+        ]
+        settings = simulation.config.policy.campaign
+        operations = simulation.config.operations
+        self.yardstick = CampaignPositioning(
+            settings.lead_days,
+            settings.build_cutoff_days,
+            settings.cover_days,
+            settings.max_units_per_spec,
+            operations.vehicle_margin_share,
+            operations.floor_plan_rate_per_year,
+        )
+        self.policy = policy
+        specs, yards = len(world.specs), len(world.network.stockyards)
+        self.spec_model = world.specs.model
+        #: positioning builds not yet in their yard's unallocated stock, and which vehicles they are
+        self.on_trunk = np.zeros((yards, specs), dtype=np.int64)
+        self.building: dict[int, tuple[int, int]] = {}
+        #: vehicle -> campaign it was positioned for
+        self.positioned: dict[int, int] = {}
+        self.targets: list[IntArray | None] = [None] * len(self.windows)
+        self.table = np.zeros((len(self.windows), len(COLUMNS)))
+        self._active = np.zeros((len(self.windows), world.dealer_count, int(self.spec_model.max()) + 1), bool)
+        self._active_day = -1
+
+    # -- the day's phases -----------------------------------------------------------------------------
+    def plan(self, day: int) -> None:
+        """d+0.12: fix the yardstick when positioning would begin; order positioning builds on production days."""
+        view = self.sim.vehicles.current_view()
+        for index, campaign in enumerate(self.windows):
+            if day == max(campaign.start_day - self.yardstick.lead_days, 0) and self.targets[index] is None:
+                target = self.yardstick.stock_target(view, campaign)
+                self.targets[index] = target
+                self.table[index, COLUMNS.index("target_units")] = float(target.sum())
+        if self.policy is None or day % self.sim.config.operations.allocation_period_days != 0:
+            return
+        builds = self.policy.builds(view, self.windows, day, self.on_trunk)
+        for yard, spec in zip(*np.nonzero(builds), strict=True):
+            units = int(builds[yard, spec])
+            vehicle_ids = self.sim.vehicles.new_stock_vehicles([int(spec)] * units)
+            for vehicle_id in vehicle_ids:
+                self.building[vehicle_id] = (int(yard), int(spec))
+            self.on_trunk[yard, spec] += units
+            self._count_builds(day, units)
+            self.sim.env.process(
+                self.sim.vehicles.trunk(vehicle_ids, int(yard), self.sim.vehicles.trunk_days(yard))
+            )
+
+    def _count_builds(self, day: int, units: int) -> None:
+        """Builds are booked to the campaign(s) they serve: the nearest start still being built for."""
+        building = [i for i, c in enumerate(self.windows) if self.yardstick.building(c, day)]
+        if building:
+            nearest = min(building, key=lambda i: self.windows[i].start_day)
+            self.table[nearest, COLUMNS.index("positioning_builds")] += units
+        self.sim.event_log.record(self.sim.env.now, "campaign_builds_ordered", units=units)
+
+    def measure(self, day: int) -> None:
+        """d+0.96: the eve of a start (stock landed), the last day of a campaign (what sold)."""
+        for index, campaign in enumerate(self.windows):
+            if day == campaign.start_day - 1:
+                self._measure_start(index, campaign)
+            if day == campaign.end_day - 1:
+                self._measure_end(index, campaign)
+
+    # -- hooks from the vehicle flow ------------------------------------------------------------------
+    def positioning_today(self, day: int) -> bool:
+        return self.policy is not None and any(self.policy.positioning(c, day) for c in self.windows)
+
+    def allocate(self, view: VehicleView, yard: int, vehicle_ids: list[int], specs: IntArray) -> IntArray:
+        """The allocation cycle with positioning's first call; remembers which cars were positioned."""
+        assert self.policy is not None  # positioning_today() said so
+        dealers, positioned = self.policy.allocate(view, yard, specs, self.windows, self.sim.allocation)
+        if positioned.any():
+            day = int(self.sim.env.now)
+            positioning = [i for i, c in enumerate(self.windows) if self.policy.positioning(c, day)]
+            for vehicle_id, dealer, spec in zip(
+                np.asarray(vehicle_ids)[positioned].tolist(),
+                dealers[positioned].tolist(),
+                specs[positioned].tolist(),
+                strict=True,
+            ):
+                model = int(self.spec_model[spec])
+                serving = [
+                    i
+                    for i in positioning
+                    if self.windows[i].dealers[dealer] and self.windows[i].models[model]
+                ]
+                campaign = min(serving, key=lambda i: self.windows[i].start_day)
+                self.positioned[vehicle_id] = campaign
+                self.table[campaign, COLUMNS.index("positioned_units")] += 1
+        return dealers
+
+    def reached_yard(self, vehicle_id: int) -> None:
+        place = self.building.pop(vehicle_id, None)
+        if place is not None:
+            self.on_trunk[place] -= 1
+
+    def customer(self, day: int, dealer: int, spec: int, outcome: str) -> None:
+        """A customer's outcome at the counter, counted for each campaign running at the dealer for the model."""
+        if day != self._active_day:
+            self._refresh_active(day)
+        model = self.spec_model[spec]
+        for index in np.flatnonzero(self._active[:, dealer, model]).tolist():
+            self.table[index, 0] += 1
+            self.table[index, OUTCOMES.index(outcome)] += 1
+
+    def _refresh_active(self, day: int) -> None:
+        self._active[:] = False
+        for index, campaign in enumerate(self.windows):
+            if campaign.start_day <= day < campaign.end_day:
+                self._active[index] = campaign.dealers[:, None] & campaign.models[None, :]
+        self._active_day = day
+
+    # -- measurements ---------------------------------------------------------------------------------
+    def _campaign_stock(self, campaign: CampaignWindow) -> IntArray:
+        """``[dealer, spec]``: unreserved cars of campaign models in campaign dealers' yards now."""
+        covered = campaign.dealers[:, None] & campaign.models[self.spec_model][None, :]
+        return np.where(covered, self.sim.vehicles.dealer_stock, 0).astype(np.int64)
+
+    def _measure_start(self, index: int, campaign: CampaignWindow) -> None:
+        row = self.table[index]
+        stock = self._campaign_stock(campaign)
+        row[COLUMNS.index("stock_at_start_units")] = float(stock.sum())
+        target = self.targets[index]
+        if target is not None:
+            row[COLUMNS.index("target_met_units")] = float(np.minimum(stock, target).sum())
+        landed = sold = 0
+        for vehicle_id, campaign_index in self.positioned.items():
+            if campaign_index != index:
+                continue
+            vehicle = self.sim.vehicles.vehicles[vehicle_id]
+            landed += vehicle.received_day <= self.sim.env.now
+            sold += self._sold(vehicle_id)
+        row[COLUMNS.index("positioned_landed_before_start")] = landed
+        row[COLUMNS.index("positioned_sold_before_start")] = sold
+
+    def _measure_end(self, index: int, campaign: CampaignWindow) -> None:
+        row = self.table[index]
+        row[COLUMNS.index("stock_at_end_units")] = float(self._campaign_stock(campaign).sum())
+        sold = unsold = 0
+        for vehicle_id, campaign_index in self.positioned.items():
+            if campaign_index != index:
+                continue
+            vehicle = self.sim.vehicles.vehicles[vehicle_id]
+            sold += self._sold(vehicle_id)
+            unsold += vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
+        row[COLUMNS.index("positioned_sold_by_end")] = sold
+        row[COLUMNS.index("positioned_unsold_at_end")] = unsold
+
+    def _sold(self, vehicle_id: int) -> bool:
+        vehicle = self.sim.vehicles.vehicles[vehicle_id]
+        return vehicle.status in (VehicleStatus.RESERVED, VehicleStatus.DELIVERED) or vehicle.customer_order
+
+    # -- results --------------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """One row per campaign: a table for the run folder and a report."""
+        frame = pd.DataFrame(self.table, columns=list(COLUMNS))
+        frame.insert(0, "campaign", [c.name for c in self.windows])
+        frame.insert(1, "start_day", [c.start_day for c in self.windows])
+        frame.insert(2, "end_day", [c.end_day for c in self.windows])
+        return frame
+
+    def summary(self) -> dict[str, float]:
+        total = dict(zip(COLUMNS, self.table.sum(axis=0).tolist(), strict=True))
+
+        def ratio(numerator: float, denominator: float) -> float:
+            return numerator / denominator if denominator > 0 else float("nan")
+
+        customers = total["customers"]
+        return {
+            "campaign_customers": customers,
+            "campaign_lost_sales": total["lost"],
+            "campaign_demand_served_share": ratio(customers - total["lost"], customers),
+            "campaign_served_from_stock_share": ratio(total["sold_from_stock"], customers),
+            "campaign_stock_target_units": total["target_units"],
+            "campaign_stock_at_start_units": total["stock_at_start_units"],
+            "campaign_stock_target_met_share": ratio(total["target_met_units"], total["target_units"]),
+            "campaign_positioning_builds": total["positioning_builds"],
+            "campaign_positioned_units": total["positioned_units"],
+            "campaign_positioned_landed_share": ratio(
+                total["positioned_landed_before_start"], total["positioned_units"]
+            ),
+            "campaign_positioned_sold_share": ratio(
+                total["positioned_sold_by_end"], total["positioned_units"]
+            ),
+            "campaign_positioned_unsold_at_end": total["positioned_unsold_at_end"],
+            "campaign_stock_at_end_units": total["stock_at_end_units"],
+        }
+
+    # -- snapshots ------------------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        specs = self.on_trunk.shape[1]
+        return {
+            "table": self.table.copy(),
+            "building": np.array([(v, y, s) for v, (y, s) in self.building.items()], dtype=np.int64).reshape(
+                -1, 3
+            ),
+            "positioned": np.array(list(self.positioned.items()), dtype=np.int64).reshape(-1, 2),
+            "targets": np.stack(
+                [t if t is not None else np.full((self.sim.dealers, specs), -1) for t in self.targets]
+            ).astype(np.int64)
+            if self.targets
+            else np.zeros((0, self.sim.dealers, specs), dtype=np.int64),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        self.table = np.asarray(arrays["table"], dtype=np.float64).copy()
+        self.building = {int(v): (int(y), int(s)) for v, y, s in np.asarray(arrays["building"]).tolist()}
+        self.on_trunk[:] = 0
+        for yard, spec in self.building.values():
+            self.on_trunk[yard, spec] += 1
+        self.positioned = {int(v): int(c) for v, c in np.asarray(arrays["positioned"]).tolist()}
+        self.targets = [
+            None if (target < 0).any() else target.astype(np.int64)
+            for target in np.asarray(arrays["targets"])
+        ]
+
+
+def read_only_bool(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    copy = np.array(mask, dtype=bool)
+    copy.flags.writeable = False
+    return copy

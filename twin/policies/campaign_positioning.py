@@ -1,0 +1,215 @@
+"""Campaign positioning: vehicle stock placed at a campaign's dealers before it starts, not in its third week.
+
+A campaign (regions, models, window, uplift; ``scenario.campaigns``) is planned, so the OEM can act ahead of
+it. Without positioning the network learns of it through the volume plan's 14-day look-ahead and the dealers'
+28-day sales; the extra cars reach the yards weeks into the campaign. With it:
+
+- **Gap**, per campaign dealer and spec of a campaign model: the cars beyond what it holds and has on the way
+  that are worth placing, valued like demand-profile allocation but at the campaign's demand: the k-th extra
+  car sells if the first ``cover_days`` of campaign demand (the dealer's rate x the spec's plan share x the
+  uplift, Poisson) reaches it, earning the margin, and costs floor-plan interest from now until it sells.
+  A spec a dealer sells once a quarter gets no car; overlapping campaigns take the larger gap, not the sum.
+- **Extra builds**: while the start is more than ``build_cutoff_days`` away, each stockyard's shortfall
+  (its campaign dealers' gaps, less the yard's unallocated cars of the spec and positioning builds still on
+  the trunk) is built. Later builds would land after the start, so they are not ordered.
+- **First call on allocation**: from ``lead_days`` before the start, a yard's cars of campaign specs go to the
+  campaign dealers with the largest gap first, within each dealer's yard room; the rest go to the normal
+  allocation policy, which sees what was just given.
+
+Pure: views in, arrays out. The engine (``twin.engine.campaigns``) schedules it and measures the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.config import CampaignPolicyConfig
+from twin.errors import ConfigError
+from twin.policies.demand_distribution import exceed_probability
+from twin.policies.observation import IntArray, VehicleView, read_only
+from twin.policies.protocols import VehicleAllocationPolicy
+from twin.policies.vehicle_rebalancing import VehicleRebalancing
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+_DEFAULTS = CampaignPolicyConfig()
+
+
+@dataclass(frozen=True)
+class CampaignWindow:
+    """A campaign as the policy sees it: which dealers and models, when, and how much more demand."""
+
+    name: str
+    #: ``[dealer]``: the dealers of the campaign's regions
+    dealers: BoolArray
+    #: ``[model]``: the campaign's models
+    models: BoolArray
+    start_day: int
+    end_day: int
+    vehicle_uplift: float
+
+
+class CampaignPositioning:
+    def __init__(
+        self,
+        lead_days: int = _DEFAULTS.lead_days,
+        build_cutoff_days: int = _DEFAULTS.build_cutoff_days,
+        cover_days: float = _DEFAULTS.cover_days,
+        max_units_per_spec: int = _DEFAULTS.max_units_per_spec,
+        margin_share: float = 0.035,
+        floor_plan_rate_per_year: float = 0.085,
+    ) -> None:
+        """``margin_share`` and ``floor_plan_rate_per_year`` are facts of the business: the engine passes its
+        ``operations`` values."""
+        if lead_days <= 0:
+            raise ConfigError("policy.campaign.lead_days", lead_days, "must be > 0")
+        if not 0 <= build_cutoff_days < lead_days:
+            raise ConfigError(
+                "policy.campaign.build_cutoff_days", build_cutoff_days, "must be in 0..lead_days - 1"
+            )
+        if not cover_days > 0:
+            raise ConfigError("policy.campaign.cover_days", cover_days, "must be > 0")
+        self.lead_days = lead_days
+        self.build_cutoff_days = build_cutoff_days
+        if max_units_per_spec < 1:
+            raise ConfigError("policy.campaign.max_units_per_spec", max_units_per_spec, "must be >= 1")
+        self.cover_days = cover_days
+        self.max_units_per_spec = max_units_per_spec
+        self.margin_share = margin_share
+        self.floor_plan_rate_per_year = floor_plan_rate_per_year
+
+    # -- when -----------------------------------------------------------------------------------------
+    def positioning(self, campaign: CampaignWindow, day: int) -> bool:
+        return campaign.start_day - self.lead_days <= day < campaign.start_day
+
+    def building(self, campaign: CampaignWindow, day: int) -> bool:
+        return campaign.start_day - self.lead_days <= day < campaign.start_day - self.build_cutoff_days
+
+    # -- how much -------------------------------------------------------------------------------------
+    def unit_values(
+        self, view: VehicleView, campaign: CampaignWindow, day: int, position: IntArray
+    ) -> FloatArray:
+        """``[dealer, spec, k]``: what the k-th car beyond ``position`` placed for the campaign is worth (INR).
+
+        It sells if the campaign's first ``cover_days`` of demand (Poisson: the dealer's rate x the uplift)
+        reaches it, earning the margin; it costs floor-plan interest from now to the start, then for about half
+        the cover if it sells and the whole cover if not. -inf outside the campaign's dealers and models."""
+        rate = VehicleRebalancing.sales_rate_per_day(view)
+        covered = campaign.dealers[:, None] & campaign.models[np.asarray(view.spec_model)][None, :]
+        cover = min(self.cover_days, campaign.end_day - campaign.start_day)
+        price = np.ones(rate.shape[1]) if view.spec_price_inr is None else np.asarray(view.spec_price_inr)
+        margin = price * self.margin_share
+        holding_per_day = price * (1.0 - self.margin_share) * self.floor_plan_rate_per_year / 365.0
+        dealer, spec = np.nonzero(covered)
+        demand = rate[dealer, spec] * campaign.vehicle_uplift * cover
+        values = np.full((*rate.shape, self.max_units_per_spec), -np.inf)
+        before_start = max(campaign.start_day - day, 0)
+        for k in range(self.max_units_per_spec):
+            # the unit sells if demand exceeds the cars ahead of it: P(D > position + k)
+            ahead = (position[dealer, spec] + k).astype(np.float64)
+            sells = exceed_probability(ahead, demand, np.ones(demand.size))
+            waited = before_start + cover * (1.0 - 0.5 * sells)
+            values[dealer, spec, k] = margin[spec] * sells - holding_per_day[spec] * waited
+        return values
+
+    def worth_placing(
+        self, view: VehicleView, campaign: CampaignWindow, day: int, position: IntArray
+    ) -> IntArray:
+        """``[dealer, spec]``: how many more cars are worth placing (values fall with k, so a count)."""
+        return (self.unit_values(view, campaign, day, position) > 0).sum(axis=2).astype(np.int64)
+
+    def stock_target(self, view: VehicleView, campaign: CampaignWindow) -> IntArray:
+        """``[dealer, spec]``: the cars a campaign dealer should hold at the start, judged from an empty yard
+        when positioning begins: the yardstick both arms of a comparison are measured against."""
+        empty = np.zeros(view.dealer_stock.shape, dtype=np.int64)
+        return self.worth_placing(view, campaign, campaign.start_day - self.lead_days, empty)
+
+    def gap(self, view: VehicleView, campaigns: Sequence[CampaignWindow], day: int) -> IntArray:
+        """``[dealer, spec]``: cars worth adding at campaign dealers now, for campaigns in positioning (the
+        larger count where campaigns overlap, not the sum)."""
+        held = np.asarray(view.dealer_stock, dtype=np.int64) + np.asarray(view.dealer_inbound, dtype=np.int64)
+        gap = np.zeros(held.shape, dtype=np.int64)
+        for campaign in campaigns:
+            if self.positioning(campaign, day):
+                np.maximum(gap, self.worth_placing(view, campaign, day, held), out=gap)
+        return gap
+
+    def builds(
+        self, view: VehicleView, campaigns: Sequence[CampaignWindow], day: int, on_trunk: IntArray
+    ) -> IntArray:
+        """``[stockyard, spec]``: extra stock builds for campaigns still far enough ahead to be reached.
+
+        ``on_trunk`` counts positioning builds not yet in their yard's unallocated stock."""
+        building = [campaign for campaign in campaigns if self.building(campaign, day)]
+        yards = view.yard_stock.shape[0]
+        if not building:
+            return np.zeros((yards, view.yard_stock.shape[1]), dtype=np.int64)
+        gap = self.gap(view, building, day)
+        gap = np.minimum(gap, self._room(view)[:, None])  # a dealer short of room cannot take its whole gap
+        by_yard = np.zeros((yards, gap.shape[1]), dtype=np.int64)
+        np.add.at(by_yard, np.asarray(view.dealer_stockyard), gap)
+        return np.maximum(by_yard - np.asarray(view.yard_stock, dtype=np.int64) - on_trunk, 0)
+
+    # -- who gets the cars ----------------------------------------------------------------------------
+    def allocate_first(
+        self, view: VehicleView, yard: int, vehicle_specs: IntArray, campaigns: Sequence[CampaignWindow]
+    ) -> IntArray:
+        """Dealer for each of the yard's cars that goes to close a campaign gap (-1: left to the normal policy).
+
+        Per spec, units go to the dealer with the largest remaining gap first (ties: lower dealer index)."""
+        assignment = np.full(vehicle_specs.size, -1, dtype=np.int64)
+        dealers = np.flatnonzero(np.asarray(view.dealer_stockyard) == yard)
+        if dealers.size == 0 or vehicle_specs.size == 0:
+            return assignment
+        gap = self.gap(view, campaigns, view.day)[dealers]
+        room = self._room(view)[dealers]
+        for spec in np.unique(vehicle_specs).tolist():
+            wanting = np.flatnonzero((gap[:, spec] > 0) & (room > 0))
+            if wanting.size == 0:
+                continue
+            cars = np.flatnonzero(vehicle_specs == spec)
+            wants = np.minimum(gap[wanting, spec], room[wanting])
+            # one entry per wanted unit, ranked by the gap left once the units before it are given
+            owner = np.repeat(wanting, wants)
+            remaining = np.repeat(wants, wants) - (
+                np.arange(owner.size) - np.repeat(np.cumsum(wants) - wants, wants)
+            )
+            order = np.lexsort((owner, -remaining))[: cars.size]
+            winners = owner[order]
+            assignment[cars[: winners.size]] = dealers[winners]
+            np.subtract.at(room, winners, 1)
+        return assignment
+
+    @staticmethod
+    def _room(view: VehicleView) -> IntArray:
+        held = np.asarray(view.dealer_stock).sum(axis=1) + np.asarray(view.dealer_inbound).sum(axis=1)
+        return np.maximum(np.asarray(view.dealer_capacity, dtype=np.int64) - held, 0)
+
+    def allocate(
+        self,
+        view: VehicleView,
+        yard: int,
+        vehicle_specs: IntArray,
+        campaigns: Sequence[CampaignWindow],
+        base: VehicleAllocationPolicy,
+    ) -> tuple[IntArray, BoolArray]:
+        """Campaign gaps first, then ``base`` on the rest with the first call's cars counted as inbound.
+
+        Returns each car's dealer (-1 stays in the yard) and which of them went to close a campaign gap."""
+        first = self.allocate_first(view, yard, vehicle_specs, campaigns)
+        positioned = first >= 0
+        if positioned.all():
+            return first, positioned
+        given = np.zeros(view.dealer_inbound.shape, dtype=np.int64)
+        np.add.at(given, (first[positioned], vehicle_specs[positioned]), 1)
+        after = replace(
+            view, dealer_inbound=read_only((np.asarray(view.dealer_inbound) + given).astype(np.int32))
+        )
+        rest = np.flatnonzero(~positioned)
+        assignment = first.copy()
+        assignment[rest] = base.allocate(after, yard, vehicle_specs[rest])
+        return assignment, positioned
