@@ -62,3 +62,54 @@ def test_the_engine_runs_it_and_keeps_every_vin_in_one_place():
     assert result.summary["vehicle_sales"] > 0
     # the business facts come from operations, not from the policy's defaults
     assert simulation.allocation.margin_share == config.operations.vehicle_margin_share
+
+
+# -- the by-request baseline ----------------------------------------------------------------------------
+def test_by_request_fills_requests_in_full_when_supply_allows_so_over_askers_overstock():
+    from twin.policies.by_request_allocation import ByRequestAllocation
+
+    # both dealers sell 28 of model 0 a month (1 a day) and hold nothing: need 5 days' supply = 5 cars each
+    view = _view(stock=[[0, 0], [0, 0]], sales=[[28, 0], [28, 0]], capacity=[50, 50])
+    honest = ByRequestAllocation(target_days_supply=5.0, request_inflation=1.0, request_inflation_spread=0.0)
+    assert honest.requests(view, np.array([0, 1]))[:, 0].tolist() == [5, 5]
+    loud = ByRequestAllocation(target_days_supply=5.0, request_inflation=2.0, request_inflation_spread=0.0)
+    assignment = loud.allocate(view, 0, np.zeros(30, dtype=np.int64))
+    # plenty of cars: each gets what it asked for, twice its need, and the rest stay in the yard
+    assert (assignment == 0).sum() == 10 and (assignment == 1).sum() == 10 and (assignment == -1).sum() == 10
+
+
+def test_by_request_shares_a_short_supply_in_proportion_to_the_requests_within_room():
+    from twin.policies.by_request_allocation import ByRequestAllocation
+
+    view = _view(stock=[[0, 0], [0, 0]], sales=[[28, 0], [28, 0]], capacity=[50, 50])
+    policy = ByRequestAllocation(target_days_supply=10.0, request_inflation=1.5, request_inflation_spread=0.5)
+    inflation = policy.inflation(2)
+    assert np.all(inflation >= 1.0) and inflation[0] != inflation[1]  # some dealers shout louder
+    requests = policy.requests(view, np.array([0, 1]))[:, 0]
+    cars = int(requests.sum()) // 2  # half of what they asked for
+    assignment = policy.allocate(view, 0, np.zeros(cars, dtype=np.int64))
+    assert (assignment >= 0).sum() == cars
+    got = np.array([(assignment == 0).sum(), (assignment == 1).sum()])
+    assert np.all(np.abs(got - requests / requests.sum() * cars) < 1.0)  # largest remainders
+    # a dealer with no room gets nothing, however loud
+    full = _view(stock=[[50, 0], [0, 0]], sales=[[28, 0], [28, 0]], capacity=[50, 50])
+    assert np.all(policy.allocate(full, 0, np.zeros(6, dtype=np.int64)) != 0)
+
+
+def test_by_request_runs_in_the_engine_and_keeps_every_vin_in_one_place():
+    from tests.helpers.invariants import watch
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.simulation import Simulation
+
+    config = TwinConfig(
+        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+        horizon_days=60,
+        warmup_days=7,
+        progress=False,
+    )
+    config.policy.allocation._target_ = "twin.policies.by_request_allocation.ByRequestAllocation"
+    simulation = Simulation(config)
+    violations = watch(simulation, vehicle_every_days=5)
+    result = simulation.run()
+    assert violations == []
+    assert result.summary["vehicle_sales"] > 0

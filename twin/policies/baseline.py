@@ -144,13 +144,18 @@ class ProRataAllocation:
             remainder_order = np.argsort(-(share - quota), kind="stable")
             quota[remainder_order[: vehicles.size - quota.sum()]] += 1
             quota = np.minimum(quota, room)
-            targets = np.repeat(dealers, quota)
-            # deal the model's vehicles out like cards (they come grouped by spec), so each dealer gets a mix
-            rank_at_dealer = np.arange(targets.size) - np.repeat(np.cumsum(quota) - quota, quota)
-            targets = targets[np.argsort(rank_at_dealer, kind="stable")]
+            targets = deal_out(dealers, quota)
             assignment[vehicles[: targets.size]] = targets
             np.subtract.at(room, np.searchsorted(dealers, targets), 1)
         return assignment
+
+
+def deal_out(dealers: IntArray, quota: IntArray) -> IntArray:
+    """The dealer of each car, ``quota[i]`` cars for ``dealers[i]``, dealt like cards: the cars of a model come
+    grouped by spec, so one round to every dealer before the next gives each dealer a mix."""
+    targets = np.repeat(dealers, quota)
+    rank_at_dealer = np.arange(targets.size) - np.repeat(np.cumsum(quota) - quota, quota)
+    return targets[np.argsort(rank_at_dealer, kind="stable")]
 
 
 class FactoryOrderSourcing:
