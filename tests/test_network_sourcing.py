@@ -224,9 +224,11 @@ def test_a_restart_with_dealer_trades_on_the_road_matches_the_uninterrupted_run(
     first_leg = Simulation(config)
     for day in range(5, 30):
         first_leg.advance(day)
-        if first_leg.customer_orders.trades_on_road and first_leg.customer_orders.orders:
+        orders = first_leg.customer_orders
+        if orders.trades_on_road and orders.orders and orders.trade_loads:
             break
     assert first_leg.customer_orders.trades_on_road, "the check needs a trade half-way"
+    assert first_leg.customer_orders.trade_loads, "the check needs a trade load still filling"
     take_snapshot(first_leg).save(tmp_path / "snap")
     resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "snap")).run()
     assert resumed.summary == uninterrupted.summary
@@ -247,3 +249,60 @@ def test_phone_around_finds_only_a_nearby_exact_unit_and_only_on_its_chance():
     assert lucky.quoted_days == pytest.approx(0.5 + 300 / 400 + 2.0)
     unlucky = policy.source(view, CustomerRequest(10.0, 0, 0, 40.0, candidates, draw=0.9))
     assert unlucky.kind is SourcingKind.FACTORY_ORDER and unlucky.quoted_days == 30.0
+
+
+def test_trade_clusters_group_dealers_within_the_radius_of_a_founder():
+    from twin.engine.customer_orders import trade_clusters
+
+    # dealers at 0, 30, 45, 100 and 120 km on a line
+    position = np.array([0.0, 30.0, 45.0, 100.0, 120.0])
+    km = np.abs(np.subtract.outer(position, position))
+    assert trade_clusters(km, 50.0).tolist() == [0, 0, 0, 1, 1]
+    assert trade_clusters(km, 0.0).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_allows():
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.simulation import Simulation
+
+    runs = {}
+    for radius in (0.0, 10_000.0):  # every pair its own lane; one lane for the whole network
+        config = TwinConfig(
+            network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+            horizon_days=45,
+            warmup_days=7,
+            progress=False,
+        )
+        config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+        config.policy.sourcing.trade_consolidation_radius_km = radius
+        simulation = Simulation(config)
+        orders = simulation.customer_orders
+        departures = []
+        depart = orders._depart_trade_load
+
+        def watched(token, depart=depart, orders=orders, departures=departures):
+            load = orders.trade_loads[token]
+            departures.append((load.depart_at, len(load.trades)))
+            yield from depart(token)
+
+        orders._depart_trade_load = watched
+        booked = []
+        trade = orders._trade
+
+        def watched_trade(vehicle_id, holder, dealer, trade=trade, orders=orders, booked=booked):
+            trade(vehicle_id, holder, dealer)
+            token = max(orders.trade_loads)
+            booked.append((orders.sim.env.now, orders.trade_loads[token].depart_at))
+
+        orders._trade = watched_trade
+        runs[radius] = (simulation.run().summary, departures, booked)
+    delay = TwinConfig().operations.dc_dispatch_delay_days
+    for summary, departures, booked in runs.values():
+        assert summary["vehicle_dealer_trades"] > 0
+        assert all(len_ <= 8 for _, len_ in departures)  # a truck's car slots
+        # a trade leaves no later than the dispatch delay its promise includes, and never before it was booked
+        assert all(now <= leaves <= now + delay + 1e-9 for now, leaves in booked)
+    alone, shared = runs[0.0][0], runs[10_000.0][0]
+    assert alone["vehicle_dealer_trade_cars_per_load"] < shared["vehicle_dealer_trade_cars_per_load"]
+    per_trade = {r: s["vehicle_dealer_trade_freight_inr"] / s["vehicle_dealer_trades"] for r, (s, _, _) in runs.items()}
+    assert per_trade[10_000.0] < per_trade[0.0]  # trucks' minimum charges are shared

@@ -121,6 +121,10 @@ class SourcingPolicyConfig:
     #: aged units (days since they reached a dealer) are preferred: a credit per day over this age
     aged_days: float = 60.0
     aged_credit_inr_per_day: float = 300.0
+    #: dealer trades share a truck when their holders lie within this distance of each other and so do their
+    #: receiving dealers, and they are booked before the first of them is due to leave (the dispatch delay
+    #: the customer's promise already allows); 0 = only trades between the same two dealers share
+    trade_consolidation_radius_km: float = 50.0
 
 
 @dataclass

@@ -6,10 +6,14 @@ customer whose spec (and the substitutes they accept) is not in their dealer's y
 the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
 site since the morning (sold at its own dealer, allocated) is struck and the policy asked again. The chosen VIN:
 
-- from another dealer's yard: a dealer trade. The car leaves that yard now and is delivered by the logistics
-  partner's trade service (driven, or a spare slot on a passing load): it does not hold a car-carrier truck,
-  which one-car loads would tie up for a round trip each. It is billed a load slot's share like any transfer
-  and settled on arrival (the vehicle at cost plus a handling fee);
+- from another dealer's yard: a dealer trade by the logistics partner's trade service (it does not hold one of
+  the car-carrier fleet's trucks, which one-car loads would tie up for a round trip each). Trades share a
+  truck when their holders are near each other and so are their receivers (a lane between two clusters of
+  dealers, ``trade_consolidation_radius_km``) and they are booked before the lane's open load leaves: a load
+  leaves the dispatch delay after its first trade was booked, which the customer's promise already allows,
+  so consolidation never delays a promise. Each car then drives its own distance. The truck is billed like any
+  transfer load (the card's minimum or its per-km charge at the load's share, by the longest leg), split by
+  car-km and settled when its last car arrives (the vehicles at cost plus a handling fee);
 - from a stockyard's unallocated pool: allocated to the customer's dealer and queued for the next load;
 - from the pipeline (a stock build on its trunk to a stockyard): becomes the customer's car on the road.
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +34,7 @@ import numpy.typing as npt
 
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.engine.vin_inventory import vin_inventory
+from twin.errors import ConfigError
 from twin.policies.network_sourcing import (
     Candidates,
     MatchLevel,
@@ -53,8 +58,35 @@ FloatArray = npt.NDArray[np.float64]
 COUNTERS = (
     "requests", "network_orders", "network_exact", "from_dealer_yard", "from_stockyard", "from_pipeline",
     "lost_late", "delivered", "order_to_delivery_days_sum", "dealer_trades", "dealer_trade_freight_inr",
-    "candidates_struck",
+    "candidates_struck", "dealer_trade_loads",
 )  # fmt: skip
+#: one dealer trade waiting on its load: trade id, holder, receiving dealer, carrier, arrive day, km, price paise
+TRADE_COLUMNS = 7
+
+
+def trade_clusters(dealer_km: FloatArray, radius_km: float) -> npt.NDArray[np.int64]:
+    """Cluster of each dealer for trade lanes: in index order, a dealer joins the first cluster whose founding
+    dealer lies within ``radius_km``, or founds its own. Fixed by the network, the same in every run."""
+    cluster = np.full(dealer_km.shape[0], -1, dtype=np.int64)
+    founders: list[int] = []
+    for dealer in range(dealer_km.shape[0]):
+        near = [index for index, founder in enumerate(founders) if dealer_km[founder, dealer] <= radius_km]
+        if near:
+            cluster[dealer] = near[0]
+        else:
+            cluster[dealer] = len(founders)
+            founders.append(dealer)
+    return cluster
+
+
+@dataclass
+class TradeLoad:
+    """A trade-service truck on a lane between two dealer clusters, filling until it leaves at ``depart_at``."""
+
+    lane: tuple[int, int]
+    depart_at: float
+    #: rows of ``TRADE_COLUMNS``
+    trades: list[tuple[float, ...]] = field(default_factory=list)
 
 
 def network_geometry(simulation: Simulation) -> NetworkGeometry:
@@ -99,6 +131,17 @@ class CustomerOrders:
             np.random.SeedSequence([simulation.config.network.generator_seed, 8])
         )
         self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
+        if not config.trade_consolidation_radius_km >= 0:
+            raise ConfigError(
+                "policy.sourcing.trade_consolidation_radius_km",
+                config.trade_consolidation_radius_km,
+                "must be >= 0",
+            )
+        self.trade_cluster = trade_clusters(self.geometry.dealer_km, config.trade_consolidation_radius_km)
+        #: trade loads not yet left, by token, and the lane's load still taking trades
+        self.trade_loads: dict[int, TradeLoad] = {}
+        self.open_lane: dict[tuple[int, int], int] = {}
+        self.next_trade_load = 0
         self._atlas: NetworkSourcing | None = None
         self._atlas_day = -1
         #: open network orders: vehicle id -> (booked time, patience days)
@@ -215,41 +258,65 @@ class CustomerOrders:
             )
 
     def _trade(self, vehicle_id: int, holder: int, dealer: int) -> None:
-        """A dealer trade: one car from the holder's yard to the customer's dealer by the trade service."""
+        """A dealer trade: the car joins its lane's open trade load (or opens one) and drives its own distance."""
         sim = self.sim
         now = sim.env.now
-        carrier = int(sim.world.network.vehicle_carrier[holder])
-        distance = float(self.geometry.dealer_km[holder, dealer])
-        transit = (
-            self.geometry.dispatch_delay_days + distance / self.geometry.speed_km_per_day
-        ) * sim.transit_noise("vehicle_lane", int(now), dealer)
+        geometry = self.geometry
+        lane = (int(self.trade_cluster[holder]), int(self.trade_cluster[dealer]))
+        token = self.open_lane.get(lane)
+        if token is None or len(self.trade_loads[token].trades) >= geometry.slots_per_load:
+            token = self.next_trade_load
+            self.next_trade_load += 1
+            self.trade_loads[token] = TradeLoad(lane, now + geometry.dispatch_delay_days)
+            self.open_lane[lane] = token
+            sim.env.process(self._depart_trade_load(token))
+        load = self.trade_loads[token]
+        distance = float(geometry.dealer_km[holder, dealer])
+        transit = distance / geometry.speed_km_per_day * sim.transit_noise("vehicle_lane", int(now), dealer)
+        arrival = load.depart_at + transit
         vehicle = sim.vehicles.vehicles[vehicle_id]
-        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the yard
-        vehicle.eta_day = now + transit
-        token = self.next_trade
-        self.trades_on_road[token] = (dealer, vehicle_id, now + transit)
-        sim.env.process(self._deliver_trade(token))
-        arrive_day = max(1, math.ceil(now + transit))
-        batch = SettlementBatch.of(
-            transfer_id=[
-                -1 - self.next_trade
-            ],  # trades count down, rebalancing transfers up: never the same id
-            category=[int(FreightCategory.VEHICLE_TRANSFER)],
-            sender=[holder],
-            receiver=[dealer],
-            carrier=[carrier],
-            truck=[-1 - self.next_trade],  # its own load
-            ship_day=[int(now)],
-            arrive_day=[arrive_day],
-            distance_km=[distance],
-            volume=[1.0],
-            transfer_price_paise=[round(float(sim.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)],
-        )
+        vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the holder's stock
+        vehicle.eta_day = arrival
+        trade = self.next_trade
         self.next_trade += 1
-        freight_inr = float(transfer_freight_paise(batch, sim.settlement.book.rates).sum()) / 100.0
-        sim.kpis.add(now, "freight_transfer_inr", freight_inr)
-        self.arriving[arrive_day].append(batch)
+        self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
+        sim.env.process(self._deliver_trade(trade))
+        carrier = int(sim.world.network.vehicle_carrier[holder])
+        price_paise = round(float(sim.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)
+        # trades count down, rebalancing transfers up: never the same id
+        load.trades.append(
+            (-1 - trade, holder, dealer, carrier, max(1, math.ceil(arrival)), distance, price_paise)
+        )
         self.counters["dealer_trades"] += 1
+
+    def _depart_trade_load(self, token: int):
+        """The load leaves: its trades are priced together (one truck) and settled when the last car arrives."""
+        sim = self.sim
+        load = self.trade_loads[token]
+        yield sim.env.timeout(max(load.depart_at - sim.env.now, 0.0))
+        del self.trade_loads[token]
+        if self.open_lane.get(load.lane) == token:
+            del self.open_lane[load.lane]
+        rows = np.array(load.trades, dtype=np.float64).reshape(-1, TRADE_COLUMNS)
+        count = rows.shape[0]
+        settle_day = int(rows[:, 4].max())  # the truck's trip ends with its last drop: it settles as one
+        batch = SettlementBatch.of(
+            transfer_id=rows[:, 0].astype(np.int64),
+            category=np.full(count, int(FreightCategory.VEHICLE_TRANSFER)),
+            sender=rows[:, 1].astype(np.int64),
+            receiver=rows[:, 2].astype(np.int64),
+            carrier=rows[:, 3].astype(np.int64),
+            truck=np.full(count, -1 - token),
+            ship_day=np.full(count, int(load.depart_at)),
+            arrive_day=np.full(count, settle_day),
+            distance_km=rows[:, 5],
+            volume=np.ones(count),
+            transfer_price_paise=rows[:, 6].astype(np.int64),
+        )
+        freight_inr = float(transfer_freight_paise(batch, sim.settlement.book.rates).sum()) / 100.0
+        sim.kpis.add(sim.env.now, "freight_transfer_inr", freight_inr)
+        self.arriving[settle_day].append(batch)
+        self.counters["dealer_trade_loads"] += 1
         self.counters["dealer_trade_freight_inr"] += freight_inr
 
     def _deliver_trade(self, token: int):
@@ -260,9 +327,11 @@ class CustomerOrders:
         self.sim.vehicles.unload(dealer, [vehicle_id], self.sim.env.now)
 
     def resume(self) -> None:
-        """Trades on the road when the snapshot was taken drive on."""
+        """Trades on the road when the snapshot was taken drive on; loads still filling leave on time."""
         for token in sorted(self.trades_on_road):
             self.sim.env.process(self._deliver_trade(token))
+        for token in sorted(self.trade_loads):
+            self.sim.env.process(self._depart_trade_load(token))
 
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
@@ -311,6 +380,8 @@ class CustomerOrders:
             ),
             "vehicle_dealer_trades": c["dealer_trades"],
             "vehicle_dealer_trade_freight_inr": c["dealer_trade_freight_inr"],
+            "vehicle_dealer_trade_loads": c["dealer_trade_loads"],
+            "vehicle_dealer_trade_cars_per_load": ratio(c["dealer_trades"], c["dealer_trade_loads"]),
         }
 
     # -- snapshots ----------------------------------------------------------------------------------
@@ -326,6 +397,15 @@ class CustomerOrders:
                 [(token, *trade) for token, trade in self.trades_on_road.items()], dtype=np.float64
             ).reshape(-1, 4),
             "arriving": arriving,
+            "trade_loads": np.array(
+                [
+                    (token, load.depart_at, *load.lane, *trade)
+                    for token, load in sorted(self.trade_loads.items())
+                    for trade in load.trades
+                ],
+                dtype=np.float64,
+            ).reshape(-1, 4 + TRADE_COLUMNS),
+            "next_trade_load": np.array([self.next_trade_load], dtype=np.float64),
         }
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
@@ -337,3 +417,10 @@ class CustomerOrders:
             for token, dealer, vehicle, arrival in np.asarray(arrays["trades_on_road"]).tolist()
         }
         self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))
+        self.trade_loads, self.open_lane = {}, {}
+        for token, depart_at, lane_from, lane_to, *trade in np.asarray(arrays["trade_loads"]).tolist():
+            lane = (int(lane_from), int(lane_to))
+            load = self.trade_loads.setdefault(int(token), TradeLoad(lane, float(depart_at)))
+            load.trades.append(tuple(trade))
+            self.open_lane[lane] = max(self.open_lane.get(lane, -1), int(token))
+        self.next_trade_load = int(np.asarray(arrays["next_trade_load"])[0])

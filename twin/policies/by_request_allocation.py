@@ -37,9 +37,13 @@ class ByRequestAllocation(ProRataAllocation):
     ) -> None:
         super().__init__(target_days_supply)
         if not request_inflation >= 1.0:
-            raise ConfigError("policy.allocation.request_inflation", request_inflation, "must be >= 1 (an over-ask)")
+            raise ConfigError(
+                "policy.allocation.request_inflation", request_inflation, "must be >= 1 (an over-ask)"
+            )
         if not request_inflation_spread >= 0.0:
-            raise ConfigError("policy.allocation.request_inflation_spread", request_inflation_spread, "must be >= 0")
+            raise ConfigError(
+                "policy.allocation.request_inflation_spread", request_inflation_spread, "must be >= 0"
+            )
         self.request_inflation = request_inflation
         self.request_inflation_spread = request_inflation_spread
         self.request_seed = request_seed
