@@ -293,3 +293,20 @@ def test_write_report_rejects_an_unknown_headline_kpi(tmp_path: Path) -> None:
     results = arm_results({"base": {"kpi": [1.0, 2.0]}, "policy": {"kpi": [1.5, 2.0]}})
     with pytest.raises(ValueError, match="not_a_kpi"):
         write_report(compare_arms(results, "base"), results, tmp_path, "t", headline_kpis=["not_a_kpi"])
+
+
+def test_a_kpi_only_the_arm_reports_gets_the_arms_mean_and_interval(tmp_path: Path) -> None:
+    # the baseline has no transfers, so no "share of transfers used": there is no paired difference to show
+    used = [0.70, 0.72, 0.74, 0.71, 0.73]
+    results = arm_results(
+        {
+            "base": {"vehicle_sales": [10.0, 11, 12, 13, 14], "transfer_used_share": [math.nan] * 5},
+            "transfers": {"vehicle_sales": [11.0, 12, 13, 14, 15], "transfer_used_share": used},
+        }
+    )
+    paths = write_report(compare_arms(results, "base"), results, tmp_path, "t")
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    half_width = stats.t.ppf(0.975, 4) * np.std(used, ddof=1) / math.sqrt(5)
+    expected = f"| transfer_used_share | transfers | 5 | 72.0% [{(0.72 - half_width):.1%}, {(0.72 + half_width):.1%}] |"
+    assert "## KPIs the baseline does not report" in markdown
+    assert expected in markdown.splitlines()

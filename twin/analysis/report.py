@@ -11,7 +11,9 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from twin.analysis import figures, formatting
 from twin.analysis.comparison import (
@@ -40,6 +42,8 @@ COMPARISON_HEADERS: tuple[str, ...] = (
 TEXT_HEADERS = frozenset({"KPI", "arm", "sig"})
 SIGNIFICANT_MARKER = "*"
 
+ARM_ONLY_HEADERS: tuple[str, ...] = ("KPI", "arm", "n", "arm mean [CI]")
+
 VARIANCE_REDUCTION_HEADERS: tuple[str, ...] = (
     "arm",
     "KPIs",
@@ -47,6 +51,32 @@ VARIANCE_REDUCTION_HEADERS: tuple[str, ...] = (
     "range",
     "replication factor",
 )
+
+
+def arm_only_rows(table: pd.DataFrame, replications: pd.DataFrame) -> list[list[str]]:
+    """KPIs the baseline arm does not report (e.g. the share of transfers used, with no transfers): no paired
+    difference exists, so each reporting arm's own mean with its t interval over the replications."""
+    confidence = float(table.attrs.get("confidence", 0.95))
+    missing = table[table["n_pairs"] == 0]
+    rows = []
+    for kpi, arm in zip(missing["kpi"], missing["arm"], strict=True):
+        values = replications.loc[replications["arm"] == arm, kpi].dropna().to_numpy(dtype=float)
+        if values.size == 0:
+            continue
+        mean = float(values.mean())
+        half_width = (
+            float(
+                stats.t.ppf(0.5 + confidence / 2.0, values.size - 1)
+                * values.std(ddof=1)
+                / np.sqrt(values.size)
+            )
+            if values.size > 1
+            else float("nan")
+        )
+        low, high = (formatting.format_value(kpi, mean + sign * half_width) for sign in (-1.0, 1.0))
+        interval = f"{formatting.format_value(kpi, mean)} [{low}, {high}]"
+        rows.append([kpi, arm, str(values.size), interval])
+    return rows
 
 
 def comparison_rows(table: pd.DataFrame) -> list[list[str]]:
@@ -154,10 +184,13 @@ def write_report(
 
     variance_summary = crn_variance_reduction_summary(table)
     overview = _overview(table, results)
+    arm_only = arm_only_rows(table, replications)
     paths["markdown"].write_text(
-        _markdown(table, variance_summary, title, overview, notes, paths), encoding="utf-8"
+        _markdown(table, variance_summary, title, overview, notes, paths, arm_only), encoding="utf-8"
     )
-    paths["html"].write_text(_html(table, variance_summary, title, overview, notes, paths), encoding="utf-8")
+    paths["html"].write_text(
+        _html(table, variance_summary, title, overview, notes, paths, arm_only), encoding="utf-8"
+    )
     return paths
 
 
@@ -197,6 +230,7 @@ def _markdown(
     overview: str,
     notes: Sequence[str],
     paths: dict[str, Path],
+    arm_only: Sequence[Sequence[str]] = (),
 ) -> str:
     parts = [f"# {title}", "", overview, ""]
     if notes:
@@ -208,6 +242,17 @@ def _markdown(
         "",
         _legend(table) + ".",
         "",
+    ]
+    if arm_only:
+        parts += [
+            "## KPIs the baseline does not report",
+            "",
+            f"Each arm's mean with its {table.attrs.get('confidence', 0.95):.0%} t interval over its replications.",
+            "",
+            markdown_table(ARM_ONLY_HEADERS, arm_only),
+            "",
+        ]
+    parts += [
         "## Variance reduction from common random numbers",
         "",
         "1 − Var(difference) / (Var(baseline) + Var(arm)): how much narrower the paired interval is than one "
@@ -233,7 +278,15 @@ def _html(
     overview: str,
     notes: Sequence[str],
     paths: dict[str, Path],
+    arm_only: Sequence[Sequence[str]] = (),
 ) -> str:
+    arm_only_html = (
+        "<h2>KPIs the baseline does not report</h2>\n"
+        f"<p>Each arm's mean with its {table.attrs.get('confidence', 0.95):.0%} t interval over its replications.</p>\n"
+        + _html_table(ARM_ONLY_HEADERS, arm_only, [False] * len(arm_only))
+        if arm_only
+        else ""
+    )
     notes_html = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -256,6 +309,7 @@ img {{ max-width: 100%; }}
 <h2>Differences against the baseline</h2>
 {_html_table(COMPARISON_HEADERS, comparison_rows(table), list(table["significant"]))}
 <p>{html.escape(_legend(table))}.</p>
+{arm_only_html}
 <h2>Variance reduction from common random numbers</h2>
 <p>1 − Var(difference) / (Var(baseline) + Var(arm)); replication factor = how many times the
 replications independent seeds would need for the same interval width.</p>
