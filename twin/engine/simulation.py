@@ -26,6 +26,7 @@ import datetime as dt
 import importlib
 import inspect
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
@@ -214,6 +215,12 @@ class Simulation:
         self.customer_orders = (
             CustomerOrders(self) if getattr(self.sourcing, "needs_network", False) else None
         )
+        if config.policy.campaign.enabled and not config.scenario.campaigns:
+            warnings.warn(
+                f"policy.campaign.enabled=true but scenario {config.scenario.name!r} has no campaigns: "
+                "nothing is positioned",
+                stacklevel=2,
+            )
         #: campaigns' positioning and outcome; None when the scenario has no campaign
         self.campaigns = (
             CampaignFlow(
