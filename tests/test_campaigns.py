@@ -130,6 +130,15 @@ def test_builds_cover_the_yard_gap_less_its_stock_and_what_is_on_the_trunk_and_s
     assert POLICY.builds(view(day=40), [CAMPAIGN], 40, nothing).sum() == 0  # 10 days out: too late to build
 
 
+def test_a_dealer_short_of_yard_room_gets_only_its_most_valuable_cars_and_builds_follow():
+    # dealer 0 has room for 2 cars; it would want several of each campaign spec
+    room_for_two = view(day=30, stock=np.array([[0, 0, 48], [0, 0, 0], [0, 0, 0], [0, 0, 0]]))
+    gap = POLICY.gap(room_for_two, [CAMPAIGN], 30)
+    assert gap[0].sum() == 2 and gap[1].sum() > 2
+    builds = POLICY.builds(room_for_two, [CAMPAIGN], 30, np.zeros((2, SPECS), np.int64))
+    assert builds[0].sum() == gap.sum()  # the yard builds what its dealers can take, not every spec's gap
+
+
 def test_bad_campaign_settings_name_the_field():
     config = TwinConfig()
     config.scenario.campaigns = [CampaignConfig(name="x", start_day=10, end_day=5)]
@@ -201,13 +210,30 @@ def test_positioned_stock_lands_before_the_start_with_the_same_customers_and_no_
     assert with_["campaign_customers"] == without["campaign_customers"] > 0
     assert with_["campaign_stock_target_units"] == without["campaign_stock_target_units"] > 0
     assert with_["campaign_positioned_units"] > 0 and without["campaign_positioned_units"] == 0
-    assert with_["campaign_positioned_landed_share"] > 0.9
+    # most land before the start; cars given in the last cycle before it may still be on their way
+    assert 0.75 < with_["campaign_positioned_landed_share"] <= 1.0
     assert with_["campaign_stock_target_met_share"] > without["campaign_stock_target_met_share"]
     assert with_["campaign_served_from_stock_share"] >= without["campaign_served_from_stock_share"]
     table = results[True].simulation.campaigns.frame()
     assert table.loc[0, "customers"] == sum(
         table.loc[0, outcome] for outcome in ("sold_from_stock", "network_orders", "factory_orders", "lost")
     )
+
+
+def test_a_positioned_car_still_on_its_way_at_the_start_has_not_landed():
+    from twin.domain.vehicles import NOT_YET
+    from twin.engine.simulation import Simulation
+
+    simulation = Simulation(_config(True, horizon_days=62))
+    simulation.advance(59)  # the eve of the start (day 60) is measured tonight
+    campaigns, flow = simulation.campaigns, simulation.vehicles
+    waiting = next(v for pool in flow.yard_pool for queue in pool.values() for v in queue)
+    assert flow.vehicles[waiting].received_day == NOT_YET
+    campaigns.positioned[waiting] = 0  # as if positioning had sent it and it had not arrived
+    simulation.advance(60)
+    row = campaigns.frame().iloc[0]
+    landed = sum(NOT_YET != flow.vehicles[v].received_day <= 59.96 for v in campaigns.positioned)
+    assert row["positioned_landed_before_start"] == landed < len(campaigns.positioned)
 
 
 def test_a_restart_during_positioning_matches_the_uninterrupted_run(tmp_path):

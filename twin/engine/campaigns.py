@@ -5,18 +5,21 @@ positioned cars sell.
 Demand uplift itself is a scenario effect (``ScenarioEffects``), the same in every arm of a comparison. This
 module runs whether or not positioning is on, so both arms are measured against the same yardstick: the
 stock target of ``policy.campaign.cover_days`` computed when positioning would begin (``lead_days`` before
-the start), when both arms' states are still identical.
+the start) from the demand model's own rate (season, dealer size, regional spec mix, planned conversion), not
+from an arm's trailing sales.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
+from twin.engine.vehicle_flow import PLANNED_CONVERSION
 from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
 from twin.policies.observation import IntArray, VehicleView
 
@@ -38,6 +41,9 @@ MEASURES = (
     "positioned_sold_by_end",
     "positioned_unsold_at_end",
     "stock_at_end_units",
+    #: 1 once measured: a campaign that starts on the run's first day has no eve to measure
+    "measured_start",
+    "measured_end",
 )
 COLUMNS = OUTCOMES + MEASURES
 
@@ -79,21 +85,26 @@ class CampaignFlow:
         self.positioned: dict[int, int] = {}
         self.targets: list[IntArray | None] = [None] * len(self.windows)
         self.table = np.zeros((len(self.windows), len(COLUMNS)))
-        self._active = np.zeros((len(self.windows), world.dealer_count, int(self.spec_model.max()) + 1), bool)
+        self._active = np.zeros(
+            (len(self.windows), world.dealer_count, len(world.specs.model_names)), dtype=bool
+        )
         self._active_day = -1
+        self._any_active = False
 
     # -- the day's phases -----------------------------------------------------------------------------
     def plan(self, day: int) -> None:
         """d+0.12: fix the yardstick when positioning would begin; order positioning builds on production days."""
-        view = self.sim.vehicles.current_view()
+        flow = self.sim.vehicles
         for index, campaign in enumerate(self.windows):
             if day == max(campaign.start_day - self.yardstick.lead_days, 0) and self.targets[index] is None:
-                target = self.yardstick.stock_target(view, campaign)
+                target = self.yardstick.stock_target(flow.current_view(), campaign, self._expected_rate(day))
                 self.targets[index] = target
                 self.table[index, COLUMNS.index("target_units")] = float(target.sum())
         if self.policy is None or day % self.sim.config.operations.allocation_period_days != 0:
             return
-        builds = self.policy.builds(view, self.windows, day, self.on_trunk)
+        # the OEM knows its own yards and trunks today, not as of the last dealer export: a build that reached
+        # its yard after the export would otherwise be counted nowhere and built again
+        builds = self.policy.builds(flow.export_view(), self.windows, day, self.on_trunk)
         for yard, spec in zip(*np.nonzero(builds), strict=True):
             units = int(builds[yard, spec])
             vehicle_ids = self.sim.vehicles.new_stock_vehicles([int(spec)] * units)
@@ -105,6 +116,12 @@ class CampaignFlow:
                 self.sim.vehicles.trunk(vehicle_ids, int(yard), self.sim.vehicles.trunk_days(yard))
             )
 
+    def _expected_rate(self, day: int) -> FloatArray:
+        """``[dealer, spec]``: retail a day the demand model expects before any campaign uplift."""
+        world = self.sim.world
+        customers = self.sim.demand.base_customers_per_day(day)
+        return PLANNED_CONVERSION * customers[:, None] * world.region_spec_preference[world.dealer_region]
+
     def _count_builds(self, day: int, units: int) -> None:
         """Builds are booked to the campaign(s) they serve: the nearest start still being built for."""
         building = [i for i, c in enumerate(self.windows) if self.yardstick.building(c, day)]
@@ -115,10 +132,11 @@ class CampaignFlow:
 
     def measure(self, day: int) -> None:
         """d+0.96: the eve of a start (stock landed), the last day of a campaign (what sold)."""
+        last_day = self.sim.config.horizon_days - 1
         for index, campaign in enumerate(self.windows):
             if day == campaign.start_day - 1:
                 self._measure_start(index, campaign)
-            if day == campaign.end_day - 1:
+            if day == min(campaign.end_day - 1, last_day):  # a campaign the run cuts short: at the horizon
                 self._measure_end(index, campaign)
 
     # -- hooks from the vehicle flow ------------------------------------------------------------------
@@ -158,10 +176,21 @@ class CampaignFlow:
         """A customer's outcome at the counter, counted for each campaign running at the dealer for the model."""
         if day != self._active_day:
             self._refresh_active(day)
+        if not self._any_active:  # most days of the year: no campaign runs
+            return
         model = self.spec_model[spec]
         for index in np.flatnonzero(self._active[:, dealer, model]).tolist():
             self.table[index, 0] += 1
             self.table[index, OUTCOMES.index(outcome)] += 1
+
+    def lost_late(self, booked_day: int, dealer: int, spec: int) -> None:
+        """A network order booked during a campaign whose car came after the customer gave up: lost after all."""
+        model = self.spec_model[spec]
+        for index, campaign in enumerate(self.windows):
+            running = campaign.start_day <= booked_day < campaign.end_day
+            if running and campaign.dealers[dealer] and campaign.models[model]:
+                self.table[index, OUTCOMES.index("network_orders")] -= 1
+                self.table[index, OUTCOMES.index("lost")] += 1
 
     def _refresh_active(self, day: int) -> None:
         self._active[:] = False
@@ -169,6 +198,7 @@ class CampaignFlow:
             if campaign.start_day <= day < campaign.end_day:
                 self._active[index] = campaign.dealers[:, None] & campaign.models[None, :]
         self._active_day = day
+        self._any_active = bool(self._active.any())
 
     # -- measurements ---------------------------------------------------------------------------------
     def _campaign_stock(self, campaign: CampaignWindow) -> IntArray:
@@ -178,6 +208,7 @@ class CampaignFlow:
 
     def _measure_start(self, index: int, campaign: CampaignWindow) -> None:
         row = self.table[index]
+        row[COLUMNS.index("measured_start")] = 1
         stock = self._campaign_stock(campaign)
         row[COLUMNS.index("stock_at_start_units")] = float(stock.sum())
         target = self.targets[index]
@@ -188,13 +219,14 @@ class CampaignFlow:
             if campaign_index != index:
                 continue
             vehicle = self.sim.vehicles.vehicles[vehicle_id]
-            landed += vehicle.received_day <= self.sim.env.now
+            landed += NOT_YET != vehicle.received_day <= self.sim.env.now
             sold += self._sold(vehicle_id)
         row[COLUMNS.index("positioned_landed_before_start")] = landed
         row[COLUMNS.index("positioned_sold_before_start")] = sold
 
     def _measure_end(self, index: int, campaign: CampaignWindow) -> None:
         row = self.table[index]
+        row[COLUMNS.index("measured_end")] = 1
         row[COLUMNS.index("stock_at_end_units")] = float(self._campaign_stock(campaign).sum())
         sold = unsold = 0
         for vehicle_id, campaign_index in self.positioned.items():
@@ -220,7 +252,21 @@ class CampaignFlow:
         return frame
 
     def summary(self) -> dict[str, float]:
+        """Totals over the campaigns; figures of a start or end no campaign reached in the run are NaN."""
         total = dict(zip(COLUMNS, self.table.sum(axis=0).tolist(), strict=True))
+        at_start = (
+            "stock_at_start_units",
+            "target_met_units",
+            "positioned_landed_before_start",
+            "positioned_sold_before_start",
+        )
+        at_end = ("positioned_sold_by_end", "positioned_unsold_at_end", "stock_at_end_units")
+        for names, flag in ((at_start, "measured_start"), (at_end, "measured_end")):
+            measured = self.table[:, COLUMNS.index(flag)] > 0
+            for name in names:
+                total[name] = (
+                    float(self.table[measured, COLUMNS.index(name)].sum()) if measured.any() else math.nan
+                )
 
         def ratio(numerator: float, denominator: float) -> float:
             return numerator / denominator if denominator > 0 else float("nan")
@@ -239,6 +285,7 @@ class CampaignFlow:
             "campaign_positioned_landed_share": ratio(
                 total["positioned_landed_before_start"], total["positioned_units"]
             ),
+            "campaign_positioned_sold_before_start": total["positioned_sold_before_start"],
             "campaign_positioned_sold_share": ratio(
                 total["positioned_sold_by_end"], total["positioned_units"]
             ),

@@ -81,6 +81,7 @@ class CampaignPositioning:
         self.max_units_per_spec = max_units_per_spec
         self.margin_share = margin_share
         self.floor_plan_rate_per_year = floor_plan_rate_per_year
+        self._gap_cache: tuple[VehicleView, int, tuple[CampaignWindow, ...], IntArray] | None = None
 
     # -- when -----------------------------------------------------------------------------------------
     def positioning(self, campaign: CampaignWindow, day: int) -> bool:
@@ -91,14 +92,22 @@ class CampaignPositioning:
 
     # -- how much -------------------------------------------------------------------------------------
     def unit_values(
-        self, view: VehicleView, campaign: CampaignWindow, day: int, position: IntArray
+        self,
+        view: VehicleView,
+        campaign: CampaignWindow,
+        day: int,
+        position: IntArray,
+        rate: FloatArray | None = None,
     ) -> FloatArray:
         """``[dealer, spec, k]``: what the k-th car beyond ``position`` placed for the campaign is worth (INR).
 
         It sells if the campaign's first ``cover_days`` of demand (Poisson: the dealer's rate x the uplift)
         reaches it, earning the margin; it costs floor-plan interest from now to the start, then for about half
-        the cover if it sells and the whole cover if not. -inf outside the campaign's dealers and models."""
-        rate = VehicleRebalancing.sales_rate_per_day(view)
+        the cover if it sells and the whole cover if not. -inf outside the campaign's dealers and models.
+        ``rate`` (``[dealer, spec]`` sales a day before the uplift) defaults to the one the view's trailing sales
+        give (the dealer's model rate x the spec's plan share)."""
+        if rate is None:
+            rate = VehicleRebalancing.sales_rate_per_day(view)
         covered = campaign.dealers[:, None] & campaign.models[np.asarray(view.spec_model)][None, :]
         cover = min(self.cover_days, campaign.end_day - campaign.start_day)
         price = np.ones(rate.shape[1]) if view.spec_price_inr is None else np.asarray(view.spec_price_inr)
@@ -116,26 +125,49 @@ class CampaignPositioning:
             values[dealer, spec, k] = margin[spec] * sells - holding_per_day[spec] * waited
         return values
 
-    def worth_placing(
-        self, view: VehicleView, campaign: CampaignWindow, day: int, position: IntArray
+    def stock_target(
+        self, view: VehicleView, campaign: CampaignWindow, rate: FloatArray | None = None
     ) -> IntArray:
-        """``[dealer, spec]``: how many more cars are worth placing (values fall with k, so a count)."""
-        return (self.unit_values(view, campaign, day, position) > 0).sum(axis=2).astype(np.int64)
-
-    def stock_target(self, view: VehicleView, campaign: CampaignWindow) -> IntArray:
         """``[dealer, spec]``: the cars a campaign dealer should hold at the start, judged from an empty yard
-        when positioning begins: the yardstick both arms of a comparison are measured against."""
+        when positioning begins, within its yard capacity. The engine measures both arms of a comparison
+        against it, from the demand model's rate so the yardstick cannot depend on the arm."""
         empty = np.zeros(view.dealer_stock.shape, dtype=np.int64)
-        return self.worth_placing(view, campaign, campaign.start_day - self.lead_days, empty)
+        values = self.unit_values(view, campaign, campaign.start_day - self.lead_days, empty, rate)
+        return self._best_within_room(values, np.asarray(view.dealer_capacity, dtype=np.int64))
 
     def gap(self, view: VehicleView, campaigns: Sequence[CampaignWindow], day: int) -> IntArray:
-        """``[dealer, spec]``: cars worth adding at campaign dealers now, for campaigns in positioning (the
-        larger count where campaigns overlap, not the sum)."""
+        """``[dealer, spec]``: cars worth adding at campaign dealers now, for campaigns in positioning, the most
+        valuable first within each dealer's yard room (overlapping campaigns: the larger value, not the sum).
+        Computed once per view and day: every yard's allocation asks for it."""
+        cached = self._gap_cache
+        if (
+            cached is not None
+            and cached[0] is view  # the objects themselves, not ids a collected object could hand on
+            and cached[1] == day
+            and len(cached[2]) == len(campaigns)
+            and all(a is b for a, b in zip(cached[2], campaigns, strict=True))
+        ):
+            return cached[3]
         held = np.asarray(view.dealer_stock, dtype=np.int64) + np.asarray(view.dealer_inbound, dtype=np.int64)
-        gap = np.zeros(held.shape, dtype=np.int64)
+        values = np.full((*held.shape, self.max_units_per_spec), -np.inf)
         for campaign in campaigns:
             if self.positioning(campaign, day):
-                np.maximum(gap, self.worth_placing(view, campaign, day, held), out=gap)
+                np.maximum(values, self.unit_values(view, campaign, day, held), out=values)
+        gap = self._best_within_room(values, self._room(view))
+        self._gap_cache = (view, day, tuple(campaigns), gap)
+        return gap
+
+    @staticmethod
+    def _best_within_room(values: FloatArray, room: IntArray) -> IntArray:
+        """``[dealer, spec]`` counts of the units worth having (value > 0), each dealer's best ``room`` of them."""
+        dealer, spec, _ = np.nonzero(values > 0)
+        worth = values[dealer, spec, _]
+        order = np.lexsort((-worth, dealer))  # by dealer, best first
+        dealer, spec = dealer[order], spec[order]
+        rank = np.arange(dealer.size) - np.searchsorted(dealer, dealer)
+        keep = rank < room[dealer]
+        gap = np.zeros(values.shape[:2], dtype=np.int64)
+        np.add.at(gap, (dealer[keep], spec[keep]), 1)
         return gap
 
     def builds(
@@ -149,7 +181,6 @@ class CampaignPositioning:
         if not building:
             return np.zeros((yards, view.yard_stock.shape[1]), dtype=np.int64)
         gap = self.gap(view, building, day)
-        gap = np.minimum(gap, self._room(view)[:, None])  # a dealer short of room cannot take its whole gap
         by_yard = np.zeros((yards, gap.shape[1]), dtype=np.int64)
         np.add.at(by_yard, np.asarray(view.dealer_stockyard), gap)
         return np.maximum(by_yard - np.asarray(view.yard_stock, dtype=np.int64) - on_trunk, 0)
@@ -160,7 +191,8 @@ class CampaignPositioning:
     ) -> IntArray:
         """Dealer for each of the yard's cars that goes to close a campaign gap (-1: left to the normal policy).
 
-        Per spec, units go to the dealer with the largest remaining gap first (ties: lower dealer index)."""
+        Per spec, units go to the dealer with the largest remaining gap first (ties: lower dealer index); each
+        dealer's gap is already within its yard room, which the loop keeps as cars of several specs arrive."""
         assignment = np.full(vehicle_specs.size, -1, dtype=np.int64)
         dealers = np.flatnonzero(np.asarray(view.dealer_stockyard) == yard)
         if dealers.size == 0 or vehicle_specs.size == 0:
