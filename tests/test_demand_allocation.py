@@ -113,3 +113,14 @@ def test_by_request_runs_in_the_engine_and_keeps_every_vin_in_one_place():
     result = simulation.run()
     assert violations == []
     assert result.summary["vehicle_sales"] > 0
+
+
+def test_by_request_still_places_a_model_nobody_asked_for():
+    from twin.policies.by_request_allocation import ByRequestAllocation
+
+    # nobody sold model 1 in the last 28 days (a new launch): no dealer asks for it, yet its cars must move
+    view = _view(stock=[[0, 0], [0, 0]], sales=[[28, 0], [28, 0]], capacity=[50, 50])
+    policy = ByRequestAllocation(target_days_supply=10.0)
+    assert policy.requests(view, np.array([0, 1]))[:, 1].sum() == 0
+    assignment = policy.allocate(view, 0, np.array([1, 1, 1, 1]))
+    assert np.all(assignment >= 0)

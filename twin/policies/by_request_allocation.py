@@ -7,11 +7,15 @@ so the dealers that ask loudest get the most, whether or not their demand will m
   (``request_inflation_spread``, the sigma); who asks loudly is a trait of the dealer, fixed per network.
 - Each yard's cars of a model fill the requests in full when there are enough; otherwise each dealer gets a
   share proportional to its request (largest remainders), never more than its yard room.
+- Cars nobody asked for (a model no dealer sold in 28 days, a new launch) are pushed out pro rata, as the
+  OEM's sales team would, rather than left in the yard for good.
 
 Production follows the same plan rule as the pro-rata baseline, so a comparison isolates the allocation.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +23,7 @@ import numpy.typing as npt
 from twin.config import AllocationPolicyConfig
 from twin.errors import ConfigError
 from twin.policies.baseline import ProRataAllocation, deal_out
-from twin.policies.observation import IntArray, VehicleView
+from twin.policies.observation import IntArray, VehicleView, read_only
 
 FloatArray = npt.NDArray[np.float64]
 _DEFAULTS = AllocationPolicyConfig()
@@ -40,6 +44,8 @@ class ByRequestAllocation(ProRataAllocation):
             raise ConfigError(
                 "policy.allocation.request_inflation", request_inflation, "must be >= 1 (an over-ask)"
             )
+        if request_seed < 0:
+            raise ConfigError("policy.allocation.request_seed", request_seed, "must be >= 0")
         if not request_inflation_spread >= 0.0:
             raise ConfigError(
                 "policy.allocation.request_inflation_spread", request_inflation_spread, "must be >= 0"
@@ -96,4 +102,13 @@ class ByRequestAllocation(ProRataAllocation):
             targets = deal_out(dealers, quota)
             assignment[vehicles[: targets.size]] = targets
             np.subtract.at(room, np.searchsorted(dealers, targets), 1)
+        unasked = np.flatnonzero(requests.sum(axis=0)[models[vehicle_specs]] == 0)
+        if unasked.size:  # pro rata sees what the requests just took
+            given = np.zeros(view.dealer_inbound.shape, dtype=np.int64)
+            chosen = assignment >= 0
+            np.add.at(given, (assignment[chosen], vehicle_specs[chosen]), 1)
+            after = replace(
+                view, dealer_inbound=read_only((np.asarray(view.dealer_inbound) + given).astype(np.int32))
+            )
+            assignment[unasked] = super().allocate(after, yard, vehicle_specs[unasked])
         return assignment
