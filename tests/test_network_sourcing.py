@@ -282,7 +282,9 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
 
         def watched(token, depart=depart, orders=orders, departures=departures):
             load = orders.trade_loads[token]
-            departures.append((load.depart_at, len(load.trades)))
+            yield orders.sim.env.timeout(max(load.depart_at - orders.sim.env.now, 0.0))
+            carriers = {int(trade[3]) for trade in load.trades}
+            departures.append((load.depart_at, len(load.trades), carriers))
             yield from depart(token)
 
         orders._depart_trade_load = watched
@@ -291,18 +293,25 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
 
         def watched_trade(vehicle_id, holder, dealer, trade=trade, orders=orders, booked=booked):
             trade(vehicle_id, holder, dealer)
-            token = max(orders.trade_loads)
-            booked.append((orders.sim.env.now, orders.trade_loads[token].depart_at))
+            # the load this trade joined: the one whose last trade is this car's
+            joined = [
+                load for load in orders.trade_loads.values() if load.trades[-1][0] == -orders.next_trade
+            ]
+            assert len(joined) == 1
+            booked.append((orders.sim.env.now, joined[0].depart_at))
 
         orders._trade = watched_trade
         runs[radius] = (simulation.run().summary, departures, booked)
     delay = TwinConfig().operations.dc_dispatch_delay_days
     for summary, departures, booked in runs.values():
         assert summary["vehicle_dealer_trades"] > 0
-        assert all(len_ <= 8 for _, len_ in departures)  # a truck's car slots
+        assert all(cars <= 8 for _, cars, _ in departures)  # a truck's car slots
+        assert all(len(carriers) == 1 for _, _, carriers in departures)  # one carrier's truck
         # a trade leaves no later than the dispatch delay its promise includes, and never before it was booked
         assert all(now <= leaves <= now + delay + 1e-9 for now, leaves in booked)
     alone, shared = runs[0.0][0], runs[10_000.0][0]
     assert alone["vehicle_dealer_trade_cars_per_load"] < shared["vehicle_dealer_trade_cars_per_load"]
-    per_trade = {r: s["vehicle_dealer_trade_freight_inr"] / s["vehicle_dealer_trades"] for r, (s, _, _) in runs.items()}
+    per_trade = {
+        r: s["vehicle_dealer_trade_freight_inr"] / s["vehicle_dealer_trades"] for r, (s, _, _) in runs.items()
+    }
     assert per_trade[10_000.0] < per_trade[0.0]  # trucks' minimum charges are shared

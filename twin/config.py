@@ -709,6 +709,12 @@ def validate(config: TwinConfig) -> TwinConfig:
     _validate_transfers(config.policy.transfers)
     _validate_campaign_policy(config.policy.campaign)
     _require(
+        config.policy.sourcing.trade_consolidation_radius_km >= 0,
+        "policy.sourcing.trade_consolidation_radius_km",
+        config.policy.sourcing.trade_consolidation_radius_km,
+        "must be >= 0",
+    )
+    _require(
         config.policy.visibility_refresh_days >= 1,
         "policy.visibility_refresh_days",
         config.policy.visibility_refresh_days,

@@ -66,7 +66,8 @@ TRADE_COLUMNS = 7
 
 def trade_clusters(dealer_km: FloatArray, radius_km: float) -> npt.NDArray[np.int64]:
     """Cluster of each dealer for trade lanes: in index order, a dealer joins the first cluster whose founding
-    dealer lies within ``radius_km``, or founds its own. Fixed by the network, the same in every run."""
+    dealer lies within ``radius_km``, or founds its own (so two members may be up to twice the radius apart).
+    Fixed by the network, the same in every run."""
     cluster = np.full(dealer_km.shape[0], -1, dtype=np.int64)
     founders: list[int] = []
     for dealer in range(dealer_km.shape[0]):
@@ -83,7 +84,8 @@ def trade_clusters(dealer_km: FloatArray, radius_km: float) -> npt.NDArray[np.in
 class TradeLoad:
     """A trade-service truck on a lane between two dealer clusters, filling until it leaves at ``depart_at``."""
 
-    lane: tuple[int, int]
+    #: holders' cluster, receivers' cluster, carrier
+    lane: tuple[int, int, int]
     depart_at: float
     #: rows of ``TRADE_COLUMNS``
     trades: list[tuple[float, ...]] = field(default_factory=list)
@@ -131,16 +133,10 @@ class CustomerOrders:
             np.random.SeedSequence([simulation.config.network.generator_seed, 8])
         )
         self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
-        if not config.trade_consolidation_radius_km >= 0:
-            raise ConfigError(
-                "policy.sourcing.trade_consolidation_radius_km",
-                config.trade_consolidation_radius_km,
-                "must be >= 0",
-            )
         self.trade_cluster = trade_clusters(self.geometry.dealer_km, config.trade_consolidation_radius_km)
         #: trade loads not yet left, by token, and the lane's load still taking trades
         self.trade_loads: dict[int, TradeLoad] = {}
-        self.open_lane: dict[tuple[int, int], int] = {}
+        self.open_lane: dict[tuple[int, int, int], int] = {}
         self.next_trade_load = 0
         self._atlas: NetworkSourcing | None = None
         self._atlas_day = -1
@@ -262,7 +258,12 @@ class CustomerOrders:
         sim = self.sim
         now = sim.env.now
         geometry = self.geometry
-        lane = (int(self.trade_cluster[holder]), int(self.trade_cluster[dealer]))
+        carrier = int(sim.world.network.vehicle_carrier[holder])
+        lane = (
+            int(self.trade_cluster[holder]),
+            int(self.trade_cluster[dealer]),
+            carrier,
+        )  # one carrier's truck
         token = self.open_lane.get(lane)
         if token is None or len(self.trade_loads[token].trades) >= geometry.slots_per_load:
             token = self.next_trade_load
@@ -281,7 +282,6 @@ class CustomerOrders:
         self.next_trade += 1
         self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
         sim.env.process(self._deliver_trade(trade))
-        carrier = int(sim.world.network.vehicle_carrier[holder])
         price_paise = round(float(sim.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)
         # trades count down, rebalancing transfers up: never the same id
         load.trades.append(
@@ -347,6 +347,9 @@ class CustomerOrders:
         del self.orders[vehicle_id]
         self.counters["lost_late"] += 1
         sim = self.sim
+        if sim.campaigns is not None:
+            vehicle = sim.vehicles.vehicles[vehicle_id]
+            sim.campaigns.lost_late(int(order[0]), vehicle.dealer, vehicle.spec)
         sim.kpis.count(int(arrival), "vehicle_lost_sales")
         if sim.event_log.enabled:
             sim.event_log.record(
@@ -404,11 +407,15 @@ class CustomerOrders:
                     for trade in load.trades
                 ],
                 dtype=np.float64,
-            ).reshape(-1, 4 + TRADE_COLUMNS),
+            ).reshape(-1, 5 + TRADE_COLUMNS),
             "next_trade_load": np.array([self.next_trade_load], dtype=np.float64),
         }
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        if "trade_loads" not in arrays or np.asarray(arrays["counters"]).size != len(COUNTERS):
+            raise ConfigError(
+                "start_from_snapshot", "orders:trade_loads", "the snapshot was written by an older version"
+            )
         self.orders = {int(v): (float(b), float(p)) for v, b, p in np.asarray(arrays["orders"]).tolist()}
         self.counters = dict(zip(COUNTERS, np.asarray(arrays["counters"], dtype=float).tolist(), strict=True))
         self.next_trade = int(np.asarray(arrays["next_trade"])[0])
@@ -418,8 +425,10 @@ class CustomerOrders:
         }
         self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))
         self.trade_loads, self.open_lane = {}, {}
-        for token, depart_at, lane_from, lane_to, *trade in np.asarray(arrays["trade_loads"]).tolist():
-            lane = (int(lane_from), int(lane_to))
+        for token, depart_at, lane_from, lane_to, carrier, *trade in np.asarray(
+            arrays["trade_loads"]
+        ).tolist():
+            lane = (int(lane_from), int(lane_to), int(carrier))
             load = self.trade_loads.setdefault(int(token), TradeLoad(lane, float(depart_at)))
             load.trades.append(tuple(trade))
             self.open_lane[lane] = max(self.open_lane.get(lane, -1), int(token))
