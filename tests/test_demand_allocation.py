@@ -124,3 +124,36 @@ def test_by_request_still_places_a_model_nobody_asked_for():
     assert policy.requests(view, np.array([0, 1]))[:, 1].sum() == 0
     assignment = policy.allocate(view, 0, np.array([1, 1, 1, 1]))
     assert np.all(assignment >= 0)
+
+
+# -- allocation status (issue 7, item 4) ----------------------------------------------------------------
+def test_allocation_status_lists_every_car_on_its_way_to_each_dealer_with_a_due_date():
+    from twin.config import NetworkConfig, TwinConfig
+    from twin.engine.allocation_status import AllocationStep, allocation_status, by_dealer
+    from twin.engine.simulation import Simulation
+
+    config = TwinConfig(
+        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+        horizon_days=45,
+        warmup_days=7,
+        progress=False,
+    )
+    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    simulation = Simulation(config)
+    simulation.advance(30)
+    status = allocation_status(simulation)
+    flow = simulation.vehicles
+    # every car counted as on its way to a dealer is listed under that dealer and spec, and nothing else is;
+    # factory orders still in build are listed too (the dealer's count starts when they are built)
+    listed = status[status["step"] != AllocationStep.IN_BUILD.value]
+    dealer_index = {str(d): i for i, d in enumerate(simulation.world.network.dealers.dealer_id)}
+    spec_of = {vehicle.vin: vehicle.spec for vehicle in flow.vehicles}
+    counts = np.zeros(flow.dealer_inbound.shape, dtype=np.int64)
+    np.add.at(counts, (listed["dealer_id"].map(dealer_index), listed["vin"].map(spec_of)), 1)
+    assert np.array_equal(counts, flow.dealer_inbound)
+    assert set(status["step"]) >= {AllocationStep.AT_STOCKYARD.value, AllocationStep.SHIPPED.value}
+    assert (status["eta_day"] >= 30 - 1e-9).all()  # nothing is due in the past
+    in_build = status[status["step"] == AllocationStep.IN_BUILD.value]
+    assert in_build["customer_order"].all()
+    summary = by_dealer(status)
+    assert summary["allocated_not_received"].sum() == len(status)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from twin.engine import allocation_status
 from twin.engine.simulation import RunResult
 from twin.io import plots, settlement_reports
 
@@ -76,6 +77,12 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     if rebalancing is not None:  # the audit trail: every transfer recommendation and the rule that decided it
         paths["transfer_decisions"] = folder / "transfer_decisions.parquet"
         rebalancing.audit_frame().to_parquet(paths["transfer_decisions"], index=False)
+    # "where is my allocation?": every car on its way to a dealer at the horizon, and a line per dealer
+    status = allocation_status.allocation_status(result.simulation)
+    paths["allocation_status"] = folder / "allocation_status.csv"
+    status.to_csv(paths["allocation_status"], index=False)
+    paths["allocation_status_by_dealer"] = folder / "allocation_status_by_dealer.csv"
+    allocation_status.by_dealer(status).to_csv(paths["allocation_status_by_dealer"], index=False)
     campaigns = result.simulation.campaigns
     if campaigns is not None:  # one row per campaign: stock landed before the start, customers served, sold
         table = campaigns.frame()
