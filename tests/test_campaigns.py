@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.config import CampaignConfig, DemandShockConfig, NetworkConfig, TwinConfig, validate
+from tests.helpers.worlds import vehicle_test_config
+from twin.config import CampaignConfig, DemandShockConfig, TwinConfig, validate
 from twin.errors import ConfigError
 from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
 from twin.policies.observation import VehicleView
@@ -158,12 +159,7 @@ def test_bad_campaign_settings_name_the_field():
 
 # -- in the engine --------------------------------------------------------------------------------------
 def _config(positioning: bool, horizon_days: int = 100) -> TwinConfig:
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=horizon_days,
-        warmup_days=7,
-        progress=False,
-    )
+    config = vehicle_test_config(horizon_days)
     config.scenario.campaigns = [
         CampaignConfig(name="spring", models=["Arka", "Bolt"], start_day=60, end_day=85, vehicle_uplift=1.6)
     ]

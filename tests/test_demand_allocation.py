@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.helpers.worlds import vehicle_test_config
 from twin.policies.demand_allocation import DemandProfileAllocation
 from twin.policies.observation import VehicleView
 
@@ -45,15 +46,9 @@ def test_a_car_nobody_is_likely_to_sell_stays_in_the_yard_and_capacity_holds():
 
 def test_the_engine_runs_it_and_keeps_every_vin_in_one_place():
     from tests.helpers.invariants import watch
-    from twin.config import NetworkConfig, TwinConfig
     from twin.engine.simulation import Simulation
 
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=60,
-        warmup_days=7,
-        progress=False,
-    )
+    config = vehicle_test_config(60)
     config.policy.allocation._target_ = "twin.policies.demand_allocation.DemandProfileAllocation"
     simulation = Simulation(config)
     violations = watch(simulation, vehicle_every_days=5)
@@ -98,15 +93,9 @@ def test_by_request_shares_a_short_supply_in_proportion_to_the_requests_within_r
 
 def test_by_request_runs_in_the_engine_and_keeps_every_vin_in_one_place():
     from tests.helpers.invariants import watch
-    from twin.config import NetworkConfig, TwinConfig
     from twin.engine.simulation import Simulation
 
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=60,
-        warmup_days=7,
-        progress=False,
-    )
+    config = vehicle_test_config(60)
     config.policy.allocation._target_ = "twin.policies.by_request_allocation.ByRequestAllocation"
     simulation = Simulation(config)
     violations = watch(simulation, vehicle_every_days=5)
@@ -128,17 +117,10 @@ def test_by_request_still_places_a_model_nobody_asked_for():
 
 # -- allocation status (issue 7, item 4) ----------------------------------------------------------------
 def test_allocation_status_lists_every_car_on_its_way_to_each_dealer_with_a_due_date():
-    from twin.config import NetworkConfig, TwinConfig
     from twin.engine.allocation_status import AllocationStep, allocation_status, by_dealer
     from twin.engine.simulation import Simulation
 
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=45,
-        warmup_days=7,
-        progress=False,
-    )
-    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    config = vehicle_test_config(45, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
     simulation = Simulation(config)
     simulation.advance(30)
     status = allocation_status(simulation)

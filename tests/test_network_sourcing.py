@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.worlds import vehicle_test_config
 from twin.policies.network_sourcing import (
     MatchLevel,
     NetworkGeometry,
@@ -168,16 +169,9 @@ def test_the_engine_inventory_lists_every_sourceable_vin_once_where_it_is():
 
 def _sourcing_run(**sourcing):
     from tests.helpers.invariants import watch
-    from twin.config import NetworkConfig, TwinConfig
     from twin.engine.simulation import Simulation
 
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=60,
-        warmup_days=7,
-        progress=False,
-    )
-    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    config = vehicle_test_config(60, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
     for name, value in sourcing.items():
         setattr(config.policy.sourcing, name, value)
     simulation = Simulation(config)
@@ -209,17 +203,10 @@ def test_a_source_the_network_policy_forbids_is_never_used():
 
 
 def test_a_restart_with_dealer_trades_on_the_road_matches_the_uninterrupted_run(tmp_path):
-    from twin.config import NetworkConfig, TwinConfig
     from twin.engine.simulation import Simulation
     from twin.engine.snapshot import Snapshot, take_snapshot
 
-    config = TwinConfig(
-        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-        horizon_days=40,
-        warmup_days=7,
-        progress=False,
-    )
-    config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+    config = vehicle_test_config(40, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
     uninterrupted = Simulation(config).run()
     first_leg = Simulation(config)
     for day in range(5, 30):
@@ -262,18 +249,12 @@ def test_trade_clusters_group_dealers_within_the_radius_of_a_founder():
 
 
 def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_allows():
-    from twin.config import NetworkConfig, TwinConfig
+    from twin.config import TwinConfig
     from twin.engine.simulation import Simulation
 
     runs = {}
     for radius in (0.0, 10_000.0):  # every pair its own lane; one lane for the whole network
-        config = TwinConfig(
-            network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
-            horizon_days=45,
-            warmup_days=7,
-            progress=False,
-        )
-        config.policy.sourcing._target_ = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+        config = vehicle_test_config(45, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
         config.policy.sourcing.trade_consolidation_radius_km = radius
         simulation = Simulation(config)
         orders = simulation.customer_orders

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from twin.config import NetworkConfig, TwinConfig
 from twin.domain.masterdata import MasterData
 from twin.domain.network import EARTH_RADIUS_KM
 
@@ -117,3 +118,18 @@ def tiny_master_data(
     return MasterData(
         dealer_frame, parts_dcs, plants, stockyards, carriers, parts_catalog, vehicle_specs, region_model_mix
     )
+
+
+def vehicle_test_config(horizon_days: int, sourcing: str = "") -> TwinConfig:
+    """The generated network cut to 16 dealers, 2 stockyards and 100 SKUs with 40 cars each: big enough for
+    dealer trades, allocation and campaigns to happen, small enough for a test. ``sourcing`` sets
+    ``policy.sourcing._target_``."""
+    config = TwinConfig(
+        network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
+        horizon_days=horizon_days,
+        warmup_days=7,
+        progress=False,
+    )
+    if sourcing:
+        config.policy.sourcing._target_ = sourcing
+    return config
