@@ -15,15 +15,13 @@ Production follows the same plan rule as the pro-rata baseline, so a comparison 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import numpy.typing as npt
 
 from twin.config import AllocationPolicyConfig
 from twin.errors import ConfigError
 from twin.policies.baseline import ProRataAllocation, deal_out
-from twin.policies.observation import IntArray, VehicleView, read_only
+from twin.policies.observation import IntArray, VehicleView
 
 FloatArray = npt.NDArray[np.float64]
 _DEFAULTS = AllocationPolicyConfig()
@@ -104,11 +102,7 @@ class ByRequestAllocation(ProRataAllocation):
             np.subtract.at(room, np.searchsorted(dealers, targets), 1)
         unasked = np.flatnonzero(requests.sum(axis=0)[models[vehicle_specs]] == 0)
         if unasked.size:  # pro rata sees what the requests just took
-            given = np.zeros(view.dealer_inbound.shape, dtype=np.int64)
             chosen = assignment >= 0
-            np.add.at(given, (assignment[chosen], vehicle_specs[chosen]), 1)
-            after = replace(
-                view, dealer_inbound=read_only((np.asarray(view.dealer_inbound) + given).astype(np.int32))
-            )
+            after = view.with_allocated(assignment[chosen], vehicle_specs[chosen])
             assignment[unasked] = super().allocate(after, yard, vehicle_specs[unasked])
         return assignment

@@ -22,15 +22,15 @@ Pure: views in, arrays out. The engine (``twin.engine.campaigns``) schedules it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from twin.config import CampaignPolicyConfig
 from twin.errors import ConfigError
-from twin.policies.demand_distribution import exceed_probability
-from twin.policies.observation import IntArray, VehicleView, read_only
+from twin.policies.demand_allocation import unit_economics, unit_sale_values
+from twin.policies.observation import IntArray, VehicleView
 from twin.policies.protocols import VehicleAllocationPolicy
 from twin.policies.vehicle_rebalancing import VehicleRebalancing
 
@@ -110,19 +110,18 @@ class CampaignPositioning:
             rate = VehicleRebalancing.sales_rate_per_day(view)
         covered = campaign.dealers[:, None] & campaign.models[np.asarray(view.spec_model)][None, :]
         cover = min(self.cover_days, campaign.end_day - campaign.start_day)
-        price = np.ones(rate.shape[1]) if view.spec_price_inr is None else np.asarray(view.spec_price_inr)
-        margin = price * self.margin_share
-        holding_per_day = price * (1.0 - self.margin_share) * self.floor_plan_rate_per_year / 365.0
+        margin, holding_per_day = unit_economics(view, self.margin_share, self.floor_plan_rate_per_year)
         dealer, spec = np.nonzero(covered)
-        demand = rate[dealer, spec] * campaign.vehicle_uplift * cover
         values = np.full((*rate.shape, self.max_units_per_spec), -np.inf)
-        before_start = max(campaign.start_day - day, 0)
-        for k in range(self.max_units_per_spec):
-            # the unit sells if demand exceeds the cars ahead of it: P(D > position + k)
-            ahead = (position[dealer, spec] + k).astype(np.float64)
-            sells = exceed_probability(ahead, demand, np.ones(demand.size))
-            waited = before_start + cover * (1.0 - 0.5 * sells)
-            values[dealer, spec, k] = margin[spec] * sells - holding_per_day[spec] * waited
+        values[dealer, spec] = unit_sale_values(
+            position[dealer, spec],
+            rate[dealer, spec] * campaign.vehicle_uplift * cover,
+            margin[spec],
+            holding_per_day[spec],
+            cover,
+            self.max_units_per_spec,
+            days_before=max(campaign.start_day - day, 0),
+        )
         return values
 
     def stock_target(
@@ -236,11 +235,7 @@ class CampaignPositioning:
         positioned = first >= 0
         if positioned.all():
             return first, positioned
-        given = np.zeros(view.dealer_inbound.shape, dtype=np.int64)
-        np.add.at(given, (first[positioned], vehicle_specs[positioned]), 1)
-        after = replace(
-            view, dealer_inbound=read_only((np.asarray(view.dealer_inbound) + given).astype(np.int32))
-        )
+        after = view.with_allocated(first[positioned], vehicle_specs[positioned])
         rest = np.flatnonzero(~positioned)
         assignment = first.copy()
         assignment[rest] = base.allocate(after, yard, vehicle_specs[rest])

@@ -34,6 +34,38 @@ FloatArray = npt.NDArray[np.float64]
 _DEFAULTS = AllocationPolicyConfig()
 
 
+def unit_economics(
+    view: VehicleView, margin_share: float, floor_plan_rate_per_year: float
+) -> tuple[FloatArray, FloatArray]:
+    """Per spec: the dealer's margin on a sale, and the floor-plan interest a day of a car at cost (INR)."""
+    specs = len(view.spec_model)
+    price = np.ones(specs) if view.spec_price_inr is None else np.asarray(view.spec_price_inr)
+    return price * margin_share, price * (1.0 - margin_share) * floor_plan_rate_per_year / 365.0
+
+
+def unit_sale_values(
+    position: npt.NDArray[np.generic],
+    demand: FloatArray,
+    margin: FloatArray,
+    holding_per_day: FloatArray,
+    horizon_days: float,
+    units: int,
+    days_before: float = 0.0,
+) -> FloatArray:
+    """``[..., k]``: what the k-th car beyond ``position`` is worth (INR), for cells of Poisson ``demand`` over
+    ``horizon_days``. It sells if demand reaches it, P(D > position + k), earning ``margin``; it costs floor-plan
+    interest for ``days_before`` the horizon starts, then about half the horizon if it sells and all of it if
+    not. Values fall with k. Shared by demand-profile allocation and campaign positioning."""
+    values = np.empty((*position.shape, units))
+    flat_demand = demand.ravel()
+    for k in range(units):
+        ahead = (position + k).ravel().astype(np.float64)
+        sells = exceed_probability(ahead, flat_demand, np.ones(flat_demand.size)).reshape(position.shape)
+        waited = days_before + horizon_days * (1.0 - 0.5 * sells)
+        values[..., k] = margin * sells - holding_per_day * waited
+    return values
+
+
 class DemandProfileAllocation(ProRataAllocation):
     def __init__(
         self,
@@ -61,20 +93,15 @@ class DemandProfileAllocation(ProRataAllocation):
         position = (
             view.dealer_stock[np.ix_(dealers, specs)] + view.dealer_inbound[np.ix_(dealers, specs)]
         ).astype(float)
-        price = np.ones(specs.size) if view.spec_price_inr is None else np.asarray(view.spec_price_inr)[specs]
-        margin = price * self.margin_share
-        holding_per_day = price * (1.0 - self.margin_share) * self.floor_plan_rate_per_year / 365.0
-        demand = rate * self.horizon_days
-        values = np.empty((*rate.shape, self.max_units_per_spec))
-        for k in range(self.max_units_per_spec):
-            # it sells within the horizon if demand reaches it: P(D >= position + k + 1) = P(D > position + k)
-            sells = exceed_probability((position + k).ravel(), demand.ravel(), np.ones(demand.size)).reshape(
-                demand.shape
-            )
-            # a unit that sells waits about half the horizon; one that does not, the whole horizon
-            waited = self.horizon_days * (1.0 - 0.5 * sells)
-            values[:, :, k] = margin[None, :] * sells - holding_per_day[None, :] * waited
-        return values
+        margin, holding_per_day = unit_economics(view, self.margin_share, self.floor_plan_rate_per_year)
+        return unit_sale_values(
+            position,
+            rate * self.horizon_days,
+            margin[specs][None, :],
+            holding_per_day[specs][None, :],
+            self.horizon_days,
+            self.max_units_per_spec,
+        )
 
     def allocate(self, view: VehicleView, yard: int, vehicle_specs: IntArray) -> IntArray:
         dealers = np.flatnonzero(view.dealer_stockyard == yard)

@@ -6,7 +6,7 @@ live service) is the only writer. Nothing here imports SimPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Protocol
 
@@ -104,6 +104,14 @@ class VehicleView:
     plan_daily_retail: FloatArray
     #: list price per spec (INR); None where a view is built without prices
     spec_price_inr: FloatArray | None = None
+
+    def with_allocated(self, dealers: IntArray, specs: IntArray) -> VehicleView:
+        """The view once these cars (one per dealer, spec pair) count as on their way: what a second
+        allocation step sees after a first one gave them out."""
+        given = np.zeros(self.dealer_inbound.shape, dtype=np.int64)
+        np.add.at(given, (dealers, specs), 1)
+        inbound = (np.asarray(self.dealer_inbound) + given).astype(np.int32)
+        return replace(self, dealer_inbound=read_only(inbound))
 
 
 @dataclass(frozen=True)
