@@ -76,10 +76,9 @@ class CampaignFlow:
             operations.floor_plan_rate_per_year,
         )
         self.policy = policy
-        specs, yards = len(world.specs), len(world.network.stockyards)
         self.spec_model = world.specs.model
-        #: positioning builds not yet in their yard's unallocated stock, and which vehicles they are
-        self.on_trunk = np.zeros((yards, specs), dtype=np.int64)
+        self._yard_spec_shape = (len(world.network.stockyards), len(world.specs))
+        #: positioning builds not yet in their yard's unallocated stock: vehicle -> (stockyard, spec)
         self.building: dict[int, tuple[int, int]] = {}
         #: vehicle -> campaign it was positioned for
         self.positioned: dict[int, int] = {}
@@ -104,13 +103,15 @@ class CampaignFlow:
             return
         # the OEM knows its own yards and trunks today, not as of the last dealer export: a build that reached
         # its yard after the export would otherwise be counted nowhere and built again
-        builds = self.policy.builds(flow.export_view(), self.windows, day, self.on_trunk)
+        on_trunk = np.zeros(self._yard_spec_shape, dtype=np.int64)
+        if self.building:
+            np.add.at(on_trunk, tuple(np.array(list(self.building.values())).T), 1)
+        builds = self.policy.builds(flow.export_view(), self.windows, day, on_trunk)
         for yard, spec in zip(*np.nonzero(builds), strict=True):
             units = int(builds[yard, spec])
             vehicle_ids = self.sim.vehicles.new_stock_vehicles([int(spec)] * units)
             for vehicle_id in vehicle_ids:
                 self.building[vehicle_id] = (int(yard), int(spec))
-            self.on_trunk[yard, spec] += units
             self._count_builds(day, units)
             self.sim.env.process(
                 self.sim.vehicles.trunk(vehicle_ids, int(yard), self.sim.vehicles.trunk_days(yard))
@@ -168,9 +169,7 @@ class CampaignFlow:
         return dealers
 
     def reached_yard(self, vehicle_id: int) -> None:
-        place = self.building.pop(vehicle_id, None)
-        if place is not None:
-            self.on_trunk[place] -= 1
+        self.building.pop(vehicle_id, None)
 
     def customer(self, day: int, dealer: int, spec: int, outcome: str) -> None:
         """A customer's outcome at the counter, counted for each campaign running at the dealer for the model."""
@@ -295,7 +294,7 @@ class CampaignFlow:
 
     # -- snapshots ------------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
-        specs = self.on_trunk.shape[1]
+        specs = self._yard_spec_shape[1]
         return {
             "table": self.table.copy(),
             "building": np.array([(v, y, s) for v, (y, s) in self.building.items()], dtype=np.int64).reshape(
@@ -312,9 +311,6 @@ class CampaignFlow:
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
         self.table = np.asarray(arrays["table"], dtype=np.float64).copy()
         self.building = {int(v): (int(y), int(s)) for v, y, s in np.asarray(arrays["building"]).tolist()}
-        self.on_trunk[:] = 0
-        for yard, spec in self.building.values():
-            self.on_trunk[yard, spec] += 1
         self.positioned = {int(v): int(c) for v, c in np.asarray(arrays["positioned"]).tolist()}
         self.targets = [
             None if (target < 0).any() else target.astype(np.int64)
