@@ -6,6 +6,7 @@ Examples: ``twin-run``; ``twin-run network=small horizon_days=90 seed=7 demand.s
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -35,11 +36,11 @@ def to_twin_config(cfg: DictConfig) -> TwinConfig:
 def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     """Run one composed config and write its outputs; returns the summary KPIs."""
     # heavy imports after argument parsing, so --help answers at once
+    from twin.domain.state import NetworkState
     from twin.engine.simulation import Simulation
-    from twin.engine.snapshot import Snapshot
 
     config = to_twin_config(cfg)
-    snapshot = Snapshot.load(config.start_from_snapshot) if config.start_from_snapshot else None
+    snapshot = NetworkState.load(config.start_from_snapshot) if config.start_from_snapshot else None
     simulation = Simulation(config, snapshot=snapshot)
     bar = tqdm(
         total=config.horizon_days,
@@ -60,6 +61,12 @@ def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     bar.close()
     paths = write_outputs(result, output_dir)
     (output_dir / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if simulation.forked_from is not None:
+        (output_dir / "forked_from.json").write_text(json.dumps(simulation.forked_from, indent=1))
+        print(
+            f"forked from {config.start_from_snapshot} (day {simulation.start_day}): "
+            + "; ".join(simulation.forked_from["differences"] or ["no setting differs"])  # type: ignore[arg-type]
+        )
     print(summary_table(result.summary))
     print(
         f"\nsimulated {config.horizon_days} days in {result.wall_seconds:.1f} s ({result.processed_events:,} events); outputs in {output_dir}"
@@ -78,6 +85,7 @@ def _log_to_mlflow(
     uri = tracking.resolve_tracking_uri(config.logger.tracking_uri)
     params = {str(key): value for key, value in dict(OmegaConf.to_container(cfg, resolve=True)).items()}  # type: ignore[arg-type]
     tags = {
+        "forked_from": config.start_from_snapshot if config.fork else "",
         "seed": str(config.seed),
         "git_commit": tracking.git_commit(),
         "scenario": config.scenario.name,

@@ -539,6 +539,9 @@ class TwinConfig:
     event_log: bool = False
     #: start from this snapshot folder (written by an earlier run, or built from live feeds) instead of a new state
     start_from_snapshot: str = ""
+    #: with start_from_snapshot: continue as a what-if with other policies, scenario, demand, operations or
+    #: seed than the snapshot was taken with (recorded in the run as a fork); false refuses any difference
+    fork: bool = False
     #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
     snapshot_days: list[int] = field(default_factory=list)
     progress: bool = True

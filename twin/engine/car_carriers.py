@@ -11,8 +11,10 @@ import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
+from twin.domain.state import row_table
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.engine.disruptions import VehicleFleetBlock
 
@@ -151,3 +153,40 @@ class CarCarriers:
             self.trucks_returning[token] = (carrier, self.env.now + remaining_days)
             yield self.env.timeout(remaining_days)
             del self.trucks_returning[token]
+
+    # -- state (section "carriers" of twin.domain.state) --------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        """Queues and trucks; loads on the road and trucks returning restart via ``resume_in_flight``."""
+        return {
+            "dispatch_queue": row_table(
+                [
+                    (dealer, vid, since)
+                    for dealer, queue in enumerate(self.dispatch_queue)
+                    for vid, since in queue
+                ],
+                3,
+            ),
+            "loads_waiting": row_table(
+                [
+                    (number, dealer, carrier, vid)
+                    for number, (dealer, carrier, load) in enumerate(self.loads_waiting)
+                    for vid in load
+                ],
+                4,
+            ),
+            "loads_on_road": row_table(
+                [
+                    (token, dealer, carrier, vid, eta, back)
+                    for token, (dealer, carrier, load, eta, back) in self.loads_on_road.items()
+                    for vid in load
+                ],
+                6,
+            ),
+            "trucks_returning": row_table(list(self.trucks_returning.values()), 2),
+            "lane_credit": self.lane_credit.copy(),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        for dealer, vid, since in np.asarray(arrays["dispatch_queue"]).tolist():
+            self.dispatch_queue[int(dealer)].append((int(vid), float(since)))
+        self.lane_credit[:] = arrays["lane_credit"]

@@ -99,6 +99,10 @@ class KpiRecorder:
         self._region_column = {name: index for index, name in enumerate(REGION_COLUMNS)}
         self.final_age_in_yard_days = np.zeros(0)
         self.pending: dict[tuple[int, str], float] = {}
+        #: yard age at the last weekly look: share over 60 days, share over 90 days, mean age in days
+        self.age_stats = (0.0, 0.0, 0.0)
+        #: the last day whose KPIs were recorded (-1: none yet)
+        self.recorded_through_day = -1
 
     def count(self, day: int, name: str, value: float = 1.0) -> None:
         """Cheap accumulation for frequent events (customers, deliveries), kept by day until flushed."""
@@ -241,3 +245,42 @@ class KpiRecorder:
             "vehicle_lost_margin_inr",
         )
         return {name: float(self.daily[window, self._column[name]].sum()) for name in names}
+
+    # -- state (section "kpis" of twin.domain.state) ------------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        pending = list(self.pending.items())
+        return {
+            "daily": self.daily.copy(),
+            "by_region": self.by_region.copy(),
+            "class_lines": self.class_lines.copy(),
+            "class_first_pick_lines": self.class_first_pick_lines.copy(),
+            "pending_day": np.array([day for (day, _), _ in pending], dtype=np.int64),
+            "pending_name": np.array([name for (_, name), _ in pending], dtype=np.str_),
+            "pending_value": np.array([value for _, value in pending], dtype=np.float64),
+            "age_stats": np.array(self.age_stats, dtype=np.float64),
+            "recorded_through_day": np.array([self.recorded_through_day], dtype=np.int64),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        for name in ("daily", "by_region", "class_lines", "class_first_pick_lines"):
+            target = getattr(self, name)
+            if np.shape(arrays[name]) != target.shape:
+                raise ValueError(
+                    f"kpis:{name} has shape {np.shape(arrays[name])}, this run keeps {target.shape}"
+                )
+            target[:] = arrays[name]
+        unknown = sorted(set(np.asarray(arrays["pending_name"]).tolist()) - set(self._column))
+        if unknown:
+            raise ValueError(f"kpis:pending_name holds KPI columns this twin does not know: {unknown}")
+        self.pending = {
+            (int(day), str(name)): float(value)
+            for day, name, value in zip(
+                np.asarray(arrays["pending_day"]).tolist(),
+                np.asarray(arrays["pending_name"]).tolist(),
+                np.asarray(arrays["pending_value"]).tolist(),
+                strict=True,
+            )
+        }
+        share_over_60, share_over_90, mean_age = np.asarray(arrays["age_stats"], dtype=float).tolist()
+        self.age_stats = (share_over_60, share_over_90, mean_age)
+        self.recorded_through_day = int(np.asarray(arrays["recorded_through_day"])[0])

@@ -15,9 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.domain.parts import PART_CLASSES, PartsState
+from twin.domain.state import row_table, table_rows
 from twin.engine.demand import PartsLines
 
 IntArray = npt.NDArray[np.int64]
+#: kinds of timed release, as numbered in the state's ``parts:releases`` table
+RELEASE_KINDS = ("workshop", "counter")
 _EMERGENCY_PROBABILITY = np.array([part_class.emergency_order_probability for part_class in PART_CLASSES])
 
 
@@ -208,3 +211,30 @@ class PartsFlow:
 
     def close_backorders(self, location: IntArray, sku: IntArray, quantity: npt.NDArray[np.int32]) -> None:
         np.subtract.at(self.state.backorder.reshape(-1), location * self.skus + sku, quantity)
+
+    # -- state (section "parts" of twin.domain.state) -----------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            name: array.copy() for name, array in self.state.arrays().items()
+        }
+        releases = [
+            (day, RELEASE_KINDS.index(kind), cell, units)
+            for day, entries in self.pending.by_day.items()
+            for kind, cells, quantity in entries
+            for cell, units in zip(cells.tolist(), quantity.tolist(), strict=True)
+        ]
+        arrays["received_from_suppliers"] = self.received_from_suppliers.copy()
+        arrays["consumed"] = self.consumed.copy()
+        arrays["releases"] = row_table(releases, 4)
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        for name in self.state.field_names:
+            getattr(self.state, name)[:] = arrays[name]
+        self.received_from_suppliers[:] = arrays["received_from_suppliers"]
+        self.consumed[:] = arrays["consumed"]
+        self.pending = PendingReleases()
+        for day, kind, cell, units in table_rows(arrays["releases"]):
+            self.pending.add(
+                day, RELEASE_KINDS[kind], np.array([cell], dtype=np.int64), np.array([units], dtype=np.int32)
+            )

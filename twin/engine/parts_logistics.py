@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.domain.parts import PART_CLASSES
+from twin.domain.state import row_table, table_rows
 from twin.policies.observation import ReplenishmentDecision
 
 if TYPE_CHECKING:
@@ -327,3 +328,43 @@ class PartsLogistics:
         allowed[order] = np.clip(capacity[order] - used_before, 0, sorted_granted)
         self.use_carrier_capacity(day, carrier, allowed)
         return allowed.astype(np.int32)
+
+    # -- state (section "logistics" of twin.domain.state) -------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        def lines(pending: dict[int, list[Shipment]]) -> npt.NDArray[np.float64]:
+            shipments = [shipment for day_list in pending.values() for shipment in day_list]
+            return row_table(
+                [
+                    (shipment.receive_day, number, location, sku, units)
+                    for number, shipment in enumerate(shipments)
+                    for location, sku, units in zip(
+                        shipment.location.tolist(),
+                        shipment.sku.tolist(),
+                        shipment.quantity.tolist(),
+                        strict=True,
+                    )
+                ],
+                5,
+            )
+
+        return {
+            "changed": self.changed.copy(),
+            "inbound_eta_day": self.inbound_eta_day.copy(),
+            "inbound": lines(self.inbound),
+            "emergency_inbound": lines(self.emergency_inbound),
+            "outstanding_backorder_units": np.array([self.outstanding_backorder_units], dtype=np.int64),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        self.changed[:] = arrays["changed"]
+        self.inbound_eta_day[:] = arrays["inbound_eta_day"]
+        for name, target in (("inbound", self.inbound), ("emergency_inbound", self.emergency_inbound)):
+            target.clear()
+            table = np.asarray(table_rows(arrays[name]), dtype=np.int64).reshape(-1, 5)
+            for number in np.unique(table[:, 1]).tolist():
+                rows = table[table[:, 1] == number]
+                day = int(rows[0, 0])
+                target[day].append(
+                    Shipment(day, rows[:, 2].copy(), rows[:, 3].copy(), rows[:, 4].astype(np.int32))
+                )
+        self.outstanding_backorder_units = int(np.asarray(arrays["outstanding_backorder_units"])[0])

@@ -41,6 +41,7 @@ from scenarios.generator import generate_master_data
 from twin.config import TwinConfig, validate
 from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES, PartsState
+from twin.domain.state import NetworkState, row_table, table_rows
 from twin.domain.world import World, build_world
 from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower
@@ -53,7 +54,18 @@ from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
 from twin.engine.rebalancing_flow import RebalancingFlow
 from twin.engine.settlement_flow import SettlementFlow
-from twin.engine.snapshot import Snapshot, restore, resume_in_flight, resume_waiting_loads, take_snapshot
+from twin.engine.snapshot import (
+    IN_FLIGHT,
+    OwnState,
+    StateOwner,
+    capture,
+    check_continuation,
+    dimensions_of,
+    restore,
+    resume_in_flight,
+    resume_waiting_loads,
+    run_identity,
+)
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.errors import ConfigError
@@ -138,7 +150,7 @@ class Simulation:
         allocation: VehicleAllocationPolicy | None = None,
         sourcing: SourcingPolicy | None = None,
         demand: DemandModel | None = None,
-        snapshot: Snapshot | None = None,
+        snapshot: NetworkState | None = None,
     ) -> None:
         """Build a run; with ``snapshot`` the state (and clock) are taken from it instead of generated."""
         self.config = validate(config)
@@ -232,13 +244,15 @@ class Simulation:
             if config.scenario.campaigns
             else None
         )
-        self.age_stats = (0.0, 0.0, 0.0)
         self._progress: ProgressCallback | None = None
         #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
         self.phase_seconds: dict[str, float] = {}
         self.build_plan: list[tuple[IntArray, IntArray]] = []
         self._started = False
-        self.pending_resume: dict[str, npt.NDArray[np.float64]] | None = None
+        #: a restored state whose half-way timed steps (builds, trunks, loads) are not yet restarted
+        self.pending_resume: NetworkState | None = None
+        #: what this run continues from when it was started from a snapshot with other settings (a what-if)
+        self.forked_from: dict[str, object] | None = None
         if snapshot is None:
             self._seed_parts_state()
             self.vehicles.seed_initial_stock(
@@ -247,7 +261,7 @@ class Simulation:
             if self.control_tower is not None:
                 self.control_tower.prime(self.history_lines_per_year)
         else:
-            restore(self, snapshot)
+            self._restore(snapshot)
             # demand rates are derived state: re-apply the supersessions that happened before the snapshot
             for day in range(self.start_day):
                 for old_sku, new_sku in self.effects.supersessions_on(day):
@@ -318,6 +332,91 @@ class Simulation:
             table = rng.lognormal(-sigma * sigma / 2.0, sigma, size=(self.config.horizon_days + 1, lanes))
             self._transit_noise[lane_kind] = table
         return float(table[min(day, table.shape[0] - 1), lane]) * self._lead_time_factor(lane_kind, day)
+
+    # -- state -----------------------------------------------------------------------------------------
+    def state_owners(self) -> list[tuple[str, StateOwner]]:
+        """Every component with its section of the state (``twin.domain.state``), in restore order."""
+        owners: list[tuple[str, StateOwner]] = [
+            ("parts", self.parts),
+            ("logistics", self.logistics),
+            ("demand_history", OwnState(self._history_arrays, self._load_history_arrays)),
+            ("vehicles", self.vehicles),
+            ("carriers", self.vehicles.carriers),
+            ("production", OwnState(self._build_plan_arrays, self._load_build_plan_arrays)),
+            ("kpis", self.kpis),
+        ]
+        optional: list[tuple[str, StateOwner | None]] = [
+            ("tower", self.control_tower),
+            ("settlement", self.settlement if self.settlement.enabled else None),
+            ("transfers", self.rebalancing),
+            ("orders", self.customer_orders),
+            ("campaigns", self.campaigns),
+        ]
+        return owners + [(name, owner) for name, owner in optional if owner is not None]
+
+    def snapshot(self) -> NetworkState:
+        """The whole state at the current day boundary (call between ``advance`` calls)."""
+        state = capture(
+            self.env.now,
+            self.config.seed,
+            self.state_owners(),
+            self.vehicles,
+            dimensions_of(self.world, self.config.horizon_days),
+            run_identity(self.config, self.world),
+            {name: state for name, state in self.streams.state().items()},
+        )
+        if (
+            self.pending_resume is not None
+        ):  # restored but not yet advanced: the in-flight steps are still data
+            for section, name in IN_FLIGHT:
+                key = f"{section}:{name}"
+                state.arrays[key] = self.pending_resume.arrays[key].copy()
+        if self.forked_from is not None:
+            state.provenance["forked_from"] = self.forked_from
+        return state
+
+    def _restore(self, state: NetworkState) -> None:
+        differences = check_continuation(state, self.config, self.world)
+        fresh = restore(self.state_owners(), self.vehicles, state)
+        if state.seed == self.config.seed:
+            self.streams.restore(state.streams)  # a fork with its own seed draws a future of its own
+        if differences or fresh:
+            self.forked_from = {
+                "snapshot": self.config.start_from_snapshot,
+                "day": state.day,
+                "differences": differences,
+                "started_fresh": fresh,
+            }
+            warnings.warn(
+                f"forked from the snapshot of day {state.day}: {len(differences)} setting(s) differ"
+                + (f", {', '.join(fresh)} start fresh" if fresh else ""),
+                stacklevel=3,
+            )
+        if "tower" in fresh and self.control_tower is not None:
+            self.control_tower.prime(self.history_lines_per_year)
+        self.pending_resume = state
+
+    def _history_arrays(self) -> dict[str, npt.NDArray[np.float64]]:
+        return {"lines_per_year": self.history_lines_per_year, "units_per_day": self.history_units_per_day}
+
+    def _load_history_arrays(self, arrays: dict[str, npt.NDArray[np.float64]]) -> None:
+        self.history_lines_per_year = np.asarray(arrays["lines_per_year"], dtype=np.float64)
+        self.history_units_per_day = np.asarray(arrays["units_per_day"], dtype=np.float64)
+
+    def _build_plan_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        rows = [
+            (offset, spec, yard)
+            for offset, (specs, yards) in enumerate(self.build_plan)
+            for spec, yard in zip(specs.tolist(), yards.tolist(), strict=True)
+        ]
+        return {"build_plan": row_table(rows, 3), "build_plan_days": np.array([len(self.build_plan)])}
+
+    def _load_build_plan_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        plan = np.asarray(table_rows(arrays["build_plan"]), dtype=np.int64).reshape(-1, 3)
+        self.build_plan = [  # a plan of empty days is still a plan
+            (plan[plan[:, 0] == offset, 1], plan[plan[:, 0] == offset, 2])
+            for offset in range(int(np.asarray(arrays["build_plan_days"])[0]))
+        ]
 
     # -- views ----------------------------------------------------------------------------------------
     def parts_view(self) -> PartsView:
@@ -410,19 +509,20 @@ class Simulation:
         kpis.set_by_region(day, "vehicle_dealer_stock", vehicles.dealer_stock.sum(axis=1).astype(np.float64))
         if day % 7 == 0 or day == self.config.horizon_days - 1:
             ages = np.sort(vehicles.ages_in_dealer_yards())  # sorted: the mean must not depend on yard order
-            self.age_stats = (
+            kpis.age_stats = (
                 float((ages > 60).mean()) if ages.size else 0.0,
                 float((ages > 90).mean()) if ages.size else 0.0,
                 float(ages.mean()) if ages.size else 0.0,
             )
-        kpis.set(day, "vehicle_age_share_over_60d", self.age_stats[0])
-        kpis.set(day, "vehicle_age_share_over_90d", self.age_stats[1])
-        kpis.set(day, "vehicle_age_mean_days", self.age_stats[2])
+        kpis.set(day, "vehicle_age_share_over_60d", kpis.age_stats[0])
+        kpis.set(day, "vehicle_age_share_over_90d", kpis.age_stats[1])
+        kpis.set(day, "vehicle_age_mean_days", kpis.age_stats[2])
         kpis.set_by_region(day, "vehicle_deliveries", vehicles.deliveries_today)
         vehicles.deliveries_today[:] = 0.0
         vehicles.roll_sales_window()
         if (day + 1) % self.config.policy.visibility_refresh_days == 0:
             vehicles.view = vehicles.export_view()
+        kpis.recorded_through_day = day
         if self._progress is not None:
             self._progress(day + 1, self.config.horizon_days, self.env.processed_events)
 
@@ -444,7 +544,7 @@ class Simulation:
             if snapshot_dir is None:
                 raise ConfigError("snapshot_dir", None, "snapshot days need a folder to write to")
             self.advance(day)
-            take_snapshot(self).save(snapshot_dir / f"day_{day:03d}")
+            self.snapshot().save(snapshot_dir / f"day_{day:03d}")
         self.advance(self.config.horizon_days)
         return self.finish(time.perf_counter() - started)
 
@@ -497,7 +597,8 @@ class Simulation:
             env.process(self._daily("campaign_measured", 0.96, self.campaigns.measure))
         env.process(self._daily("settled", 0.97, self.settlement.settle_day))
         # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
-        resume_in_flight(self)
+        if self.pending_resume is not None:
+            resume_in_flight(self.vehicles, self.pending_resume)
         if self.rebalancing is not None:
             self.rebalancing.resume()
         if self.customer_orders is not None:
@@ -505,7 +606,9 @@ class Simulation:
         for block in self.effects.vehicle_fleet_blocks():
             if block.end_day > self.start_day:
                 env.process(self.vehicles.carriers.block_trucks(block))
-        resume_waiting_loads(self)
+        if self.pending_resume is not None:
+            resume_waiting_loads(self.vehicles, self.pending_resume)
+            self.pending_resume = None
 
     def finish(self, wall_seconds: float) -> RunResult:
         env = self.env

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
+from twin.domain.state import VEHICLE_COLUMN_NAMES, row_table, table_rows
 from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
 from twin.engine.car_carriers import CarCarriers
@@ -482,3 +484,107 @@ class VehicleFlow:
             for vehicle_id in queue
         ]
         return now - np.asarray(received, dtype=np.float64)
+
+    # -- state (section "vehicles" of twin.domain.state, and the VIN table) --------------------------
+    EXPORTED = ("dealer_stock", "dealer_inbound", "dealer_sales_28d", "yard_stock", "pipeline")
+
+    def vehicle_table(self) -> pd.DataFrame:
+        """Every VIN ordered or built so far, one row each; the row number is the vehicle id."""
+        return pd.DataFrame(
+            [[getattr(vehicle, column) for column in VEHICLE_COLUMN_NAMES] for vehicle in self.vehicles],
+            columns=list(VEHICLE_COLUMN_NAMES),
+        )
+
+    def load_vehicle_table(self, frame: pd.DataFrame) -> None:
+        self.vehicles = [
+            Vehicle(
+                vin=str(row.vin), spec=int(row.spec), status=VehicleStatus(int(row.status)),
+                site_kind=SiteKind(int(row.site_kind)), site_index=int(row.site_index), dealer=int(row.dealer),
+                customer_order=bool(row.customer_order), ordered_day=float(row.ordered_day),
+                built_day=float(row.built_day), shipped_day=float(row.shipped_day),
+                received_day=float(row.received_day), delivered_day=float(row.delivered_day),
+                eta_day=float(row.eta_day),
+            )
+            for row in frame.itertuples(index=False)
+        ]  # fmt: skip
+
+    def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "dealer_yard_order": row_table(
+                [
+                    (dealer, vid)
+                    for dealer, yard in enumerate(self.dealer_yard)
+                    for queue in yard.values()
+                    for vid in queue
+                ],
+                2,
+            ),
+            "stockyard_order": row_table(
+                [
+                    (yard, vid)
+                    for yard, pool in enumerate(self.yard_pool)
+                    for queue in pool.values()
+                    for vid in queue
+                ],
+                2,
+            ),
+            "deliveries_due": row_table(
+                [(day, vid) for day, ids in self.deliveries_due.items() for vid in ids], 2
+            ),
+            "sales_window": row_table(
+                [
+                    (offset, dealer, spec)
+                    for offset, sales in enumerate(self.sales_by_day)
+                    for dealer, spec in sales
+                ],
+                3,
+            ),
+            "sales_window_days": np.array([len(self.sales_by_day)], dtype=np.int64),
+            "sales_28d": self.sales_28d.copy(),
+            "dealer_inbound": self.dealer_inbound.copy(),
+            "pipeline": self.pipeline.copy(),
+            "export_as_of_day": np.array([self.view.as_of_day], dtype=np.int64),
+            "trunks_on_road": row_table(
+                [
+                    (token, yard, vid, eta)
+                    for token, (yard, load, eta) in self.trunks_on_road.items()
+                    for vid in load
+                ],
+                4,
+            ),
+            "builds_in_progress": row_table(list(self.builds_in_progress.items()), 2),
+            "vin_serial": np.array([self.serial], dtype=np.int64),
+        }
+        for name in self.EXPORTED:
+            arrays[f"export_{name}"] = np.asarray(getattr(self.view, name)).copy()
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
+        """Rebuild the yards and counts from the VIN table (``load_vehicle_table`` first). Builds and trunks
+        in progress are restarted by ``resume_in_flight`` once the clock runs."""
+        for dealer, vid in table_rows(arrays["dealer_yard_order"]):
+            vehicle = self.vehicles[vid]
+            self.dealer_yard[dealer].setdefault(vehicle.spec, deque()).append(vid)
+            self.dealer_stock[dealer, vehicle.spec] += 1
+            self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[vehicle.spec]
+        for yard, vid in table_rows(arrays["stockyard_order"]):
+            vehicle = self.vehicles[vid]
+            self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vid)
+            self.yard_stock[yard, vehicle.spec] += 1
+        for day, vid in table_rows(arrays["deliveries_due"]):
+            self.deliveries_due.setdefault(day, []).append(vid)
+        window = np.asarray(table_rows(arrays["sales_window"]), dtype=np.int64).reshape(-1, 3)
+        for offset in range(
+            int(np.asarray(arrays["sales_window_days"])[0])
+        ):  # days without a sale still count
+            self.sales_by_day.append(
+                [(dealer, spec) for _, dealer, spec in window[window[:, 0] == offset].tolist()]
+            )
+        self.sales_28d[:] = arrays["sales_28d"]
+        self.dealer_inbound[:] = arrays["dealer_inbound"]
+        self.pipeline[:] = arrays["pipeline"]
+        self.serial = int(np.asarray(arrays["vin_serial"])[0])
+        self.restore_view(
+            {name: np.asarray(arrays[f"export_{name}"]) for name in self.EXPORTED},
+            int(np.asarray(arrays["export_as_of_day"])[0]),
+        )
