@@ -124,3 +124,7 @@ def _hydra_entry(cfg: DictConfig) -> float:
 
 def run_main() -> None:
     _hydra_entry()
+
+
+if __name__ == "__main__":
+    run_main()

@@ -673,17 +673,6 @@ class NetworkState:
         _check_meta_values(self)
         sizes = self.sizes()
         present = {key.split(":", 1)[0] for key in self.arrays}
-        if declared_sections is not None and sorted(present) != sorted(declared_sections):
-            raise SnapshotError(
-                STATE_FILE,
-                "sections",
-                sorted(present),
-                f"meta.json lists the sections {sorted(declared_sections)}",
-            )
-        if declared_vehicles is not None and declared_vehicles != len(self.vehicles):
-            raise SnapshotError(
-                VEHICLES_FILE, "rows", len(self.vehicles), f"meta.json says the table has {declared_vehicles}"
-            )
         for key in self.arrays:
             section_name, _, name = key.partition(":")
             section = SECTIONS.get(section_name)
@@ -706,6 +695,17 @@ class NetworkState:
             for key, value in self.section(section.name).items():
                 if section.field(key) is None:
                     _check_open_field(f"{section.name}:{key}", value)
+        if declared_sections is not None and sorted(present) != sorted(declared_sections):
+            raise SnapshotError(
+                STATE_FILE,
+                "sections",
+                sorted(present),
+                f"meta.json lists the sections {sorted(declared_sections)}",
+            )
+        if declared_vehicles is not None and declared_vehicles != len(self.vehicles):
+            raise SnapshotError(
+                VEHICLES_FILE, "rows", len(self.vehicles), f"meta.json says the table has {declared_vehicles}"
+            )
         _check_vehicles(self.vehicles, sizes)
         _check_kpi_day(self)
 
@@ -1021,3 +1021,7 @@ def schema_markdown() -> str:
     ]
     lines += [f"| `{c.name}` | {c.dtype} | {c.unit} | {c.doc} |" for c in VEHICLE_COLUMNS]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_markdown(), end="")
