@@ -17,9 +17,10 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from twin.config import TwinConfig, validate
+from twin.config_keys import check_known_keys
 from twin.errors import TwinError
 from twin.hydra_store import register_configs
-from twin.io.outputs import summary_table, write_outputs
+from twin.io.outputs import headline_table, write_outputs
 
 register_configs()
 #: conf/ sits beside the package in the repository (the install is editable, as the README says)
@@ -27,14 +28,18 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
 def to_twin_config(cfg: DictConfig) -> TwinConfig:
+    check_known_keys(cfg)
     config = OmegaConf.to_object(cfg)
     if not isinstance(config, TwinConfig):
         raise TypeError(f"config composed to {type(config).__name__}, expected TwinConfig")
     return validate(config)
 
 
-def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
-    """Run one composed config and write its outputs; returns the summary KPIs."""
+def execute(
+    cfg: DictConfig, output_dir: Path, choices: dict[str, str | None] | None = None
+) -> dict[str, float]:
+    """Run one composed config and write its outputs; returns the summary KPIs. ``choices`` are the config
+    group options Hydra chose (they name the MLflow run)."""
     # heavy imports after argument parsing, so --help answers at once
     from twin.domain.state import NetworkState
     from twin.engine.simulation import Simulation
@@ -67,18 +72,42 @@ def execute(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
             f"forked from {config.start_from_snapshot} (day {simulation.start_day}): "
             + "; ".join(simulation.forked_from["differences"] or ["no setting differs"])  # type: ignore[arg-type]
         )
-    print(summary_table(result.summary))
+    print(headline_table(result.summary))
+    print(f"\nall {len(result.summary)} KPIs: {paths['summary_table']}")
     print(
-        f"\nsimulated {config.horizon_days} days in {result.wall_seconds:.1f} s ({result.processed_events:,} events); outputs in {output_dir}"
+        f"simulated {config.horizon_days} days in {result.wall_seconds:.1f} s ({result.processed_events:,} events); outputs in {output_dir}"
     )
     if config.logger.kind == "mlflow":
-        _log_to_mlflow(cfg, config, result.summary, result.daily, output_dir)
-    del paths
+        _log_to_mlflow(cfg, config, result.summary, result.daily, output_dir, choices or {})
     return result.summary
 
 
+def run_name(config: TwinConfig, choices: dict[str, str | None]) -> str:
+    """What sets a run apart: scenario, network, horizon, the policies not at their baseline, seed."""
+    if config.run_name:
+        return config.run_name
+    policies = [
+        f"{group.split('/', 1)[1]}={choice}"
+        for group, choice in sorted(choices.items())
+        if group.startswith("policy/") and choice not in (None, "baseline", "none")
+    ]
+    parts = [
+        config.scenario.name,
+        config.network.name,
+        f"{config.horizon_days}d",
+        *policies,
+        f"seed{config.seed}",
+    ]
+    return "-".join(parts)
+
+
 def _log_to_mlflow(
-    cfg: DictConfig, config: TwinConfig, summary: dict[str, float], daily: pd.DataFrame, output_dir: Path
+    cfg: DictConfig,
+    config: TwinConfig,
+    summary: dict[str, float],
+    daily: pd.DataFrame,
+    output_dir: Path,
+    choices: dict[str, str | None],
 ) -> None:
     from twin.io import tracking
 
@@ -87,6 +116,14 @@ def _log_to_mlflow(
     tags = {
         "forked_from": config.start_from_snapshot if config.fork else "",
         "seed": str(config.seed),
+        "network": config.network.name,
+        "horizon_days": str(config.horizon_days),
+        "debug": str(choices.get("debug") is not None).lower(),
+        **{
+            f"choice.{group}": str(choice)
+            for group, choice in sorted(choices.items())
+            if group.startswith("policy/")
+        },
         "git_commit": tracking.git_commit(),
         "scenario": config.scenario.name,
         "output_dir": str(output_dir),
@@ -95,7 +132,7 @@ def _log_to_mlflow(
         run_id = tracking.log_run(
             uri,
             config.scenario.name,
-            f"{config.scenario.name}-seed{config.seed}",
+            run_name(config, choices),
             params,
             summary,
             tags,
@@ -115,7 +152,7 @@ def _log_to_mlflow(
 def _hydra_entry(cfg: DictConfig) -> float:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        summary = execute(cfg, output_dir)
+        summary = execute(cfg, output_dir, dict(HydraConfig.get().runtime.choices))
     except TwinError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -545,6 +545,8 @@ class TwinConfig:
     #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
     snapshot_days: list[int] = field(default_factory=list)
     progress: bool = True
+    #: the MLflow run name; empty = named by what sets the run apart (scenario, network, horizon, policies, seed)
+    run_name: str = ""
 
 
 #: the KPIs a comparison plots and puts first in its report

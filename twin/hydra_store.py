@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 from twin.config import CompareConfig, TwinConfig
 
@@ -10,7 +14,12 @@ SCHEMA_NAME = "twin_schema"
 COMPARE_SCHEMA_NAME = "compare_schema"
 
 
+#: this process's run-folder suffix: two runs started in the same second never share a folder
+RUN_SUFFIX = f"{os.getpid() % 0x10000:04x}{secrets.token_hex(2)}"
+
+
 def register_configs() -> None:
+    OmegaConf.register_new_resolver("run_suffix", lambda: RUN_SUFFIX, replace=True)
     store = ConfigStore.instance()
     store.store(name=SCHEMA_NAME, node=TwinConfig)
     store.store(name=COMPARE_SCHEMA_NAME, node=CompareConfig)

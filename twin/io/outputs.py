@@ -13,20 +13,43 @@ from twin.engine.simulation import RunResult
 from twin.io import plots, settlement_reports
 
 
-def summary_table(summary: dict[str, float]) -> str:
-    """A Markdown table of the summary KPIs (pastes into a report)."""
+#: what a planner looks at first; the terminal shows these, the run folder's kpi_summary.md has every KPI
+TERMINAL_KPIS = (
+    "parts_fill_rate_line",
+    "parts_fill_rate_piece",
+    "parts_lost_sales_units",
+    "vehicle_sales",
+    "vehicle_lost_sale_share",
+    "vehicle_age_share_over_90d",
+    "working_capital_inr",
+    "freight_cost_inr",
+    "floor_plan_interest_inr",
+    "parts_dealer_stock_value_inr",
+)
+
+
+def format_kpi(name: str, value: float) -> str:
+    """Shares as percentages, whole numbers (counts, units, rupees) without decimals."""
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if "share" in name or "fill_rate" in name or "availability" in name:
+        return f"{value:.1%}"
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def summary_table(summary: dict[str, float], names: tuple[str, ...] | None = None) -> str:
+    """A Markdown table of the summary KPIs, or of ``names`` among them (pastes into a report)."""
     rows = ["| KPI | value |", "|---|---:|"]
-    for name, value in summary.items():
-        if isinstance(value, float) and math.isnan(value):
-            text = "n/a"
-        elif "share" in name or "fill_rate" in name or "availability" in name:
-            text = f"{value:.1%}"
-        elif abs(value) >= 1000:
-            text = f"{value:,.0f}"
-        else:
-            text = f"{value:,.2f}"
-        rows.append(f"| {name} | {text} |")
+    for name in names if names is not None else tuple(summary):
+        if name in summary:
+            rows.append(f"| {name} | {format_kpi(name, summary[name])} |")
     return "\n".join(rows)
+
+
+def headline_table(summary: dict[str, float]) -> str:
+    return summary_table(summary, TERMINAL_KPIS)
 
 
 def campaigns_markdown(table: pd.DataFrame) -> str:

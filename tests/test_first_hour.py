@@ -1,0 +1,92 @@
+"""A planner's first hour: a typo'd override fails with a suggestion, runs never share a folder, MLflow runs
+are told apart by name, and the terminal shows the headline KPIs first."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig
+
+from twin.cli import CONFIG_DIR, run_name, to_twin_config
+from twin.config import TwinConfig
+from twin.errors import ConfigError
+from twin.io.outputs import TERMINAL_KPIS, format_kpi, headline_table
+
+
+def _compose(overrides: list[str]) -> DictConfig:
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "suggestion"),
+    [
+        ("+network.dealrs=3", "network.dealrs", "dealers"),
+        ("+horizon_dayz=30", "horizon_dayz", "horizon_days"),
+        ("+policy.alerts.risk_treshold=0.3", "policy.alerts.risk_treshold", "risk_threshold"),
+        ("+operations.carrier_max_wait=2", "operations.carrier_max_wait", "carrier_max_wait_days"),
+    ],
+)
+def test_an_added_key_that_no_setting_has_fails_with_a_suggestion(
+    override: str, key: str, suggestion: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        to_twin_config(_compose([override, "debug=default"]))
+    assert raised.value.field == key
+    assert f"did you mean '{suggestion}'" in raised.value.reason
+
+
+def test_a_typo_inside_a_list_of_settings_is_found() -> None:
+    with pytest.raises(ConfigError, match=r"scenario\.campaigns\[0\]\.upflift"):
+        to_twin_config(_compose(["scenario=regional_campaign", "+scenario.campaigns.0.upflift=2"]))
+
+
+def test_every_shipped_scenario_and_policy_option_has_only_known_keys() -> None:
+    conf = Path(CONFIG_DIR)
+    for group in ("scenario", "policy/transfers", "policy/campaign", "experiment"):
+        for option in sorted(path.stem for path in (conf / group).glob("*.yaml")):
+            assert isinstance(to_twin_config(_compose([f"{group}={option}"])), TwinConfig), (group, option)
+
+
+def test_runs_are_named_by_what_sets_them_apart() -> None:
+    config = to_twin_config(_compose(["debug=default", "seed=4", "policy/transfers=rebalancing"]))
+    choices = {"policy/transfers": "rebalancing", "policy/allocation": "baseline", "debug": "default"}
+    assert run_name(config, choices) == "baseline-debug-30d-transfers=rebalancing-seed4"
+    default = to_twin_config(_compose([]))
+    assert run_name(default, {"policy/allocation": "baseline"}) == "baseline-default-365d-seed1"
+    named = to_twin_config(_compose(["run_name=my what-if"]))
+    assert run_name(named, {}) == "my what-if"
+
+
+def test_the_terminal_table_shows_the_headline_first_and_counts_as_integers() -> None:
+    summary = {name: 1234.0 for name in TERMINAL_KPIS} | {"vehicle_sales": 2_261.0, "unlisted_kpi": 5.0}
+    summary["parts_fill_rate_line"] = 0.9412
+    table = headline_table(summary)
+    assert "| vehicle_sales | 2,261 |" in table
+    assert "| parts_fill_rate_line | 94.1% |" in table
+    assert "unlisted_kpi" not in table
+    assert len(table.splitlines()) == 2 + len(TERMINAL_KPIS)
+    assert format_kpi("vehicle_dealer_stock", 17.0) == "17"
+    assert format_kpi("vehicle_age_mean_days", 17.25) == "17.25"
+
+
+def test_two_runs_started_in_the_same_second_write_to_different_folders(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "twin.cli", "debug=default", "horizon_days=6", "warmup_days=1",
+               "logger=none", "progress=false"]  # fmt: skip
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"
+    ]
+    for run in runs:
+        run.communicate(timeout=180)
+        assert run.returncode == 0
+    folders = sorted(path.parent for path in (tmp_path / "outputs").rglob("resolved_config.yaml"))
+    assert len(folders) == 2
+    assert folders[0] != folders[1]
+    for folder in folders:
+        assert "_seed1_" in folder.name
