@@ -25,7 +25,7 @@ def check_known_keys(config: DictConfig, path: str = "") -> None:
         if isinstance(schema, type) and dataclasses.is_dataclass(schema)
         else None
     )
-    for key in config.keys():
+    for key in config:
         name = str(key)
         full = f"{path}{name}"
         if declared is not None and name not in declared:

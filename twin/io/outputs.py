@@ -12,7 +12,6 @@ from twin.engine import allocation_status
 from twin.engine.simulation import RunResult
 from twin.io import plots, settlement_reports
 
-
 #: what a planner looks at first; the terminal shows these, the run folder's kpi_summary.md has every KPI
 TERMINAL_KPIS = (
     "parts_fill_rate_line",
