@@ -90,3 +90,80 @@ def test_two_runs_started_in_the_same_second_write_to_different_folders(tmp_path
     assert folders[0] != folders[1]
     for folder in folders:
         assert "_seed1_" in folder.name
+
+
+# -- runs that never collide, interruptions that lose nothing -----------------------------------------
+RUN = [sys.executable, "-m", "twin.cli", "debug=default", "horizon_days=6", "warmup_days=1", "progress=false"]
+
+
+def test_four_runs_at_once_on_a_fresh_store_all_land(tmp_path: Path) -> None:
+    runs = [
+        subprocess.Popen(
+            [*RUN, f"seed={seed}"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for seed in range(1, 5)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], outputs
+    from twin.io import tracking
+
+    found = tracking.search_runs(f"sqlite:///{tmp_path / 'mlflow.db'}", "baseline")
+    assert sorted(found["tags.seed"].astype(int)) == [1, 2, 3, 4]
+    assert set(found["status"]) == {"FINISHED"}
+
+
+def test_a_store_that_cannot_be_written_fails_fast_and_keeps_the_outputs(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [*RUN, "logger.tracking_uri=sqlite:////proc/twin-cannot-write/mlflow.db"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "cannot be written" in completed.stdout
+    (folder,) = [path.parent for path in (tmp_path / "outputs").rglob("kpis.json")]
+    log = (folder / "twin-run.log").read_text()
+    assert "cannot be written" in log
+    assert "simulated 6 days" in log
+
+
+def test_a_refused_run_leaves_no_folder_behind(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [*RUN, "warmup_days=-1"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [completed.stderr.strip()]  # one line
+    assert completed.stderr.startswith("error: warmup_days=-1")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_an_interrupt_exits_cleanly_with_one_line(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run = subprocess.Popen(
+        [sys.executable, "-m", "twin.cli", "horizon_days=365", "logger=none", "progress=false"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(5)  # a default-network year takes ~50 s: interrupted while it builds or runs
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted: no outputs were written to" in stderr
+
+
+def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from twin.io import tracking
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MlflowClient, "log_artifacts", interrupted)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (tmp_path / "artifacts").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        tracking.log_run(uri, "interrupts", "run", {}, {"a": 1.0}, {}, artifacts_dir=tmp_path / "artifacts")
+    assert list(tracking.search_runs(uri, "interrupts")["status"]) == ["KILLED"]

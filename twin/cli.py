@@ -7,6 +7,8 @@ Examples: ``twin-run``; ``twin-run network=small horizon_days=90 seed=7 demand.s
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from twin.hydra_store import register_configs
 from twin.io.outputs import headline_table, write_outputs
 
 register_configs()
+log = logging.getLogger("twin.cli")
 #: conf/ sits beside the package in the repository (the install is editable, as the README says)
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -72,6 +75,14 @@ def execute(
             f"forked from {config.start_from_snapshot} (day {simulation.start_day}): "
             + "; ".join(simulation.forked_from["differences"] or ["no setting differs"])  # type: ignore[arg-type]
         )
+    log.info(
+        "simulated %d days in %.1f s (%d events); %d KPIs in %s",
+        config.horizon_days - simulation.start_day,
+        result.wall_seconds,
+        result.processed_events,
+        len(result.summary),
+        paths["summary_table"],
+    )
     print(headline_table(result.summary))
     print(f"\nall {len(result.summary)} KPIs: {paths['summary_table']}")
     print(
@@ -140,10 +151,11 @@ def _log_to_mlflow(
             daily=daily if config.logger.log_daily_metrics else None,
         )
     except Exception as error:
-        print(
-            f"MLflow tracking store {uri} unreachable ({type(error).__name__}: {error}); the run's outputs are kept in {output_dir}"
-        )
+        message = f"MLflow tracking store {uri} unreachable ({type(error).__name__}: {error}); the run's outputs are kept in {output_dir}"
+        log.warning(message)
+        print(message)
         return
+    log.info("logged to MLflow: experiment %r, run %s at %s", config.scenario.name, run_id, uri)
     print(f"MLflow: experiment '{config.scenario.name}', run {run_id} at {uri}")
     print(f"  browse: mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000")
 
@@ -151,12 +163,34 @@ def _log_to_mlflow(
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def _hydra_entry(cfg: DictConfig) -> float:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
+    logging.captureWarnings(True)  # warnings go to twin-run.log as well as the terminal
     try:
         summary = execute(cfg, output_dir, dict(HydraConfig.get().runtime.choices))
     except TwinError as error:
+        log.info("refused: %s", error)
+        _remove_if_only_hydra_files(output_dir)
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        written = (output_dir / "kpis.json").exists()
+        log.warning("interrupted by the user (outputs %s)", "written" if written else "not written")
+        print(
+            f"\ninterrupted: {'the outputs are in ' if written else 'no outputs were written to '}{output_dir}",
+            file=sys.stderr,
+        )
+        sys.exit(130)
     return float(summary.get("parts_fill_rate_line", float("nan")))
+
+
+def _remove_if_only_hydra_files(folder: Path) -> None:
+    """A run refused before it started leaves no folder behind (Hydra made it for its own record and log)."""
+    if not folder.is_dir():
+        return
+    if {path.name for path in folder.iterdir()} <= {".hydra", "twin-run.log"}:
+        shutil.rmtree(folder, ignore_errors=True)
+        parent = folder.parent
+        if parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
 
 
 def run_main() -> None:

@@ -8,9 +8,11 @@ keeps its local outputs and says so; a twin run never fails because of tracking.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,54 @@ def _artifact_root() -> str:
     return (Path.cwd() / "mlruns").resolve().as_uri()
 
 
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` store (None for a server or another database)."""
+    prefix = "sqlite:///"
+    return Path(tracking_uri[len(prefix) :]) if tracking_uri.startswith(prefix) else None
+
+
+def check_writable(tracking_uri: str) -> None:
+    """Fail at once on a SQLite store that cannot be written (MLflow would retry for minutes)."""
+    database = sqlite_path(tracking_uri)
+    if database is None:
+        return
+    folder = database.parent
+    probe = folder / f".{database.name}.probe-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+        if database.exists():
+            with database.open("r+b"):
+                pass
+    except OSError as error:
+        raise PermissionError(f"the SQLite store {database} cannot be written ({error.strerror})") from None
+
+
+@contextmanager
+def store_lock(tracking_uri: str) -> Iterator[None]:
+    """Serialise creating a SQLite store and its experiments across processes: runs started together on a
+    fresh ``mlflow.db`` otherwise race on MLflow's schema migration and one of them is lost."""
+    database = sqlite_path(tracking_uri)
+    if database is None:
+        yield
+        return
+    with (database.parent / f".{database.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare_experiment(tracking_uri: str, experiment_name: str) -> str:
     """Create the store (schema migration) and the experiment once; returns the experiment id."""
+    check_writable(tracking_uri)
+    with store_lock(tracking_uri):
+        return _prepare_experiment(tracking_uri, experiment_name)
+
+
+def _prepare_experiment(tracking_uri: str, experiment_name: str) -> str:
     client = MlflowClient(tracking_uri=tracking_uri)
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is not None:
@@ -128,8 +176,8 @@ def log_run(
         if artifacts_dir is not None:
             client.log_artifacts(run_id, str(artifacts_dir))
         client.set_terminated(run_id, "FINISHED")
-    except Exception:
-        client.set_terminated(run_id, "FAILED")
+    except BaseException as error:  # an interrupt too: never leave the run RUNNING
+        client.set_terminated(run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
     return str(run_id)
 
@@ -173,7 +221,7 @@ def log_comparison(
         if artifacts_dir is not None:
             client.log_artifacts(parent_id, str(artifacts_dir))
         client.set_terminated(parent_id, "FINISHED")
-    except Exception:
-        client.set_terminated(parent_id, "FAILED")
+    except BaseException as error:
+        client.set_terminated(parent_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
     return str(parent_id)
