@@ -188,9 +188,9 @@ def _remove_if_only_hydra_files(folder: Path) -> None:
         return
     if {path.name for path in folder.iterdir()} <= {".hydra", "twin-run.log"}:
         shutil.rmtree(folder, ignore_errors=True)
-        parent = folder.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
+        for parent in list(folder.parents)[:2]:  # outputs/<scenario>/ and outputs/, if nothing else is there
+            if parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
 
 
 def run_main() -> None:
