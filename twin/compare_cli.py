@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import pandas as pd
 from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
@@ -24,7 +25,7 @@ from twin.cli import CONFIG_DIR, to_twin_config
 from twin.config import CompareConfig, TwinConfig, validate_compare
 from twin.errors import ConfigError, TwinError
 from twin.hydra_store import register_configs
-from twin.runner import ReplicationJob, run_jobs
+from twin.runner import JobFailure, ReplicationJob, run_jobs
 
 register_configs()
 #: summary entries that describe the run rather than measure it
@@ -76,10 +77,17 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
         desc=f"{compare.name}: {len(configs)} arms x {compare.replications}",
         disable=not compare.progress,
     )
+    failures: list[JobFailure] = []
     results = run_jobs(
-        jobs, compare.executor, compare.workers, compare.ray_address, on_done=lambda _: bar.update(1)
+        jobs,
+        compare.executor,
+        compare.workers,
+        compare.ray_address,
+        on_done=lambda _: bar.update(1),
+        failures=failures,
     )
     bar.close()
+    results = _set_failed_arms_aside(compare, results, failures, output_dir)
     # every arm's KPIs: one an arm alone reports (transfers, alerts) is shown with the baseline's as missing
     kpis = [kpi for kpi in kpi_names(results) if kpi not in NOT_COMPARED]
     table = compare_arms(results, compare.baseline_arm, alpha=compare.alpha, kpis=kpis)
@@ -108,6 +116,37 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     if compare.logger.kind == "mlflow":
         _log(compare, configs, results, table, output_dir)
     return results, table
+
+
+def _set_failed_arms_aside(
+    compare: CompareConfig, results: list[ArmResult], failures: list[JobFailure], output_dir: Path
+) -> list[ArmResult]:
+    """An arm with a failed replication cannot be paired: it leaves the comparison, the others stay, and the
+    finished replications and the failures are written. Without its baseline nothing can be compared."""
+    if not failures:
+        return results
+    output_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([vars(failure) for failure in failures]).to_csv(output_dir / "failures.csv", index=False)
+    finished = pd.DataFrame(
+        [{"arm": r.arm, "replication": r.replication, "seed": r.seed, **r.summary} for r in results]
+    )
+    finished.to_csv(output_dir / "replications_finished.csv", index=False)
+    for failure in failures:
+        print(f"warning: {failure.describe()}", file=sys.stderr)
+    failed_arms = sorted({failure.arm for failure in failures})
+    if compare.baseline_arm in failed_arms:
+        first = next(failure for failure in failures if failure.arm == compare.baseline_arm)
+        raise ConfigError(
+            f"arms.{compare.baseline_arm}",
+            list(compare.arms[compare.baseline_arm]),
+            f"the baseline arm failed ({first.describe()}); {len(results)} finished replications are kept in "
+            f"{output_dir / 'replications_finished.csv'}",
+        )
+    print(
+        f"warning: arm(s) {', '.join(failed_arms)} left out of the comparison; failures in {output_dir / 'failures.csv'}",
+        file=sys.stderr,
+    )
+    return [result for result in results if result.arm not in failed_arms]
 
 
 def _plain_dict(cfg: DictConfig) -> dict[str, Any]:

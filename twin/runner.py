@@ -31,11 +31,26 @@ class ReplicationJob:
         return self.config.seed
 
 
+@dataclass(frozen=True)
+class JobFailure:
+    """A replication that raised: which arm, which replication and seed, and the error it raised."""
+
+    arm: str
+    replication: int
+    seed: int
+    error: str
+
+    def describe(self) -> str:
+        return f"arm {self.arm!r} replication {self.replication} (seed {self.seed}) failed: {self.error}"
+
+
 def run_job(job: ReplicationJob) -> ArmResult:
     """One replication of one arm (module level, so process pools and Ray can ship it)."""
+    from twin.domain.state import NetworkState
     from twin.engine.simulation import Simulation
 
-    result = Simulation(job.config).run()
+    start = NetworkState.load(job.config.start_from_snapshot) if job.config.start_from_snapshot else None
+    result = Simulation(job.config, snapshot=start).run()
     return ArmResult(arm=job.arm, replication=job.replication, seed=job.seed, summary=dict(result.summary))
 
 
@@ -49,8 +64,10 @@ def run_jobs(
     workers: int = 0,
     ray_address: str = "",
     on_done: Callable[[ArmResult], None] | None = None,
+    failures: list[JobFailure] | None = None,
 ) -> list[ArmResult]:
-    """Run every job; results come back in job order whatever order they finish in."""
+    """Run every job; results come back in job order whatever order they finish in. With ``failures``, a job
+    that raises is recorded there and the others go on (its result is left out); without, it raises."""
     if executor not in EXECUTORS:
         raise ConfigError("executor", executor, f"must be one of {list(EXECUTORS)}")
     workers = workers or default_workers()
@@ -61,9 +78,20 @@ def run_jobs(
         if on_done is not None:
             on_done(result)
 
+    def failed(index: int, error: BaseException) -> None:
+        if failures is None or not isinstance(error, Exception):
+            raise error
+        job = jobs[index]
+        failures.append(JobFailure(job.arm, job.replication, job.seed, f"{type(error).__name__}: {error}"))
+
     if executor == "inline" or (executor == "process" and (workers == 1 or len(jobs) == 1)):
         for index, job in enumerate(jobs):
-            finished(index, run_job(job))
+            try:
+                result = run_job(job)
+            except Exception as error:
+                failed(index, error)
+                continue
+            finished(index, result)
     elif executor == "process":
         # fork is cheap and safe here (no threads started yet); spawn elsewhere
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -72,11 +100,15 @@ def run_jobs(
         ) as pool:
             futures = {pool.submit(run_job, job): index for index, job in enumerate(jobs)}
             for future in as_completed(futures):
-                finished(futures[future], future.result())
+                error = future.exception()
+                if error is not None:
+                    failed(futures[future], error)
+                else:
+                    finished(futures[future], future.result())
     else:
         for index, result in enumerate(_run_on_ray(jobs, workers, ray_address)):
             finished(index, result)
-    return [done[index] for index in range(len(jobs))]
+    return [done[index] for index in range(len(jobs)) if index in done]
 
 
 def _run_on_ray(jobs: Sequence[ReplicationJob], workers: int, ray_address: str) -> list[ArmResult]:
