@@ -167,3 +167,10 @@ def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
     with pytest.raises(KeyboardInterrupt):
         tracking.log_run(uri, "interrupts", "run", {}, {"a": 1.0}, {}, artifacts_dir=tmp_path / "artifacts")
     assert list(tracking.search_runs(uri, "interrupts")["status"]) == ["KILLED"]
+
+
+def test_the_cost_chart_is_sorted_and_has_no_empty_bars() -> None:
+    from twin.io.plots import cost_bars
+
+    bars = cost_bars({"freight_inr": 3e7, "transfer_freight_inr": 0.0, "holding_cost_inr": 9e7, "lost_inr": 1e7})
+    assert bars == [("lost", 1.0), ("freight", 3.0), ("holding cost", 9.0)]

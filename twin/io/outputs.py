@@ -82,10 +82,17 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     result.daily.to_parquet(paths["daily"], index=False)
     result.daily_by_region.to_parquet(paths["daily_by_region"], index=False)
     paths["summary_table"].write_text(summary_table(result.summary) + "\n")
+    start = result.simulation.start_date
     paths["plot_regions"] = plots.plot_regions(
-        result.daily_by_region, folder / "fill_rate_and_stock_by_region.png"
+        result.daily_by_region,
+        folder / "fill_rate_and_stock_by_region.png",
+        warmup_end=pd.Timestamp(start) + pd.Timedelta(days=result.config.warmup_days),
     )
-    paths["plot_age"] = plots.plot_age_in_yard(result.final_age_in_yard_days, folder / "age_in_yard.png")
+    paths["plot_age"] = plots.plot_age_in_yard(
+        result.final_age_in_yard_days,
+        folder / "age_in_yard.png",
+        result.summary.get("vehicle_age_share_over_90d"),
+    )
     paths["plot_costs"] = plots.plot_costs(result.cost_breakdown, folder / "cost_breakdown.png")
     tower = result.simulation.control_tower
     if tower is not None and tower.alerts is not None:

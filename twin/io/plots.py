@@ -15,8 +15,9 @@ import pandas as pd
 AGE_BUCKET_DAYS = 15
 
 
-def plot_regions(daily_by_region: pd.DataFrame, path: Path) -> Path:
-    """Parts first-pick fill rate (7-day rolling), parts stock value and vehicle stock, per region."""
+def plot_regions(daily_by_region: pd.DataFrame, path: Path, warmup_end: object = None) -> Path:
+    """Parts first-pick fill rate (7-day rolling), parts stock value and vehicle stock, per region; the
+    warm-up (left out of every KPI) shaded up to ``warmup_end`` (a date)."""
     figure, axes = plt.subplots(3, 1, figsize=(10, 10), sharex=True)
     for region, frame in daily_by_region.groupby("region"):
         frame = frame.sort_values("date")
@@ -28,6 +29,16 @@ def plot_regions(daily_by_region: pd.DataFrame, path: Path) -> Path:
     axes[0].set_ylabel("parts first-pick fill rate\n(lines, 7-day rolling)")
     axes[1].set_ylabel("dealer parts stock\n(INR crore at cost)")
     axes[2].set_ylabel("vehicles in dealer yards")
+    if warmup_end is not None and len(daily_by_region):
+        start = daily_by_region["date"].min()
+        for number, axis in enumerate(axes):
+            axis.axvspan(
+                start,
+                warmup_end,
+                color="#bbbbbb",
+                alpha=0.3,
+                label="warm-up (not in the KPIs)" if number == 0 else None,
+            )
     axes[0].legend(loc="lower left", ncols=3, fontsize="small")
     for axis in axes:
         axis.grid(alpha=0.3)
@@ -38,7 +49,11 @@ def plot_regions(daily_by_region: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def plot_age_in_yard(ages_days: npt.NDArray[np.float64], path: Path) -> Path:
+def plot_age_in_yard(
+    ages_days: npt.NDArray[np.float64], path: Path, period_share_over_90d: float | None = None
+) -> Path:
+    """The age of every car in a dealer yard on the last day; the shares over 60 and 90 days are of that day,
+    beside the KPI (the average over the measured period) when given."""
     figure, axis = plt.subplots(figsize=(8, 4.5))
     top = max(
         AGE_BUCKET_DAYS * 8,
@@ -50,22 +65,38 @@ def plot_age_in_yard(ages_days: npt.NDArray[np.float64], path: Path) -> Path:
         axis.axvline(threshold, color="#cc3311", linestyle="--", linewidth=1)
         share = float((ages_days > threshold).mean()) if ages_days.size else 0.0
         axis.text(
-            threshold + 2, axis.get_ylim()[1] * height, f"> {threshold} days: {share:.0%}", color="#cc3311"
+            threshold + 2,
+            axis.get_ylim()[1] * height,
+            f"> {threshold} days on the last day: {share:.0%}",
+            color="#cc3311",
         )
     axis.set_xlabel("age in dealer yard at the end of the run (days, 15-day buckets)")
     axis.set_ylabel("vehicles")
-    axis.set_title("Age in yard")
+    title = "Age in yard on the last day of the run"
+    if period_share_over_90d is not None:
+        title += f"\n(KPI, average over the measured period: {period_share_over_90d:.1%} over 90 days)"
+    axis.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
 
 
+def cost_bars(cost_breakdown: dict[str, float]) -> list[tuple[str, float]]:
+    """(label, INR crore) per cost line that is not zero, smallest first (a horizontal bar chart draws the
+    first at the bottom, so the largest cost is on top)."""
+    names = sorted(
+        (name for name in cost_breakdown if cost_breakdown[name]), key=lambda name: cost_breakdown[name]
+    )
+    return [(name.removesuffix("_inr").replace("_", " "), cost_breakdown[name] / 1e7) for name in names]
+
+
 def plot_costs(cost_breakdown: dict[str, float], path: Path) -> Path:
-    names = list(cost_breakdown)
-    values = [cost_breakdown[name] / 1e7 for name in names]
+    """Costs over the measured period, largest at the top; cost lines that were zero are left out."""
+    bars = cost_bars(cost_breakdown)
+    names, values = [label for label, _ in bars], [value for _, value in bars]
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    axis.barh([name.removesuffix("_inr").replace("_", " ") for name in names], values, color="#228833")
+    axis.barh(names, values, color="#228833")
     axis.set_xlabel("INR crore over the measured period")
     axis.set_title("Cost breakdown")
     axis.grid(axis="x", alpha=0.3)
