@@ -172,5 +172,25 @@ def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
 def test_the_cost_chart_is_sorted_and_has_no_empty_bars() -> None:
     from twin.io.plots import cost_bars
 
-    bars = cost_bars({"freight_inr": 3e7, "transfer_freight_inr": 0.0, "holding_cost_inr": 9e7, "lost_inr": 1e7})
+    bars = cost_bars(
+        {"freight_inr": 3e7, "transfer_freight_inr": 0.0, "holding_cost_inr": 9e7, "lost_inr": 1e7}
+    )
     assert bars == [("lost", 1.0), ("freight", 3.0), ("holding cost", 9.0)]
+
+
+def test_help_lists_every_group_and_says_what_each_setting_means() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0
+    text = completed.stdout
+    for group in (
+        "network: default, small",
+        "policy/transfers: baseline, rebalancing",
+        "scenario: baseline,",
+    ):
+        assert group in text
+    settings = [line for line in text.splitlines() if line.startswith("  ") and " = " in line]
+    assert len(settings) > 100
+    undocumented = [line.split(" = ")[0].strip() for line in settings if "  # " not in line]
+    assert undocumented == [], f"settings without a meaning: {undocumented}"

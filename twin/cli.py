@@ -194,6 +194,11 @@ def _remove_if_only_hydra_files(folder: Path) -> None:
 
 
 def run_main() -> None:
+    if any(argument in ("--help", "-h") for argument in sys.argv[1:]):
+        from twin.config_help import help_text
+
+        print(help_text(Path(CONFIG_DIR)))
+        return
     _hydra_entry()
 
 

@@ -19,15 +19,20 @@ from twin.errors import ConfigError
 class NetworkConfig:
     """Shape of the generated network (or where to read a user's own master data)."""
 
+    #: the network's name (a run folder and MLflow tag carry it)
     name: str = "default"
+    #: how many of each site the generator makes: dealers, parts DCs, plants, stockyards, carriers
     dealers: int = 400
     parts_dcs: int = 4
     plants: int = 1
     stockyards: int = 4
     carriers: int = 3
+    #: vehicle models in the catalog, and part numbers (SKUs) in the parts catalog
     models: int = 7
     skus: int = 2000
+    #: opening vehicles per dealer yard (scaled by each dealer's activity)
     vehicles_per_dealer: int = 100
+    #: road km per great-circle km between two sites
     road_factor: float = 1.25
     #: seed of the master-data generator; kept apart from the run seed so replications share one network
     generator_seed: int = 2026
@@ -133,6 +138,7 @@ class ForecastConfig:
     the method per Syntetos-Boylan class (ses, seasonal_ses, croston, sba, tsb). Off in the baseline world;
     the forecaster also runs whenever the alerts or a forecast-driven policy need it."""
 
+    #: run the forecasts (they also run whenever the alerts or a forecast-driven policy need them)
     enabled: bool = False
     #: Croston / SBA smoothing of sizes and intervals (statsforecast fixes it at 0.1)
     alpha: float = 0.1
@@ -155,6 +161,7 @@ class AlertConfig:
     """Stock-out alerts on dealer-SKU cells (twin.policies.alerts). Off in the baseline world, where a
     stock-out is found when a dealer calls; switch on to watch (and measure) the predictor in any arm."""
 
+    #: raise stock-out alerts (the control tower watches; nothing else changes)
     enabled: bool = False
     #: an alert is raised when the stock-out risk within any horizon reaches this probability
     risk_threshold: float = 0.5
@@ -204,6 +211,7 @@ class TransferConfig:
     """Astra's parts rebalancing: lateral dealer-to-dealer transfers where the DC cannot cover a shortfall
     (twin.policies.parts_rebalancing), decided by the OEM policy engine, shipped by the parts carriers."""
 
+    #: run parts (and, with ``vehicles``, vehicle) rebalancing; policy/transfers=rebalancing sets it
     enabled: bool = False
     #: a planning cycle every this many days (d+0.70, before the day's replenishment)
     period_days: int = 1
@@ -258,6 +266,7 @@ class CampaignPolicyConfig:
     campaign only through its volume plan's look-ahead, as in the baseline world."""
 
     _target_: str = "twin.policies.campaign_positioning.CampaignPositioning"
+    #: position stock ahead of the scenario's campaigns; policy/campaign=positioning sets it
     enabled: bool = False
     #: positioning starts this many days before a campaign's start
     lead_days: int = 35
@@ -286,21 +295,33 @@ class PolicyConfig:
 class OperationsConfig:
     """Lead times, capacities and money rates of the physical network."""
 
+    #: days between an order's release at a DC or yard and the truck leaving
     dc_dispatch_delay_days: float = 0.5
+    #: coefficient of variation of road transit times (lognormal, per lane and dispatch day)
     transit_time_cv: float = 0.25
+    #: days an emergency parts order from the DC takes, and what it costs per line on top of freight
     emergency_lead_time_days: float = 1.0
     emergency_charge_per_line_inr: float = 350.0
     #: when the DC has none, the supplier drop-ships an emergency order to the dealer
     supplier_emergency_lead_time_days: float = 5.0
+    #: days a DC's replenishment order takes from the supplier
     supplier_lead_time_days: float = 21.0
+    #: days of its dealers' demand a DC holds at the start (and orders up to)
     dc_cover_days: float = 30.0
+    #: days a trunk move from the plant to a stockyard takes
     plant_to_stockyard_days: float = 4.0
+    #: days from a customer's factory order to the car leaving the plant
     factory_order_build_days: float = 21.0
+    #: days the first car of a part load waits at the yard before the truck leaves anyway
     carrier_max_wait_days: float = 3.0
+    #: holding cost of parts stock, a share of its value per year
     parts_holding_rate_per_year: float = 0.25
+    #: dealers' floor-plan interest on vehicle stock, a share of its value per year
     floor_plan_rate_per_year: float = 0.085
+    #: dealer gross margin, a share of the price: vehicles, parts
     vehicle_margin_share: float = 0.035
     parts_margin_share: float = 0.25
+    #: days between vehicle allocation cycles (and production plans)
     allocation_period_days: int = 7
 
 
@@ -389,8 +410,12 @@ class ScenarioConfig:
     """A what-if over the default network: a list of timed disruptions; the baseline changes nothing.
     Days count from the run's ``start_date`` (day 0)."""
 
+    #: the scenario's name (the MLflow experiment and the run folder carry it) and what it is about
     name: str = "baseline"
     description: str = "Default network, no disruption"
+    #: the timed events, each a list of entries (fields: twin.config's *Config classes; see conf/scenario/):
+    #: demand shocks, campaigns, carrier disruptions, DC outages, lead-time changes, model launches and
+    #: part supersessions
     demand_shocks: list[DemandShockConfig] = field(default_factory=list)
     campaigns: list[CampaignConfig] = field(default_factory=list)
     carrier_disruptions: list[CarrierDisruptionConfig] = field(default_factory=list)
@@ -470,6 +495,8 @@ class IncentiveSchemeConfig:
 class InvalidClaimConfig:
     """Extra invalid incentive claims dealers file, per valid claim (drawn from ``settlement:claims``)."""
 
+    #: per valid claim: claims on a demo car, on a car never delivered to an end customer, filed outside
+    #: the scheme's window, and claims filed twice
     demo_registration: float = 0.02
     no_end_customer_delivery: float = 0.02
     outside_window: float = 0.01
@@ -499,6 +526,7 @@ class SettlementConfig:
     """Nexa settlement (``twin.settlement``): freight and dealer charges in a double-entry ledger, carrier
     invoice reconciliation, weekly statements and payments, incentive-claim verification."""
 
+    #: keep the ledger (off: no settlement files, slightly faster runs)
     enabled: bool = True
     #: a cycle closes every this many days (statements per dealer, carriers paid)
     period_days: int = 7
@@ -531,9 +559,13 @@ class TwinConfig:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     settlement: SettlementConfig = field(default_factory=SettlementConfig)
+    #: days simulated, and the first days left out of every KPI while the opening state settles
     horizon_days: int = 365
     warmup_days: int = 28
+    #: the run's random seed: same seed and config, same results; policies compared on one seed see the
+    #: same demand and lead times (common random numbers)
     seed: int = 1
+    #: the calendar date of day 0 (ISO, YYYY-MM-DD)
     start_date: str = "2026-01-01"
     #: record every discrete event (vehicle moves, shipments, parts lines); for traces and debugging
     event_log: bool = False
@@ -544,6 +576,7 @@ class TwinConfig:
     fork: bool = False
     #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
     snapshot_days: list[int] = field(default_factory=list)
+    #: show a progress bar
     progress: bool = True
     #: the MLflow run name; empty = named by what sets the run apart (scenario, network, horizon, policies, seed)
     run_name: str = ""
