@@ -161,9 +161,10 @@ def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(MlflowClient, "log_artifacts", interrupted)
+    monkeypatch.setattr(MlflowClient, "log_artifact", interrupted)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "kpis.json").write_text("{}")
     with pytest.raises(KeyboardInterrupt):
         tracking.log_run(uri, "interrupts", "run", {}, {"a": 1.0}, {}, artifacts_dir=tmp_path / "artifacts")
     assert list(tracking.search_runs(uri, "interrupts")["status"]) == ["KILLED"]
@@ -194,3 +195,31 @@ def test_help_lists_every_group_and_says_what_each_setting_means() -> None:
     assert len(settings) > 100
     undocumented = [line.split(" = ")[0].strip() for line in settings if "  # " not in line]
     assert undocumented == [], f"settings without a meaning: {undocumented}"
+
+
+def test_large_outputs_stay_in_the_run_folder_and_are_listed_not_copied(tmp_path: Path) -> None:
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    from twin.io import tracking
+
+    run_folder = tmp_path / "run"
+    (run_folder / "snapshots" / "day_010").mkdir(parents=True)
+    (run_folder / "kpis.json").write_text("{}")
+    (run_folder / "daily_kpis.parquet").write_bytes(b"x" * 3_000_000)
+    (run_folder / "snapshots" / "day_010" / "meta.json").write_text("{}")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run_id = tracking.log_run(uri, "artifacts", "run", {}, {"a": 1.0}, {}, artifacts_dir=run_folder)
+
+    client = MlflowClient(tracking_uri=uri)
+    logged = {item.path for item in client.list_artifacts(run_id)}
+    assert logged == {"kpis.json", "outputs_index.json"}
+    index = json.loads(
+        Path(client.download_artifacts(run_id, "outputs_index.json", str(tmp_path))).read_text()
+    )
+    assert index["run_folder"] == str(run_folder.resolve())
+    assert {entry["path"] for entry in index["kept_in_the_run_folder"]} == {
+        "daily_kpis.parquet",
+        "snapshots/day_010/meta.json",
+    }

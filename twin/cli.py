@@ -149,6 +149,7 @@ def _log_to_mlflow(
             tags,
             artifacts_dir=output_dir,
             daily=daily if config.logger.log_daily_metrics else None,
+            max_artifact_bytes=int(config.logger.max_artifact_mb * (1 << 20)),
         )
     except Exception as error:
         message = f"MLflow tracking store {uri} unreachable ({type(error).__name__}: {error}); the run's outputs are kept in {output_dir}"

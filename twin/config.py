@@ -432,6 +432,9 @@ class LoggerConfig:
     #: empty = the MLFLOW_TRACKING_URI environment variable, else sqlite:///<cwd>/mlflow.db
     tracking_uri: str = ""
     log_daily_metrics: bool = False
+    #: run-folder files larger than this stay in the run folder only (listed with their size in the MLflow
+    #: run's outputs_index.json, whose run_folder says where); smaller ones are copied to MLflow's artifacts
+    max_artifact_mb: float = 1.0
 
 
 @dataclass

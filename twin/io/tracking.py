@@ -9,8 +9,10 @@ keeps its local outputs and says so; a twin run never fails because of tracking.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,6 +157,7 @@ def log_run(
     tags: Mapping[str, str],
     artifacts_dir: Path | None = None,
     daily: pd.DataFrame | None = None,
+    max_artifact_bytes: int = 1 << 20,
 ) -> str:
     """Log one finished run; returns the MLflow run id. Raises if the store cannot be reached."""
     experiment_id = prepare_experiment(tracking_uri, experiment_name)
@@ -174,12 +177,31 @@ def log_run(
             for chunk in _chunks(step_metrics, MAX_METRICS_PER_BATCH):
                 client.log_batch(run_id, metrics=chunk)
         if artifacts_dir is not None:
-            client.log_artifacts(run_id, str(artifacts_dir))
+            log_small_artifacts(client, run_id, artifacts_dir, max_artifact_bytes)
         client.set_terminated(run_id, "FINISHED")
     except BaseException as error:  # an interrupt too: never leave the run RUNNING
         client.set_terminated(run_id, "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
         raise
     return str(run_id)
+
+
+def log_small_artifacts(client: MlflowClient, run_id: str, folder: Path, max_artifact_bytes: int) -> None:
+    """Copy the run folder's small files (KPIs, tables, plots, config) into MLflow; larger ones (daily
+    series, ledger, snapshots) stay in the run folder, listed with their size in ``outputs_index.json``,
+    so the artifact store does not hold a second copy of every run's data."""
+    kept: list[dict[str, object]] = []
+    for path in sorted(item for item in folder.rglob("*") if item.is_file()):
+        relative = path.relative_to(folder)
+        size = path.stat().st_size
+        if size > max_artifact_bytes or relative.parts[0] == "snapshots":
+            kept.append({"path": relative.as_posix(), "bytes": size})
+            continue
+        client.log_artifact(run_id, str(path), relative.parent.as_posix() if relative.parent.parts else None)
+    index = {"run_folder": str(folder.resolve()), "kept_in_the_run_folder": kept}
+    with tempfile.TemporaryDirectory() as scratch:
+        target = Path(scratch) / "outputs_index.json"
+        target.write_text(json.dumps(index, indent=1))
+        client.log_artifact(run_id, str(target))
 
 
 def search_runs(tracking_uri: str, experiment_name: str) -> pd.DataFrame:
