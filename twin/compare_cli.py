@@ -19,7 +19,13 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from twin.analysis.comparison import ArmResult, compare_arms, crn_variance_reduction_summary, kpi_names
+from twin.analysis.comparison import (
+    ArmResult,
+    a_a_false_positive_share,
+    compare_arms,
+    crn_variance_reduction_summary,
+    kpi_names,
+)
 from twin.analysis.report import terminal_table, write_report
 from twin.cli import CONFIG_DIR, to_twin_config
 from twin.config import CompareConfig, TwinConfig, validate_compare
@@ -56,14 +62,24 @@ def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfi
     return composed
 
 
+#: seeds apart between arms with independent_seeds: far more than any replication count
+INDEPENDENT_SEED_BLOCK = 100_000
+
+
 def plan_jobs(
     compare: CompareConfig, configs: dict[str, tuple[TwinConfig, DictConfig]]
 ) -> list[ReplicationJob]:
-    """Replication r of every arm runs on seed base_seed + r: the arms see the same demand and lead times."""
+    """Replication r of every arm runs on seed base_seed + r: the arms see the same demand and lead times
+    (with ``independent_seeds`` arm i runs on its own block of seeds instead)."""
+    block = INDEPENDENT_SEED_BLOCK if compare.independent_seeds else 0
     return [
-        ReplicationJob(arm, replication, dataclasses.replace(config, seed=compare.base_seed + replication))
+        ReplicationJob(
+            arm,
+            replication,
+            dataclasses.replace(config, seed=compare.base_seed + replication + block * number),
+        )
         for replication in range(compare.replications)
-        for arm, (config, _) in configs.items()
+        for number, (arm, (config, _)) in enumerate(configs.items())
     ]
 
 
@@ -95,8 +111,12 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     headline = [kpi for kpi in compare.headline_kpis if kpi in set(table["kpi"])]
     notes = [
         compare.description,
-        f"{compare.replications} replications per arm on common random numbers (seeds {compare.base_seed}..{compare.base_seed + compare.replications - 1}); "
-        f"warm-up days excluded ({configs[compare.baseline_arm][0].warmup_days}); executor {compare.executor}.",
+        (
+            f"{compare.replications} replications per arm, each arm on its own seeds (no common random numbers); "
+            if compare.independent_seeds
+            else f"{compare.replications} replications per arm on common random numbers (seeds {compare.base_seed}..{compare.base_seed + compare.replications - 1}); "
+        )
+        + f"warm-up days excluded ({configs[compare.baseline_arm][0].warmup_days}); executor {compare.executor}.",
         *[f"arm {arm}: {' '.join(overrides) or '(no overrides)'}" for arm, overrides in compare.arms.items()],
         f"common overrides: {' '.join(compare.common_overrides) or '(none)'}",
     ]
@@ -112,6 +132,12 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     print(terminal_table(headline_rows))
     print("\nCRN variance reduction versus independent seeds (median over KPIs):")
     print(reduction.to_string(index=False))
+    if compare.independent_seeds:
+        share = a_a_false_positive_share(table)
+        print(
+            f"\nindependent seeds: {share:.1%} of {int(table['p_value'].notna().sum())} KPI differences flagged at "
+            f"alpha={compare.alpha:g}; identical arms (an A/A) should land near {compare.alpha:.0%}"
+        )
     print(f"\nfull report: {paths['markdown']} and {paths['html']}")
     if compare.logger.kind == "mlflow":
         _log(compare, configs, results, table, output_dir)

@@ -615,6 +615,10 @@ class CompareConfig:
     common_overrides: list[str] = field(default_factory=list)
     replications: int = 10
     base_seed: int = 1
+    #: false: replication r of every arm runs on seed base_seed + r (common random numbers, paired). true:
+    #: each arm draws its own seeds (arm i: base_seed + r + 100000 i) - an honest A/A, whose identical arms
+    #: should then differ significantly in about alpha of the KPIs
+    independent_seeds: bool = False
     #: inline, process (local pool over the cores) or ray (pip install -e ".[dist]")
     executor: str = "process"
     #: 0 = every core
