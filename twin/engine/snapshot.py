@@ -26,7 +26,7 @@ from twin.engine.parts_logistics import Shipment
 from twin.errors import ConfigError
 
 if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+    from twin.engine.run_state import RunState
 
 SNAPSHOT_VERSION = 1
 VEHICLE_COLUMNS = (
@@ -90,7 +90,7 @@ def _columns(rows: Sequence[Sequence[float]], width: int) -> npt.NDArray[np.floa
     return np.asarray(rows, dtype=np.float64).reshape(-1, width)
 
 
-def take_snapshot(simulation: Simulation) -> Snapshot:
+def take_snapshot(simulation: RunState) -> Snapshot:
     """Capture the state at the current day boundary (call between ``advance`` calls)."""
     sim = simulation
     now = sim.env.now
@@ -243,14 +243,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _check_shape(sim: Simulation, snapshot: Snapshot) -> None:
+def _check_shape(sim: RunState, snapshot: Snapshot) -> None:
     shape = snapshot.meta.get("shape", {})
     for name, actual in (("dealers", sim.dealers), ("skus", sim.skus), ("specs", len(sim.world.specs))):
         if shape.get(name) != actual:
             raise ConfigError(f"network.{name}", actual, f"does not match the snapshot's {shape.get(name)}")
 
 
-def restore(sim: Simulation, snapshot: Snapshot) -> None:
+def restore(sim: RunState, snapshot: Snapshot) -> None:
     """Load a snapshot's state into a freshly built simulation whose clock starts at ``snapshot.day``."""
     _check_shape(sim, snapshot)
     arrays = snapshot.arrays
@@ -373,7 +373,7 @@ def restore(sim: Simulation, snapshot: Snapshot) -> None:
     sim.pending_resume = arrays
 
 
-def _restore_settlement(sim: Simulation, arrays: dict[str, npt.NDArray[Any]]) -> None:
+def _restore_settlement(sim: RunState, arrays: dict[str, npt.NDArray[Any]]) -> None:
     """The settlement ledger and registers (absent from a snapshot taken with settlement off)."""
     if not sim.settlement.enabled:
         return
@@ -384,7 +384,7 @@ def _restore_settlement(sim: Simulation, arrays: dict[str, npt.NDArray[Any]]) ->
     sim.settlement.load_state_arrays(settlement)
 
 
-def resume_in_flight(sim: Simulation) -> None:
+def resume_in_flight(sim: RunState) -> None:
     """Restart the timed steps a snapshot caught half-way: builds, trunk legs, carrier loads, trucks."""
     arrays = sim.pending_resume
     if arrays is None:
@@ -417,7 +417,7 @@ def resume_in_flight(sim: Simulation) -> None:
         env.process(flow.carriers.hold_truck(int(carrier), max(0.0, free_at - now)))
 
 
-def resume_waiting_loads(sim: Simulation) -> None:
+def resume_waiting_loads(sim: RunState) -> None:
     """Loads that were waiting for a truck queue again, behind the trucks already out (call last)."""
     arrays = sim.pending_resume
     if arrays is None:
