@@ -203,7 +203,7 @@ class SettlementFlow:
         if not self.enabled:
             return
         flow = self._flow()
-        plants = [flow._spec_plant[flow.vehicles[vehicle_id].spec][0] for vehicle_id in vehicle_ids]
+        plants = [flow.plant_of(vehicle_id) for vehicle_id in vehicle_ids]
         day = int(self.env.now)
         for plant in sorted(set(plants)):
             self.trunks_departed.append((plant, yard, plants.count(plant), day))
@@ -256,7 +256,7 @@ class SettlementFlow:
             plant, yard, slots, ship_day = np.array(self.trunks_departed, dtype=np.int64).T
             self.trunks_departed = []
             flow = self._flow()
-            carrier = np.full(plant.size, flow._trunk_carrier, dtype=np.int64)
+            carrier = np.full(plant.size, flow.trunk_carrier, dtype=np.int64)
             km = flow.plant_to_yard_km[plant, yard]
             for day in np.unique(ship_day).tolist():
                 on_day = ship_day == day

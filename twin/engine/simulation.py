@@ -1,5 +1,11 @@
 """One twin run: validate -> build -> check wiring -> run the SimPy clock -> finalize into a ``RunResult``.
 
+Build: each engine component is constructed with what it uses (the clock, its config section, network tables
+and derived arrays, the services it calls, its policies), never with the run; collaborations that go both
+ways (parts logistics -> control tower and rebalancing, vehicle flow <-> customer orders, campaigns and
+settlement) are wired after construction by ``connect``, each through a Protocol its caller declares, so the
+engine's imports stay acyclic (``tests/test_architecture.py``).
+
 Daily phases (same-time events keep SimPy's deterministic order):
   d+0.00 vehicle customers of day d start arriving (spread over the day)
   d+0.05 parts consignments and emergency deliveries due today are received

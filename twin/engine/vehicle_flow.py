@@ -135,7 +135,8 @@ class VehicleFlow:
             (int(plant), str(plant_codes[plant]))
             for plant in world.specs.model_plant[world.specs.model].tolist()
         ]
-        self._trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
+        #: the carrier of plant-to-stockyard trunk moves
+        self.trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
         self._view_day = -1
         self.same_variant = [
             np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)
@@ -183,6 +184,10 @@ class VehicleFlow:
         )
         self.vehicles.append(vehicle)
         return len(self.vehicles) - 1
+
+    def plant_of(self, vehicle_id: int) -> int:
+        """The plant that builds (or built) a vehicle: its model's."""
+        return self._spec_plant[self.vehicles[vehicle_id].spec][0]
 
     def _attribute_code(self, spec: int) -> str:
         """VIN positions 4-8: model, variant (2 chars), colour, restraint code, all in the VIN alphabet."""
@@ -474,10 +479,7 @@ class VehicleFlow:
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
                 vehicle.eta_day = now + transit_days
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
-            freight = sum(
-                self.trunk_freight_per_vehicle_inr(self._spec_plant[self.vehicles[v].spec][0], yard)
-                for v in vehicle_ids
-            )
+            freight = sum(self.trunk_freight_per_vehicle_inr(self.plant_of(v), yard) for v in vehicle_ids)
             self.kpis.add(now, "freight_vehicle_inr", freight)
             self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
@@ -500,7 +502,7 @@ class VehicleFlow:
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
         carriers = self.world.network.carriers
-        carrier = self._trunk_carrier
+        carrier = self.trunk_carrier
         load_charge = max(
             float(carriers.minimum_charge_inr[carrier]),
             float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]),
