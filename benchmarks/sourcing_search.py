@@ -37,7 +37,11 @@ def main() -> None:
     flow = simulation.vehicles
     network = simulation.world.network
     # the engine's own Atlas (geometry, sourcing rules, dealers' consent), as a network-sourcing run builds it
-    orders = CustomerOrders(simulation)
+    orders = CustomerOrders(
+        simulation.env, config.policy.sourcing, config.operations, network, config.network.generator_seed,
+        config.settlement.vehicle_transfer_handling_fee_inr, flow, simulation.transit, simulation.settlement,
+        simulation.streams, simulation.kpis, simulation.event_log,
+    )  # fmt: skip
     started = time.perf_counter()
     inventory = vin_inventory(flow)
     inventory_seconds = time.perf_counter() - started

@@ -123,7 +123,7 @@ def test_allocation_status_lists_every_car_on_its_way_to_each_dealer_with_a_due_
     config = vehicle_test_config(45, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
     simulation = Simulation(config)
     simulation.advance(30)
-    status = allocation_status(simulation)
+    status = allocation_status(simulation.vehicles)
     flow = simulation.vehicles
     # every car counted as on its way to a dealer is listed under that dealer and spec, and nothing else is;
     # factory orders still in build are listed too (the dealer's count starts when they are built)

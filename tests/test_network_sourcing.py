@@ -263,7 +263,7 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
 
         def watched(token, depart=depart, orders=orders, departures=departures):
             load = orders.trade_loads[token]
-            yield orders.sim.env.timeout(max(load.depart_at - orders.sim.env.now, 0.0))
+            yield orders.env.timeout(max(load.depart_at - orders.env.now, 0.0))
             carriers = {int(trade[3]) for trade in load.trades}
             departures.append((load.depart_at, len(load.trades), carriers))
             yield from depart(token)
@@ -279,7 +279,7 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
                 load for load in orders.trade_loads.values() if load.trades[-1][0] == -orders.next_trade
             ]
             assert len(joined) == 1
-            booked.append((orders.sim.env.now, joined[0].depart_at))
+            booked.append((orders.env.now, joined[0].depart_at))
 
         orders._trade = watched_trade
         runs[radius] = (simulation.run().summary, departures, booked)

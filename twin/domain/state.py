@@ -261,7 +261,7 @@ STATE_SCHEMA: tuple[Section, ...] = (
     ),
     Section(
         "demand_history",
-        "twin.engine.simulation.Simulation",
+        "twin.engine.parts_view.PartsHistory",
         "The 12-month DMS history the policies start from (a dealer's parts sales export).",
         (
             _float(

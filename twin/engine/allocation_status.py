@@ -22,7 +22,7 @@ import pandas as pd
 from twin.domain.vehicles import SiteKind, VehicleStatus
 
 if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+    from twin.engine.vehicle_flow import VehicleFlow
 
 
 class AllocationStep(Enum):
@@ -36,12 +36,11 @@ class AllocationStep(Enum):
 COLUMNS = ("dealer_id", "vin", "model", "variant", "colour", "customer_order", "step", "eta_day", "eta_date")
 
 
-def allocation_status(simulation: Simulation) -> pd.DataFrame:
+def allocation_status(flow: VehicleFlow) -> pd.DataFrame:
     """One row per vehicle allocated to a dealer and not yet received there, by dealer and ETA."""
-    flow = simulation.vehicles
-    world = simulation.world
-    operations = simulation.config.operations
-    now = float(simulation.env.now)
+    world = flow.world
+    operations = flow.operations
+    now = float(flow.env.now)
     on_trunk = {
         vehicle_id for _, vehicle_ids, _ in flow.trunks_on_road.values() for vehicle_id in vehicle_ids
     }
@@ -80,7 +79,7 @@ def allocation_status(simulation: Simulation) -> pd.DataFrame:
     frame.insert(4, "colour", np.asarray(specs.colour_names)[specs.colour[spec]])
     frame["eta_day"] = frame["eta_day"].astype(float).round(2)
     frame["eta_date"] = [
-        (simulation.start_date + dt.timedelta(days=int(day))).isoformat() for day in frame["eta_day"]
+        (flow.start_date + dt.timedelta(days=int(day))).isoformat() for day in frame["eta_day"]
     ]
     return frame.sort_values(["dealer", "eta_day", "vin"], kind="stable")[list(COLUMNS)].reset_index(
         drop=True

@@ -12,19 +12,22 @@ from an arm's trailing sales.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import simpy
 
+from twin.config import CampaignPolicyConfig, OperationsConfig
 from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
-from twin.engine.vehicle_flow import PLANNED_CONVERSION
+from twin.domain.world import World
+from twin.engine.demand import DemandModel
+from twin.engine.disruptions import ScenarioEffects
+from twin.engine.eventlog import EventLog
+from twin.engine.vehicle_flow import PLANNED_CONVERSION, VehicleFlow
 from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
 from twin.policies.observation import IntArray, VehicleView
-
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+from twin.policies.protocols import VehicleAllocationPolicy
 
 FloatArray = npt.NDArray[np.float64]
 #: customer outcomes counted per campaign
@@ -49,10 +52,30 @@ COLUMNS = OUTCOMES + MEASURES
 
 
 class CampaignFlow:
-    def __init__(self, simulation: Simulation, policy: CampaignPositioning | None) -> None:
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        world: World,
+        effects: ScenarioEffects,
+        settings: CampaignPolicyConfig,
+        operations: OperationsConfig,
+        horizon_days: int,
+        demand: DemandModel,
+        vehicles: VehicleFlow,
+        allocation: VehicleAllocationPolicy,
+        event_log: EventLog,
+        policy: CampaignPositioning | None,
+    ) -> None:
         """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures)."""
-        self.sim = simulation
-        world = simulation.world
+        self.env = clock
+        self.world = world
+        self.demand = demand
+        self.vehicles = vehicles
+        self.allocation = allocation
+        self.event_log = event_log
+        self.allocation_period_days = operations.allocation_period_days
+        self.horizon_days = horizon_days
+        self.dealers = world.dealer_count
         dealer_region = world.dealer_region
         self.windows = [
             CampaignWindow(
@@ -63,10 +86,8 @@ class CampaignFlow:
                 end_day=config.end_day,
                 vehicle_uplift=config.vehicle_uplift,
             )
-            for config, regions, models in simulation.effects.campaigns
+            for config, regions, models in effects.campaigns
         ]
-        settings = simulation.config.policy.campaign
-        operations = simulation.config.operations
         self.yardstick = CampaignPositioning(
             settings.lead_days,
             settings.build_cutoff_days,
@@ -93,13 +114,13 @@ class CampaignFlow:
     # -- the day's phases -----------------------------------------------------------------------------
     def plan(self, day: int) -> None:
         """d+0.12: fix the yardstick when positioning would begin; order positioning builds on production days."""
-        flow = self.sim.vehicles
+        flow = self.vehicles
         for index, campaign in enumerate(self.windows):
             if day == max(campaign.start_day - self.yardstick.lead_days, 0) and self.targets[index] is None:
                 target = self.yardstick.stock_target(flow.current_view(), campaign, self._expected_rate(day))
                 self.targets[index] = target
                 self.table[index, COLUMNS.index("target_units")] = float(target.sum())
-        if self.policy is None or day % self.sim.config.operations.allocation_period_days != 0:
+        if self.policy is None or day % self.allocation_period_days != 0:
             return
         # the OEM knows its own yards and trunks today, not as of the last dealer export: a build that reached
         # its yard after the export would otherwise be counted nowhere and built again
@@ -109,18 +130,16 @@ class CampaignFlow:
         builds = self.policy.builds(flow.export_view(), self.windows, day, on_trunk)
         for yard, spec in zip(*np.nonzero(builds), strict=True):
             units = int(builds[yard, spec])
-            vehicle_ids = self.sim.vehicles.new_stock_vehicles([int(spec)] * units)
+            vehicle_ids = flow.new_stock_vehicles([int(spec)] * units)
             for vehicle_id in vehicle_ids:
                 self.building[vehicle_id] = (int(yard), int(spec))
             self._count_builds(day, units)
-            self.sim.env.process(
-                self.sim.vehicles.trunk(vehicle_ids, int(yard), self.sim.vehicles.trunk_days(yard))
-            )
+            self.env.process(flow.trunk(vehicle_ids, int(yard), flow.trunk_days(yard)))
 
     def _expected_rate(self, day: int) -> FloatArray:
         """``[dealer, spec]``: retail a day the demand model expects before any campaign uplift."""
-        world = self.sim.world
-        customers = self.sim.demand.base_customers_per_day(day)
+        world = self.world
+        customers = self.demand.base_customers_per_day(day)
         return PLANNED_CONVERSION * customers[:, None] * world.region_spec_preference[world.dealer_region]
 
     def _count_builds(self, day: int, units: int) -> None:
@@ -129,11 +148,11 @@ class CampaignFlow:
         if building:
             nearest = min(building, key=lambda i: self.windows[i].start_day)
             self.table[nearest, COLUMNS.index("positioning_builds")] += units
-        self.sim.event_log.record(self.sim.env.now, "campaign_builds_ordered", units=units)
+        self.event_log.record(self.env.now, "campaign_builds_ordered", units=units)
 
     def measure(self, day: int) -> None:
         """d+0.96: the eve of a start (stock landed), the last day of a campaign (what sold)."""
-        last_day = self.sim.config.horizon_days - 1
+        last_day = self.horizon_days - 1
         for index, campaign in enumerate(self.windows):
             if day == campaign.start_day - 1:
                 self._measure_start(index, campaign)
@@ -147,9 +166,9 @@ class CampaignFlow:
     def allocate(self, view: VehicleView, yard: int, vehicle_ids: list[int], specs: IntArray) -> IntArray:
         """The allocation cycle with positioning's first call; remembers which cars were positioned."""
         assert self.policy is not None  # positioning_today() said so
-        dealers, positioned = self.policy.allocate(view, yard, specs, self.windows, self.sim.allocation)
+        dealers, positioned = self.policy.allocate(view, yard, specs, self.windows, self.allocation)
         if positioned.any():
-            day = int(self.sim.env.now)
+            day = int(self.env.now)
             positioning = [i for i, c in enumerate(self.windows) if self.policy.positioning(c, day)]
             for vehicle_id, dealer, spec in zip(
                 np.asarray(vehicle_ids)[positioned].tolist(),
@@ -203,7 +222,7 @@ class CampaignFlow:
     def _campaign_stock(self, campaign: CampaignWindow) -> IntArray:
         """``[dealer, spec]``: unreserved cars of campaign models in campaign dealers' yards now."""
         covered = campaign.dealers[:, None] & campaign.models[self.spec_model][None, :]
-        return np.where(covered, self.sim.vehicles.dealer_stock, 0).astype(np.int64)
+        return np.where(covered, self.vehicles.dealer_stock, 0).astype(np.int64)
 
     def _measure_start(self, index: int, campaign: CampaignWindow) -> None:
         row = self.table[index]
@@ -217,8 +236,8 @@ class CampaignFlow:
         for vehicle_id, campaign_index in self.positioned.items():
             if campaign_index != index:
                 continue
-            vehicle = self.sim.vehicles.vehicles[vehicle_id]
-            landed += NOT_YET != vehicle.received_day <= self.sim.env.now
+            vehicle = self.vehicles.vehicles[vehicle_id]
+            landed += NOT_YET != vehicle.received_day <= self.env.now
             sold += self._sold(vehicle_id)
         row[COLUMNS.index("positioned_landed_before_start")] = landed
         row[COLUMNS.index("positioned_sold_before_start")] = sold
@@ -231,14 +250,14 @@ class CampaignFlow:
         for vehicle_id, campaign_index in self.positioned.items():
             if campaign_index != index:
                 continue
-            vehicle = self.sim.vehicles.vehicles[vehicle_id]
+            vehicle = self.vehicles.vehicles[vehicle_id]
             sold += self._sold(vehicle_id)
             unsold += vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
         row[COLUMNS.index("positioned_sold_by_end")] = sold
         row[COLUMNS.index("positioned_unsold_at_end")] = unsold
 
     def _sold(self, vehicle_id: int) -> bool:
-        vehicle = self.sim.vehicles.vehicles[vehicle_id]
+        vehicle = self.vehicles.vehicles[vehicle_id]
         return vehicle.status in (VehicleStatus.RESERVED, VehicleStatus.DELIVERED) or vehicle.customer_order
 
     # -- results --------------------------------------------------------------------------------------
@@ -302,10 +321,10 @@ class CampaignFlow:
             ),
             "positioned": np.array(list(self.positioned.items()), dtype=np.int64).reshape(-1, 2),
             "targets": np.stack(
-                [t if t is not None else np.full((self.sim.dealers, specs), -1) for t in self.targets]
+                [t if t is not None else np.full((self.dealers, specs), -1) for t in self.targets]
             ).astype(np.int64)
             if self.targets
-            else np.zeros((0, self.sim.dealers, specs), dtype=np.int64),
+            else np.zeros((0, self.dealers, specs), dtype=np.int64),
         }
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:

@@ -8,26 +8,57 @@ resume them; what happens to the cars at the dealer is the vehicle flow's busine
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import simpy
 
+from twin.config import OperationsConfig
+from twin.domain.network import Network
 from twin.domain.state import row_table
-from twin.domain.vehicles import SiteKind, VehicleStatus
-from twin.engine.disruptions import VehicleFleetBlock
+from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
+from twin.engine.disruptions import ScenarioEffects, VehicleFleetBlock
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.transit import TransitTimes
 
-if TYPE_CHECKING:
-    from twin.engine.vehicle_flow import VehicleFlow
+#: what happens to a load's cars at its dealer: ``unload(dealer, vehicle ids, arrival time)``
+Unload = Callable[[int, list[int], float], None]
+
+
+class LoadSettlement(Protocol):
+    """The settlement hook of a car-carrier load leaving its stockyard."""
+
+    def load_departed(self, dealer: int, carrier: int, load: list[int]) -> None: ...
 
 
 class CarCarriers:
-    def __init__(self, flow: VehicleFlow) -> None:
-        self.flow = flow
-        self.sim = flow.sim
-        self.env = flow.env
-        network = self.sim.world.network
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        network: Network,
+        operations: OperationsConfig,
+        effects: ScenarioEffects,
+        transit: TransitTimes,
+        settlement: LoadSettlement,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+        vehicles: list[Vehicle],
+        unload: Unload,
+    ) -> None:
+        """``vehicles`` is the registry of every vehicle (by id); ``unload`` hands a load's cars to their dealer."""
+        self.env = clock
+        self.network = network
+        self.operations = operations
+        self.effects = effects
+        self.transit = transit
+        self.settlement = settlement
+        self.kpis = kpis
+        self.event_log = event_log
+        self.vehicles = vehicles
+        self.unload = unload
         carriers = network.carriers
         self.trucks = {
             int(c): simpy.Resource(self.env, capacity=int(carriers.fleet_size[c]))
@@ -36,7 +67,7 @@ class CarCarriers:
         self.yard_to_dealer_km = network.yard_to_dealer_km()
         self.yard_to_dealer_days = (
             self.yard_to_dealer_km / carriers.speed_km_per_day[network.vehicle_carrier]
-            + self.sim.config.operations.dc_dispatch_delay_days
+            + operations.dc_dispatch_delay_days
         )
         #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
         self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(network.dealer_count)]
@@ -52,9 +83,9 @@ class CarCarriers:
         """Daily: a full car-carrier load leaves, or a part load once its first car has waited long enough.
         A lane into a disrupted region earns its capacity share of one load a day and sends a load only when it
         has earned a whole one (never when closed)."""
-        lane_share = self.sim.effects.lane_share(int(self.env.now), "vehicles")
-        operations = self.sim.config.operations
-        carriers = self.sim.world.network.carriers
+        lane_share = self.effects.lane_share(int(self.env.now), "vehicles")
+        operations = self.operations
+        carriers = self.network.carriers
         now = self.env.now
         for dealer, queue in enumerate(self.dispatch_queue):
             if not queue:
@@ -64,7 +95,7 @@ class CarCarriers:
                 self.lane_credit[dealer] = min(1.0, self.lane_credit[dealer] + float(lane_share[dealer]))  # type: ignore[index]
                 if self.lane_credit[dealer] < 1.0:
                     continue
-            carrier = int(self.sim.world.network.vehicle_carrier[dealer])
+            carrier = int(self.network.vehicle_carrier[dealer])
             slots = int(carriers.capacity_per_load[carrier])
             while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
                 load = [vehicle_id for vehicle_id, _ in queue[:slots]]
@@ -82,27 +113,27 @@ class CarCarriers:
             yield truck
             self.loads_waiting.remove(waiting)
             now = self.env.now
-            carriers = self.sim.world.network.carriers
+            carriers = self.network.carriers
             freight = max(
                 float(carriers.minimum_charge_inr[carrier]),
                 float(carriers.rate_per_km_inr[carrier]) * float(self.yard_to_dealer_km[dealer]),
             )
-            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
-            self.sim.settlement.load_departed(dealer, carrier, load)
-            transit = float(self.yard_to_dealer_days[dealer]) * self.sim.transit_noise(
+            self.kpis.add(now, "freight_vehicle_inr", freight)
+            self.settlement.load_departed(dealer, carrier, load)
+            transit = float(self.yard_to_dealer_days[dealer]) * self.transit.factor(
                 "vehicle_lane", int(now), dealer
             )
             for vehicle_id in load:
-                vehicle = self.flow.vehicles[vehicle_id]
+                vehicle = self.vehicles[vehicle_id]
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
                 vehicle.eta_day = now + transit
-            if self.sim.event_log.enabled:
-                self.sim.event_log.record(
+            if self.event_log.enabled:
+                self.event_log.record(
                     now,
                     "carrier_load_departed",
                     dealer=dealer,
                     carrier=carrier,
-                    vins=[self.flow.vehicles[v].vin for v in load],
+                    vins=[self.vehicles[v].vin for v in load],
                     freight_inr=round(freight, 2),
                 )
             yield from self.drive(dealer, carrier, load, transit, transit)
@@ -114,10 +145,10 @@ class CarCarriers:
         yield self.env.timeout(remaining_days)
         del self.loads_on_road[leg]
         arrival = self.env.now
-        self.flow.unload(dealer, load, arrival)
-        if self.sim.event_log.enabled:
-            self.sim.event_log.record(
-                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.flow.vehicles[v].vin for v in load]
+        self.unload(dealer, load, arrival)
+        if self.event_log.enabled:
+            self.event_log.record(
+                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load]
             )
         token = next(self._tokens)
         self.trucks_returning[token] = (carrier, arrival + return_days)

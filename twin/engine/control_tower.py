@@ -17,14 +17,19 @@ rule's count. Demand for parts a dealer does not stock is not an alert.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import simpy
 
+from twin.config import AlertConfig, ForecastConfig
 from twin.domain.parts import PART_CLASSES
-from twin.engine.demand import PartsLines
-from twin.engine.parts_flow import LineOutcome
+from twin.engine.demand import DemandModel, PartsLines
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_flow import LineOutcome, PartsFlow
+from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_watch import VehicleWatch
 from twin.policies.alerts import AlertBook, AlertOutcome
 from twin.policies.demand_distribution import exceed_probability_approximate
@@ -37,9 +42,6 @@ from twin.policies.forecasting import (
 )
 from twin.policies.stockout_risk import expected_stockout_days, stockout_probability
 
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
-
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 #: safety margin on the screening approximation (it errs by about 0.02)
@@ -48,13 +50,35 @@ _ACCURACY_SUMS = ("error", "absolute_error", "squared_error", "actual", "naive_a
 
 
 class ControlTower:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        config = simulation.config
-        forecast = config.policy.forecast
-        self.skus = simulation.skus
-        self.cells = simulation.dealers * self.skus
-        self.phase_in_lines_per_year = config.policy.replenishment.phase_in_lines_per_year
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        forecast: ForecastConfig,
+        alerts: AlertConfig,
+        phase_in_lines_per_year: float,
+        warmup_days: int,
+        horizon_days: int,
+        dealers: int,
+        parts: PartsFlow,
+        inbound_eta_day: npt.NDArray[np.float32],
+        dealer_lead_time_sd_days: FloatArray,
+        demand: DemandModel,
+        vehicle_watch: VehicleWatch,
+        streams: RandomStreams,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+    ) -> None:
+        self.env = clock
+        self.parts = parts
+        self.inbound_eta_day = inbound_eta_day
+        self.dealer_lead_time_sd_days = dealer_lead_time_sd_days
+        self.kpis = kpis
+        self.event_log = event_log
+        self.warmup_days = warmup_days
+        self.dealers = dealers
+        self.skus = parts.skus
+        self.cells = dealers * self.skus
+        self.phase_in_lines_per_year = phase_in_lines_per_year
         settings = ForecastSettings(
             alpha=forecast.alpha,
             tsb_alpha_size=forecast.tsb_alpha_size,
@@ -65,9 +89,8 @@ class ControlTower:
             ),
         )
         # the OEM knows its network's parts seasonality from past years; the forecaster gets that profile
-        season = np.array([simulation.demand.parts_season(day) for day in range(config.horizon_days + 15)])
+        season = np.array([demand.parts_season(day) for day in range(horizon_days + 15)])
         self.forecaster = IntermittentForecaster(self.cells, settings, season_index=season, start_day=0)
-        alerts = config.policy.alerts
         self.alerts = (
             AlertBook(self.cells, alerts.horizons_days, alerts.risk_threshold, alerts.clear_threshold)
             if alerts.enabled
@@ -76,13 +99,13 @@ class ControlTower:
         self.horizons_days = np.asarray(alerts.horizons_days, dtype=float)
         self.clear_threshold = alerts.clear_threshold
         self.risk_threshold = alerts.risk_threshold
-        self.vehicle_watch = VehicleWatch(simulation, self.horizons_days, alerts.risk_threshold)
+        self.vehicle_watch = vehicle_watch
         #: cells in a stock-out episode (a short line since the last receipt)
         self.in_stockout = np.zeros(self.cells, dtype=bool)
         #: cells whose stock or demand changed since the last assessment
         self.changed = np.zeros(self.cells, dtype=bool)
         sample_size = min(forecast.accuracy_sample_series, self.cells)
-        rng = simulation.streams.get("forecast_accuracy_sample")
+        rng = streams.get("forecast_accuracy_sample")
         self.sample = np.sort(rng.choice(self.cells, size=sample_size, replace=False)).astype(np.int64)
         self.sample_slot = np.full(self.cells, -1, dtype=np.int64)
         self.sample_slot[self.sample] = np.arange(sample_size)
@@ -98,12 +121,12 @@ class ControlTower:
         day, a day has demand with probability 1 - e^-rate, and E[Y], E[Y^2] of a compound Poisson day.
         """
         self.vehicle_watch.prime()
-        line_size = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.sim.part_class]
+        line_size = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.parts.part_class]
         line_size_square = 2.0 * line_size**2 - line_size
         rate = history_lines_per_year.reshape(-1) / 365.0
         line_size, line_size_square = (
-            np.tile(line_size, self.sim.dealers),
-            np.tile(line_size_square, self.sim.dealers),
+            np.tile(line_size, self.dealers),
+            np.tile(line_size_square, self.dealers),
         )
         demand_day_share = -np.expm1(-rate)
         seen = demand_day_share > 0
@@ -132,7 +155,7 @@ class ControlTower:
         starts = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
         unique_cells = cells[starts]
         units = np.add.reduceat(lines.quantity.astype(np.float64), starts)
-        if day >= self.sim.config.warmup_days and self.sample.size:
+        if day >= self.warmup_days and self.sample.size:
             self._score_sample(day, unique_cells, units)
         self.forecaster.observe(day, unique_cells, units)
         self.changed[unique_cells] = True
@@ -142,8 +165,8 @@ class ControlTower:
         self.in_stockout[starting] = True
         if self.alerts is not None and starting.size:
             warned_by = self.alerts.record_stockouts(day, starting)
-            self.sim.kpis.add(day, "parts_stockouts", float(starting.size))
-            self.sim.kpis.add(day, "parts_stockouts_unwarned", float((warned_by < 0).sum()))
+            self.kpis.add(day, "parts_stockouts", float(starting.size))
+            self.kpis.add(day, "parts_stockouts_unwarned", float((warned_by < 0).sum()))
             self._log("stockout", day, starting, alert=warned_by)
 
     def _score_sample(self, day: int, cells: IntArray, units: FloatArray) -> None:
@@ -173,7 +196,7 @@ class ControlTower:
         cells = np.flatnonzero(self.changed)
         self.changed[cells] = False
         cells = cells[~self.in_stockout[cells]]
-        state = self.sim.parts.state
+        state = self.parts.state
         available = (state.on_hand.reshape(-1)[cells] - state.reserved.reshape(-1)[cells]).astype(float)
         # screening: the risk over the longest horizon from an upper bound on the forecast mean, ignoring the
         # inbound (both only raise it), by the cheap approximation (errs by ~0.02); cells clearly below the
@@ -192,8 +215,8 @@ class ControlTower:
         mean_per_day[exact] = self.forecaster.mean_per_day(cells[exact])
         risks = np.zeros((cells.size, self.horizons_days.size))
         eta_days = np.full(cells.size, np.inf)
-        eta_days[exact] = self.sim.logistics.inbound_eta_day[cells[exact]].astype(float) - day
-        spread = self.sim.dealer_lead_time_sd_days[cells // self.skus]
+        eta_days[exact] = self.inbound_eta_day[cells[exact]].astype(float) - day
+        spread = self.dealer_lead_time_sd_days[cells // self.skus]
         levels = (self.clear_threshold, self.risk_threshold)
 
         def risk_of(rows: IntArray, horizons: list[float]) -> FloatArray:
@@ -213,13 +236,13 @@ class ControlTower:
         )
         raised = self.alerts.assess(day, cells[book], risks[book], expected_day)
         self.alerts.expire(day)
-        self.sim.kpis.add(day, "parts_alerts_raised", float(raised.size))
-        if self.sim.event_log.enabled:
+        self.kpis.add(day, "parts_alerts_raised", float(raised.size))
+        if self.event_log.enabled:
             columns = self.alerts.alerts
             for alert, severity in zip(raised.tolist(), self.alerts.severity(raised), strict=True):
                 cell = int(columns["cell"][alert])
-                self.sim.event_log.record(
-                    self.sim.env.now,
+                self.event_log.record(
+                    self.env.now,
                     "alert_raised",
                     alert=alert,
                     dealer=cell // self.skus,
@@ -232,8 +255,8 @@ class ControlTower:
             closed = closed[columns["outcome"][closed] != AlertOutcome.STOCKED_OUT]  # logged as stock-outs
             for alert, outcome in zip(closed.tolist(), columns["outcome"][closed].tolist(), strict=True):
                 cell = int(columns["cell"][alert])
-                self.sim.event_log.record(
-                    self.sim.env.now,
+                self.event_log.record(
+                    self.env.now,
                     "alert_closed",
                     alert=alert,
                     dealer=cell // self.skus,
@@ -247,11 +270,11 @@ class ControlTower:
             self._log("alert_acted_on", day, self.alerts.alerts["cell"][acted], alert=acted)
 
     def _log(self, kind: str, day: int, cells: npt.NDArray[Any], alert: npt.NDArray[Any]) -> None:
-        log = self.sim.event_log
+        log = self.event_log
         if not log.enabled or cells.size == 0:
             return
         for cell, alert_id in zip(cells.tolist(), alert.tolist(), strict=True):
-            log.record(self.sim.env.now, kind, dealer=cell // self.skus, sku=cell % self.skus, alert=alert_id)
+            log.record(self.env.now, kind, dealer=cell // self.skus, sku=cell % self.skus, alert=alert_id)
 
     # -- results ----------------------------------------------------------------------------------------
     def summary(self, warmup_days: int, horizon_days: int) -> dict[str, float]:

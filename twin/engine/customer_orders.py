@@ -27,12 +27,21 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import simpy
 
+from twin.config import OperationsConfig, SourcingPolicyConfig
+from twin.domain.network import Network
 from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.streams import RandomStreams
+from twin.engine.transit import TransitTimes
+from twin.engine.vehicle_flow import VehicleFlow
 from twin.engine.vin_inventory import vin_inventory
 from twin.errors import ConfigError
 from twin.policies.network_sourcing import (
@@ -49,10 +58,6 @@ from twin.policies.observation import CustomerRequest, SourcingDecision, Sourcin
 from twin.policies.protocols import SourcingPolicy
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
-from twin.settlement.transfers import transfer_freight_paise
-
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
 
 FloatArray = npt.NDArray[np.float64]
 COUNTERS = (
@@ -91,12 +96,21 @@ class TradeLoad:
     trades: list[tuple[float, ...]] = field(default_factory=list)
 
 
-def network_geometry(simulation: Simulation) -> NetworkGeometry:
+class LateLossObserver(Protocol):
+    """Who counts a network order lost because its car came too late (the campaigns' outcome table)."""
+
+    def lost_late(self, booked_day: int, dealer: int, spec: int) -> None: ...
+
+
+def network_geometry(
+    network: Network,
+    operations: OperationsConfig,
+    handling_fee_inr: float,
+    vehicle_cost_inr: FloatArray,
+) -> NetworkGeometry:
     """Distances, speeds and charges Atlas prices candidates with: the dealers' main car carrier's card."""
-    network = simulation.world.network
     carriers = network.carriers
     carrier = int(np.bincount(network.vehicle_carrier).argmax())
-    operations = simulation.config.operations
     return NetworkGeometry(
         dealer_km=network.dealer_to_dealer_km(),
         yard_to_dealer_km=network.stockyard_to_dealer_km(),
@@ -105,20 +119,41 @@ def network_geometry(simulation: Simulation) -> NetworkGeometry:
         rate_per_km_inr=float(carriers.rate_per_km_inr[carrier]),
         minimum_charge_inr=float(carriers.minimum_charge_inr[carrier]),
         slots_per_load=int(carriers.capacity_per_load[carrier]),
-        handling_fee_inr=simulation.config.settlement.vehicle_transfer_handling_fee_inr,
-        floor_plan_inr_per_day=simulation.vehicles.vehicle_cost_inr
-        * operations.floor_plan_rate_per_year
-        / 365.0,
+        handling_fee_inr=handling_fee_inr,
+        floor_plan_inr_per_day=vehicle_cost_inr * operations.floor_plan_rate_per_year / 365.0,
         stockyard_wait_days=operations.carrier_max_wait_days,
     )
 
 
 class CustomerOrders:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        config = simulation.config.policy.sourcing
-        network = simulation.world.network
-        self.geometry = network_geometry(simulation)
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        config: SourcingPolicyConfig,
+        operations: OperationsConfig,
+        network: Network,
+        generator_seed: int,
+        handling_fee_inr: float,
+        vehicles: VehicleFlow,
+        transit: TransitTimes,
+        settlement: SettlementFlow,
+        streams: RandomStreams,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+    ) -> None:
+        """``generator_seed`` (the network's) draws which dealers trade; ``handling_fee_inr`` is what a
+        vehicle transfer's receiver pays on top of the car (priced into Atlas's candidates)."""
+        self.env = clock
+        self.network = network
+        self.vehicles = vehicles
+        self.transit = transit
+        self.settlement = settlement
+        self.streams = streams
+        self.kpis = kpis
+        self.event_log = event_log
+        #: campaigns counting late losses, wired by ``connect`` (None: no campaign in the run)
+        self.campaigns: LateLossObserver | None = None
+        self.geometry = network_geometry(network, operations, handling_fee_inr, vehicles.vehicle_cost_inr)
         self.rules = SourcingRules(
             max_distance_km=config.max_distance_km,
             allow_stockyard=config.allow_stockyard,
@@ -129,9 +164,7 @@ class CustomerOrders:
             aged_credit_inr_per_day=config.aged_credit_inr_per_day,
         )
         # which dealers trade is a fact about the network, not a replication: the generator seed draws it
-        trade_rng = np.random.default_rng(
-            np.random.SeedSequence([simulation.config.network.generator_seed, 8])
-        )
+        trade_rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 8]))
         self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
         self.trade_cluster = trade_clusters(self.geometry.dealer_km, config.trade_consolidation_radius_km)
         #: trade loads not yet left, by token, and the lane's load still taking trades
@@ -149,12 +182,15 @@ class CustomerOrders:
         #: dealer trades on the road: token -> (dealer, vehicle, arrival time)
         self.trades_on_road: dict[int, tuple[int, int, float]] = {}
 
+    def connect(self, campaigns: LateLossObserver | None) -> None:
+        self.campaigns = campaigns
+
     # -- the search ---------------------------------------------------------------------------------
     def atlas(self) -> NetworkSourcing:
         """Atlas over the morning's inventory (claims during the day are marked on it as they happen)."""
-        today = int(self.sim.env.now)
+        today = int(self.env.now)
         if self._atlas is None or self._atlas_day != today:
-            flow = self.sim.vehicles
+            flow = self.vehicles
             self._atlas = NetworkSourcing(
                 vin_inventory(flow),
                 self.geometry,
@@ -162,7 +198,7 @@ class CustomerOrders:
                 self.dealer_trades,
                 flow.dealer_stock,
                 flow.sales_28d,
-                self.sim.world.network.dealers.stockyard,
+                self.network.dealers.stockyard,
             )
             self._atlas_day = today
         return self._atlas
@@ -170,18 +206,16 @@ class CustomerOrders:
     def request(
         self, dealer: int, spec: int, patience_days: float, other_colour: bool, other_variant: bool
     ) -> CustomerRequest:
-        sim, flow = self.sim, self.sim.vehicles
-        now = sim.env.now
+        flow, log = self.vehicles, self.event_log
+        now = self.env.now
         self.counters["requests"] += 1
         specs, match = acceptable_specs(
             spec, flow.same_variant[spec], flow.same_model[spec], other_colour, other_variant
         )
         query = SourcingRequest(dealer, specs, match, patience_days, now)
-        draw = float(sim.streams.get("sourcing:customer_draws").random())
-        if sim.event_log.enabled:
-            sim.event_log.record(
-                now, "vehicle_order_booked", dealer=dealer, spec=spec, patience_days=patience_days
-            )
+        draw = float(self.streams.get("sourcing:customer_draws").random())
+        if log.enabled:
+            log.record(now, "vehicle_order_booked", dealer=dealer, spec=spec, patience_days=patience_days)
         return CustomerRequest(now, dealer, spec, patience_days, self.atlas().candidates(query), draw, query)
 
     def decide(self, policy: SourcingPolicy, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
@@ -198,7 +232,7 @@ class CustomerOrders:
             request = replace(request, candidates=self.atlas().candidates(request.query))
 
     def _still_there(self, candidates: Candidates, row: int) -> bool:
-        vehicle = self.sim.vehicles.vehicles[int(candidates.vehicle[row])]
+        vehicle = self.vehicles.vehicles[int(candidates.vehicle[row])]
         kind, site = int(candidates.kind[row]), int(candidates.site[row])
         if kind == SourceKind.DEALER_YARD:
             here = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
@@ -213,13 +247,13 @@ class CustomerOrders:
     # -- the claim ----------------------------------------------------------------------------------
     def fulfil(self, request: CustomerRequest, decision: SourcingDecision) -> None:
         """Reserve the chosen VIN for the customer and start it towards their dealer."""
-        sim, flow = self.sim, self.sim.vehicles
+        flow, log = self.vehicles, self.event_log
         candidates: Candidates = request.candidates
         row = decision.candidate
         vehicle_id = int(candidates.vehicle[row])
         kind, site = int(candidates.kind[row]), int(candidates.site[row])
         vehicle = flow.vehicles[vehicle_id]
-        spec, dealer, now = vehicle.spec, request.dealer, sim.env.now
+        spec, dealer, now = vehicle.spec, request.dealer, self.env.now
         self.atlas().inventory.reserved[candidates.row[row]] = True
         if kind == SourceKind.DEALER_YARD:
             flow.dealer_yard[site][spec].remove(vehicle_id)
@@ -242,8 +276,8 @@ class CustomerOrders:
         self.counters["network_exact"] += float(int(candidates.match[row]) == MatchLevel.EXACT)
         if kind == SourceKind.DEALER_YARD:
             self._trade(vehicle_id, site, dealer)
-        if sim.event_log.enabled:
-            sim.event_log.record(
+        if log.enabled:
+            log.record(
                 now,
                 "vehicle_order_sourced",
                 dealer=dealer,
@@ -255,10 +289,10 @@ class CustomerOrders:
 
     def _trade(self, vehicle_id: int, holder: int, dealer: int) -> None:
         """A dealer trade: the car joins its lane's open trade load (or opens one) and drives its own distance."""
-        sim = self.sim
-        now = sim.env.now
+        env = self.env
+        now = env.now
         geometry = self.geometry
-        carrier = int(sim.world.network.vehicle_carrier[holder])
+        carrier = int(self.network.vehicle_carrier[holder])
         lane = (
             int(self.trade_cluster[holder]),
             int(self.trade_cluster[dealer]),
@@ -270,19 +304,19 @@ class CustomerOrders:
             self.next_trade_load += 1
             self.trade_loads[token] = TradeLoad(lane, now + geometry.dispatch_delay_days)
             self.open_lane[lane] = token
-            sim.env.process(self._depart_trade_load(token))
+            env.process(self._depart_trade_load(token))
         load = self.trade_loads[token]
         distance = float(geometry.dealer_km[holder, dealer])
-        transit = distance / geometry.speed_km_per_day * sim.transit_noise("vehicle_lane", int(now), dealer)
+        transit = distance / geometry.speed_km_per_day * self.transit.factor("vehicle_lane", int(now), dealer)
         arrival = load.depart_at + transit
-        vehicle = sim.vehicles.vehicles[vehicle_id]
+        vehicle = self.vehicles.vehicles[vehicle_id]
         vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)  # left the holder's stock
         vehicle.eta_day = arrival
         trade = self.next_trade
         self.next_trade += 1
         self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
-        sim.env.process(self._deliver_trade(trade))
-        price_paise = round(float(sim.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)
+        env.process(self._deliver_trade(trade))
+        price_paise = round(float(self.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)
         # trades count down, rebalancing transfers up: never the same id
         load.trades.append(
             (-1 - trade, holder, dealer, carrier, max(1, math.ceil(arrival)), distance, price_paise)
@@ -291,9 +325,9 @@ class CustomerOrders:
 
     def _depart_trade_load(self, token: int):
         """The load leaves: its trades are priced together (one truck) and settled when the last car arrives."""
-        sim = self.sim
+        env = self.env
         load = self.trade_loads[token]
-        yield sim.env.timeout(max(load.depart_at - sim.env.now, 0.0))
+        yield env.timeout(max(load.depart_at - env.now, 0.0))
         del self.trade_loads[token]
         if self.open_lane.get(load.lane) == token:
             del self.open_lane[load.lane]
@@ -313,8 +347,8 @@ class CustomerOrders:
             volume=np.ones(count),
             transfer_price_paise=rows[:, 6].astype(np.int64),
         )
-        freight_inr = float(transfer_freight_paise(batch, sim.settlement.book.rates).sum()) / 100.0
-        sim.kpis.add(sim.env.now, "freight_transfer_inr", freight_inr)
+        freight_inr = self.settlement.transfer_freight_inr(batch)
+        self.kpis.add(env.now, "freight_transfer_inr", freight_inr)
         self.arriving[settle_day].append(batch)
         self.counters["dealer_trade_loads"] += 1
         self.counters["dealer_trade_freight_inr"] += freight_inr
@@ -322,22 +356,22 @@ class CustomerOrders:
     def _deliver_trade(self, token: int):
         """The trade reaches the customer's dealer: unloaded like any car (reserved if the customer still waits)."""
         dealer, vehicle_id, arrival = self.trades_on_road[token]
-        yield self.sim.env.timeout(max(arrival - self.sim.env.now, 0.0))
+        yield self.env.timeout(max(arrival - self.env.now, 0.0))
         del self.trades_on_road[token]
-        self.sim.vehicles.unload(dealer, [vehicle_id], self.sim.env.now)
+        self.vehicles.unload(dealer, [vehicle_id], self.env.now)
 
     def resume(self) -> None:
         """Trades on the road when the snapshot was taken drive on; loads still filling leave on time."""
         for token in sorted(self.trades_on_road):
-            self.sim.env.process(self._deliver_trade(token))
+            self.env.process(self._deliver_trade(token))
         for token in sorted(self.trade_loads):
-            self.sim.env.process(self._depart_trade_load(token))
+            self.env.process(self._depart_trade_load(token))
 
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
         """Dealer trades that reached the customer's dealer this morning are settled."""
         for batch in self.arriving.pop(day, []):
-            self.sim.settlement.transfers_arrived(batch)
+            self.settlement.transfers_arrived(batch)
 
     def still_wanted(self, vehicle_id: int, arrival: float) -> bool:
         """A network order's car arriving after the customer's patience ran out finds them gone."""
@@ -346,14 +380,13 @@ class CustomerOrders:
             return True
         del self.orders[vehicle_id]
         self.counters["lost_late"] += 1
-        sim = self.sim
-        if sim.campaigns is not None:
-            vehicle = sim.vehicles.vehicles[vehicle_id]
-            sim.campaigns.lost_late(int(order[0]), vehicle.dealer, vehicle.spec)
-        sim.kpis.count(int(arrival), "vehicle_lost_sales")
-        if sim.event_log.enabled:
-            sim.event_log.record(
-                arrival, "vehicle_order_lost_late", vin=sim.vehicles.vehicles[vehicle_id].vin
+        if self.campaigns is not None:
+            vehicle = self.vehicles.vehicles[vehicle_id]
+            self.campaigns.lost_late(int(order[0]), vehicle.dealer, vehicle.spec)
+        self.kpis.count(int(arrival), "vehicle_lost_sales")
+        if self.event_log.enabled:
+            self.event_log.record(
+                arrival, "vehicle_order_lost_late", vin=self.vehicles.vehicles[vehicle_id].vin
             )
         return False
 

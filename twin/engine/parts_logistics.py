@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import simpy
 
+from twin.config import OperationsConfig
+from twin.domain.network import Network
 from twin.domain.parts import PART_CLASSES
 from twin.domain.state import row_table, table_rows
-from twin.policies.observation import ReplenishmentDecision
-
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+from twin.engine.demand import DemandModel, PartsLines
+from twin.engine.disruptions import ScenarioEffects
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_flow import LineOutcome, PartsFlow
+from twin.engine.streams import RandomStreams
+from twin.engine.transit import TransitTimes
+from twin.policies.observation import PartsView, ReplenishmentDecision
+from twin.policies.protocols import ReplenishmentPolicy
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 QuantityArray = npt.NDArray[np.int32]
 
 
@@ -38,13 +48,66 @@ class Shipment:
     quantity: QuantityArray
 
 
+class ConsignmentSettlement(Protocol):
+    """The settlement hooks of the parts supply chain."""
+
+    def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None: ...
+    def consignments_received(self, day: int) -> None: ...
+    def emergency_ordered(self, dealer: IntArray) -> None: ...
+
+
+class StockWatch(Protocol):
+    """Who watches dealer cells for stock-outs (the control tower): demand, consignments leaving, receipts."""
+
+    def observe_demand(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None: ...
+    def shipped(self, day: int, cells: IntArray) -> None: ...
+    def received(self, cells: IntArray) -> None: ...
+
+
+class FillObserver(Protocol):
+    """Who credits the day's filled lines (the rebalancing flow's use of transferred stock)."""
+
+    def observe_fills(self, lines: PartsLines, outcome: LineOutcome) -> None: ...
+
+
 class PartsLogistics:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        self.skus = simulation.skus
-        self.dealers = simulation.dealers
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        parts: PartsFlow,
+        network: Network,
+        operations: OperationsConfig,
+        demand: DemandModel,
+        effects: ScenarioEffects,
+        transit: TransitTimes,
+        streams: RandomStreams,
+        replenishment: ReplenishmentPolicy,
+        settlement: ConsignmentSettlement,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+        unit_cost_inr: FloatArray,
+        dealer_lead_time_days: FloatArray,
+        dc_to_dealer_km: FloatArray,
+    ) -> None:
+        self.env = clock
+        self.parts = parts
+        self.network = network
+        self.operations = operations
+        self.demand = demand
+        self.effects = effects
+        self.transit = transit
+        self.streams = streams
+        self.replenishment = replenishment
+        self.settlement = settlement
+        self.kpis = kpis
+        self.event_log = event_log
+        self.unit_cost_inr = unit_cost_inr
+        self.dealer_lead_time_days = dealer_lead_time_days
+        self.dc_to_dealer_km = dc_to_dealer_km
+        self.skus = parts.skus
+        self.dealers = network.dealer_count
         #: cells whose inventory position changed since the policy last reviewed them (all at the start)
-        self.changed = np.ones(simulation.world.network.location_count * self.skus, dtype=bool)
+        self.changed = np.ones(network.location_count * self.skus, dtype=bool)
         self.inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.emergency_inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.outstanding_backorder_units = 0
@@ -53,8 +116,23 @@ class PartsLogistics:
         #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
         self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
         #: units each parts carrier has already moved today (dealer transfers go before the DC's consignments)
-        self._capacity_used_units = np.zeros(len(simulation.world.network.carriers), dtype=np.int64)
+        self._capacity_used_units = np.zeros(len(network.carriers), dtype=np.int64)
         self._capacity_day = -1
+        self.parts_view: Callable[[], PartsView] | None = None
+        self.stock_watch: StockWatch | None = None
+        self.fill_observer: FillObserver | None = None
+
+    def connect(
+        self,
+        parts_view: Callable[[], PartsView],
+        stock_watch: StockWatch | None,
+        fill_observer: FillObserver | None,
+    ) -> None:
+        """Late wiring: the view the replenishment policy decides on, and the observers of the parts day
+        (built after the logistics, whose ETA feed and capacity they use)."""
+        self.parts_view = parts_view
+        self.stock_watch = stock_watch
+        self.fill_observer = fill_observer
 
     def touch(self, cells: IntArray) -> None:
         self.changed[cells] = True
@@ -66,15 +144,15 @@ class PartsLogistics:
 
     # -- morning: receive ---------------------------------------------------------------------------
     def receive(self, day: int) -> None:
-        parts, log = self.sim.parts, self.sim.event_log
-        self.sim.settlement.consignments_received(day)
+        parts, log = self.parts, self.event_log
+        self.settlement.consignments_received(day)
         for consignment in self.inbound.pop(day, []):
             parts.receive(consignment.location, consignment.sku, consignment.quantity)
             cells = consignment.location * self.skus + consignment.sku
             self.touch(cells)
             self._update_eta_after_receipt(day, consignment.location, cells)
             log.record(
-                self.sim.env.now,
+                self.env.now,
                 "consignment_received",
                 locations=sorted(set(consignment.location.tolist())),
                 lines=int(consignment.sku.size),
@@ -84,7 +162,7 @@ class PartsLogistics:
             parts.close_backorders(delivery.location, delivery.sku, delivery.quantity)
             self.outstanding_backorder_units -= int(delivery.quantity.sum())
             log.record(
-                self.sim.env.now,
+                self.env.now,
                 "emergency_delivered",
                 dealers=delivery.location.tolist(),
                 skus=delivery.sku.tolist(),
@@ -93,21 +171,20 @@ class PartsLogistics:
 
     # -- the parts day ------------------------------------------------------------------------------
     def demand_day(self, day: int) -> None:
-        sim = self.sim
-        parts, kpis = sim.parts, sim.kpis
+        parts, kpis, log = self.parts, self.kpis, self.event_log
         parts.apply_releases(day)
-        for old_sku, new_sku in sim.effects.supersessions_on(day):
-            sim.demand.supersede(old_sku, new_sku)
-            sim.event_log.record(sim.env.now, "part_superseded", old_sku=old_sku, new_sku=new_sku)
-        lines = sim.demand.parts_lines(day, sim.streams.get("parts_demand"))
+        for old_sku, new_sku in self.effects.supersessions_on(day):
+            self.demand.supersede(old_sku, new_sku)
+            log.record(self.env.now, "part_superseded", old_sku=old_sku, new_sku=new_sku)
+        lines = self.demand.parts_lines(day, self.streams.get("parts_demand"))
         outcome = parts.fulfil(lines, day)
-        if sim.control_tower is not None:
-            sim.control_tower.observe_demand(day, lines, outcome)
-        if sim.rebalancing is not None:
-            sim.rebalancing.observe_fills(lines, outcome)
-        sku_class = sim.part_class[lines.sku]
+        if self.stock_watch is not None:
+            self.stock_watch.observe_demand(day, lines, outcome)
+        if self.fill_observer is not None:
+            self.fill_observer.observe_fills(lines, outcome)
+        sku_class = parts.part_class[lines.sku]
         quantity = lines.quantity.astype(np.float64)
-        cost = sim.unit_cost[lines.sku]
+        cost = self.unit_cost_inr[lines.sku]
         sold = outcome.filled_units + outcome.emergency_units
         for name, value in (
             ("parts_demand_lines", len(lines)),
@@ -121,7 +198,7 @@ class PartsLogistics:
             ("parts_lost_units", outcome.lost_units.sum()),
             (
                 "parts_lost_margin_inr",
-                (outcome.lost_units * cost).sum() * sim.config.operations.parts_margin_share,
+                (outcome.lost_units * cost).sum() * self.operations.parts_margin_share,
             ),
             ("parts_sold_units", sold.sum()),
             ("parts_cogs_inr", (sold * cost).sum()),
@@ -137,10 +214,10 @@ class PartsLogistics:
             day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64)
         )
         self.touch(lines.location * self.skus + lines.sku)
-        if sim.event_log.enabled:
+        if log.enabled:
             for index in range(len(lines)):
-                sim.event_log.record(
-                    sim.env.now,
+                log.record(
+                    self.env.now,
                     "parts_line",
                     dealer=int(lines.location[index]),
                     sku=int(lines.sku[index]),
@@ -158,30 +235,27 @@ class PartsLogistics:
         """Short lines the customer waits for: the DC sends what it has by express, the supplier the rest."""
         if sku.size == 0:
             return
-        sim = self.sim
-        operations = sim.config.operations
-        sim.parts.open_backorders(dealer, sku, quantity)
+        operations, effects, now = self.operations, self.effects, self.env.now
+        self.parts.open_backorders(dealer, sku, quantity)
         self.outstanding_backorder_units += int(quantity.sum())
-        dealer_dc = sim.world.network.dealers.parts_dc[dealer]
+        dealer_dc = self.network.dealers.parts_dc[dealer]
         dc_location = self.dealers + dealer_dc
-        dc_open = sim.effects.dc_open(int(sim.env.now), len(sim.world.network.parts_dcs))[dealer_dc]
-        from_dc = sim.parts.sell_emergency(dc_location, sku, quantity, dc_open)
+        dc_open = effects.dc_open(int(now), len(self.network.parts_dcs))[dealer_dc]
+        from_dc = self.parts.sell_emergency(dc_location, sku, quantity, dc_open)
         self.touch(dc_location * self.skus + sku)
-        sim.kpis.add(
-            sim.env.now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size
-        )
-        sim.settlement.emergency_ordered(dealer)
-        day = int(sim.env.now)
+        self.kpis.add(now, "freight_emergency_inr", operations.emergency_charge_per_line_inr * sku.size)
+        self.settlement.emergency_ordered(dealer)
+        day = int(now)
         for lead_time, units in (
-            (operations.emergency_lead_time_days * sim.effects.transit_multiplier(day), from_dc),
+            (operations.emergency_lead_time_days * effects.transit_multiplier(day), from_dc),
             (
-                operations.supplier_emergency_lead_time_days * sim.effects.supplier_multiplier(day),
+                operations.supplier_emergency_lead_time_days * effects.supplier_multiplier(day),
                 quantity - from_dc,
             ),
         ):
             shipped = units > 0
             if shipped.any():
-                receive_day = self.receive_day_of(sim.env.now + lead_time)
+                receive_day = self.receive_day_of(now + lead_time)
                 self.emergency_inbound[receive_day].append(
                     Shipment(receive_day, dealer[shipped], sku[shipped], units[shipped].astype(np.int32))
                 )
@@ -189,7 +263,8 @@ class PartsLogistics:
     # -- evening: the replenishment cycle -----------------------------------------------------------
     def replenishment_cycle(self, day: int) -> None:
         candidates = np.flatnonzero(self.changed)
-        decision = self.sim.replenishment.replenish(self.sim.parts_view(), candidates)
+        assert self.parts_view is not None, "PartsLogistics.connect() was not called"
+        decision = self.replenishment.replenish(self.parts_view(), candidates)
         self.changed[candidates] = False
         self.changed[decision.deferred_cells] = True
         self.apply(decision)
@@ -197,9 +272,8 @@ class PartsLogistics:
     def apply(self, decision: ReplenishmentDecision) -> None:
         """DC rows order from suppliers; dealer rows are filled by their DC in the decision's order, within
         the day's parts-carrier capacity; what is not shipped is offered again at the next cycle."""
-        sim = self.sim
-        now = sim.env.now
-        network = sim.world.network
+        now = self.env.now
+        network = self.network
         location, sku, quantity = decision.location, decision.sku, decision.quantity
         to_dc = location >= self.dealers
         if to_dc.any():
@@ -212,17 +286,17 @@ class PartsLogistics:
         source = self.dealers + dealer_dc
         # a DC in an outage ships nothing; its dealers' orders wait for the next cycle
         requested = np.where(
-            sim.effects.dc_open(day, len(network.parts_dcs))[dealer_dc], dealer_quantity, 0
+            self.effects.dc_open(day, len(network.parts_dcs))[dealer_dc], dealer_quantity, 0
         ).astype(np.int32)
-        granted = sim.parts.allocate_from(source, dealer_sku, requested)
+        granted = self.parts.allocate_from(source, dealer_sku, requested)
         carrier = network.parts_carrier[dealer]
         allowed = self._within_carrier_capacity(carrier, granted, day)
-        lane_share = sim.effects.lane_share(day, "parts")
+        lane_share = self.effects.lane_share(day, "parts")
         if lane_share is not None:  # lanes into a disrupted region carry their share of each order
             allowed = np.floor(allowed * lane_share[dealer]).astype(np.int32)
         returned = granted - allowed
         if returned.any():
-            np.add.at(sim.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
+            np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
         short = allowed < dealer_quantity
         self.touch(dealer[short] * self.skus + dealer_sku[short])
         self.touch(source * self.skus + dealer_sku)
@@ -230,11 +304,11 @@ class PartsLogistics:
         dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped]
         if dealer.size == 0:
             return
-        sim.parts.dispatch(dealer, dealer_sku, units)
+        self.parts.dispatch(dealer, dealer_sku, units)
         shipped_cells = dealer * self.skus + dealer_sku
-        np.minimum.at(self.inbound_eta_day, shipped_cells, now + sim.dealer_lead_time_days[dealer])
-        if sim.control_tower is not None:
-            sim.control_tower.shipped(day, shipped_cells)
+        np.minimum.at(self.inbound_eta_day, shipped_cells, now + self.dealer_lead_time_days[dealer])
+        if self.stock_watch is not None:
+            self.stock_watch.shipped(day, shipped_cells)
         # one consignment per dealer: freight by load share, transit per lane with the day's noise
         order = np.argsort(dealer, kind="stable")
         dealer, dealer_sku, units = dealer[order], dealer_sku[order], units[order]
@@ -246,25 +320,25 @@ class PartsLogistics:
         freight = np.maximum(
             carriers.minimum_charge_inr[lane],
             carriers.rate_per_km_inr[lane]
-            * sim.dc_to_dealer_km[targets]
+            * self.dc_to_dealer_km[targets]
             * consignment_units
             / carriers.capacity_per_load[lane],
         )
-        sim.kpis.add(now, "freight_parts_inr", float(freight.sum()))
-        transit = sim.dealer_lead_time_days[targets] * sim.transit_noise_row("parts_lane", int(now))[targets]
+        self.kpis.add(now, "freight_parts_inr", float(freight.sum()))
+        transit = self.dealer_lead_time_days[targets] * self.transit.factors("parts_lane", int(now))[targets]
         receive_days = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
-        sim.settlement.consignments_departed(targets, consignment_units, receive_days)
+        self.settlement.consignments_departed(targets, consignment_units, receive_days)
         receive_day_of_line = np.repeat(receive_days, np.diff(np.concatenate((starts, [dealer.size]))))
         for receive_day in np.unique(receive_days).tolist():
             members = receive_day_of_line == receive_day
             self.inbound[receive_day].append(
                 Shipment(receive_day, dealer[members], dealer_sku[members], units[members])
             )
-        if sim.event_log.enabled:
+        if self.event_log.enabled:
             for target, target_units, receive_day in zip(
                 targets.tolist(), consignment_units.tolist(), receive_days.tolist(), strict=True
             ):
-                sim.event_log.record(
+                self.event_log.record(
                     now, "consignment_departed", dealer=target, units=target_units, receive_day=receive_day
                 )
 
@@ -273,27 +347,24 @@ class PartsLogistics:
         expected within one lead time (its own dispatch day is not kept)."""
         at_dealer = location < self.dealers
         cells, dealer = cells[at_dealer], location[at_dealer]
-        still_coming = self.sim.parts.state.in_transit.reshape(-1)[cells] > 0
-        self.inbound_eta_day[cells] = np.where(
-            still_coming, day + self.sim.dealer_lead_time_days[dealer], np.inf
-        )
-        if self.sim.control_tower is not None:
-            self.sim.control_tower.received(cells)
+        still_coming = self.parts.state.in_transit.reshape(-1)[cells] > 0
+        self.inbound_eta_day[cells] = np.where(still_coming, day + self.dealer_lead_time_days[dealer], np.inf)
+        if self.stock_watch is not None:
+            self.stock_watch.received(cells)
 
     def _order_from_suppliers(self, dc_location: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
-        sim = self.sim
-        now = sim.env.now
-        sim.parts.order_from_supplier(dc_location, sku, quantity)
+        now = self.env.now
+        self.parts.order_from_supplier(dc_location, sku, quantity)
         for dc in np.unique(dc_location).tolist():
             members = dc_location == dc
-            lead = sim.config.operations.supplier_lead_time_days * sim.transit_noise(
+            lead = self.operations.supplier_lead_time_days * self.transit.factor(
                 "supplier_lane", int(now), dc - self.dealers
             )
             receive_day = self.receive_day_of(now + lead)
             self.inbound[receive_day].append(
                 Shipment(receive_day, dc_location[members], sku[members], quantity[members])
             )
-            sim.event_log.record(
+            self.event_log.record(
                 now,
                 "supplier_order",
                 dc=dc - self.dealers,
@@ -307,8 +378,8 @@ class PartsLogistics:
         if day != self._capacity_day:
             self._capacity_day = day
             self._capacity_used_units[:] = 0
-        carriers = self.sim.world.network.carriers
-        share = self.sim.effects.parts_capacity_share(day, len(carriers))
+        carriers = self.network.carriers
+        share = self.effects.parts_capacity_share(day, len(carriers))
         capacity = np.floor(carriers.fleet_size * carriers.capacity_per_load * share).astype(np.int64)
         return np.maximum(capacity - self._capacity_used_units, 0)
 

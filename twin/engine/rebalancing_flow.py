@@ -21,18 +21,29 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import simpy
 
+from twin.config import OperationsConfig, TransferConfig
 from twin.domain.parts import PART_CLASS_NAMES
-from twin.engine.parts_flow import LineOutcome, scatter_add
-from twin.engine.parts_logistics import Shipment
+from twin.domain.world import World
+from twin.engine.demand import PartsLines
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_flow import LineOutcome, PartsFlow, scatter_add
+from twin.engine.parts_logistics import PartsLogistics, Shipment
+from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.streams import RandomStreams
+from twin.engine.transit import TransitTimes
+from twin.engine.vehicle_flow import VehicleFlow
 from twin.engine.vehicle_transfers import VehicleTransfers
 from twin.errors import ConfigError
+from twin.policies.observation import PartsView
 from twin.policies.parts_rebalancing import PartsRebalancing
 from twin.policies.transfer_planner import FreightModel, PlannerOptions
 from twin.policies.transfer_rules import (
@@ -47,11 +58,6 @@ from twin.policies.transfer_rules import (
 )
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
-from twin.settlement.transfers import transfer_freight_paise
-
-if TYPE_CHECKING:
-    from twin.engine.demand import PartsLines
-    from twin.engine.simulation import Simulation
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -74,14 +80,42 @@ COUNTERS = (
 
 
 class RebalancingFlow:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        config = simulation.config.policy.transfers
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        config: TransferConfig,
+        operations: OperationsConfig,
+        world: World,
+        generator_seed: int,
+        parts: PartsFlow,
+        logistics: PartsLogistics,
+        parts_view: Callable[[], PartsView],
+        unit_cost_inr: FloatArray,
+        transit: TransitTimes,
+        vehicles: VehicleFlow,
+        settlement: SettlementFlow,
+        streams: RandomStreams,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+    ) -> None:
+        """``generator_seed`` (the network's) draws which dealers opted in; ``vehicles`` is used only with
+        ``config.vehicles`` (dealer-to-dealer vehicle moves)."""
+        self.env = clock
+        self.operations = operations
+        self.parts = parts
+        self.logistics = logistics
+        self.parts_view = parts_view
+        self.unit_cost_inr = unit_cost_inr
+        self.transit = transit
+        self.settlement = settlement
+        self.streams = streams
+        self.kpis = kpis
+        self.event_log = event_log
         self.config = config
         self.enabled = config.enabled
-        network = simulation.world.network
+        network = world.network
         dealers = network.dealer_count
-        self.dealers, self.skus = dealers, simulation.skus
+        self.dealers, self.skus = dealers, parts.skus
         self.distance_km = network.dealer_to_dealer_km()
         carriers = network.carriers
         self.sender_carrier = network.parts_carrier
@@ -93,7 +127,6 @@ class RebalancingFlow:
             carriers.rate_per_km_inr[main],
             carriers.capacity_per_load[main],
         )
-        operations = simulation.config.operations
         self.policy = PartsRebalancing(
             self.distance_km,
             self.freight,
@@ -119,7 +152,7 @@ class RebalancingFlow:
                 enforce_safety_stock_floor=config.enforce_safety_stock_floor,
                 evaluate_per_transfer=config.evaluate_per_transfer,
             ),
-            (*PART_CLASS_NAMES, *simulation.world.specs.model_names),
+            (*PART_CLASS_NAMES, *world.specs.model_names),
         )
         self.approval = ApprovalModel(
             median_hours=config.approval_median_hours,
@@ -131,9 +164,7 @@ class RebalancingFlow:
                 "policy.transfers.dealer_opt_in_share", config.dealer_opt_in_share, "must be in [0, 1]"
             )
         # which dealers opted in is a fact about the network, not a replication: the generator seed draws it
-        opt_in_rng = np.random.default_rng(
-            np.random.SeedSequence([simulation.config.network.generator_seed, 6])
-        )
+        opt_in_rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 6]))
         self.opted_in = opt_in_rng.random(dealers) < config.dealer_opt_in_share
         self.speed_km_per_day = carriers.speed_km_per_day
         #: transfers each dealer took part in (executed or approved), per day of the last 7
@@ -155,12 +186,17 @@ class RebalancingFlow:
         #: the audit trail: one row per recommendation line and decision
         self.audit: list[dict[str, npt.NDArray[np.generic]]] = []
         #: dealer-to-dealer vehicle moves (policy.transfers.vehicles), sharing the rules, caps and ledger
-        self.vehicles = VehicleTransfers(self) if config.vehicles else None
+        self.vehicles: VehicleTransfers | None = None
+        if config.vehicles:
+            self.vehicles = VehicleTransfers(
+                self, clock, config, operations, network, world.specs, self.distance_km, vehicles,
+                vehicles.carriers, transit, settlement, kpis, event_log,
+            )  # fmt: skip
 
     # -- the cycle ----------------------------------------------------------------------------------
     def cycle(self, day: int) -> None:
         """The parts cycle: recommend for the SKUs the DCs cannot cover, decide, ship or wait."""
-        recommendations = self.policy.recommend(self.sim.parts_view())
+        recommendations = self.policy.recommend(self.parts_view())
         self._decide(
             PARTS,
             recommendations.batch,
@@ -189,7 +225,6 @@ class RebalancingFlow:
         day: int,
     ) -> None:
         """The OEM policy engine decides every line; auto-executed ones ship now, the rest wait or are logged."""
-        sim = self.sim
         counters = self.counters[kind]
         counters["cycles"] += 1
         if len(batch) == 0:
@@ -209,7 +244,7 @@ class RebalancingFlow:
             "value_inr": batch.value_inr,
             "floor_units": floor.astype(float),
             "decided_day": np.full(len(batch), float(day)),
-            "due_time": np.full(len(batch), sim.env.now),
+            "due_time": np.full(len(batch), self.env.now),
         }
         action = decisions.action
         counters["lines_recommended"] += len(batch)
@@ -236,10 +271,10 @@ class RebalancingFlow:
                 "decided_by": decider,
             }
         )
-        if sim.event_log.enabled:
+        if self.event_log.enabled:
             for index in range(len(batch)):
-                sim.event_log.record(
-                    sim.env.now,
+                self.event_log.record(
+                    self.env.now,
                     "transfer_decided",
                     kind=KIND_NAMES[kind],
                     sender=int(batch.sender[index]),
@@ -263,16 +298,14 @@ class RebalancingFlow:
         transfer = transfer.ravel()
         kind = int(lines["kind"][0])
         counters = self.counters[kind]
-        outcome = self.approval.draw(
-            len(first), self.sim.streams.get(f"transfers:approval:{KIND_NAMES[kind]}")
-        )
+        outcome = self.approval.draw(len(first), self.streams.get(f"transfers:approval:{KIND_NAMES[kind]}"))
         counters["approval_decisions"] += len(first)
         counters["approval_wait_hours_sum"] += float(outcome.latency_hours.sum())
         approved = outcome.approved[transfer]
         counters["lines_approved"] += float(approved.sum())
         counters["lines_declined"] += float((~approved).sum())
         lines = dict(lines)
-        lines["due_time"] = self.sim.env.now + outcome.latency_hours[transfer] / 24.0
+        lines["due_time"] = self.env.now + outcome.latency_hours[transfer] / 24.0
         if approved.any():
             self.count_recent(
                 day, lines["sender"][approved], lines["receiver"][approved], lines["shipment"][approved]
@@ -284,13 +317,13 @@ class RebalancingFlow:
         token = self._awaiting_ids
         self._awaiting_ids += 1
         self.awaiting[token] = lines
-        self.sim.env.process(self._approval_arrives(token))
+        self.env.process(self._approval_arrives(token))
 
     def _approval_arrives(self, token: int):
         lines = self.awaiting[token]
-        yield self.sim.env.timeout(max(float(lines["due_time"][0]) - self.sim.env.now, 0.0))
+        yield self.env.timeout(max(float(lines["due_time"][0]) - self.env.now, 0.0))
         del self.awaiting[token]
-        shipped = self._execute(lines, int(self.sim.env.now), counted=True)
+        shipped = self._execute(lines, int(self.env.now), counted=True)
         self.counters[int(lines["kind"][0])]["transfers_approved"] += shipped
 
     def count_recent(
@@ -312,8 +345,8 @@ class RebalancingFlow:
 
     def _execute_parts(self, lines: dict[str, FloatArray], day: int, counted: bool) -> int:
         """Ship what the sender can still spare (above its floor) and the carrier can still carry today."""
-        sim = self.sim
-        parts = sim.parts.state
+        logistics = self.logistics
+        parts = self.parts.state
         skus = self.skus
         sender = lines["sender"].astype(np.int64)
         receiver = lines["receiver"].astype(np.int64)
@@ -328,7 +361,7 @@ class RebalancingFlow:
         )
         units = _greedy_within(cell, wanted, spare)
         carrier = self.sender_carrier[sender]
-        units = _greedy_within(carrier, units, sim.logistics.carrier_capacity_left(day)[carrier])
+        units = _greedy_within(carrier, units, logistics.carrier_capacity_left(day)[carrier])
         counters = self.counters[PARTS]
         counters["lines_trimmed"] += float((units < wanted).sum())
         moving = units > 0
@@ -339,13 +372,13 @@ class RebalancingFlow:
         )  # fmt: skip
         shipment_key = lines["shipment"][moving]
         benefit_per_unit = (lines["benefit_inr"] / np.maximum(lines["units"], 1.0))[moving]
-        sim.logistics.use_carrier_capacity(day, carrier, units)
+        logistics.use_carrier_capacity(day, carrier, units)
         quantity = units.astype(np.int32)
         scatter_add(parts.on_hand.reshape(-1), cell, -quantity)
-        sim.parts.dispatch(receiver, sku, quantity)
-        sim.logistics.touch(cell)
+        self.parts.dispatch(receiver, sku, quantity)
+        logistics.touch(cell)
         receiver_cell = receiver * skus + sku
-        sim.logistics.touch(receiver_cell)
+        logistics.touch(receiver_cell)
 
         # one truck per planned shipment and cycle; one transfer per truck, sender and receiver
         _, truck_local = np.unique(shipment_key, return_inverse=True)
@@ -357,27 +390,24 @@ class RebalancingFlow:
         transfer_count = len(first)
         if not counted:
             self.count_recent(day, sender.astype(float), receiver.astype(float), truck.astype(float))
-        now = sim.env.now
-        noise = sim.transit_noise_row("parts_lane", day)
+        now = self.env.now
+        noise = self.transit.factors("parts_lane", day)
+        dispatch_delay_days = self.operations.dc_dispatch_delay_days
         distance = self.distance_km[sender, receiver]
-        transit = (
-            sim.config.operations.dc_dispatch_delay_days + distance / self.speed_km_per_day[carrier]
-        ) * noise[receiver]
+        transit = (dispatch_delay_days + distance / self.speed_km_per_day[carrier]) * noise[receiver]
         # a truck arrives at its stops with its own noise; the per-line transit keeps each lane's distance
         arrive_day = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
-        promised = (
-            now + sim.config.operations.dc_dispatch_delay_days + distance / self.speed_km_per_day[carrier]
-        )
-        np.minimum.at(sim.logistics.inbound_eta_day, receiver_cell, promised.astype(np.float32))
+        promised = now + dispatch_delay_days + distance / self.speed_km_per_day[carrier]
+        np.minimum.at(logistics.inbound_eta_day, receiver_cell, promised.astype(np.float32))
         for receive_day in np.unique(arrive_day).tolist():
             members = arrive_day == receive_day
-            sim.logistics.inbound[receive_day].append(
+            logistics.inbound[receive_day].append(
                 Shipment(receive_day, receiver[members], sku[members], quantity[members])
             )
 
         # settlement: per transfer, the parts at cost and the units it takes on its truck
         transfer_units = np.bincount(transfer_local, weights=units, minlength=transfer_count)
-        value = np.bincount(transfer_local, weights=units * sim.unit_cost[sku], minlength=transfer_count)
+        value = np.bincount(transfer_local, weights=units * self.unit_cost_inr[sku], minlength=transfer_count)
         transfer_ids = self.next_transfer + np.arange(transfer_count, dtype=np.int64)
         self.next_transfer += transfer_count
         settlement_batch = SettlementBatch.of(
@@ -393,9 +423,8 @@ class RebalancingFlow:
             volume=transfer_units,
             transfer_price_paise=np.rint(value * 100.0),
         )
-        freight_paise = transfer_freight_paise(settlement_batch, sim.settlement.book.rates)
-        freight_inr = float(freight_paise.sum()) / 100.0
-        sim.kpis.add(now, "freight_transfer_inr", freight_inr)
+        freight_inr = self.settlement.transfer_freight_inr(settlement_batch)
+        self.kpis.add(now, "freight_transfer_inr", freight_inr)
         for arrive in np.unique(settlement_batch.arrive_day).tolist():
             self.arriving[arrive].append(settlement_batch.select(settlement_batch.arrive_day == arrive))
 
@@ -413,9 +442,9 @@ class RebalancingFlow:
         counters["value_executed_inr"] += float(value.sum())
         counters["freight_inr"] += freight_inr
         counters["planned_benefit_executed_inr"] += float((benefit_per_unit * units).sum())
-        if sim.event_log.enabled:
+        if self.event_log.enabled:
             for index in range(transfer_count):
-                sim.event_log.record(
+                self.event_log.record(
                     now,
                     "transfer_departed",
                     transfer=int(transfer_ids[index]),
@@ -434,7 +463,7 @@ class RebalancingFlow:
         for batch in self.arriving.pop(day, []):
             kind = VEHICLES if int(batch.category[0]) == int(FreightCategory.VEHICLE_TRANSFER) else PARTS
             self.counters[kind]["units_arrived"] += float(batch.volume.sum())
-            self.sim.settlement.transfers_arrived(batch)
+            self.settlement.transfers_arrived(batch)
         for cells in self.watch_expiry.pop(day, []):
             self.watch_units[cells] = 0.0
 
@@ -543,7 +572,7 @@ class RebalancingFlow:
     def resume(self) -> None:
         """Start the waits of approvals that were pending when the snapshot was taken."""
         for token in sorted(self.awaiting):
-            self.sim.env.process(self._approval_arrives(token))
+            self.env.process(self._approval_arrives(token))
 
     # -- results ------------------------------------------------------------------------------------
     def summary(self) -> dict[str, float]:

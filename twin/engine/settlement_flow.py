@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import simpy
 
 from twin.config import OperationsConfig, SettlementConfig
 from twin.domain.world import World
+from twin.engine.streams import RandomStreams
 from twin.errors import ConfigError
 from twin.settlement.accounts import Chart, OemAccount
 from twin.settlement.book import InvoiceState, SettlementBook, SettlementPolicy
@@ -26,10 +28,10 @@ from twin.settlement.money import inr_to_paise, paise_to_inr
 from twin.settlement.payers import CATEGORY_NAMES, FreightCategory, FreightPayers, PayerShares
 from twin.settlement.rate_cards import OPEN_ENDED, RateBook, RateCard
 from twin.settlement.reconciliation import DisputeReason, InvoiceErrorRates, Tolerance
-from twin.settlement.transfers import TransferBatch
+from twin.settlement.transfers import TransferBatch, transfer_freight_paise
 
 if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+    from twin.engine.vehicle_flow import VehicleFlow
 
 IntArray = npt.NDArray[np.int64]
 INVALID_CLAIM_KINDS = ("demo_registration", "no_end_customer_delivery", "outside_window", "duplicate_claim")
@@ -113,14 +115,26 @@ def build_book(config: SettlementConfig, world: World, operations: OperationsCon
 
 
 class SettlementFlow:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        config = simulation.config.settlement
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        config: SettlementConfig,
+        operations: OperationsConfig,
+        world: World,
+        streams: RandomStreams,
+        dc_to_dealer_km: npt.NDArray[np.float64],
+    ) -> None:
+        self.env = clock
+        self.world = world
+        self.streams = streams
+        self.dc_to_dealer_km = dc_to_dealer_km
+        #: the vehicle flow whose loads, trunks and handovers are settled (wired by ``connect``)
+        self.vehicles: VehicleFlow | None = None
         self.enabled = config.enabled
         self.period_days = config.period_days
         invalid = config.invalid_claims
         self.invalid_claim_shares = np.cumsum([getattr(invalid, name) for name in INVALID_CLAIM_KINDS])
-        self.book = build_book(config, simulation.world, simulation.config.operations)
+        self.book = build_book(config, world, operations)
         #: events of the day waiting for the settlement phase: (dealer, carrier, first vehicle, ship day)
         self.loads_departed: list[tuple[int, int, int, int]] = []
         #: (first vehicle, arrival day); (plant, yard, vehicles, ship day); (vehicle id, handover day)
@@ -130,16 +144,29 @@ class SettlementFlow:
         self.open_loads: dict[int, int] = {}
         self.consignments_due: dict[int, list[IntArray]] = {}
 
+    def connect(self, vehicles: VehicleFlow) -> None:
+        """Late wiring: the vehicle flow calls the hooks below and is read when its events are posted."""
+        self.vehicles = vehicles
+
+    def _flow(self) -> VehicleFlow:
+        if self.vehicles is None:
+            raise RuntimeError("SettlementFlow.connect() was not called")
+        return self.vehicles
+
+    def transfer_freight_inr(self, batch: TransferBatch) -> float:
+        """What the carriers' cards charge for a batch of dealer-to-dealer transfers."""
+        return float(transfer_freight_paise(batch, self.book.rates).sum()) / 100.0
+
     # -- hooks (one-line calls from the engine) -----------------------------------------------------
     def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None:
         """Parts consignments leave their DC (one per dealer): their load share of a parts truck."""
         if not self.enabled or dealer.size == 0:
             return
-        sim, book = self.sim, self.book
-        day = int(sim.env.now)
-        carrier = sim.world.network.parts_carrier[dealer]
+        book = self.book
+        day = int(self.env.now)
+        carrier = self.world.network.parts_carrier[dealer]
         share = units / book.rates.capacity_of(carrier, day)
-        expected = book.rates.load_charge_paise(carrier, day, sim.dc_to_dealer_km[dealer], share)
+        expected = book.rates.load_charge_paise(carrier, day, self.dc_to_dealer_km[dealer], share)
         shipment = book.register_shipments(
             FreightCategory.PARTS_REPLENISHMENT, carrier, dealer, day, expected, due_day=receive_day
         )
@@ -156,10 +183,9 @@ class SettlementFlow:
         """Emergency lines go out by express (charged per line, billed on dispatch) to each dealer."""
         if not self.enabled or dealer.size == 0:
             return
-        sim = self.sim
-        day = int(sim.env.now)
+        day = int(self.env.now)
         dealers, lines = np.unique(dealer, return_counts=True)
-        carrier = sim.world.network.parts_carrier[dealers]
+        carrier = self.world.network.parts_carrier[dealers]
         expected = self.book.rates.express_charge_paise(carrier, day, lines)
         self.book.register_shipments(
             FreightCategory.PARTS_EMERGENCY, carrier, dealers, day, expected, billable=True
@@ -167,36 +193,36 @@ class SettlementFlow:
 
     def load_departed(self, dealer: int, carrier: int, load: list[int]) -> None:
         if self.enabled:
-            self.loads_departed.append((dealer, carrier, load[0], int(self.sim.env.now)))
+            self.loads_departed.append((dealer, carrier, load[0], int(self.env.now)))
 
     def load_arrived(self, load: list[int]) -> None:
         if self.enabled:
-            self.loads_arrived.append((load[0], int(self.sim.env.now)))
+            self.loads_arrived.append((load[0], int(self.env.now)))
 
     def trunk_departed(self, vehicle_ids: list[int], yard: int) -> None:
         if not self.enabled:
             return
-        flow = self.sim.vehicles
-        plants = [flow._spec_plant[flow.vehicles[vehicle_id].spec][0] for vehicle_id in vehicle_ids]
-        day = int(self.sim.env.now)
+        flow = self._flow()
+        plants = [flow.plant_of(vehicle_id) for vehicle_id in vehicle_ids]
+        day = int(self.env.now)
         for plant in sorted(set(plants)):
             self.trunks_departed.append((plant, yard, plants.count(plant), day))
 
     def vehicle_delivered(self, vehicle_id: int) -> None:
         if self.enabled:
-            self.delivered.append((vehicle_id, int(self.sim.env.now)))
+            self.delivered.append((vehicle_id, int(self.env.now)))
 
     def transfers_arrived(self, batch: TransferBatch) -> IntArray:
         """Entry point for dealer-to-dealer transfers (the rebalancing work): settle them on arrival."""
         if not self.enabled:
             return np.zeros(0, dtype=np.int64)
-        return self.book.settle_transfers(batch, int(self.sim.env.now))
+        return self.book.settle_transfers(batch, int(self.env.now))
 
     # -- the daily phase ----------------------------------------------------------------------------
     def settle_day(self, day: int) -> None:
         if not self.enabled:
             return
-        book, streams = self.book, self.sim.streams
+        book, streams = self.book, self.streams
         self.post_departures()
         arrived = [self.open_loads.pop(first) for first, _ in self.loads_arrived if first in self.open_loads]
         self.loads_arrived = []
@@ -211,11 +237,11 @@ class SettlementFlow:
 
     def post_departures(self) -> None:
         """Price and post the buffered car-carrier loads and trunk moves (also called at the end of a run)."""
-        sim, book = self.sim, self.book
+        book = self.book
         if self.loads_departed:
             dealer, carrier, first, ship_day = np.array(self.loads_departed, dtype=np.int64).T
             self.loads_departed = []
-            km = sim.vehicles.carriers.yard_to_dealer_km[dealer]
+            km = self._flow().carriers.yard_to_dealer_km[dealer]
             for day in np.unique(ship_day).tolist():
                 on_day = ship_day == day
                 expected = book.rates.load_charge_paise(
@@ -229,8 +255,9 @@ class SettlementFlow:
         if self.trunks_departed:
             plant, yard, slots, ship_day = np.array(self.trunks_departed, dtype=np.int64).T
             self.trunks_departed = []
-            carrier = np.full(plant.size, sim.vehicles._trunk_carrier, dtype=np.int64)
-            km = sim.vehicles.plant_to_yard_km[plant, yard]
+            flow = self._flow()
+            carrier = np.full(plant.size, flow.trunk_carrier, dtype=np.int64)
+            km = flow.plant_to_yard_km[plant, yard]
             for day in np.unique(ship_day).tolist():
                 on_day = ship_day == day
                 expected = book.rates.slot_charge_paise(carrier[on_day], day, km[on_day], slots[on_day])
@@ -245,10 +272,10 @@ class SettlementFlow:
             return
         vehicle, delivered_day = np.array(self.delivered, dtype=np.int64).T
         self.delivered = []
-        flow, book = self.sim.vehicles, self.book
+        flow, book = self._flow(), self.book
         dealer = np.array([flow.vehicles[v].dealer for v in vehicle.tolist()], dtype=np.int64)
         spec = np.array([flow.vehicles[v].spec for v in vehicle.tolist()], dtype=np.int64)
-        model = self.sim.world.specs.model[spec]
+        model = self.world.specs.model[spec]
         for handover in np.unique(delivered_day).tolist():
             same = delivered_day == handover
             book.record_deliveries(vehicle[same], dealer[same], model[same], handover)
@@ -265,7 +292,7 @@ class SettlementFlow:
             np.concatenate(c) for c in (claim_dealer, claim_vehicle, claim_scheme)
         )
         models = np.concatenate(claim_model)
-        draws = self.sim.streams.get("settlement:claims").random((dealers.size, 2))
+        draws = self.streams.get("settlement:claims").random((dealers.size, 2))
         kind = np.searchsorted(self.invalid_claim_shares, draws[:, 0], side="right")
         extra_dealer, extra_vehicle, extra_scheme, extra_demo = [], [], [], []
         for row in np.flatnonzero(kind < len(INVALID_CLAIM_KINDS)).tolist():
@@ -301,7 +328,7 @@ class SettlementFlow:
 
     def _yard_vehicle(self, dealer: int, draw: float) -> int:
         """A vehicle in the dealer's yard (not handed to any customer), or -1 when the yard is empty."""
-        queues = [queue for _, queue in sorted(self.sim.vehicles.dealer_yard[dealer].items()) if queue]
+        queues = [queue for _, queue in sorted(self._flow().dealer_yard[dealer].items()) if queue]
         if not queues:
             return -1
         return int(queues[int(draw * len(queues))][0])

@@ -1,5 +1,11 @@
 """One twin run: validate -> build -> check wiring -> run the SimPy clock -> finalize into a ``RunResult``.
 
+Build: each engine component is constructed with what it uses (the clock, its config section, network tables
+and derived arrays, the services it calls, its policies), never with the run; collaborations that go both
+ways (parts logistics -> control tower and rebalancing, vehicle flow <-> customer orders, campaigns and
+settlement) are wired after construction by ``connect``, each through a Protocol its caller declares, so the
+engine's imports stay acyclic (``tests/test_architecture.py``).
+
 Daily phases (same-time events keep SimPy's deterministic order):
   d+0.00 vehicle customers of day d start arriving (spread over the day)
   d+0.05 parts consignments and emergency deliveries due today are received
@@ -52,6 +58,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
+from twin.engine.parts_view import PartsHistory, PartsViewBuilder
 from twin.engine.rebalancing_flow import RebalancingFlow
 from twin.engine.settlement_flow import SettlementFlow
 from twin.engine.snapshot import (
@@ -67,14 +74,16 @@ from twin.engine.snapshot import (
     run_identity,
 )
 from twin.engine.streams import RandomStreams
+from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import VehicleFlow
+from twin.engine.vehicle_watch import VehicleWatch
 from twin.errors import ConfigError
-from twin.policies.observation import PartsView, read_only
+from twin.policies.observation import PartsView
 from twin.policies.protocols import ReplenishmentPolicy, SourcingPolicy, VehicleAllocationPolicy
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 ProgressCallback = Callable[[int, int, int], None]
-TRANSIT_LANE_KINDS = ("parts_lane", "vehicle_lane", "plant_yard", "supplier_lane")
 #: share of not-stocked dealer SKU cells that still hold 1-2 obsolete units at the start
 OBSOLETE_STOCK_SHARE = 0.5
 
@@ -207,25 +216,43 @@ class Simulation:
         self._check_supply_wiring()
 
         # lane noise is drawn up front, so it depends only on the seed (and survives a snapshot)
-        self._transit_noise: dict[str, npt.NDArray[np.float64]] = {}
-        for lane_kind in TRANSIT_LANE_KINDS:
-            self.transit_noise(lane_kind, 0, 0)
+        self.transit = TransitTimes(
+            network, operations.transit_time_cv, config.horizon_days, self.streams, self.effects
+        )
+        env, kpis, log, streams, effects = self.env, self.kpis, self.event_log, self.streams, self.effects
         self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
-        self.logistics = PartsLogistics(self)
+        self.parts_history = PartsHistory(
+            np.zeros((self.dealers, self.skus)), np.zeros((self.dealers, self.skus))
+        )
+        self.settlement = SettlementFlow(
+            env, config.settlement, operations, self.world, streams, self.dc_to_dealer_km
+        )
+        self.logistics = PartsLogistics(
+            env, self.parts, network, operations, self.demand, effects, self.transit, streams,
+            self.replenishment, self.settlement, kpis, log, self.unit_cost, self.dealer_lead_time_days,
+            self.dc_to_dealer_km,
+        )  # fmt: skip
+        self.vehicles = VehicleFlow(
+            env, self.world, operations, self.start_date, self.demand, effects, self.transit,
+            self.allocation, self.sourcing, self.settlement, kpis, log,
+        )  # fmt: skip
         #: Astra's forecasts and stock-out alerts; None in the baseline world, which has neither
         needs_forecast = getattr(self.replenishment, "needs_forecast", False)
         self.control_tower = (
-            ControlTower(self)
+            self._build_control_tower()
             if config.policy.forecast.enabled or config.policy.alerts.enabled or needs_forecast
             else None
         )
-        self.vehicles = VehicleFlow(self)
-        self.settlement = SettlementFlow(self)
+        self.parts_views = PartsViewBuilder(
+            env, self.parts, network, self.unit_cost, self.parts_history, self.dealer_lead_time_days,
+            self.dealer_lead_time_sd_days, operations.supplier_lead_time_days, self.logistics.inbound_eta_day,
+            self.control_tower.forecaster if self.control_tower is not None else None, effects,
+        )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
-        self.rebalancing = RebalancingFlow(self) if config.policy.transfers.enabled else None
+        self.rebalancing = self._build_rebalancing() if config.policy.transfers.enabled else None
         #: network fulfilment of customer orders (Atlas); None unless the sourcing policy searches the network
         self.customer_orders = (
-            CustomerOrders(self) if getattr(self.sourcing, "needs_network", False) else None
+            self._build_customer_orders() if getattr(self.sourcing, "needs_network", False) else None
         )
         if config.policy.campaign.enabled and not config.scenario.campaigns:
             warnings.warn(
@@ -236,7 +263,16 @@ class Simulation:
         #: campaigns' positioning and outcome; None when the scenario has no campaign
         self.campaigns = (
             CampaignFlow(
-                self,
+                env,
+                self.world,
+                effects,
+                config.policy.campaign,
+                operations,
+                config.horizon_days,
+                self.demand,
+                self.vehicles,
+                self.allocation,
+                log,
                 build_component(config.policy.campaign, context=business)
                 if config.policy.campaign.enabled
                 else None,
@@ -244,6 +280,12 @@ class Simulation:
             if config.scenario.campaigns
             else None
         )
+        # the late wiring of collaborations that run both ways (the callee is built after its caller)
+        self.logistics.connect(self.parts_views.build, self.control_tower, self.rebalancing)
+        self.vehicles.connect(self.customer_orders, self.campaigns)
+        if self.customer_orders is not None:
+            self.customer_orders.connect(self.campaigns)
+        self.settlement.connect(self.vehicles)
         self._progress: ProgressCallback | None = None
         #: wall seconds spent in each daily phase (the rest is SimPy events: customers, loads, trunks)
         self.phase_seconds: dict[str, float] = {}
@@ -271,6 +313,53 @@ class Simulation:
         )
 
     # -- build ----------------------------------------------------------------------------------------
+    def _build_control_tower(self) -> ControlTower:
+        config = self.config
+        alerts = config.policy.alerts
+        vehicle_watch = VehicleWatch(
+            self.vehicles, self.world, self.demand, config.horizon_days, config.warmup_days, self.start_day,
+            np.asarray(alerts.horizons_days, dtype=float), alerts.risk_threshold,
+        )  # fmt: skip
+        return ControlTower(
+            self.env, config.policy.forecast, alerts, config.policy.replenishment.phase_in_lines_per_year,
+            config.warmup_days, config.horizon_days, self.dealers, self.parts, self.logistics.inbound_eta_day,
+            self.dealer_lead_time_sd_days, self.demand, vehicle_watch, self.streams, self.kpis, self.event_log,
+        )  # fmt: skip
+
+    def _build_rebalancing(self) -> RebalancingFlow:
+        config = self.config
+        return RebalancingFlow(
+            self.env, config.policy.transfers, config.operations, self.world, config.network.generator_seed,
+            self.parts, self.logistics, self.parts_views.build, self.unit_cost, self.transit, self.vehicles,
+            self.settlement, self.streams, self.kpis, self.event_log,
+        )  # fmt: skip
+
+    def _build_customer_orders(self) -> CustomerOrders:
+        config = self.config
+        return CustomerOrders(
+            self.env, config.policy.sourcing, config.operations, self.world.network,
+            config.network.generator_seed, config.settlement.vehicle_transfer_handling_fee_inr, self.vehicles,
+            self.transit, self.settlement, self.streams, self.kpis, self.event_log,
+        )  # fmt: skip
+
+    @property
+    def history_lines_per_year(self) -> FloatArray:
+        """Demand lines a year per ``[dealer, sku]`` in the DMS history (``parts_history``)."""
+        return self.parts_history.lines_per_year
+
+    @history_lines_per_year.setter
+    def history_lines_per_year(self, value: FloatArray) -> None:
+        self.parts_history.lines_per_year = value
+
+    @property
+    def history_units_per_day(self) -> FloatArray:
+        """Units a day per ``[dealer, sku]`` in the DMS history (``parts_history``)."""
+        return self.parts_history.units_per_day
+
+    @history_units_per_day.setter
+    def history_units_per_day(self, value: FloatArray) -> None:
+        self.parts_history.units_per_day = value
+
     def _check_supply_wiring(self) -> None:
         """Every stocked SKU has a supplier (its dealer's DC) and every model a plant."""
         model_plant = self.world.specs.model_plant
@@ -304,42 +393,13 @@ class Simulation:
                 np.int32
             )
 
-    def _lead_time_factor(self, lane_kind: str, day: int) -> float:
-        """Scenario lead-time changes: supplier lanes and road lanes have their own multipliers."""
-        if lane_kind == "supplier_lane":
-            return self.effects.supplier_multiplier(day)
-        return self.effects.transit_multiplier(day)
-
-    def transit_noise_row(self, lane_kind: str, day: int) -> npt.NDArray[np.float64]:
-        """Transit-time factors of every lane of a kind for one dispatch day."""
-        self.transit_noise(lane_kind, day, 0)
-        table = self._transit_noise[lane_kind]
-        return table[min(day, table.shape[0] - 1)] * self._lead_time_factor(lane_kind, day)
-
-    def transit_noise(self, lane_kind: str, day: int, lane: int) -> float:
-        """Multiplicative transit-time factor of a lane for a dispatch day: noise (mean 1, drawn per lane and
-        day, the same for every policy) times any scenario lead-time change."""
-        table = self._transit_noise.get(lane_kind)
-        if table is None:
-            lanes = {  # keep in step with TRANSIT_LANE_KINDS
-                "parts_lane": self.dealers,
-                "vehicle_lane": self.dealers,
-                "plant_yard": len(self.world.network.stockyards),
-                "supplier_lane": len(self.world.network.parts_dcs),
-            }[lane_kind]
-            sigma = float(np.sqrt(np.log1p(self.config.operations.transit_time_cv**2)))
-            rng = self.streams.get(f"transit:{lane_kind}")
-            table = rng.lognormal(-sigma * sigma / 2.0, sigma, size=(self.config.horizon_days + 1, lanes))
-            self._transit_noise[lane_kind] = table
-        return float(table[min(day, table.shape[0] - 1), lane]) * self._lead_time_factor(lane_kind, day)
-
     # -- state -----------------------------------------------------------------------------------------
     def state_owners(self) -> list[tuple[str, StateOwner]]:
         """Every component with its section of the state (``twin.domain.state``), in restore order."""
         owners: list[tuple[str, StateOwner]] = [
             ("parts", self.parts),
             ("logistics", self.logistics),
-            ("demand_history", OwnState(self._history_arrays, self._load_history_arrays)),
+            ("demand_history", self.parts_history),
             ("vehicles", self.vehicles),
             ("carriers", self.vehicles.carriers),
             ("production", OwnState(self._build_plan_arrays, self._load_build_plan_arrays)),
@@ -396,13 +456,6 @@ class Simulation:
             self.control_tower.prime(self.history_lines_per_year)
         self.pending_resume = state
 
-    def _history_arrays(self) -> dict[str, npt.NDArray[np.float64]]:
-        return {"lines_per_year": self.history_lines_per_year, "units_per_day": self.history_units_per_day}
-
-    def _load_history_arrays(self, arrays: dict[str, npt.NDArray[np.float64]]) -> None:
-        self.history_lines_per_year = np.asarray(arrays["lines_per_year"], dtype=np.float64)
-        self.history_units_per_day = np.asarray(arrays["units_per_day"], dtype=np.float64)
-
     def _build_plan_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         rows = [
             (offset, spec, yard)
@@ -420,26 +473,8 @@ class Simulation:
 
     # -- views ----------------------------------------------------------------------------------------
     def parts_view(self) -> PartsView:
-        state = self.parts.state
-        return PartsView(
-            day=int(self.env.now),
-            dealer_count=self.dealers,
-            on_hand=read_only(state.on_hand),
-            reserved=read_only(state.reserved),
-            in_transit=read_only(state.in_transit),
-            backorder=read_only(state.backorder),
-            unit_cost_inr=read_only(self.unit_cost),
-            part_class=read_only(self.part_class),
-            dealer_dc=read_only(self.world.network.dealers.parts_dc),
-            history_lines_per_year=read_only(self.history_lines_per_year),
-            history_units_per_day=read_only(self.history_units_per_day),
-            dealer_lead_time_days=read_only(self.dealer_lead_time_days),
-            supplier_lead_time_days=self.config.operations.supplier_lead_time_days,
-            dealer_lead_time_sd_days=read_only(self.dealer_lead_time_sd_days),
-            inbound_eta_day=read_only(self.logistics.inbound_eta_day),
-            forecast=self.control_tower.forecaster if self.control_tower is not None else None,
-            dc_shipping=read_only(self.effects.dc_open(int(self.env.now), len(self.world.network.parts_dcs))),
-        )
+        """The parts policies' read-only picture of the network now."""
+        return self.parts_views.build()
 
     # -- processes ------------------------------------------------------------------------------------
     def _daily(self, name: str, offset: float, action: Callable[[int], None], every_days: int = 1):

@@ -10,21 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import simpy
 
+from twin.config import OperationsConfig
 from twin.domain.state import VEHICLE_COLUMN_NAMES, row_table, table_rows
 from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
-from twin.engine.car_carriers import CarCarriers
-from twin.engine.demand import VehicleCustomers
-from twin.policies.observation import CustomerRequest, SourcingKind, VehicleView, read_only
-
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
+from twin.domain.world import World
+from twin.engine.car_carriers import CarCarriers, LoadSettlement
+from twin.engine.demand import DemandModel, VehicleCustomers
+from twin.engine.disruptions import ScenarioEffects
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.transit import TransitTimes
+from twin.policies.observation import (
+    CustomerRequest,
+    SourcingDecision,
+    SourcingKind,
+    VehicleView,
+    read_only,
+)
+from twin.policies.protocols import SourcingPolicy, VehicleAllocationPolicy
 
 IntArray = npt.NDArray[np.int64]
 DELIVERY_DAYS = 2
@@ -35,12 +46,68 @@ PLANNED_CONVERSION = 0.85
 PLAN_LOOKAHEAD_DAYS = 14
 
 
+class VehicleSettlement(LoadSettlement, Protocol):
+    """The settlement hooks of finished vehicles: loads, trunk moves, handovers."""
+
+    def load_arrived(self, load: list[int]) -> None: ...
+    def trunk_departed(self, vehicle_ids: list[int], yard: int) -> None: ...
+    def vehicle_delivered(self, vehicle_id: int) -> None: ...
+
+
+class NetworkOrders(Protocol):
+    """Network fulfilment of customer orders (``CustomerOrders``), when the sourcing policy searches the network."""
+
+    def request(
+        self, dealer: int, spec: int, patience_days: float, other_colour: bool, other_variant: bool
+    ) -> CustomerRequest: ...
+    def decide(
+        self, policy: SourcingPolicy, view: VehicleView, request: CustomerRequest
+    ) -> SourcingDecision: ...
+    def fulfil(self, request: CustomerRequest, decision: SourcingDecision) -> None: ...
+    def still_wanted(self, vehicle_id: int, arrival: float) -> bool: ...
+    def delivered(self, vehicle_id: int, day: float) -> None: ...
+
+
+class CampaignHooks(Protocol):
+    """What campaigns (``CampaignFlow``) hear from the vehicle flow, and their first call on allocation."""
+
+    def customer(self, day: int, dealer: int, spec: int, outcome: str) -> None: ...
+    def reached_yard(self, vehicle_id: int) -> None: ...
+    def positioning_today(self, day: int) -> bool: ...
+    def allocate(self, view: VehicleView, yard: int, vehicle_ids: list[int], specs: IntArray) -> IntArray: ...
+
+
 class VehicleFlow:
-    def __init__(self, simulation: Simulation) -> None:
-        self.sim = simulation
-        world = simulation.world
+    def __init__(
+        self,
+        clock: simpy.Environment,
+        world: World,
+        operations: OperationsConfig,
+        start_date: dt.date,
+        demand: DemandModel,
+        effects: ScenarioEffects,
+        transit: TransitTimes,
+        allocation: VehicleAllocationPolicy,
+        sourcing: SourcingPolicy,
+        settlement: VehicleSettlement,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+    ) -> None:
+        self.env = clock
+        self.world = world
+        self.operations = operations
+        self.start_date = start_date
+        self.demand = demand
+        self.transit = transit
+        self.allocation = allocation
+        self.sourcing = sourcing
+        self.settlement = settlement
+        self.kpis = kpis
+        self.event_log = event_log
+        #: network fulfilment and campaigns, wired by ``connect`` once they are built (None: not in this run)
+        self.customer_orders: NetworkOrders | None = None
+        self.campaigns: CampaignHooks | None = None
         network = world.network
-        self.env = simulation.env
         self.specs = world.specs
         dealers, specs, yards = network.dealer_count, len(world.specs), len(network.stockyards)
         self.vehicles: list[Vehicle] = []
@@ -60,9 +127,7 @@ class VehicleFlow:
         #: timed steps under way, kept as data so a snapshot can resume them
         self.trunks_on_road: dict[int, tuple[int, list[int], float]] = {}
         self.builds_in_progress: dict[int, float] = {}
-        self.vehicle_cost_inr = world.specs.price_inr * (
-            1.0 - simulation.config.operations.vehicle_margin_share
-        )
+        self.vehicle_cost_inr = world.specs.price_inr * (1.0 - operations.vehicle_margin_share)
         self.dealer_stock_value_inr = np.zeros(dealers)
         self.serial = 0
         self._vins = VinFactory()
@@ -72,19 +137,30 @@ class VehicleFlow:
             (int(plant), str(plant_codes[plant]))
             for plant in world.specs.model_plant[world.specs.model].tolist()
         ]
-        self._trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
+        #: the carrier of plant-to-stockyard trunk moves
+        self.trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
         self._view_day = -1
         self.same_variant = [
             np.flatnonzero(world.specs.variant == world.specs.variant[s]) for s in range(specs)
         ]
         self.same_model = [np.flatnonzero(world.specs.model == world.specs.model[s]) for s in range(specs)]
-        self.carriers = CarCarriers(self)
+        self.carriers = CarCarriers(
+            clock,
+            network,
+            operations,
+            effects,
+            transit,
+            settlement,
+            kpis,
+            event_log,
+            self.vehicles,
+            self.unload,
+        )
         plant_lat, plant_lon = network.plants.latitude, network.plants.longitude
         yard_lat, yard_lon = network.stockyards.latitude, network.stockyards.longitude
         self.plant_to_yard_km = network.road_km(
             plant_lat[:, None], plant_lon[:, None], yard_lat[None, :], yard_lon[None, :]
         )
-        operations = simulation.config.operations
         self.factory_lead_time_days = (
             operations.factory_order_build_days
             + operations.plant_to_stockyard_days
@@ -94,10 +170,15 @@ class VehicleFlow:
         self.view: VehicleView = self.export_view()
         self._cached_view = self.view
 
+    def connect(self, customer_orders: NetworkOrders | None, campaigns: CampaignHooks | None) -> None:
+        """Late wiring of the components built on top of the flow (they read and move its vehicles)."""
+        self.customer_orders = customer_orders
+        self.campaigns = campaigns
+
     # -- registry -------------------------------------------------------------------------------------
     def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
         plant, code = self._spec_plant[spec]
-        model_year = (self.sim.start_date + dt.timedelta(days=max(int(day), 0))).year
+        model_year = (self.start_date + dt.timedelta(days=max(int(day), 0))).year
         vin = self._vins.make(code[:3], self._attributes[spec], model_year, code[3], self.serial % 1_000_000)
         self.serial += 1
         vehicle = Vehicle(
@@ -105,6 +186,10 @@ class VehicleFlow:
         )
         self.vehicles.append(vehicle)
         return len(self.vehicles) - 1
+
+    def plant_of(self, vehicle_id: int) -> int:
+        """The plant that builds (or built) a vehicle: its model's."""
+        return self._spec_plant[self.vehicles[vehicle_id].spec][0]
 
     def _attribute_code(self, spec: int) -> str:
         """VIN positions 4-8: model, variant (2 chars), colour, restraint code, all in the VIN alphabet."""
@@ -142,7 +227,7 @@ class VehicleFlow:
 
     def export_view(self) -> VehicleView:
         """The OEM's picture of the network (copies: it stays as of today until the next export)."""
-        network = self.sim.world.network
+        network = self.world.network
         return VehicleView(
             day=int(self.env.now),
             as_of_day=int(self.env.now),
@@ -163,7 +248,7 @@ class VehicleFlow:
 
     def plan_daily_retail(self, day: int) -> npt.NDArray[np.float64]:
         """The OEM's annual volume plan by spec for ``day``: expected customers x planned conversion."""
-        return PLANNED_CONVERSION * self.sim.demand.expected_customers_by_spec(day + PLAN_LOOKAHEAD_DAYS)
+        return PLANNED_CONVERSION * self.demand.expected_customers_by_spec(day + PLAN_LOOKAHEAD_DAYS)
 
     def restore_view(self, arrays: dict[str, npt.NDArray[np.int32]], as_of_day: int) -> None:
         """Put back the OEM's last export as a snapshot recorded it."""
@@ -193,8 +278,8 @@ class VehicleFlow:
 
     # -- initial state --------------------------------------------------------------------------------
     def seed_initial_stock(self, vehicles_per_dealer: int, rng: np.random.Generator) -> None:
-        world = self.sim.world
-        weights = self.sim.demand.spec_weights(0)  # a model launched later has no opening stock
+        world = self.world
+        weights = self.demand.spec_weights(0)  # a model launched later has no opening stock
         for dealer in range(world.dealer_count):
             count = round(vehicles_per_dealer * world.dealer_vehicle_activity[dealer])
             preference = weights[world.dealer_region[dealer]]
@@ -205,7 +290,7 @@ class VehicleFlow:
                 vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, -age - 30.0)
                 self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
         # last 28 days of retail before the run (as in a DMS export); it rolls out of the window day by day
-        expected = self.sim.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
+        expected = self.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
         history = rng.poisson(expected * SALES_WINDOW_DAYS * 0.85)
         dealer_of_sale, spec_of_sale = np.nonzero(history)
         counts = history[dealer_of_sale, spec_of_sale]
@@ -241,7 +326,7 @@ class VehicleFlow:
     ) -> None:
         now = self.env.now
         today = int(now)
-        kpi, log, demand = self.sim.kpis, self.sim.event_log, self.sim.demand
+        kpi, log, demand = self.kpis, self.event_log, self.demand
         kpi.count(today, "vehicle_customers")
         stock_row = self.dealer_stock[dealer]
         chosen = -1
@@ -259,7 +344,7 @@ class VehicleFlow:
                         chosen = int(in_stock[np.argmax(stock_row[in_stock])])
                         kpi.count(today, "vehicle_substitutions")
                         break
-        campaigns = self.sim.campaigns
+        campaigns = self.campaigns
         if chosen >= 0:
             if campaigns is not None:
                 campaigns.customer(today, dealer, spec, "sold_from_stock")
@@ -271,7 +356,7 @@ class VehicleFlow:
                 log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
             self.schedule_delivery(vehicle_id)
             return
-        orders = self.sim.customer_orders
+        orders = self.customer_orders
         if orders is not None:
             request = orders.request(
                 dealer,
@@ -283,9 +368,9 @@ class VehicleFlow:
         else:
             request = CustomerRequest(now, dealer, spec, patience_days)
         decision = (
-            orders.decide(self.sim.sourcing, self.current_view(), request)
+            orders.decide(self.sourcing, self.current_view(), request)
             if orders is not None
-            else self.sim.sourcing.source(self.current_view(), request)
+            else self.sourcing.source(self.current_view(), request)
         )
         if (
             orders is not None
@@ -312,7 +397,7 @@ class VehicleFlow:
                 spec=spec,
                 quoted_days=round(decision.quoted_days, 3),
             )
-            self.env.process(self.build(vehicle_id, self.sim.config.operations.factory_order_build_days))
+            self.env.process(self.build(vehicle_id, self.operations.factory_order_build_days))
             return
         kpi.count(today, "vehicle_lost_sales")
         if campaigns is not None:
@@ -320,7 +405,7 @@ class VehicleFlow:
         kpi.add(
             now,
             "vehicle_lost_margin_inr",
-            self.specs.price_inr[spec] * self.sim.config.operations.vehicle_margin_share,
+            self.specs.price_inr[spec] * self.operations.vehicle_margin_share,
         )
         log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
 
@@ -333,14 +418,14 @@ class VehicleFlow:
         for vehicle_id in self.deliveries_due.pop(day, []):
             vehicle = self.vehicles[vehicle_id]
             vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
-            self.sim.kpis.count(day, "vehicle_deliveries")
+            self.kpis.count(day, "vehicle_deliveries")
             self.deliveries_today[vehicle.dealer] += 1
             self.sales_28d[vehicle.dealer, vehicle.spec] += 1
             self._today_sales.append((vehicle.dealer, vehicle.spec))
-            self.sim.settlement.vehicle_delivered(vehicle_id)
-            if self.sim.customer_orders is not None:
-                self.sim.customer_orders.delivered(vehicle_id, now)
-            self.sim.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
+            self.settlement.vehicle_delivered(vehicle_id)
+            if self.customer_orders is not None:
+                self.customer_orders.delivered(vehicle_id, now)
+            self.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
 
     def roll_sales_window(self) -> None:
         """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
@@ -359,9 +444,9 @@ class VehicleFlow:
         yield self.env.timeout(build_days)
         del self.builds_in_progress[vehicle_id]
         vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
-        self.sim.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
+        self.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
         self.dealer_inbound[vehicle.dealer, vehicle.spec] += 1
-        yard = int(self.sim.world.network.dealers.stockyard[vehicle.dealer])
+        yard = int(self.world.network.dealers.stockyard[vehicle.dealer])
         yield from self.trunk([vehicle_id], yard, self.trunk_days(yard))
 
     def build_stock(self, specs: list[int], yard: int):
@@ -383,7 +468,7 @@ class VehicleFlow:
         return vehicle_ids
 
     def trunk_days(self, yard: int) -> float:
-        return self.sim.config.operations.plant_to_stockyard_days * self.sim.transit_noise(
+        return self.operations.plant_to_stockyard_days * self.transit.factor(
             "plant_yard", int(self.env.now), yard
         )
 
@@ -396,12 +481,9 @@ class VehicleFlow:
                 vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
                 vehicle.eta_day = now + transit_days
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
-            freight = sum(
-                self.trunk_freight_per_vehicle_inr(self._spec_plant[self.vehicles[v].spec][0], yard)
-                for v in vehicle_ids
-            )
-            self.sim.kpis.add(now, "freight_vehicle_inr", freight)
-            self.sim.settlement.trunk_departed(vehicle_ids, yard)
+            freight = sum(self.trunk_freight_per_vehicle_inr(self.plant_of(v), yard) for v in vehicle_ids)
+            self.kpis.add(now, "freight_vehicle_inr", freight)
+            self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
         self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
         yield self.env.timeout(transit_days)
@@ -416,13 +498,13 @@ class VehicleFlow:
                 self.pipeline[vehicle.spec] -= 1
                 self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vehicle_id)
                 self.yard_stock[yard, vehicle.spec] += 1
-                if self.sim.campaigns is not None:
-                    self.sim.campaigns.reached_yard(vehicle_id)
+                if self.campaigns is not None:
+                    self.campaigns.reached_yard(vehicle_id)
 
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
-        carriers = self.sim.world.network.carriers
-        carrier = self._trunk_carrier
+        carriers = self.world.network.carriers
+        carrier = self.trunk_carrier
         load_charge = max(
             float(carriers.minimum_charge_inr[carrier]),
             float(carriers.rate_per_km_inr[carrier]) * float(self.plant_to_yard_km[plant, yard]),
@@ -432,7 +514,7 @@ class VehicleFlow:
     def allocate(self) -> None:
         """Allocation cycle: the policy assigns each yard's unallocated vehicles to dealers."""
         view = self.current_view()
-        campaigns = self.sim.campaigns
+        campaigns = self.campaigns
         positioning = campaigns is not None and campaigns.positioning_today(int(self.env.now))
         for yard, pool in enumerate(self.yard_pool):
             vehicle_ids = [vehicle_id for queue in pool.values() for vehicle_id in queue]
@@ -443,7 +525,7 @@ class VehicleFlow:
                 assert campaigns is not None
                 dealers = campaigns.allocate(view, yard, vehicle_ids, specs)
             else:
-                dealers = self.sim.allocation.allocate(view, yard, specs)
+                dealers = self.allocation.allocate(view, yard, specs)
             remaining: dict[int, deque[int]] = {}
             for vehicle_id, spec, dealer in zip(vehicle_ids, specs.tolist(), dealers.tolist(), strict=True):
                 if dealer < 0:
@@ -457,11 +539,11 @@ class VehicleFlow:
 
     def unload(self, dealer: int, load: list[int], arrival: float) -> None:
         """A car-carrier load reaches its dealer: stock joins the yard, a customer's car is reserved for them."""
-        self.sim.settlement.load_arrived(load)
+        self.settlement.load_arrived(load)
         for vehicle_id in load:
             vehicle = self.vehicles[vehicle_id]
             self.dealer_inbound[dealer, vehicle.spec] -= 1
-            orders = self.sim.customer_orders
+            orders = self.customer_orders
             if vehicle.customer_order and orders is not None and not orders.still_wanted(vehicle_id, arrival):
                 vehicle.customer_order = False  # the customer gave up waiting: the car is dealer stock now
             if vehicle.customer_order:
@@ -496,7 +578,8 @@ class VehicleFlow:
         )
 
     def load_vehicle_table(self, frame: pd.DataFrame) -> None:
-        self.vehicles = [
+        """Replace the VIN registry in place: the car carriers hold the same list."""
+        self.vehicles[:] = [
             Vehicle(
                 vin=str(row.vin), spec=int(row.spec), status=VehicleStatus(int(row.status)),
                 site_kind=SiteKind(int(row.site_kind)), site_index=int(row.site_index), dealer=int(row.dealer),

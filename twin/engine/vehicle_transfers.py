@@ -12,22 +12,26 @@ moved vehicle keeps its age (days since it first reached a dealer), so moving st
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import simpy
 
+from twin.config import OperationsConfig, TransferConfig
+from twin.domain.network import Network
 from twin.domain.parts import PART_CLASS_NAMES
-from twin.domain.vehicles import SiteKind, VehicleStatus
-from twin.engine.vehicle_flow import DELIVERY_DAYS
+from twin.domain.vehicles import SiteKind, SpecCatalog, VehicleStatus
+from twin.engine.car_carriers import CarCarriers
+from twin.engine.eventlog import EventLog
+from twin.engine.kpis import KpiRecorder
+from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.transit import TransitTimes
+from twin.engine.vehicle_flow import DELIVERY_DAYS, VehicleFlow
 from twin.policies.transfer_planner import FreightModel, PlannerOptions
 from twin.policies.vehicle_rebalancing import VehicleRebalancing, VehicleRecommendations
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
-from twin.settlement.transfers import transfer_freight_paise
-
-if TYPE_CHECKING:
-    from twin.engine.rebalancing_flow import RebalancingFlow
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -35,26 +39,61 @@ FloatArray = npt.NDArray[np.float64]
 MOVED_COLUMNS = ("vehicle", "receiver", "arrive_day", "benefit_inr", "aged")
 
 
+class TransferLedger(Protocol):
+    """What vehicle moves share with the parts transfers of the rebalancing flow (``RebalancingFlow``): the
+    counters per kind, truck and transfer ids, the transfers to settle on arrival and the weekly caps."""
+
+    counters: list[dict[str, float]]
+    next_shipment: int
+    next_transfer: int
+    arriving: dict[int, list[SettlementBatch]]
+
+    def count_recent(
+        self, day: int, sender: npt.ArrayLike, receiver: npt.ArrayLike, shipment: npt.ArrayLike
+    ) -> None: ...
+
+
 class VehicleTransfers:
-    def __init__(self, flow: RebalancingFlow) -> None:
-        self.flow = flow
-        sim = flow.sim
-        config = sim.config.policy.transfers
-        network, specs = sim.world.network, sim.world.specs
-        carriers = network.carriers
+    def __init__(
+        self,
+        ledger: TransferLedger,
+        clock: simpy.Environment,
+        config: TransferConfig,
+        operations: OperationsConfig,
+        network: Network,
+        specs: SpecCatalog,
+        distance_km: FloatArray,
+        vehicles: VehicleFlow,
+        carriers: CarCarriers,
+        transit: TransitTimes,
+        settlement: SettlementFlow,
+        kpis: KpiRecorder,
+        event_log: EventLog,
+    ) -> None:
+        self.flow = ledger
+        self.env = clock
+        self.network = network
+        self.operations = operations
+        self.distance_km = distance_km
+        self.vehicles = vehicles
+        self.carriers = carriers
+        self.transit = transit
+        self.settlement = settlement
+        self.kpis = kpis
+        self.event_log = event_log
+        carriers_table = network.carriers
         self.sender_carrier = network.vehicle_carrier
         # priced like the ledger prices a transfer: the carrier's minimum, else its slots' share of a load
         main = int(np.bincount(network.vehicle_carrier).argmax())
         freight = FreightModel.load_share_card(
-            carriers.minimum_charge_inr[main],
-            carriers.rate_per_km_inr[main],
-            carriers.capacity_per_load[main],
+            carriers_table.minimum_charge_inr[main],
+            carriers_table.rate_per_km_inr[main],
+            carriers_table.capacity_per_load[main],
         )
-        operations = sim.config.operations
-        self.unit_cost_inr = sim.vehicles.vehicle_cost_inr
+        self.unit_cost_inr = vehicles.vehicle_cost_inr
         self.margin_inr = specs.price_inr * operations.vehicle_margin_share
         self.policy = VehicleRebalancing(
-            flow.distance_km,
+            distance_km,
             freight,
             self.unit_cost_inr,
             self.margin_inr,
@@ -73,8 +112,8 @@ class VehicleTransfers:
 
     def aged_units(self) -> IntArray:
         """Vehicles per dealer x spec that have been in dealer yards longer than the age limit."""
-        flow = self.flow.sim.vehicles
-        now = flow.env.now
+        flow = self.vehicles
+        now = self.env.now
         aged = np.zeros(flow.dealer_stock.shape, dtype=np.int64)
         for dealer, yard in enumerate(flow.dealer_yard):
             for spec, queue in yard.items():
@@ -85,15 +124,14 @@ class VehicleTransfers:
 
     def recommend(self) -> VehicleRecommendations:
         """On the control tower's live view (not the OEM's weekly export the baseline allocates on)."""
-        return self.policy.recommend(self.flow.sim.vehicles.export_view(), self.aged_units())
+        return self.policy.recommend(self.vehicles.export_view(), self.aged_units())
 
     # -- shipping -----------------------------------------------------------------------------------
     def execute(self, lines: dict[str, FloatArray], day: int, counted: bool) -> int:
         """Load each decided transfer's vehicles (oldest first, above the floor, while trucks are free)."""
-        flow, sim = self.flow, self.flow.sim
-        vehicles, carriers = sim.vehicles, sim.vehicles.carriers
-        network = sim.world.network
-        now = sim.env.now
+        flow = self.flow
+        vehicles, carriers = self.vehicles, self.carriers
+        network = self.network
         free_trucks = {
             carrier: resource.capacity - resource.count - len(resource.queue)
             for carrier, resource in carriers.trucks.items()
@@ -126,7 +164,7 @@ class VehicleTransfers:
                 rows.append(self._dispatch(sender, receiver, carrier, load, day))
         if not rows:
             return 0
-        self._settle_on_arrival(rows, day, now, counted)
+        self._settle_on_arrival(rows, day, self.env.now, counted)
         return len(rows)
 
     def _dispatch(
@@ -134,12 +172,11 @@ class VehicleTransfers:
     ) -> tuple[int, int, int, int, float, int, float, int]:
         """Put one load on the road; returns its settlement row (sender, receiver, carrier, truck, km,
         vehicles, value, arrive day)."""
-        flow, sim = self.flow, self.flow.sim
-        vehicles = sim.vehicles
-        now = sim.env.now
-        distance = float(flow.distance_km[sender, receiver])
-        speed = float(sim.world.network.carriers.speed_km_per_day[carrier])
-        transit = (sim.config.operations.dc_dispatch_delay_days + distance / speed) * sim.transit_noise(
+        flow, vehicles = self.flow, self.vehicles
+        now = self.env.now
+        distance = float(self.distance_km[sender, receiver])
+        speed = float(self.network.carriers.speed_km_per_day[carrier])
+        transit = (self.operations.dc_dispatch_delay_days + distance / speed) * self.transit.factor(
             "vehicle_lane", day, receiver
         )
         ids = [vehicle_id for vehicle_id, _ in load]
@@ -153,9 +190,9 @@ class VehicleTransfers:
             vehicle.eta_day = now + transit
             self.moved[vehicle_id] = (receiver, arrive_day, benefit, aged)
             self.flow.counters[1]["planned_benefit_executed_inr"] += benefit
-        sim.env.process(self._carry(receiver, carrier, ids, transit))
-        if sim.event_log.enabled:
-            sim.event_log.record(
+        self.env.process(self._carry(receiver, carrier, ids, transit))
+        if self.event_log.enabled:
+            self.event_log.record(
                 now,
                 "vehicle_transfer_departed",
                 sender=sender,
@@ -169,7 +206,7 @@ class VehicleTransfers:
         return (sender, receiver, carrier, truck, distance, len(ids), value, arrive_day)
 
     def _carry(self, receiver: int, carrier: int, load: list[int], transit: float):
-        carriers = self.flow.sim.vehicles.carriers
+        carriers = self.carriers
         with carriers.trucks[carrier].request() as truck:
             yield truck
             yield from carriers.drive(receiver, carrier, load, transit, transit)
@@ -181,7 +218,7 @@ class VehicleTransfers:
         now: float,
         counted: bool,
     ) -> None:
-        flow, sim = self.flow, self.flow.sim
+        flow = self.flow
         columns = list(zip(*rows, strict=True))
         count = len(rows)
         transfer_ids = flow.next_transfer + np.arange(count, dtype=np.int64)
@@ -199,8 +236,8 @@ class VehicleTransfers:
             volume=columns[5],
             transfer_price_paise=np.rint(np.asarray(columns[6], dtype=float) * 100.0),
         )
-        freight_inr = float(transfer_freight_paise(batch, sim.settlement.book.rates).sum()) / 100.0
-        sim.kpis.add(now, "freight_transfer_inr", freight_inr)
+        freight_inr = self.settlement.transfer_freight_inr(batch)
+        self.kpis.add(now, "freight_transfer_inr", freight_inr)
         for arrive in np.unique(batch.arrive_day).tolist():
             flow.arriving[arrive].append(batch.select(batch.arrive_day == arrive))
         if not counted:
@@ -216,8 +253,8 @@ class VehicleTransfers:
     def update_use(self) -> None:
         """Moved vehicles the receiver sold within the cover horizon after they arrived: their margin is the
         realised benefit (recounted from the VINs, so it is the same after a snapshot)."""
-        vehicles = self.flow.sim.vehicles
-        now = self.flow.sim.env.now
+        vehicles = self.vehicles
+        now = self.env.now
         used, realised = 0.0, 0.0
         for vehicle_id, (receiver, arrive_day, benefit, _) in self.moved.items():
             vehicle = vehicles.vehicles[vehicle_id]

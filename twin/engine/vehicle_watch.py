@@ -10,31 +10,44 @@ week every dealer x spec is scored for the risk of running out, from the live ya
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from twin.engine.demand import VehicleCustomers
+from twin.domain.world import World
+from twin.engine.demand import DemandModel, VehicleCustomers
 from twin.policies.vehicle_forecast import VehicleDemandForecaster
-
-if TYPE_CHECKING:
-    from twin.engine.simulation import Simulation
 
 RISK_PERIOD_DAYS = 7
 MIN_DEMAND_OVER_HORIZON = 0.25
 _ACCURACY_SUMS = ("absolute_error", "error", "actual", "naive_absolute")
 
 
+class VehicleCounts(Protocol):
+    """The live counts per ``[dealer, spec]`` the watch reads (the vehicle flow's)."""
+
+    dealer_stock: npt.NDArray[np.int32]
+    dealer_inbound: npt.NDArray[np.int32]
+    sales_28d: npt.NDArray[np.int32]
+
+
 class VehicleWatch:
     def __init__(
-        self, simulation: Simulation, horizons_days: npt.NDArray[np.float64], risk_threshold: float
+        self,
+        vehicles: VehicleCounts,
+        world: World,
+        demand: DemandModel,
+        horizon_days: int,
+        warmup_days: int,
+        start_day: int,
+        horizons_days: npt.NDArray[np.float64],
+        risk_threshold: float,
     ) -> None:
-        self.sim = simulation
-        world = simulation.world
-        season = np.array(
-            [simulation.demand.vehicle_season(day) for day in range(simulation.config.horizon_days + 30)]
-        )
+        self.vehicles = vehicles
+        self.warmup_days = warmup_days
+        self.start_day = start_day
+        season = np.array([demand.vehicle_season(day) for day in range(horizon_days + 30)])
         self.forecaster = VehicleDemandForecaster(world.dealer_region, world.specs.model, season)
         self.horizons_days = horizons_days
         self.risk_threshold = risk_threshold
@@ -47,8 +60,8 @@ class VehicleWatch:
         self.at_risk_share: list[tuple[int, float, float]] = []  # day, share at the shortest and longest
 
     def prime(self) -> None:
-        self.forecaster.prime(self.sim.start_day, self.sim.vehicles.sales_28d)
-        self.week_forecast = self.forecaster.model_mean_per_day(self.sim.start_day - 1) * RISK_PERIOD_DAYS
+        self.forecaster.prime(self.start_day, self.vehicles.sales_28d)
+        self.week_forecast = self.forecaster.model_mean_per_day(self.start_day - 1) * RISK_PERIOD_DAYS
 
     def customers_sampled(self, day: int, batch: VehicleCustomers) -> None:
         """Today's batch is kept until tomorrow, when all of it has arrived; yesterday's is observed now."""
@@ -60,7 +73,7 @@ class VehicleWatch:
         self.forecaster.observe(day, dealer, spec)
         np.add.at(self.week_actual, (dealer, self.forecaster.spec_model[spec]), 1.0)
         if (day + 1) % RISK_PERIOD_DAYS == 0:  # a week ends: score it, forecast the next one
-            if day >= self.sim.config.warmup_days:
+            if day >= self.warmup_days:
                 error = self.week_forecast - self.week_actual
                 sums = self.accuracy
                 sums["absolute_error"] += float(np.abs(error).sum())
@@ -76,7 +89,7 @@ class VehicleWatch:
     def assess(self, day: int) -> None:
         if day % RISK_PERIOD_DAYS:
             return
-        vehicles = self.sim.vehicles
+        vehicles = self.vehicles
         risks = self.forecaster.stockout_risk(
             vehicles.dealer_stock, vehicles.dealer_inbound, self.horizons_days.tolist()
         )

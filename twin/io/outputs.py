@@ -107,7 +107,7 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
         paths["transfer_decisions"] = folder / "transfer_decisions.parquet"
         rebalancing.audit_frame().to_parquet(paths["transfer_decisions"], index=False)
     # "where is my allocation?": every car on its way to a dealer at the horizon, and a line per dealer
-    status = allocation_status.allocation_status(result.simulation)
+    status = allocation_status.allocation_status(result.simulation.vehicles)
     paths["allocation_status"] = folder / "allocation_status.csv"
     status.to_csv(paths["allocation_status"], index=False)
     paths["allocation_status_by_dealer"] = folder / "allocation_status_by_dealer.csv"
