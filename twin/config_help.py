@@ -62,7 +62,7 @@ def _shown(value: Any) -> str:
 def settings_lines(node: Any, prefix: str = "") -> list[str]:
     """One line per setting: ``key = default   meaning``; a section's header carries its class docstring."""
     lines: list[str] = []
-    docs = field_docs(type(node))
+    docs = field_docs(type(node))  # type: ignore[arg-type]
     nested = []
     for field in dataclasses.fields(node):
         if field.name.startswith("_"):

@@ -100,9 +100,9 @@ def run_jobs(
         ) as pool:
             futures = {pool.submit(run_job, job): index for index, job in enumerate(jobs)}
             for future in as_completed(futures):
-                error = future.exception()
-                if error is not None:
-                    failed(futures[future], error)
+                raised = future.exception()
+                if raised is not None:
+                    failed(futures[future], raised)
                 else:
                     finished(futures[future], future.result())
     else:

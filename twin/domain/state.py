@@ -565,7 +565,8 @@ def row_table(rows: Any, width: int) -> npt.NDArray[np.float64]:
 
 def table_rows(table: npt.NDArray[Any]) -> list[list[int]]:
     """The rows of a whole-number table as Python ints."""
-    return np.asarray(table).astype(np.int64).tolist()  # type: ignore[no-any-return]
+    rows: list[list[int]] = np.asarray(table).astype(np.int64).tolist()
+    return rows
 
 
 # -- the state object -----------------------------------------------------------------------------------
