@@ -62,3 +62,17 @@ def test_a_failing_baseline_names_the_arm_and_keeps_what_finished(tmp_path: Path
     assert "replications_finished.csv" in str(raised.value)
     finished = pd.read_csv(tmp_path / "replications_finished.csv")
     assert sorted(set(finished["arm"])) == ["base", "richer"]
+
+
+def test_an_a_a_on_independent_seeds_gives_every_arm_its_own_seeds_and_reports_the_flagged_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compare = _compare({"base": [], "copy": []})
+    compare.independent_seeds = True
+    compare.replications = 3
+    results, table = execute_comparison(compare, tmp_path)
+
+    seeds = {arm: sorted(r.seed for r in results if r.arm == arm) for arm in ("base", "copy")}
+    assert seeds == {"base": [1, 2, 3], "copy": [100_001, 100_002, 100_003]}
+    assert (table["difference_mean"] != 0).any()  # independent draws: the identical arms do differ
+    assert "KPI differences flagged at alpha=0.05" in capsys.readouterr().out

@@ -106,7 +106,13 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     results = _set_failed_arms_aside(compare, results, failures, output_dir)
     # every arm's KPIs: one an arm alone reports (transfers, alerts) is shown with the baseline's as missing
     kpis = [kpi for kpi in kpi_names(results) if kpi not in NOT_COMPARED]
-    table = compare_arms(results, compare.baseline_arm, alpha=compare.alpha, kpis=kpis)
+    table = compare_arms(
+        results,
+        compare.baseline_arm,
+        alpha=compare.alpha,
+        kpis=kpis,
+        common_seeds=not compare.independent_seeds,
+    )
     reduction = crn_variance_reduction_summary(table)
     headline = [kpi for kpi in compare.headline_kpis if kpi in set(table["kpi"])]
     notes = [

@@ -100,8 +100,12 @@ def compare_arms(
     baseline_arm: str,
     alpha: float = 0.05,
     kpis: Sequence[str] | None = None,
+    common_seeds: bool = True,
 ) -> pd.DataFrame:
     """Paired t comparison of every arm against the baseline arm, one row per (KPI, arm).
+
+    With ``common_seeds=False`` (independent seeds per arm) the pairs are independent draws: the paired t
+    interval is still valid, only wider, and the seeds are not checked.
 
     Runs are paired by replication number; a replication present in only one arm, or with a NaN KPI value in
     either, is left out of that pair set. Paired runs must share their seed: without common random numbers
@@ -124,7 +128,8 @@ def compare_arms(
     baseline_runs = runs_by_arm[baseline_arm]
     compared_arms = [arm for arm in runs_by_arm if arm != baseline_arm]
     for arm in compared_arms:
-        _check_common_seeds(baseline_arm, baseline_runs, arm, runs_by_arm[arm])
+        if common_seeds:
+            _check_common_seeds(baseline_arm, baseline_runs, arm, runs_by_arm[arm])
 
     rows: list[dict[str, Any]] = []
     for kpi in kpis:
