@@ -3,6 +3,7 @@ are told apart by name, and the terminal shows the headline KPIs first."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,8 @@ def test_two_runs_started_in_the_same_second_write_to_different_folders(tmp_path
 
 # -- runs that never collide, interruptions that lose nothing -----------------------------------------
 RUN = [sys.executable, "-m", "twin.cli", "debug=default", "horizon_days=6", "warmup_days=1", "progress=false"]
+#: the runs' default store is the working directory's mlflow.db: no inherited tracking URI
+CLEAN_ENV = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
 
 
 def test_four_runs_at_once_on_a_fresh_store_all_land(tmp_path: Path) -> None:

@@ -206,8 +206,16 @@ def log_small_artifacts(client: MlflowClient, run_id: str, folder: Path, max_art
 
 def search_runs(tracking_uri: str, experiment_name: str) -> pd.DataFrame:
     """All runs of an experiment as a pandas frame (params.*, metrics.*, tags.*)."""
-    mlflow.set_tracking_uri(tracking_uri)
-    result = mlflow.search_runs(experiment_names=[experiment_name])
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(tracking_uri)  # also sets the environment variable, which children would inherit
+    try:
+        result = mlflow.search_runs(experiment_names=[experiment_name])
+    finally:
+        mlflow.set_tracking_uri(previous or "")
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
     assert isinstance(result, pd.DataFrame)
     return result
 
