@@ -15,11 +15,14 @@ from twin.cli import CONFIG_DIR, execute, to_twin_config
 from twin.config import TwinConfig
 from twin.engine.simulation import build_component
 from twin.errors import ConfigError
+from twin.hydra_store import scenario_files
 
 CONF = Path(CONFIG_DIR)
 
 
 def _options(group: str) -> list[str]:
+    if group == "scenario":  # the what-ifs live in scenarios/, registered as this group's options
+        return [path.stem for path in scenario_files()]
     return sorted(path.stem for path in (CONF / group).glob("*.yaml"))
 
 

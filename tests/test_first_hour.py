@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from twin.cli import CONFIG_DIR, run_name, to_twin_config
 from twin.config import TwinConfig
 from twin.errors import ConfigError
+from twin.hydra_store import scenario_files
 from twin.io.outputs import TERMINAL_KPIS, format_kpi, headline_table
 
 
@@ -48,10 +49,17 @@ def test_a_typo_inside_a_list_of_settings_is_found() -> None:
         to_twin_config(_compose(["scenario=regional_campaign", "+scenario.campaigns.0.upflift=2"]))
 
 
+GROUPS_WITH_FILES = ("policy/transfers", "policy/campaign", "experiment")
+
+
 def test_every_shipped_scenario_and_policy_option_has_only_known_keys() -> None:
     conf = Path(CONFIG_DIR)
-    for group in ("scenario", "policy/transfers", "policy/campaign", "experiment"):
-        for option in sorted(path.stem for path in (conf / group).glob("*.yaml")):
+    options = {
+        group: sorted(path.stem for path in (conf / group).glob("*.yaml")) for group in GROUPS_WITH_FILES
+    }
+    options["scenario"] = [path.stem for path in scenario_files()]
+    for group, names in options.items():
+        for option in names:
             assert isinstance(to_twin_config(_compose([f"{group}={option}"])), TwinConfig), (group, option)
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.generator import generate_master_data
 from twin.config import NetworkConfig, OperationsConfig
 from twin.domain.masterdata import MasterData
+from twin.domain.network_generator import generate_master_data
 from twin.domain.parts import PART_CLASS_NAMES
 from twin.domain.world import World, build_world
 

@@ -413,7 +413,7 @@ class ScenarioConfig:
     #: the scenario's name (the MLflow experiment and the run folder carry it) and what it is about
     name: str = "baseline"
     description: str = "Default network, no disruption"
-    #: the timed events, each a list of entries (fields: twin.config's *Config classes; see conf/scenario/):
+    #: the timed events, each a list of entries (fields: twin.config's *Config classes; see scenarios/):
     #: demand shocks, campaigns, carrier disruptions, DC outages, lead-time changes, model launches and
     #: part supersessions
     demand_shocks: list[DemandShockConfig] = field(default_factory=list)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.config import TwinConfig
+from twin.hydra_store import scenario_files
 
 USAGE = """twin-run: run a scenario of the dealer-network twin.
 
@@ -85,10 +86,15 @@ def settings_lines(node: Any, prefix: str = "") -> list[str]:
 
 def groups_lines(config_dir: Path) -> list[str]:
     lines = ["Config groups (choose one option each, e.g. policy/transfers=rebalancing):"]
-    for folder in sorted(path for path in config_dir.rglob("*") if path.is_dir()):
-        options = sorted(path.stem for path in folder.glob("*.yaml"))
+    groups = {
+        folder.relative_to(config_dir).as_posix(): sorted(path.stem for path in folder.glob("*.yaml"))
+        for folder in config_dir.rglob("*")
+        if folder.is_dir()
+    }
+    groups["scenario"] = [path.stem for path in scenario_files()] + groups.get("scenario", [])
+    for group, options in sorted(groups.items()):
         if options:
-            lines.append(f"  {folder.relative_to(config_dir).as_posix()}: {', '.join(options)}")
+            lines.append(f"  {group}: {', '.join(options)}")
     return lines
 
 

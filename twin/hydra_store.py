@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
@@ -14,6 +15,9 @@ SCHEMA_NAME = "twin_schema"
 COMPARE_SCHEMA_NAME = "compare_schema"
 
 
+#: the what-if scenarios: one YAML file each, the options of the ``scenario`` config group
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
 #: this process's run-folder suffix: two runs started in the same second never share a folder
 RUN_SUFFIX = f"{os.getpid() % 0x10000:04x}{secrets.token_hex(2)}"
 
@@ -22,4 +26,11 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("run_suffix", lambda: RUN_SUFFIX, replace=True)
     store = ConfigStore.instance()
     store.store(name=SCHEMA_NAME, node=TwinConfig)
+    for path in scenario_files():
+        store.store(group="scenario", name=path.stem, node=OmegaConf.load(path))
     store.store(name=COMPARE_SCHEMA_NAME, node=CompareConfig)
+
+
+def scenario_files() -> list[Path]:
+    """Every scenario file; a planner adds a what-if by dropping a YAML file into ``scenarios/``."""
+    return sorted(SCENARIO_DIR.glob("*.yaml"))

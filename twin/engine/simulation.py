@@ -43,9 +43,9 @@ import numpy.typing as npt
 import pandas as pd
 import simpy
 
-from scenarios.generator import generate_master_data
 from twin.config import TwinConfig, validate
 from twin.domain.masterdata import MasterData
+from twin.domain.network_generator import generate_master_data
 from twin.domain.parts import PART_CLASSES, PartsState
 from twin.domain.state import NetworkState, row_table, table_rows
 from twin.domain.world import World, build_world

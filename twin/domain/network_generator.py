@@ -2,7 +2,7 @@
 
 ``generate_master_data(network_config)`` returns the same tables for the same ``generator_seed``; write them
 with ``MasterData.write`` and point ``network.master_data_dir`` at the folder to run on edited or real data.
-Run ``python -m scenarios.generator OUT_DIR`` to write the default network as CSV.
+Run ``python -m twin.domain.network_generator OUT_DIR`` to write the default network as CSV.
 """
 
 from __future__ import annotations
