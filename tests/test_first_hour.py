@@ -182,7 +182,7 @@ def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
 
 
 def test_the_cost_chart_is_sorted_and_has_no_empty_bars() -> None:
-    from twin.io.plots import cost_bars
+    from twin.plots.run import cost_bars
 
     bars = cost_bars(
         {"freight_inr": 3e7, "transfer_freight_inr": 0.0, "holding_cost_inr": 9e7, "lost_inr": 1e7}

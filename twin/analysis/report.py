@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from twin.analysis import figures, formatting
+from twin.analysis import formatting
 from twin.analysis.comparison import (
     ArmResult,
     ComparisonError,
@@ -23,6 +23,7 @@ from twin.analysis.comparison import (
     crn_variance_reduction_summary,
     replications_frame,
 )
+from twin.plots import comparison as figures
 
 #: the first N KPIs plotted when no headline list is given; more make the plots unreadable
 DEFAULT_HEADLINE_KPI_COUNT = 12

@@ -10,7 +10,8 @@ import pandas as pd
 
 from twin.engine import allocation_status
 from twin.engine.simulation import RunResult
-from twin.io import plots, settlement_reports
+from twin.io import settlement_reports
+from twin.plots import run as plots
 
 #: what a planner looks at first; the terminal shows these, the run folder's kpi_summary.md has every KPI
 TERMINAL_KPIS = (
