@@ -348,4 +348,6 @@ def test_the_schema_document_covers_every_array_a_run_writes(day_state: NetworkS
         section = key.split(":", 1)[0]
         assert f"`{key}`" in document or f"`{section}`" in document, key
     docs = Path(__file__).resolve().parent.parent / "docs" / "state.md"
-    assert schema_markdown() in docs.read_text(), "docs/state.md is out of date: python -m twin.domain.state"
+    assert schema_markdown() in docs.read_text(), (
+        "docs/state.md is out of date: python -m twin.domain.state_schema"
+    )

@@ -17,7 +17,7 @@ import simpy
 
 from twin.config import OperationsConfig
 from twin.domain.network import Network
-from twin.domain.state import row_table
+from twin.domain.state_schema import row_table
 from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
 from twin.engine.disruptions import ScenarioEffects, VehicleFleetBlock
 from twin.engine.eventlog import EventLog

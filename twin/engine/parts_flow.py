@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.domain.parts import PART_CLASSES, PartsState
-from twin.domain.state import row_table, table_rows
+from twin.domain.state_schema import row_table, table_rows
 from twin.engine.demand import PartsLines
 
 IntArray = npt.NDArray[np.int64]

@@ -21,7 +21,7 @@ import simpy
 from twin.config import OperationsConfig
 from twin.domain.network import Network
 from twin.domain.parts import PART_CLASSES
-from twin.domain.state import row_table, table_rows
+from twin.domain.state_schema import row_table, table_rows
 from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog

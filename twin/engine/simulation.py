@@ -47,7 +47,8 @@ from twin.config import TwinConfig, validate
 from twin.domain.masterdata import MasterData
 from twin.domain.network_generator import generate_master_data
 from twin.domain.parts import PART_CLASSES, PartsState
-from twin.domain.state import NetworkState, row_table, table_rows
+from twin.domain.state import NetworkState
+from twin.domain.state_schema import row_table, table_rows
 from twin.domain.world import World, build_world
 from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower

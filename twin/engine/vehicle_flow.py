@@ -18,7 +18,7 @@ import pandas as pd
 import simpy
 
 from twin.config import OperationsConfig
-from twin.domain.state import VEHICLE_COLUMN_NAMES, row_table, table_rows
+from twin.domain.state_schema import VEHICLE_COLUMN_NAMES, row_table, table_rows
 from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
 from twin.domain.vin import VinFactory
 from twin.domain.world import World
