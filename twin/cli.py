@@ -86,7 +86,7 @@ def execute(
     print(headline_table(result.summary))
     print(f"\nall {len(result.summary)} KPIs: {paths['summary_table']}")
     print(
-        f"simulated {config.horizon_days} days in {result.wall_seconds:.1f} s ({result.processed_events:,} events); outputs in {output_dir}"
+        f"simulated {config.horizon_days - simulation.start_day} days in {result.wall_seconds:.1f} s ({result.processed_events:,} events); outputs in {output_dir}"
     )
     if config.logger.kind == "mlflow":
         _log_to_mlflow(cfg, config, result.summary, result.daily, output_dir, choices or {})
