@@ -19,9 +19,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
-from twin.engine.vehicle_flow import PLANNED_CONVERSION
-from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
+from twin.policies.campaign_positioning import CampaignWindow
 from twin.policies.observation import IntArray, VehicleView
+from twin.policies.protocols import CampaignPositioningPolicy
 
 if TYPE_CHECKING:
     from twin.engine.simulation import Simulation
@@ -49,8 +49,14 @@ COLUMNS = OUTCOMES + MEASURES
 
 
 class CampaignFlow:
-    def __init__(self, simulation: Simulation, policy: CampaignPositioning | None) -> None:
-        """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures)."""
+    def __init__(
+        self,
+        simulation: Simulation,
+        policy: CampaignPositioningPolicy | None,
+        yardstick: CampaignPositioningPolicy,
+    ) -> None:
+        """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures
+        against ``yardstick``, the same policy's stock target, in every arm)."""
         self.sim = simulation
         world = simulation.world
         dealer_region = world.dealer_region
@@ -65,16 +71,7 @@ class CampaignFlow:
             )
             for config, regions, models in simulation.effects.campaigns
         ]
-        settings = simulation.config.policy.campaign
-        operations = simulation.config.operations
-        self.yardstick = CampaignPositioning(
-            settings.lead_days,
-            settings.build_cutoff_days,
-            settings.cover_days,
-            settings.max_units_per_spec,
-            operations.vehicle_margin_share,
-            operations.floor_plan_rate_per_year,
-        )
+        self.yardstick = yardstick
         self.policy = policy
         self.spec_model = world.specs.model
         self._yard_spec_shape = (len(world.network.stockyards), len(world.specs))
@@ -121,7 +118,8 @@ class CampaignFlow:
         """``[dealer, spec]``: retail a day the demand model expects before any campaign uplift."""
         world = self.sim.world
         customers = self.sim.demand.base_customers_per_day(day)
-        return PLANNED_CONVERSION * customers[:, None] * world.region_spec_preference[world.dealer_region]
+        conversion = self.sim.config.operations.planned_conversion
+        return conversion * customers[:, None] * world.region_spec_preference[world.dealer_region]
 
     def _count_builds(self, day: int, units: int) -> None:
         """Builds are booked to the campaign(s) they serve: the nearest start still being built for."""

@@ -54,7 +54,7 @@ class ControlTower:
         forecast = config.policy.forecast
         self.skus = simulation.skus
         self.cells = simulation.dealers * self.skus
-        self.phase_in_lines_per_year = config.policy.replenishment.phase_in_lines_per_year
+        self.phase_in_lines_per_year = simulation.replenishment.phase_in_lines_per_year
         settings = ForecastSettings(
             alpha=forecast.alpha,
             tsb_alpha_size=forecast.tsb_alpha_size,

@@ -1,9 +1,9 @@
 """Network fulfilment of customer vehicle orders: Atlas's view of the network, VINs claimed for customers, the
 move to their dealer, and the order lifecycle.
 
-Runs with a sourcing policy that ``needs_network`` (``policy/sourcing=network`` or ``phone_around``). A
-customer whose spec (and the substitutes they accept) is not in their dealer's yard gets Atlas's candidates:
-the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
+Runs with a sourcing policy that asks for a ``network_search`` (``policy/sourcing=network`` or
+``phone_around``). A customer whose spec (and the substitutes they accept) is not in their dealer's yard gets
+Atlas's candidates: the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
 site since the morning (sold at its own dealer, allocated) is struck and the policy asked again. The chosen VIN:
 
 - from another dealer's yard: a dealer trade by the logistics partner's trade service (it does not hold one of
@@ -42,7 +42,6 @@ from twin.policies.network_sourcing import (
     NetworkSourcing,
     SourceKind,
     SourcingRequest,
-    SourcingRules,
     acceptable_specs,
 )
 from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
@@ -116,24 +115,18 @@ def network_geometry(simulation: Simulation) -> NetworkGeometry:
 class CustomerOrders:
     def __init__(self, simulation: Simulation) -> None:
         self.sim = simulation
-        config = simulation.config.policy.sourcing
+        search = simulation.sourcing.network_search
+        if search is None:
+            raise ConfigError("policy.sourcing", type(simulation.sourcing).__name__, "searches no network")
         network = simulation.world.network
         self.geometry = network_geometry(simulation)
-        self.rules = SourcingRules(
-            max_distance_km=config.max_distance_km,
-            allow_stockyard=config.allow_stockyard,
-            allow_in_transit=False,  # rerouting a load on the road is not modelled
-            allow_pipeline=config.allow_pipeline,
-            protect_last_unit_sales_28d=config.protect_last_unit_sales_28d,
-            aged_days=config.aged_days,
-            aged_credit_inr_per_day=config.aged_credit_inr_per_day,
-        )
+        self.rules = search.rules
         # which dealers trade is a fact about the network, not a replication: the generator seed draws it
         trade_rng = np.random.default_rng(
             np.random.SeedSequence([simulation.config.network.generator_seed, 8])
         )
-        self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
-        self.trade_cluster = trade_clusters(self.geometry.dealer_km, config.trade_consolidation_radius_km)
+        self.dealer_trades = trade_rng.random(network.dealer_count) < search.dealer_trade_share
+        self.trade_cluster = trade_clusters(self.geometry.dealer_km, search.trade_consolidation_radius_km)
         #: trade loads not yet left, by token, and the lane's load still taking trades
         self.trade_loads: dict[int, TradeLoad] = {}
         self.open_lane: dict[tuple[int, int, int], int] = {}
