@@ -197,7 +197,7 @@ def loop_inputs(job: Job) -> LoopInputs:
     """Rates, levels and lead time for the reference loops, from an engine built but never run."""
     import numpy as np
 
-    from twin.config import ReplenishmentPolicyConfig
+    from twin.config import StaticMinMaxConfig
     from twin.domain.parts import PART_CLASSES
     from twin.engine.simulation import Simulation
 
@@ -206,7 +206,7 @@ def loop_inputs(job: Job) -> LoopInputs:
     units_per_line = np.array([part_class.units_per_line_mean for part_class in PART_CLASSES])
     units_per_line = units_per_line[np.asarray(simulation.part_class)]
     daily_units = rate * units_per_line[None, :]
-    levels = ReplenishmentPolicyConfig()
+    levels = StaticMinMaxConfig()
     # the baseline's phase-in rule on expected lines: stock a part only if it sees a few lines a year
     stocked = rate * 365.0 >= levels.phase_in_lines_per_year
     minimum = np.where(stocked, np.maximum(1, np.ceil(daily_units * levels.min_cover_days)), 0).astype(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.helpers.worlds import vehicle_test_config
+from twin.config import ByRequestAllocationConfig, DemandProfileAllocationConfig, NetworkSourcingConfig
 from twin.policies.demand_allocation import DemandProfileAllocation
 from twin.policies.observation import VehicleView
 
@@ -49,7 +50,7 @@ def test_the_engine_runs_it_and_keeps_every_vin_in_one_place():
     from twin.engine.simulation import Simulation
 
     config = vehicle_test_config(60)
-    config.policy.allocation._target_ = "twin.policies.demand_allocation.DemandProfileAllocation"
+    config.policy.allocation = DemandProfileAllocationConfig()
     simulation = Simulation(config)
     violations = watch(simulation, vehicle_every_days=5)
     result = simulation.run()
@@ -96,7 +97,7 @@ def test_by_request_runs_in_the_engine_and_keeps_every_vin_in_one_place():
     from twin.engine.simulation import Simulation
 
     config = vehicle_test_config(60)
-    config.policy.allocation._target_ = "twin.policies.by_request_allocation.ByRequestAllocation"
+    config.policy.allocation = ByRequestAllocationConfig()
     simulation = Simulation(config)
     violations = watch(simulation, vehicle_every_days=5)
     result = simulation.run()
@@ -120,7 +121,7 @@ def test_allocation_status_lists_every_car_on_its_way_to_each_dealer_with_a_due_
     from twin.engine.allocation_status import AllocationStep, allocation_status, by_dealer
     from twin.engine.simulation import Simulation
 
-    config = vehicle_test_config(45, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
+    config = vehicle_test_config(45, sourcing=NetworkSourcingConfig())
     simulation = Simulation(config)
     simulation.advance(30)
     status = allocation_status(simulation.vehicles)

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.config import NetworkConfig, PolicyConfig, ReplenishmentPolicyConfig, TwinConfig
+from twin.config import NetworkConfig, PolicyConfig, StaticMinMaxConfig, TwinConfig
 from twin.engine.simulation import RunResult, Simulation
 
 NETWORK = NetworkConfig(dealers=8, skus=150, vehicles_per_dealer=40, stockyards=2)
 
 
 def run(seed: int, min_cover_days: float = 15.0, max_cover_days: float = 45.0) -> RunResult:
-    replenishment = ReplenishmentPolicyConfig(min_cover_days=min_cover_days, max_cover_days=max_cover_days)
+    replenishment = StaticMinMaxConfig(min_cover_days=min_cover_days, max_cover_days=max_cover_days)
     config = TwinConfig(
         network=NETWORK,
         policy=PolicyConfig(replenishment=replenishment),

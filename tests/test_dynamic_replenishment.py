@@ -4,7 +4,6 @@ side of an A/B is untouched (common random numbers)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +11,13 @@ import pandas as pd
 import pytest
 
 from tests.helpers.invariants import watch
-from twin.config import NetworkConfig, ReplenishmentPolicyConfig, TwinConfig, validate
+from twin.config import DynamicReplenishmentConfig, NetworkConfig, TwinConfig, validate
 from twin.engine.simulation import Simulation
 from twin.engine.snapshot import Snapshot, take_snapshot
 from twin.errors import ConfigError
 from twin.policies.demand_distribution import quantile
 from twin.policies.dynamic import RECEIVING_DELAY_DAYS, DynamicReplenishment
 from twin.policies.observation import PartsView
-
-DYNAMIC = ReplenishmentPolicyConfig(_target_="twin.policies.dynamic.DynamicReplenishment")
 
 
 def _config(dynamic: bool, **overrides: object) -> TwinConfig:
@@ -32,7 +29,9 @@ def _config(dynamic: bool, **overrides: object) -> TwinConfig:
     )
     config.policy.alerts.enabled = True
     if dynamic:
-        config.policy.replenishment = replace(DYNAMIC)
+        config.policy.replenishment = (
+            DynamicReplenishmentConfig()
+        )  # a fresh one: tests edit its service levels
     for key, value in overrides.items():
         setattr(config, key, value)
     return config
@@ -161,7 +160,7 @@ def test_a_restart_from_a_snapshot_with_the_dynamic_policy_matches_the_uninterru
 def test_bad_forecast_and_alert_settings_are_rejected_naming_the_field(
     setting: str, value: object, field: str
 ) -> None:
-    config = _config(dynamic=False)
+    config = _config(dynamic=setting == "service_level")
     if setting == "service_level":
         config.policy.replenishment.service_level_by_class["tyre"] = value  # type: ignore[assignment]
     elif setting == "method":

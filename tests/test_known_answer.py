@@ -83,6 +83,10 @@ class UnitPoissonDemand(DemandModel):
 class BaseStockPolicy:
     """Dealer row: order up to ``base_stock`` every day. DC row: keep the position at ``dc_level`` (never short)."""
 
+    #: what the ReplenishmentPolicy Protocol asks every policy to declare: no forecast needed, every part stocked
+    needs_forecast = False
+    phase_in_lines_per_year = 0
+
     def __init__(self, base_stock: int, dc_level: int) -> None:
         self.base_stock = base_stock
         self.dc_level = dc_level

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.worlds import vehicle_test_config
+from twin.config import NetworkSourcingConfig
 from twin.policies.network_sourcing import (
     MatchLevel,
     NetworkGeometry,
@@ -171,7 +172,7 @@ def _sourcing_run(**sourcing):
     from tests.helpers.invariants import watch
     from twin.engine.simulation import Simulation
 
-    config = vehicle_test_config(60, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
+    config = vehicle_test_config(60, sourcing=NetworkSourcingConfig())
     for name, value in sourcing.items():
         setattr(config.policy.sourcing, name, value)
     simulation = Simulation(config)
@@ -206,7 +207,7 @@ def test_a_restart_with_dealer_trades_on_the_road_matches_the_uninterrupted_run(
     from twin.engine.simulation import Simulation
     from twin.engine.snapshot import Snapshot, take_snapshot
 
-    config = vehicle_test_config(40, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
+    config = vehicle_test_config(40, sourcing=NetworkSourcingConfig())
     uninterrupted = Simulation(config).run()
     first_leg = Simulation(config)
     for day in range(5, 30):
@@ -254,7 +255,7 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
 
     runs = {}
     for radius in (0.0, 10_000.0):  # every pair its own lane; one lane for the whole network
-        config = vehicle_test_config(45, sourcing="twin.policies.network_sourcing.NetworkSourcingPolicy")
+        config = vehicle_test_config(45, sourcing=NetworkSourcingConfig())
         config.policy.sourcing.trade_consolidation_radius_km = radius
         simulation = Simulation(config)
         orders = simulation.customer_orders

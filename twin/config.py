@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, ClassVar
 
 from twin.errors import ConfigError
 
@@ -65,17 +65,68 @@ class DemandConfig:
     counter_pickup_days_mean: float = 1.0
 
 
+class PolicySettings:
+    """Base of every policy option's settings: ``_target_`` and exactly the parameters that class takes.
+
+    A family's field in ``PolicyConfig`` holds one of its options (Hydra registers each option's class in the
+    family's group, see ``twin.hydra_store``), so a setting the chosen policy does not take is refused, by
+    Hydra when composing and by ``build_component`` when building. ``engine_settings`` names the fields the
+    engine reads itself (whether and when the family runs); every other field is a constructor parameter.
+    """
+
+    engine_settings: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, prefix: str) -> None:
+        """Range checks that types cannot express; ``prefix`` is the family's key (``policy.<family>``)."""
+
+
 @dataclass
-class ReplenishmentPolicyConfig:
+class PartsStockingSettings(PolicySettings):
+    """The stocking rule both parts policies share: which dealer parts are stocked, and the DCs' own levels."""
+
+    #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
+    phase_in_lines_per_year: int = 3
+    #: a DC reorders when its position falls to its supplier lead time plus this many days of its dealers'
+    #: demand, and orders up to its lead time plus ``dc_max_cover_days_over_lead_time`` days
+    dc_min_cover_days_over_lead_time: float = 7.0
+    dc_max_cover_days_over_lead_time: float = 30.0
+
+    def check(self, prefix: str) -> None:
+        _require(
+            self.dc_max_cover_days_over_lead_time >= self.dc_min_cover_days_over_lead_time >= 0,
+            f"{prefix}.dc_max_cover_days_over_lead_time",
+            self.dc_max_cover_days_over_lead_time,
+            f"must be >= dc_min_cover_days_over_lead_time ({self.dc_min_cover_days_over_lead_time}) >= 0",
+        )
+
+
+@dataclass
+class StaticMinMaxConfig(PartsStockingSettings):
+    """``policy/replenishment=baseline``: static min/max from 12-month history."""
+
     _target_: str = "twin.policies.baseline.StaticMinMaxReplenishment"
-    #: days of demand cover held as the reorder point (min), per SKU class name; missing classes use default
+    #: days of demand cover held as the reorder point (min)
     min_cover_days: float = 14.0
     #: days of demand cover ordered up to (max)
     max_cover_days: float = 35.0
-    #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
-    phase_in_lines_per_year: int = 3
-    #: dynamic policy: probability that demand over lead time + review period stays within the order-up-to
-    #: level, per part class (the family's settings are shared; each policy takes the ones it names)
+
+    def check(self, prefix: str) -> None:
+        super().check(prefix)
+        _require(self.min_cover_days >= 0, f"{prefix}.min_cover_days", self.min_cover_days, "must be >= 0")
+        _require(
+            self.max_cover_days >= self.min_cover_days,
+            f"{prefix}.max_cover_days",
+            self.max_cover_days,
+            f"must be >= min_cover_days ({self.min_cover_days})",
+        )
+
+
+@dataclass
+class DynamicReplenishmentConfig(PartsStockingSettings):
+    """``policy/replenishment=dynamic``: forecast-driven order-up-to levels (needs the control tower)."""
+
+    _target_: str = "twin.policies.dynamic.DynamicReplenishment"
+    #: probability that demand over lead time + review period stays within the order-up-to level, per part class
     service_level_by_class: dict[str, float] = field(
         default_factory=lambda: {
             "fast_mover": 0.998,
@@ -87,35 +138,57 @@ class ReplenishmentPolicyConfig:
         }
     )
 
+    def check(self, prefix: str) -> None:
+        super().check(prefix)
+        for name, level in self.service_level_by_class.items():
+            _require(
+                0 < level < 1, f"{prefix}.service_level_by_class.{name}", level, "is a probability in (0, 1)"
+            )
+
 
 @dataclass
-class AllocationPolicyConfig:
+class ProRataAllocationConfig(PolicySettings):
+    """``policy/allocation=baseline``: new vehicles pro rata to trailing sales, capped at a days' supply."""
+
     _target_: str = "twin.policies.baseline.ProRataAllocation"
     #: days of sales a dealer is allowed to hold; allocation stops at that stock
     target_days_supply: float = 55.0
-    #: demand-profile allocation: a car is worth allocating if it is likely to sell within this horizon, and
-    #: a dealer gets at most this many cars of one spec in one cycle
-    horizon_days: float = 28.0
-    max_units_per_spec: int = 3
-    #: by-request allocation: the typical dealer asks for this multiple of what it needs, with a lognormal
-    #: spread over dealers (sigma) drawn once from ``request_seed``
+
+
+@dataclass
+class ByRequestAllocationConfig(ProRataAllocationConfig):
+    """``policy/allocation=by_request``: the typical dealer asks for ``request_inflation`` times what it needs,
+    with a lognormal spread over dealers (sigma) drawn once from ``request_seed``."""
+
+    _target_: str = "twin.policies.by_request_allocation.ByRequestAllocation"
     request_inflation: float = 1.3
     request_inflation_spread: float = 0.3
     request_seed: int = 7
 
 
 @dataclass
-class SourcingPolicyConfig:
-    """What a dealer offers a customer whose spec is not in its yard. The baseline quotes the factory; the
-    phone-around and network policies also look for a VIN elsewhere (Atlas, ``twin.policies.network_sourcing``)."""
+class DemandProfileAllocationConfig(ProRataAllocationConfig):
+    """``policy/allocation=demand_profile``: a car is worth allocating if it likely sells within
+    ``horizon_days``; a dealer gets at most ``max_units_per_spec`` cars of one spec in one cycle."""
+
+    _target_: str = "twin.policies.demand_allocation.DemandProfileAllocation"
+    horizon_days: float = 28.0
+    max_units_per_spec: int = 3
+
+
+@dataclass
+class FactoryOrderSourcingConfig(PolicySettings):
+    """``policy/sourcing=baseline``: a spec not in the yard means a factory order (no settings)."""
 
     _target_: str = "twin.policies.baseline.FactoryOrderSourcing"
-    #: phone-around: the chance a nearby dealer has the car and agrees, the days the phoning takes, and how
-    #: near (days of driving) the dealers phoned are
-    success_probability: float = 0.3
-    delay_days: float = 2.0
-    nearby_days: float = 2.0
-    #: network policy for dealer trades (both network-aware policies)
+
+
+@dataclass
+class NetworkSearchConfig(PolicySettings):
+    """The rules of Atlas's network search (``twin.policies.network_sourcing``) that both network-aware
+    sourcing policies run it with: which VINs elsewhere may be offered, and how dealer trades ship."""
+
+    #: dealers farther than this by road are not searched
     max_distance_km: float = 800.0
     allow_stockyard: bool = True
     allow_pipeline: bool = True
@@ -130,6 +203,32 @@ class SourcingPolicyConfig:
     #: receiving dealers, and they are booked before the first of them is due to leave (the dispatch delay
     #: the customer's promise already allows); 0 = only trades between the same two dealers share
     trade_consolidation_radius_km: float = 50.0
+
+    def check(self, prefix: str) -> None:
+        _require(
+            self.trade_consolidation_radius_km >= 0,
+            f"{prefix}.trade_consolidation_radius_km",
+            self.trade_consolidation_radius_km,
+            "must be >= 0",
+        )
+
+
+@dataclass
+class NetworkSourcingConfig(NetworkSearchConfig):
+    """``policy/sourcing=network``: the best VIN Atlas finds that meets the customer's patience."""
+
+    _target_: str = "twin.policies.network_sourcing.NetworkSourcingPolicy"
+
+
+@dataclass
+class PhoneAroundSourcingConfig(NetworkSearchConfig):
+    """``policy/sourcing=phone_around``: the chance a nearby dealer has the car and agrees, the days the
+    phoning takes, and how near (days of driving) the dealers phoned are."""
+
+    _target_: str = "twin.policies.network_sourcing.PhoneAroundSourcing"
+    success_probability: float = 0.3
+    delay_days: float = 2.0
+    nearby_days: float = 2.0
 
 
 @dataclass
@@ -207,10 +306,22 @@ def _default_transfer_rules() -> list[TransferRuleConfig]:
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(PolicySettings):
     """Astra's parts rebalancing: lateral dealer-to-dealer transfers where the DC cannot cover a shortfall
-    (twin.policies.parts_rebalancing), decided by the OEM policy engine, shipped by the parts carriers."""
+    (twin.policies.parts_rebalancing), decided by the OEM policy engine, shipped by the parts carriers.
+    Both options of ``policy/transfers`` take this class; ``_target_`` builds the family's policies
+    (planners, rules, approvals) from every field but the engine's own (``engine_settings``)."""
 
+    engine_settings: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "period_days",
+        "vehicles",
+        "vehicle_period_days",
+        "vehicle_age_limit_days",
+        "dealer_opt_in_share",
+    )
+
+    _target_: str = "twin.policies.transfer_policies.RebalancingPolicies"
     #: run parts (and, with ``vehicles``, vehicle) rebalancing; policy/transfers=rebalancing sets it
     enabled: bool = False
     #: a planning cycle every this many days (d+0.70, before the day's replenishment)
@@ -259,11 +370,17 @@ class TransferConfig:
     approval_p90_hours: float = 24.0
     approval_probability: float = 0.85
 
+    def check(self, prefix: str) -> None:
+        _validate_transfers(self, prefix)
+
 
 @dataclass
-class CampaignPolicyConfig:
+class CampaignPolicyConfig(PolicySettings):
     """Positioning of vehicle stock ahead of a campaign (``scenario.campaigns``). Off, the OEM learns of the
-    campaign only through its volume plan's look-ahead, as in the baseline world."""
+    campaign only through its volume plan's look-ahead, as in the baseline world; the policy is still built,
+    as the yardstick every arm's campaign outcome is measured against."""
+
+    engine_settings: ClassVar[tuple[str, ...]] = ("enabled",)
 
     _target_: str = "twin.policies.campaign_positioning.CampaignPositioning"
     #: position stock ahead of the scenario's campaigns; policy/campaign=positioning sets it
@@ -277,12 +394,50 @@ class CampaignPolicyConfig:
     #: at most this many extra cars of one spec per dealer and campaign
     max_units_per_spec: int = 3
 
+    def check(self, prefix: str) -> None:
+        _require(self.lead_days > 0, f"{prefix}.lead_days", self.lead_days, "must be > 0")
+        _require(
+            0 <= self.build_cutoff_days < self.lead_days,
+            f"{prefix}.build_cutoff_days",
+            self.build_cutoff_days,
+            f"must be in 0..lead_days - 1 ({self.lead_days - 1})",
+        )
+        _require(self.cover_days > 0, f"{prefix}.cover_days", self.cover_days, "must be > 0")
+        _require(
+            self.max_units_per_spec >= 1,
+            f"{prefix}.max_units_per_spec",
+            self.max_units_per_spec,
+            "must be >= 1",
+        )
+
+
+#: the families whose options are different classes (one per ``conf/policy/<family>`` option)
+POLICY_OPTIONS: dict[str, dict[str, type[PolicySettings]]] = {
+    "replenishment": {"baseline": StaticMinMaxConfig, "dynamic": DynamicReplenishmentConfig},
+    "allocation": {
+        "baseline": ProRataAllocationConfig,
+        "by_request": ByRequestAllocationConfig,
+        "demand_profile": DemandProfileAllocationConfig,
+    },
+    "sourcing": {
+        "baseline": FactoryOrderSourcingConfig,
+        "network": NetworkSourcingConfig,
+        "phone_around": PhoneAroundSourcingConfig,
+    },
+}
+
 
 @dataclass
 class PolicyConfig:
-    replenishment: ReplenishmentPolicyConfig = field(default_factory=ReplenishmentPolicyConfig)
-    allocation: AllocationPolicyConfig = field(default_factory=AllocationPolicyConfig)
-    sourcing: SourcingPolicyConfig = field(default_factory=SourcingPolicyConfig)
+    """One option per family. The first three fields hold any option of their family (``POLICY_OPTIONS``):
+    typed ``Any`` because OmegaConf has no union of dataclasses; each option's class is its schema."""
+
+    #: a ``StaticMinMaxConfig`` or ``DynamicReplenishmentConfig``
+    replenishment: Any = field(default_factory=StaticMinMaxConfig)
+    #: a ``ProRataAllocationConfig``, ``ByRequestAllocationConfig`` or ``DemandProfileAllocationConfig``
+    allocation: Any = field(default_factory=ProRataAllocationConfig)
+    #: a ``FactoryOrderSourcingConfig``, ``NetworkSourcingConfig`` or ``PhoneAroundSourcingConfig``
+    sourcing: Any = field(default_factory=FactoryOrderSourcingConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     transfers: TransferConfig = field(default_factory=TransferConfig)
@@ -306,8 +461,19 @@ class OperationsConfig:
     supplier_emergency_lead_time_days: float = 5.0
     #: days a DC's replenishment order takes from the supplier
     supplier_lead_time_days: float = 21.0
-    #: days of its dealers' demand a DC holds at the start (and orders up to)
+    #: opening stock: each DC holds this many days of its dealers' historical daily demand of every SKU
     dc_cover_days: float = 30.0
+    #: opening stock: a dealer stocks the SKUs with at least this many demand lines in its 12-month history...
+    opening_stocked_lines_per_year: float = 3.0
+    #: ...each at its historical daily units times a cover drawn uniformly from [min, max) days
+    opening_cover_days_min: float = 8.0
+    opening_cover_days_max: float = 24.0
+    #: share of the not-stocked dealer SKUs that still hold 1-3 obsolete units at the start (past phase-outs)
+    opening_obsolete_stock_share: float = 0.5
+    #: share of showroom customers the OEM's volume plan expects to buy (also the opening sales history's)
+    planned_conversion: float = 0.85
+    #: days of retail in a dealer's trailing sales window, as the OEM's export reports it
+    sales_window_days: int = 28
     #: days a trunk move from the plant to a stockyard takes
     plant_to_stockyard_days: float = 4.0
     #: days from a customer's factory order to the car leaving the plant
@@ -664,8 +830,27 @@ def _require(condition: bool, field_name: str, value: Any, reason: str) -> None:
         raise ConfigError(field_name, value, reason)
 
 
+def _refuse_unknown_settings(node: Any, key: str) -> None:
+    """An attribute that is not a field of its settings class (a ``+key=`` override, a mistyped name in
+    Python) would be ignored by whatever reads the fields: refuse it, naming its key."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _refuse_unknown_settings(item, f"{key}[{index}]")
+        return
+    if not is_dataclass(node) or isinstance(node, type):
+        return
+    names = [settings.name for settings in fields(node)]
+    prefix = f"{key}." if key else ""
+    for name, value in vars(node).items():
+        target = f" ({vars(node)['_target_']})" if "_target_" in names else ""
+        _require(name in names, prefix + name, value, f"is not a setting of {type(node).__name__}{target}")
+    for name in names:
+        _refuse_unknown_settings(getattr(node, name), prefix + name)
+
+
 def validate(config: TwinConfig) -> TwinConfig:
     """Reject nonsensical settings before anything is built."""
+    _refuse_unknown_settings(config, "")
     _require(
         config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days"
     )
@@ -724,41 +909,29 @@ def validate(config: TwinConfig) -> TwinConfig:
                 value,
                 "must be >= 0 (no negative times, rates or capacities)",
             )
-    _require(
-        operations.allocation_period_days >= 1,
-        "operations.allocation_period_days",
-        operations.allocation_period_days,
-        "must be >= 1",
-    )
-    replenishment = config.policy.replenishment
-    _require(
-        replenishment.min_cover_days >= 0,
-        "policy.replenishment.min_cover_days",
-        replenishment.min_cover_days,
-        "must be >= 0",
-    )
-    _require(
-        replenishment.max_cover_days >= replenishment.min_cover_days,
-        "policy.replenishment.max_cover_days",
-        replenishment.max_cover_days,
-        f"must be >= min_cover_days ({replenishment.min_cover_days})",
-    )
-    for name, level in replenishment.service_level_by_class.items():
+    for name in ("allocation_period_days", "sales_window_days"):
         _require(
-            0 < level < 1,
-            f"policy.replenishment.service_level_by_class.{name}",
-            level,
-            "is a probability in (0, 1)",
+            getattr(operations, name) >= 1, f"operations.{name}", getattr(operations, name), "must be >= 1"
         )
-    _validate_forecasting(config.policy.forecast, config.policy.alerts)
-    _validate_transfers(config.policy.transfers)
-    _validate_campaign_policy(config.policy.campaign)
+    for name in ("planned_conversion", "opening_obsolete_stock_share"):
+        value = getattr(operations, name)
+        _require(value <= 1, f"operations.{name}", value, "is a share in [0, 1]")
     _require(
-        config.policy.sourcing.trade_consolidation_radius_km >= 0,
-        "policy.sourcing.trade_consolidation_radius_km",
-        config.policy.sourcing.trade_consolidation_radius_km,
-        "must be >= 0",
+        operations.opening_cover_days_max >= operations.opening_cover_days_min,
+        "operations.opening_cover_days_max",
+        operations.opening_cover_days_max,
+        f"must be >= opening_cover_days_min ({operations.opening_cover_days_min})",
     )
+    for family in ("replenishment", "allocation", "sourcing", "transfers", "campaign"):
+        settings = getattr(config.policy, family)
+        _require(
+            isinstance(settings, PolicySettings),
+            f"policy.{family}",
+            type(settings).__name__,
+            "must be one of the family's settings classes (twin.config.POLICY_OPTIONS)",
+        )
+        settings.check(f"policy.{family}")
+    _validate_forecasting(config.policy.forecast, config.policy.alerts)
     _require(
         config.policy.visibility_refresh_days >= 1,
         "policy.visibility_refresh_days",
@@ -779,26 +952,9 @@ def validate(config: TwinConfig) -> TwinConfig:
 FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
 
 
-def _validate_campaign_policy(campaign: CampaignPolicyConfig) -> None:
-    _require(campaign.lead_days > 0, "policy.campaign.lead_days", campaign.lead_days, "must be > 0")
-    _require(
-        0 <= campaign.build_cutoff_days < campaign.lead_days,
-        "policy.campaign.build_cutoff_days",
-        campaign.build_cutoff_days,
-        f"must be in 0..lead_days - 1 ({campaign.lead_days - 1})",
-    )
-    _require(campaign.cover_days > 0, "policy.campaign.cover_days", campaign.cover_days, "must be > 0")
-    _require(
-        campaign.max_units_per_spec >= 1,
-        "policy.campaign.max_units_per_spec",
-        campaign.max_units_per_spec,
-        "must be >= 1",
-    )
-
-
-def _validate_transfers(transfers: TransferConfig) -> None:
+def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
     """Numbers only; the rules themselves are checked when the policy engine is built (naming the rule)."""
-    prefix = "policy.transfers."
+    prefix += "."
     for name in ("period_days", "vehicle_period_days"):
         _require(getattr(transfers, name) >= 1, prefix + name, getattr(transfers, name), "must be >= 1")
     for name in ("vehicle_cover_days", "vehicle_age_limit_days", "vehicle_max_distance_km"):

@@ -63,7 +63,9 @@ def _shown(value: Any) -> str:
 def settings_lines(node: Any, prefix: str = "") -> list[str]:
     """One line per setting: ``key = default   meaning``; a section's header carries its class docstring."""
     lines: list[str] = []
-    docs = field_docs(type(node))  # type: ignore[arg-type]
+    docs: dict[str, str] = {}
+    for cls in reversed(type(node).__mro__):  # a field declared on a shared base class has its doc there
+        docs |= field_docs(cls)
     nested = []
     for field in dataclasses.fields(node):
         if field.name.startswith("_"):

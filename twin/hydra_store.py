@@ -1,4 +1,12 @@
-"""Registers the typed config schema with Hydra's ConfigStore so ``conf/`` YAML is validated against it."""
+"""Registers the typed config schema with Hydra's ConfigStore so ``conf/`` YAML is validated against it.
+
+A policy family whose options are different classes (``twin.config.POLICY_OPTIONS``) has each option's class
+stored in its group as ``<option>_schema``; ``conf/policy/<family>/<option>.yaml`` lists it in its defaults, so
+a key the chosen policy does not take fails composition ("Key ... not in ..."). In the run schema those
+families are left missing (``???``) for the group option to fill: OmegaConf merges a dataclass node only into
+the same class or a subclass, and the Python default (``TwinConfig()``'s baseline option) would refuse the
+others.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,9 @@ import secrets
 from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
+from omegaconf import MISSING, OmegaConf
 
-from twin.config import CompareConfig, TwinConfig
+from twin.config import POLICY_OPTIONS, CompareConfig, TwinConfig
 
 SCHEMA_NAME = "twin_schema"
 COMPARE_SCHEMA_NAME = "compare_schema"
@@ -25,7 +33,12 @@ RUN_SUFFIX = f"{os.getpid() % 0x10000:04x}{secrets.token_hex(2)}"
 def register_configs() -> None:
     OmegaConf.register_new_resolver("run_suffix", lambda: RUN_SUFFIX, replace=True)
     store = ConfigStore.instance()
-    store.store(name=SCHEMA_NAME, node=TwinConfig)
+    schema = OmegaConf.structured(TwinConfig)
+    for family, options in POLICY_OPTIONS.items():
+        schema.policy[family] = MISSING
+        for option, settings in options.items():
+            store.store(group=f"policy/{family}", name=f"{option}_schema", node=settings)
+    store.store(name=SCHEMA_NAME, node=schema)
     for path in scenario_files():
         store.store(group="scenario", name=path.stem, node=OmegaConf.load(path))
     store.store(name=COMPARE_SCHEMA_NAME, node=CompareConfig)

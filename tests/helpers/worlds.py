@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from twin.config import NetworkConfig, TwinConfig
+from twin.config import NetworkConfig, PolicySettings, TwinConfig
 from twin.domain.masterdata import MasterData
 from twin.domain.network import EARTH_RADIUS_KM
 
@@ -120,16 +120,16 @@ def tiny_master_data(
     )
 
 
-def vehicle_test_config(horizon_days: int, sourcing: str = "") -> TwinConfig:
+def vehicle_test_config(horizon_days: int, sourcing: PolicySettings | None = None) -> TwinConfig:
     """The generated network cut to 16 dealers, 2 stockyards and 100 SKUs with 40 cars each: big enough for
-    dealer trades, allocation and campaigns to happen, small enough for a test. ``sourcing`` sets
-    ``policy.sourcing._target_``."""
+    dealer trades, allocation and campaigns to happen, small enough for a test. ``sourcing`` is the
+    ``policy.sourcing`` option (e.g. ``NetworkSourcingConfig()``)."""
     config = TwinConfig(
         network=NetworkConfig(dealers=16, skus=100, stockyards=2, vehicles_per_dealer=40),
         horizon_days=horizon_days,
         warmup_days=7,
         progress=False,
     )
-    if sourcing:
-        config.policy.sourcing._target_ = sourcing
+    if sourcing is not None:
+        config.policy.sourcing = sourcing
     return config

@@ -24,10 +24,10 @@ from twin.domain.world import World
 from twin.engine.demand import DemandModel
 from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
-from twin.engine.vehicle_flow import PLANNED_CONVERSION, VehicleFlow
-from twin.policies.campaign_positioning import CampaignPositioning, CampaignWindow
+from twin.engine.vehicle_flow import VehicleFlow
+from twin.policies.campaign_positioning import CampaignWindow
 from twin.policies.observation import IntArray, VehicleView
-from twin.policies.protocols import VehicleAllocationPolicy
+from twin.policies.protocols import CampaignPositioningPolicy, VehicleAllocationPolicy
 
 FloatArray = npt.NDArray[np.float64]
 #: customer outcomes counted per campaign
@@ -64,9 +64,11 @@ class CampaignFlow:
         vehicles: VehicleFlow,
         allocation: VehicleAllocationPolicy,
         event_log: EventLog,
-        policy: CampaignPositioning | None,
+        policy: CampaignPositioningPolicy | None,
+        yardstick: CampaignPositioningPolicy,
     ) -> None:
-        """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures)."""
+        """``policy`` positions stock ahead of campaigns; None when the OEM does not (the run still measures
+        against ``yardstick``, the same policy's stock target, in every arm)."""
         self.env = clock
         self.world = world
         self.demand = demand
@@ -74,6 +76,7 @@ class CampaignFlow:
         self.allocation = allocation
         self.event_log = event_log
         self.allocation_period_days = operations.allocation_period_days
+        self.planned_conversion = operations.planned_conversion
         self.horizon_days = horizon_days
         self.dealers = world.dealer_count
         dealer_region = world.dealer_region
@@ -88,14 +91,7 @@ class CampaignFlow:
             )
             for config, regions, models in effects.campaigns
         ]
-        self.yardstick = CampaignPositioning(
-            settings.lead_days,
-            settings.build_cutoff_days,
-            settings.cover_days,
-            settings.max_units_per_spec,
-            operations.vehicle_margin_share,
-            operations.floor_plan_rate_per_year,
-        )
+        self.yardstick = yardstick
         self.policy = policy
         self.spec_model = world.specs.model
         self._yard_spec_shape = (len(world.network.stockyards), len(world.specs))
@@ -140,7 +136,9 @@ class CampaignFlow:
         """``[dealer, spec]``: retail a day the demand model expects before any campaign uplift."""
         world = self.world
         customers = self.demand.base_customers_per_day(day)
-        return PLANNED_CONVERSION * customers[:, None] * world.region_spec_preference[world.dealer_region]
+        return (
+            self.planned_conversion * customers[:, None] * world.region_spec_preference[world.dealer_region]
+        )
 
     def _count_builds(self, day: int, units: int) -> None:
         """Builds are booked to the campaign(s) they serve: the nearest start still being built for."""

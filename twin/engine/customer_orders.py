@@ -1,9 +1,9 @@
 """Network fulfilment of customer vehicle orders: Atlas's view of the network, VINs claimed for customers, the
 move to their dealer, and the order lifecycle.
 
-Runs with a sourcing policy that ``needs_network`` (``policy/sourcing=network`` or ``phone_around``). A
-customer whose spec (and the substitutes they accept) is not in their dealer's yard gets Atlas's candidates:
-the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
+Runs with a sourcing policy that asks for a ``network_search`` (``policy/sourcing=network`` or
+``phone_around``). A customer whose spec (and the substitutes they accept) is not in their dealer's yard gets
+Atlas's candidates: the inventory is refreshed once a day and every claim marks its VIN, and a chosen candidate that has left its
 site since the morning (sold at its own dealer, allocated) is struck and the policy asked again. The chosen VIN:
 
 - from another dealer's yard: a dealer trade by the logistics partner's trade service (it does not hold one of
@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from twin.config import OperationsConfig, SourcingPolicyConfig
+from twin.config import OperationsConfig
 from twin.domain.network import Network
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.engine.eventlog import EventLog
@@ -48,10 +48,10 @@ from twin.policies.network_sourcing import (
     Candidates,
     MatchLevel,
     NetworkGeometry,
+    NetworkSearch,
     NetworkSourcing,
     SourceKind,
     SourcingRequest,
-    SourcingRules,
     acceptable_specs,
 )
 from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
@@ -129,7 +129,7 @@ class CustomerOrders:
     def __init__(
         self,
         clock: simpy.Environment,
-        config: SourcingPolicyConfig,
+        search: NetworkSearch,
         operations: OperationsConfig,
         network: Network,
         generator_seed: int,
@@ -141,7 +141,8 @@ class CustomerOrders:
         kpis: KpiRecorder,
         event_log: EventLog,
     ) -> None:
-        """``generator_seed`` (the network's) draws which dealers trade; ``handling_fee_inr`` is what a
+        """``search`` is what the sourcing policy asks of the engine (its Atlas rules, who trades, how trades
+        share trucks); ``generator_seed`` (the network's) draws which dealers trade; ``handling_fee_inr`` is what a
         vehicle transfer's receiver pays on top of the car (priced into Atlas's candidates)."""
         self.env = clock
         self.network = network
@@ -154,19 +155,11 @@ class CustomerOrders:
         #: campaigns counting late losses, wired by ``connect`` (None: no campaign in the run)
         self.campaigns: LateLossObserver | None = None
         self.geometry = network_geometry(network, operations, handling_fee_inr, vehicles.vehicle_cost_inr)
-        self.rules = SourcingRules(
-            max_distance_km=config.max_distance_km,
-            allow_stockyard=config.allow_stockyard,
-            allow_in_transit=False,  # rerouting a load on the road is not modelled
-            allow_pipeline=config.allow_pipeline,
-            protect_last_unit_sales_28d=config.protect_last_unit_sales_28d,
-            aged_days=config.aged_days,
-            aged_credit_inr_per_day=config.aged_credit_inr_per_day,
-        )
+        self.rules = search.rules
         # which dealers trade is a fact about the network, not a replication: the generator seed draws it
         trade_rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 8]))
-        self.dealer_trades = trade_rng.random(network.dealer_count) < config.dealer_trade_share
-        self.trade_cluster = trade_clusters(self.geometry.dealer_km, config.trade_consolidation_radius_km)
+        self.dealer_trades = trade_rng.random(network.dealer_count) < search.dealer_trade_share
+        self.trade_cluster = trade_clusters(self.geometry.dealer_km, search.trade_consolidation_radius_km)
         #: trade loads not yet left, by token, and the lane's load still taking trades
         self.trade_loads: dict[int, TradeLoad] = {}
         self.open_lane: dict[tuple[int, int, int], int] = {}

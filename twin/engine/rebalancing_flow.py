@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict
 
 import numpy as np
 import numpy.typing as npt
@@ -44,18 +43,9 @@ from twin.engine.vehicle_flow import VehicleFlow
 from twin.engine.vehicle_transfers import VehicleTransfers
 from twin.errors import ConfigError
 from twin.policies.observation import PartsView
-from twin.policies.parts_rebalancing import PartsRebalancing
-from twin.policies.transfer_planner import FreightModel, PlannerOptions
-from twin.policies.transfer_rules import (
-    APPROVAL,
-    AUTO_EXECUTE,
-    REJECT,
-    ApprovalModel,
-    TransferBatch,
-    TransferPolicyConfig,
-    TransferPolicyEngine,
-    rule_from_mapping,
-)
+from twin.policies.protocols import TransferPolicy
+from twin.policies.transfer_planner import FreightModel
+from twin.policies.transfer_rules import APPROVAL, AUTO_EXECUTE, REJECT, TransferBatch
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 
@@ -84,6 +74,7 @@ class RebalancingFlow:
         self,
         clock: simpy.Environment,
         config: TransferConfig,
+        policy: TransferPolicy,
         operations: OperationsConfig,
         world: World,
         generator_seed: int,
@@ -98,9 +89,11 @@ class RebalancingFlow:
         kpis: KpiRecorder,
         event_log: EventLog,
     ) -> None:
-        """``generator_seed`` (the network's) draws which dealers opted in; ``vehicles`` is used only with
+        """``policy``: the transfer family's planners, rules and approvals (``policy.transfers._target_``);
+        ``generator_seed`` (the network's) draws which dealers opted in; ``vehicles`` is used only with
         ``config.vehicles`` (dealer-to-dealer vehicle moves)."""
         self.env = clock
+        self.transfer_policy = policy
         self.operations = operations
         self.parts = parts
         self.logistics = logistics
@@ -127,38 +120,14 @@ class RebalancingFlow:
             carriers.rate_per_km_inr[main],
             carriers.capacity_per_load[main],
         )
-        self.policy = PartsRebalancing(
+        self.policy = policy.parts_planner(
             self.distance_km,
             self.freight,
-            PlannerOptions(
-                max_senders_per_deficit=config.max_senders_per_deficit,
-                use_routing=config.use_routing,
-                routing_time_limit_s=config.routing_time_limit_s,
-                slope_scaling_iterations=config.slope_scaling_iterations,
-            ),
-            deficit_cover_days=config.deficit_cover_days,
-            surplus_cover_days=config.surplus_cover_days,
-            safety_cover_days=config.safety_cover_days,
-            dc_screen_factor=config.dc_screen_factor,
-            parts_margin_share=operations.parts_margin_share,
-            emergency_charge_per_line_inr=operations.emergency_charge_per_line_inr,
-            max_distance_km=config.max_distance_km,
+            operations.parts_margin_share,
+            operations.emergency_charge_per_line_inr,
         )
-        self.rules = TransferPolicyEngine(
-            TransferPolicyConfig(
-                rules=tuple(rule_from_mapping(asdict(rule)) for rule in config.rules),
-                default_action=config.default_action,
-                max_transfers_per_dealer_per_week=config.max_transfers_per_dealer_per_week,
-                enforce_safety_stock_floor=config.enforce_safety_stock_floor,
-                evaluate_per_transfer=config.evaluate_per_transfer,
-            ),
-            (*PART_CLASS_NAMES, *world.specs.model_names),
-        )
-        self.approval = ApprovalModel(
-            median_hours=config.approval_median_hours,
-            p90_hours=config.approval_p90_hours,
-            approval_probability=config.approval_probability,
-        )
+        self.rules = policy.decision_rules((*PART_CLASS_NAMES, *world.specs.model_names))
+        self.approval = policy.approval
         if not 0.0 <= config.dealer_opt_in_share <= 1.0:
             raise ConfigError(
                 "policy.transfers.dealer_opt_in_share", config.dealer_opt_in_share, "must be in [0, 1]"
@@ -189,7 +158,7 @@ class RebalancingFlow:
         self.vehicles: VehicleTransfers | None = None
         if config.vehicles:
             self.vehicles = VehicleTransfers(
-                self, clock, config, operations, network, world.specs, self.distance_km, vehicles,
+                self, policy, clock, config, operations, network, world.specs, self.distance_km, vehicles,
                 vehicles.carriers, transit, settlement, kpis, event_log,
             )  # fmt: skip
 
@@ -431,7 +400,7 @@ class RebalancingFlow:
         # realised benefit: watch the receiving cells from arrival to the end of the deficit horizon
         np.add.at(self.watch_units, receiver_cell, units.astype(np.float32))
         np.maximum.at(self.watch_value, receiver_cell, benefit_per_unit.astype(np.float32))
-        horizon = math.ceil(self.config.deficit_cover_days)
+        horizon = math.ceil(self.policy.deficit_cover_days)
         for receive_day in np.unique(arrive_day).tolist():
             self.watch_expiry[receive_day + horizon].append(receiver_cell[arrive_day == receive_day])
 

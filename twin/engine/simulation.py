@@ -29,6 +29,7 @@ Car-carrier loads and trunk movements arrive whenever their stochastic transit e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import inspect
 import time
@@ -79,42 +80,66 @@ from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.engine.vehicle_watch import VehicleWatch
 from twin.errors import ConfigError
+from twin.policies.network_sourcing import NetworkSearch
 from twin.policies.observation import PartsView
-from twin.policies.protocols import ReplenishmentPolicy, SourcingPolicy, VehicleAllocationPolicy
+from twin.policies.protocols import (
+    ReplenishmentPolicy,
+    SourcingPolicy,
+    TransferPolicy,
+    VehicleAllocationPolicy,
+)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 ProgressCallback = Callable[[int, int, int], None]
-#: share of not-stocked dealer SKU cells that still hold 1-2 obsolete units at the start
-OBSOLETE_STOCK_SHARE = 0.5
 
 
-def build_component(spec: Any, context: dict[str, Any] | None = None, **extra: Any) -> Any:
-    """Instantiate ``{"_target_": "module.Class", **kwargs}`` (a dataclass, dict or DictConfig); ``context``
-    values (facts of the run, e.g. margins) go to the factories whose signature names them."""
+def build_component(spec: Any, context: dict[str, Any] | None = None, key: str = "", **extra: Any) -> Any:
+    """Instantiate ``{"_target_": "module.Class", **settings}`` (a dataclass, dict or DictConfig) under its
+    config ``key`` (e.g. ``policy.replenishment``), strictly: a setting the class does not take is a
+    ``ConfigError`` naming ``key.setting``, never dropped. Fields a settings class lists in
+    ``engine_settings`` are the engine's, not the constructor's. ``context`` values (facts of the run, e.g.
+    margins) go to the factories whose signature names them; ``extra`` always goes. ``_partial_: true``
+    returns a ``functools.partial`` for the caller to complete."""
+    prefix = f"{key}." if key else ""
+    engine_settings = getattr(type(spec), "engine_settings", ())
     if is_dataclass(spec) and not isinstance(spec, type):
         fields = asdict(spec)
+        # an attribute set on the dataclass that is not one of its fields would be lost by asdict
+        for name in sorted(set(vars(spec)) - set(fields)):
+            raise ConfigError(
+                f"{prefix}{name}", vars(spec)[name], f"is not a setting of {type(spec).__name__}"
+            )
     else:
-        fields = {str(key): value for key, value in dict(spec).items()}
+        fields = {str(name): value for name, value in dict(spec).items()}
     target = fields.pop("_target_", None)
     if not target or "." not in str(target):
-        raise ConfigError("_target_", target, "must name a class as module.ClassName")
+        raise ConfigError(f"{prefix}_target_", target, "must name a class as module.ClassName")
     module_name, _, class_name = str(target).rpartition(".")
     try:
         factory = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as error:
-        raise ConfigError("_target_", target, f"cannot be imported ({error})") from None
-    fields.pop("_partial_", None)
-    fields.update(extra)
-    # a family's config holds the settings of all its policies; each policy takes the ones it names
+        raise ConfigError(f"{prefix}_target_", target, f"cannot be imported ({error})") from None
+    partial = bool(fields.pop("_partial_", False))
+    for name in engine_settings:
+        fields.pop(name, None)
     parameters = inspect.signature(factory).parameters
     if not any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
-        fields = {name: value for name, value in fields.items() if name in parameters or name in extra}
+        for name in fields:
+            if name not in parameters:
+                raise ConfigError(
+                    f"{prefix}{name}",
+                    fields[name],
+                    f"is not a setting of {target} (it takes {', '.join(parameters) or 'none'})",
+                )
     fields |= {name: value for name, value in (context or {}).items() if name in parameters}
+    fields.update(extra)
+    if partial:
+        return functools.partial(factory, **fields)
     try:
         return factory(**fields)
     except TypeError as error:
-        raise ConfigError("_target_", target, f"does not accept these settings ({error})") from None
+        raise ConfigError(f"{prefix}_target_", target, f"does not accept these settings ({error})") from None
 
 
 class CountingEnvironment(simpy.Environment):
@@ -187,7 +212,7 @@ class Simulation:
             self.effects,
         )
         self.replenishment: ReplenishmentPolicy = replenishment or build_component(
-            config.policy.replenishment
+            config.policy.replenishment, key="policy.replenishment"
         )
         #: facts of the business that valuing policies take (see ``build_component``)
         business = {
@@ -195,9 +220,11 @@ class Simulation:
             "floor_plan_rate_per_year": operations.floor_plan_rate_per_year,
         }
         self.allocation: VehicleAllocationPolicy = allocation or build_component(
-            config.policy.allocation, context=business
+            config.policy.allocation, context=business, key="policy.allocation"
         )
-        self.sourcing: SourcingPolicy = sourcing or build_component(config.policy.sourcing)
+        self.sourcing: SourcingPolicy = sourcing or build_component(
+            config.policy.sourcing, key="policy.sourcing"
+        )
         self.kpis = KpiRecorder(
             config.horizon_days, self.world.region_names, self.world.dealer_region, self.start_date
         )
@@ -238,10 +265,11 @@ class Simulation:
             self.allocation, self.sourcing, self.settlement, kpis, log,
         )  # fmt: skip
         #: Astra's forecasts and stock-out alerts; None in the baseline world, which has neither
-        needs_forecast = getattr(self.replenishment, "needs_forecast", False)
         self.control_tower = (
             self._build_control_tower()
-            if config.policy.forecast.enabled or config.policy.alerts.enabled or needs_forecast
+            if config.policy.forecast.enabled
+            or config.policy.alerts.enabled
+            or self.replenishment.needs_forecast
             else None
         )
         self.parts_views = PartsViewBuilder(
@@ -250,33 +278,39 @@ class Simulation:
             self.control_tower.forecaster if self.control_tower is not None else None, effects,
         )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
-        self.rebalancing = self._build_rebalancing() if config.policy.transfers.enabled else None
-        #: network fulfilment of customer orders (Atlas); None unless the sourcing policy searches the network
-        self.customer_orders = (
-            self._build_customer_orders() if getattr(self.sourcing, "needs_network", False) else None
+        self.rebalancing = (
+            self._build_rebalancing(build_component(config.policy.transfers, key="policy.transfers"))
+            if config.policy.transfers.enabled
+            else None
         )
+        #: network fulfilment of customer orders (Atlas); None unless the sourcing policy searches the network
+        search = self.sourcing.network_search
+        self.customer_orders = self._build_customer_orders(search) if search is not None else None
         if config.policy.campaign.enabled and not config.scenario.campaigns:
             warnings.warn(
                 f"policy.campaign.enabled=true but scenario {config.scenario.name!r} has no campaigns: "
                 "nothing is positioned",
                 stacklevel=2,
             )
-        #: campaigns' positioning and outcome; None when the scenario has no campaign
+        #: campaigns' positioning and outcome; None when the scenario has no campaign. The policy is built
+        #: twice: the yardstick every arm is measured against, and (when enabled) the one that positions
+        campaign = config.policy.campaign
         self.campaigns = (
             CampaignFlow(
                 env,
                 self.world,
                 effects,
-                config.policy.campaign,
+                campaign,
                 operations,
                 config.horizon_days,
                 self.demand,
                 self.vehicles,
                 self.allocation,
                 log,
-                build_component(config.policy.campaign, context=business)
-                if config.policy.campaign.enabled
+                build_component(campaign, context=business, key="policy.campaign")
+                if campaign.enabled
                 else None,
+                yardstick=build_component(campaign, context=business, key="policy.campaign"),
             )
             if config.scenario.campaigns
             else None
@@ -322,23 +356,23 @@ class Simulation:
             np.asarray(alerts.horizons_days, dtype=float), alerts.risk_threshold,
         )  # fmt: skip
         return ControlTower(
-            self.env, config.policy.forecast, alerts, config.policy.replenishment.phase_in_lines_per_year,
+            self.env, config.policy.forecast, alerts, self.replenishment.phase_in_lines_per_year,
             config.warmup_days, config.horizon_days, self.dealers, self.parts, self.logistics.inbound_eta_day,
             self.dealer_lead_time_sd_days, self.demand, vehicle_watch, self.streams, self.kpis, self.event_log,
         )  # fmt: skip
 
-    def _build_rebalancing(self) -> RebalancingFlow:
+    def _build_rebalancing(self, policy: TransferPolicy) -> RebalancingFlow:
         config = self.config
         return RebalancingFlow(
-            self.env, config.policy.transfers, config.operations, self.world, config.network.generator_seed,
+            self.env, config.policy.transfers, policy, config.operations, self.world, config.network.generator_seed,
             self.parts, self.logistics, self.parts_views.build, self.unit_cost, self.transit, self.vehicles,
             self.settlement, self.streams, self.kpis, self.event_log,
         )  # fmt: skip
 
-    def _build_customer_orders(self) -> CustomerOrders:
+    def _build_customer_orders(self, search: NetworkSearch) -> CustomerOrders:
         config = self.config
         return CustomerOrders(
-            self.env, config.policy.sourcing, config.operations, self.world.network,
+            self.env, search, config.operations, self.world.network,
             config.network.generator_seed, config.settlement.vehicle_transfer_handling_fee_inr, self.vehicles,
             self.transit, self.settlement, self.streams, self.kpis, self.event_log,
         )  # fmt: skip
@@ -379,11 +413,16 @@ class Simulation:
         units_per_line = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.part_class]
         self.history_lines_per_year = rng.poisson(rate * 365.0).astype(np.float64)
         self.history_units_per_day = self.history_lines_per_year * units_per_line[None, :] / 365.0
-        stocked = self.history_lines_per_year >= 3
-        cover_days = rng.uniform(8.0, 24.0, size=rate.shape)
+        opening = self.config.operations
+        stocked = self.history_lines_per_year >= opening.opening_stocked_lines_per_year
+        cover_days = rng.uniform(
+            opening.opening_cover_days_min, opening.opening_cover_days_max, size=rate.shape
+        )
         state = self.parts.state
         # parts that are no longer stocked often still sit on the shelf: obsolete stock from past phase-outs
-        dead_stock = (rng.random(rate.shape) < OBSOLETE_STOCK_SHARE) * rng.integers(1, 4, size=rate.shape)
+        dead_stock = (rng.random(rate.shape) < opening.opening_obsolete_stock_share) * rng.integers(
+            1, 4, size=rate.shape
+        )
         state.on_hand[: self.dealers] = np.where(
             stocked, np.ceil(self.history_units_per_day * cover_days), dead_stock
         ).astype(np.int32)

@@ -39,9 +39,6 @@ from twin.policies.protocols import SourcingPolicy, VehicleAllocationPolicy
 
 IntArray = npt.NDArray[np.int64]
 DELIVERY_DAYS = 2
-SALES_WINDOW_DAYS = 28
-#: share of showroom customers the OEM's volume plan expects to convert into retail
-PLANNED_CONVERSION = 0.85
 #: the volume plan is set this many days ahead, so launch stock is built before the launch
 PLAN_LOOKAHEAD_DAYS = 14
 
@@ -127,6 +124,8 @@ class VehicleFlow:
         #: timed steps under way, kept as data so a snapshot can resume them
         self.trunks_on_road: dict[int, tuple[int, list[int], float]] = {}
         self.builds_in_progress: dict[int, float] = {}
+        self.sales_window_days = operations.sales_window_days
+        self.planned_conversion = operations.planned_conversion
         self.vehicle_cost_inr = world.specs.price_inr * (1.0 - operations.vehicle_margin_share)
         self.dealer_stock_value_inr = np.zeros(dealers)
         self.serial = 0
@@ -234,6 +233,7 @@ class VehicleFlow:
             dealer_stock=read_only(self.dealer_stock.copy()),
             dealer_inbound=read_only(self.dealer_inbound.copy()),
             dealer_sales_28d=read_only(self.sales_28d.copy()),
+            sales_window_days=self.sales_window_days,
             dealer_capacity=read_only(network.dealers.capacity_vehicles),
             dealer_stockyard=read_only(network.dealers.stockyard),
             spec_model=read_only(self.specs.model),
@@ -248,7 +248,7 @@ class VehicleFlow:
 
     def plan_daily_retail(self, day: int) -> npt.NDArray[np.float64]:
         """The OEM's annual volume plan by spec for ``day``: expected customers x planned conversion."""
-        return PLANNED_CONVERSION * self.demand.expected_customers_by_spec(day + PLAN_LOOKAHEAD_DAYS)
+        return self.planned_conversion * self.demand.expected_customers_by_spec(day + PLAN_LOOKAHEAD_DAYS)
 
     def restore_view(self, arrays: dict[str, npt.NDArray[np.int32]], as_of_day: int) -> None:
         """Put back the OEM's last export as a snapshot recorded it."""
@@ -291,13 +291,13 @@ class VehicleFlow:
                 self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
         # last 28 days of retail before the run (as in a DMS export); it rolls out of the window day by day
         expected = self.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
-        history = rng.poisson(expected * SALES_WINDOW_DAYS * 0.85)
+        history = rng.poisson(expected * self.sales_window_days * self.planned_conversion)
         dealer_of_sale, spec_of_sale = np.nonzero(history)
         counts = history[dealer_of_sale, spec_of_sale]
         dealer_of_sale, spec_of_sale = np.repeat(dealer_of_sale, counts), np.repeat(spec_of_sale, counts)
-        day_of_sale = rng.integers(0, SALES_WINDOW_DAYS, size=dealer_of_sale.size)
+        day_of_sale = rng.integers(0, self.sales_window_days, size=dealer_of_sale.size)
         self.sales_28d[:] = history
-        for day in range(SALES_WINDOW_DAYS):
+        for day in range(self.sales_window_days):
             members = day_of_sale == day
             self.sales_by_day.append(
                 list(zip(dealer_of_sale[members].tolist(), spec_of_sale[members].tolist(), strict=True))
@@ -431,7 +431,7 @@ class VehicleFlow:
         """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
         self.sales_by_day.append(self._today_sales)
         self._today_sales = []
-        if len(self.sales_by_day) > SALES_WINDOW_DAYS:
+        if len(self.sales_by_day) > self.sales_window_days:
             for dealer, spec in self.sales_by_day.popleft():
                 self.sales_28d[dealer, spec] -= 1
 

@@ -28,8 +28,9 @@ from twin.engine.kpis import KpiRecorder
 from twin.engine.settlement_flow import SettlementFlow
 from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import DELIVERY_DAYS, VehicleFlow
-from twin.policies.transfer_planner import FreightModel, PlannerOptions
-from twin.policies.vehicle_rebalancing import VehicleRebalancing, VehicleRecommendations
+from twin.policies.protocols import TransferPolicy
+from twin.policies.transfer_planner import FreightModel
+from twin.policies.vehicle_rebalancing import VehicleRecommendations
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 
@@ -57,6 +58,7 @@ class VehicleTransfers:
     def __init__(
         self,
         ledger: TransferLedger,
+        transfer_policy: TransferPolicy,
         clock: simpy.Environment,
         config: TransferConfig,
         operations: OperationsConfig,
@@ -92,22 +94,16 @@ class VehicleTransfers:
         )
         self.unit_cost_inr = vehicles.vehicle_cost_inr
         self.margin_inr = specs.price_inr * operations.vehicle_margin_share
-        self.policy = VehicleRebalancing(
+        self.policy = transfer_policy.vehicle_planner(
             distance_km,
             freight,
             self.unit_cost_inr,
             self.margin_inr,
             len(PART_CLASS_NAMES) + specs.model.astype(np.int64),
-            PlannerOptions(use_routing=False, slope_scaling_iterations=config.slope_scaling_iterations),
-            cover_days=config.vehicle_cover_days,
-            safety_days=config.vehicle_safety_days,
-            floor_plan_rate_per_year=operations.floor_plan_rate_per_year,
-            aged_days_saved=config.vehicle_aged_days_saved,
-            max_distance_km=config.vehicle_max_distance_km,
-            lost_share_when_missing=config.vehicle_lost_share_when_missing,
+            operations.floor_plan_rate_per_year,
         )
         self.age_limit_days = config.vehicle_age_limit_days
-        self.cover_days = config.vehicle_cover_days
+        self.cover_days = self.policy.cover_days
         self.moved: dict[int, tuple[int, int, float, bool]] = {}
 
     def aged_units(self) -> IntArray:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.config import AllocationPolicyConfig, ReplenishmentPolicyConfig
+from twin.config import ProRataAllocationConfig, StaticMinMaxConfig
 from twin.domain.parts import PART_CLASSES
+from twin.policies.network_sourcing import NetworkSearch
 from twin.policies.observation import (
     CustomerRequest,
     IntArray,
@@ -25,7 +26,8 @@ from twin.policies.observation import (
     VehicleView,
 )
 
-_MINMAX = ReplenishmentPolicyConfig()  # defaults are declared once, in twin.config
+_MINMAX = StaticMinMaxConfig()  # defaults are declared once, in twin.config
+_PRO_RATA = ProRataAllocationConfig()
 #: days of planned retail the OEM expects between the plant and the dealer yards
 PIPELINE_COVER_DAYS = 10.0
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
@@ -34,15 +36,22 @@ _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in 
 class StaticMinMaxReplenishment:
     """Reorder up to max when inventory position falls to min; levels never change during the run."""
 
+    #: the static levels come from history alone: no forecast
+    needs_forecast = False
+
     def __init__(
         self,
         min_cover_days: float = _MINMAX.min_cover_days,
         max_cover_days: float = _MINMAX.max_cover_days,
         phase_in_lines_per_year: int = _MINMAX.phase_in_lines_per_year,
+        dc_min_cover_days_over_lead_time: float = _MINMAX.dc_min_cover_days_over_lead_time,
+        dc_max_cover_days_over_lead_time: float = _MINMAX.dc_max_cover_days_over_lead_time,
     ) -> None:
         self.min_cover_days = min_cover_days
         self.max_cover_days = max_cover_days
         self.phase_in_lines_per_year = phase_in_lines_per_year
+        self.dc_min_cover_days_over_lead_time = dc_min_cover_days_over_lead_time
+        self.dc_max_cover_days_over_lead_time = dc_max_cover_days_over_lead_time
         self._levels: tuple[QuantityArray, QuantityArray] | None = None
         self._levels_history: object = None
 
@@ -65,10 +74,14 @@ class StaticMinMaxReplenishment:
                 stocked[dealers + dc] = daily[dealers + dc] > 0
                 lead_time[dealers + dc] = view.supplier_lead_time_days
             cover_min = np.where(
-                np.arange(locations)[:, None] < dealers, self.min_cover_days, lead_time[:, None] + 7.0
+                np.arange(locations)[:, None] < dealers,
+                self.min_cover_days,
+                lead_time[:, None] + self.dc_min_cover_days_over_lead_time,
             )
             cover_max = np.where(
-                np.arange(locations)[:, None] < dealers, self.max_cover_days, lead_time[:, None] + 30.0
+                np.arange(locations)[:, None] < dealers,
+                self.max_cover_days,
+                lead_time[:, None] + self.dc_max_cover_days_over_lead_time,
             )
             minimum = np.where(stocked, np.maximum(1, np.ceil(daily * cover_min)), 0).astype(np.int32)
             maximum = np.where(stocked, np.maximum(minimum + 1, np.ceil(daily * cover_max)), 0).astype(
@@ -101,7 +114,7 @@ class ProRataAllocation:
     """Production to the OEM's volume plan; each yard's new vehicles split over its dealers pro rata to their
     trailing retail of the model, up to a days-supply stock target per dealer (as seen in the weekly export)."""
 
-    def __init__(self, target_days_supply: float = AllocationPolicyConfig.target_days_supply) -> None:
+    def __init__(self, target_days_supply: float = _PRO_RATA.target_days_supply) -> None:
         self.target_days_supply = target_days_supply
 
     def plan_production(self, view: VehicleView, period_days: int) -> QuantityArray:
@@ -160,6 +173,9 @@ def deal_out(dealers: IntArray, quota: IntArray) -> IntArray:
 
 class FactoryOrderSourcing:
     """No network search: quote the factory lead time; the customer accepts or walks."""
+
+    #: the engine runs no network search for this policy
+    network_search: NetworkSearch | None = None
 
     def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
         return SourcingDecision(

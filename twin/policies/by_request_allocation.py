@@ -18,15 +18,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from twin.config import AllocationPolicyConfig
+from twin.config import ByRequestAllocationConfig
 from twin.errors import ConfigError
 from twin.policies.baseline import ProRataAllocation, deal_out
 from twin.policies.observation import IntArray, VehicleView
 
 FloatArray = npt.NDArray[np.float64]
-_DEFAULTS = AllocationPolicyConfig()
-#: days of sales in a dealer's trailing window (the weekly export's 28 days)
-SALES_WINDOW_DAYS = 28.0
+_DEFAULTS = ByRequestAllocationConfig()  # defaults are declared once, in twin.config
 
 
 class ByRequestAllocation(ProRataAllocation):
@@ -72,7 +70,7 @@ class ByRequestAllocation(ProRataAllocation):
             np.add.at(total.T, models, np.asarray(array)[dealers].T.astype(float))
             return total
 
-        rate = by_model(view.dealer_sales_28d) / SALES_WINDOW_DAYS
+        rate = by_model(view.dealer_sales_28d) / view.sales_window_days
         held = by_model(view.dealer_stock) + by_model(view.dealer_inbound)
         need = np.maximum(rate * self.target_days_supply - held, 0.0)
         inflation = self.inflation(len(view.dealer_capacity))[dealers]

@@ -23,20 +23,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from twin.config import CampaignPolicyConfig
+from twin.config import CampaignPolicyConfig, OperationsConfig
 from twin.errors import ConfigError
 from twin.policies.demand_allocation import unit_economics, unit_sale_values
 from twin.policies.observation import IntArray, VehicleView
-from twin.policies.protocols import VehicleAllocationPolicy
 from twin.policies.vehicle_rebalancing import VehicleRebalancing
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-_DEFAULTS = CampaignPolicyConfig()
+_DEFAULTS = CampaignPolicyConfig()  # defaults are declared once, in twin.config
+_OPERATIONS = OperationsConfig()
+
+
+class AllocatesVehicles(Protocol):
+    """The allocation policy the campaign's first call hands the rest of a yard to (``VehicleAllocationPolicy``;
+    declared here so the policies' Protocol module and this one do not import each other)."""
+
+    def allocate(self, view: VehicleView, yard: int, vehicle_specs: IntArray) -> IntArray: ...
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,8 @@ class CampaignPositioning:
         build_cutoff_days: int = _DEFAULTS.build_cutoff_days,
         cover_days: float = _DEFAULTS.cover_days,
         max_units_per_spec: int = _DEFAULTS.max_units_per_spec,
-        margin_share: float = 0.035,
-        floor_plan_rate_per_year: float = 0.085,
+        margin_share: float = _OPERATIONS.vehicle_margin_share,
+        floor_plan_rate_per_year: float = _OPERATIONS.floor_plan_rate_per_year,
     ) -> None:
         """``margin_share`` and ``floor_plan_rate_per_year`` are facts of the business: the engine passes its
         ``operations`` values."""
@@ -226,7 +234,7 @@ class CampaignPositioning:
         yard: int,
         vehicle_specs: IntArray,
         campaigns: Sequence[CampaignWindow],
-        base: VehicleAllocationPolicy,
+        base: AllocatesVehicles,
     ) -> tuple[IntArray, BoolArray]:
         """Campaign gaps first, then ``base`` on the rest with the first call's cars counted as inbound.
 

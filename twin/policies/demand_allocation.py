@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from twin.config import AllocationPolicyConfig
+from twin.config import DemandProfileAllocationConfig, OperationsConfig
 from twin.errors import ConfigError
 from twin.policies.baseline import ProRataAllocation
 from twin.policies.demand_distribution import exceed_probability
@@ -31,7 +31,8 @@ from twin.policies.observation import IntArray, VehicleView
 from twin.policies.vehicle_rebalancing import VehicleRebalancing
 
 FloatArray = npt.NDArray[np.float64]
-_DEFAULTS = AllocationPolicyConfig()
+_DEFAULTS = DemandProfileAllocationConfig()  # defaults are declared once, in twin.config
+_OPERATIONS = OperationsConfig()
 
 
 def unit_economics(
@@ -72,8 +73,8 @@ class DemandProfileAllocation(ProRataAllocation):
         target_days_supply: float = _DEFAULTS.target_days_supply,
         horizon_days: float = _DEFAULTS.horizon_days,
         max_units_per_spec: int = _DEFAULTS.max_units_per_spec,
-        margin_share: float = 0.035,
-        floor_plan_rate_per_year: float = 0.085,
+        margin_share: float = _OPERATIONS.vehicle_margin_share,
+        floor_plan_rate_per_year: float = _OPERATIONS.floor_plan_rate_per_year,
     ) -> None:
         """``margin_share`` and ``floor_plan_rate_per_year`` are facts of the business, not of the policy: the
         engine passes its ``operations`` values."""

@@ -22,14 +22,14 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import special
 
-from twin.config import ReplenishmentPolicyConfig
+from twin.config import DynamicReplenishmentConfig
 from twin.domain.parts import PART_CLASS_NAMES, PART_CLASSES
 from twin.errors import ConfigError
 from twin.policies.baseline import StaticMinMaxReplenishment
 from twin.policies.demand_distribution import quantile
 from twin.policies.observation import IntArray, PartsView, ReplenishmentDecision
 
-_DEFAULTS = ReplenishmentPolicyConfig()  # defaults are declared once, in twin.config
+_DEFAULTS = DynamicReplenishmentConfig()  # defaults are declared once, in twin.config
 #: demand days an order does not cover beyond its transit time: it leaves at d+0.75 and is shelved the
 #: morning after it arrives, so days d+1 .. ceil(d + 0.75 + transit) - 1 go without it: transit + 0.25 on average
 RECEIVING_DELAY_DAYS = 0.25
@@ -46,6 +46,8 @@ class DynamicReplenishment:
         self,
         service_level_by_class: Mapping[str, float] = _DEFAULTS.service_level_by_class,
         phase_in_lines_per_year: int = _DEFAULTS.phase_in_lines_per_year,
+        dc_min_cover_days_over_lead_time: float = _DEFAULTS.dc_min_cover_days_over_lead_time,
+        dc_max_cover_days_over_lead_time: float = _DEFAULTS.dc_max_cover_days_over_lead_time,
     ) -> None:
         unknown = sorted(set(service_level_by_class) - set(PART_CLASS_NAMES))
         if unknown:
@@ -61,7 +63,11 @@ class DynamicReplenishment:
             )
         self.service_level = np.array([float(service_level_by_class[name]) for name in PART_CLASS_NAMES])
         self.phase_in_lines_per_year = phase_in_lines_per_year
-        self._dc_rule = StaticMinMaxReplenishment(phase_in_lines_per_year=phase_in_lines_per_year)
+        self._dc_rule = StaticMinMaxReplenishment(
+            phase_in_lines_per_year=phase_in_lines_per_year,
+            dc_min_cover_days_over_lead_time=dc_min_cover_days_over_lead_time,
+            dc_max_cover_days_over_lead_time=dc_max_cover_days_over_lead_time,
+        )
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
         forecast = view.forecast

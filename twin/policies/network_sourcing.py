@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from twin.config import NetworkSearchConfig, PhoneAroundSourcingConfig
 from twin.errors import ConfigError
 from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
 
@@ -134,19 +135,63 @@ class NetworkGeometry:
     stockyard_wait_days: float = 0.0
 
 
+_SEARCH = NetworkSearchConfig()  # defaults are declared once, in twin.config
+_PHONE_AROUND = PhoneAroundSourcingConfig()
+
+
 @dataclass(frozen=True)
 class SourcingRules:
-    """The network's sourcing policy."""
+    """The network's sourcing policy (settings and units: ``twin.config.NetworkSearchConfig``)."""
 
-    max_distance_km: float = 800.0
-    allow_stockyard: bool = True
+    max_distance_km: float = _SEARCH.max_distance_km
+    allow_stockyard: bool = _SEARCH.allow_stockyard
     allow_in_transit: bool = True
-    allow_pipeline: bool = True
+    allow_pipeline: bool = _SEARCH.allow_pipeline
     #: a holder keeps its last unit of a spec it sold at least this many of in the last 28 days
-    protect_last_unit_sales_28d: int = 2
+    protect_last_unit_sales_28d: int = _SEARCH.protect_last_unit_sales_28d
     #: an aged unit (days since it reached a dealer) earns this credit per day of age over ``aged_days``
-    aged_days: float = 60.0
-    aged_credit_inr_per_day: float = 300.0
+    aged_days: float = _SEARCH.aged_days
+    aged_credit_inr_per_day: float = _SEARCH.aged_credit_inr_per_day
+
+
+@dataclass(frozen=True)
+class NetworkSearch:
+    """What a network-aware sourcing policy asks of the engine: run Atlas under ``rules`` with every request,
+    with ``dealer_trade_share`` of the dealers trading, and trades within ``trade_consolidation_radius_km``
+    sharing a truck."""
+
+    rules: SourcingRules
+    dealer_trade_share: float
+    trade_consolidation_radius_km: float
+
+    @classmethod
+    def of(
+        cls,
+        max_distance_km: float,
+        allow_stockyard: bool,
+        allow_pipeline: bool,
+        dealer_trade_share: float,
+        protect_last_unit_sales_28d: int,
+        aged_days: float,
+        aged_credit_inr_per_day: float,
+        trade_consolidation_radius_km: float,
+    ) -> NetworkSearch:
+        if not 0.0 <= dealer_trade_share <= 1.0:
+            raise ConfigError("policy.sourcing.dealer_trade_share", dealer_trade_share, "must be in [0, 1]")
+        if trade_consolidation_radius_km < 0:
+            raise ConfigError(
+                "policy.sourcing.trade_consolidation_radius_km", trade_consolidation_radius_km, "must be >= 0"
+            )
+        rules = SourcingRules(
+            max_distance_km=max_distance_km,
+            allow_stockyard=allow_stockyard,
+            allow_in_transit=False,  # rerouting a load on the road is not modelled
+            allow_pipeline=allow_pipeline,
+            protect_last_unit_sales_28d=protect_last_unit_sales_28d,
+            aged_days=aged_days,
+            aged_credit_inr_per_day=aged_credit_inr_per_day,
+        )
+        return cls(rules, dealer_trade_share, trade_consolidation_radius_km)
 
 
 @dataclass(frozen=True)
@@ -346,8 +391,28 @@ class NetworkSourcingPolicy:
     """Atlas surfaces candidates, the customer gets the best one that meets their patience (exact before
     substitutes, then earliest, then cheapest), or a factory order when that is earlier or the only option."""
 
-    #: the engine gives this policy Atlas's candidates with every request
-    needs_network = True
+    def __init__(
+        self,
+        max_distance_km: float = _SEARCH.max_distance_km,
+        allow_stockyard: bool = _SEARCH.allow_stockyard,
+        allow_pipeline: bool = _SEARCH.allow_pipeline,
+        dealer_trade_share: float = _SEARCH.dealer_trade_share,
+        protect_last_unit_sales_28d: int = _SEARCH.protect_last_unit_sales_28d,
+        aged_days: float = _SEARCH.aged_days,
+        aged_credit_inr_per_day: float = _SEARCH.aged_credit_inr_per_day,
+        trade_consolidation_radius_km: float = _SEARCH.trade_consolidation_radius_km,
+    ) -> None:
+        #: the engine gives this policy Atlas's candidates with every request
+        self.network_search: NetworkSearch | None = NetworkSearch.of(
+            max_distance_km,
+            allow_stockyard,
+            allow_pipeline,
+            dealer_trade_share,
+            protect_last_unit_sales_28d,
+            aged_days,
+            aged_credit_inr_per_day,
+            trade_consolidation_radius_km,
+        )
 
     def source(self, view: VehicleView, request: CustomerRequest) -> SourcingDecision:
         factory_days = float(view.factory_lead_time_days[request.dealer])
@@ -367,11 +432,31 @@ class PhoneAroundSourcing:
     drive) for the exact spec. With a fixed chance one of those who have it agrees, and the answer comes after a
     delay; there is no network view, so stockyards, loads, the pipeline and far dealers are not searched."""
 
-    needs_network = True
-
     def __init__(
-        self, success_probability: float = 0.3, delay_days: float = 2.0, nearby_days: float = 2.0
+        self,
+        success_probability: float = _PHONE_AROUND.success_probability,
+        delay_days: float = _PHONE_AROUND.delay_days,
+        nearby_days: float = _PHONE_AROUND.nearby_days,
+        max_distance_km: float = _SEARCH.max_distance_km,
+        allow_stockyard: bool = _SEARCH.allow_stockyard,
+        allow_pipeline: bool = _SEARCH.allow_pipeline,
+        dealer_trade_share: float = _SEARCH.dealer_trade_share,
+        protect_last_unit_sales_28d: int = _SEARCH.protect_last_unit_sales_28d,
+        aged_days: float = _SEARCH.aged_days,
+        aged_credit_inr_per_day: float = _SEARCH.aged_credit_inr_per_day,
+        trade_consolidation_radius_km: float = _SEARCH.trade_consolidation_radius_km,
     ) -> None:
+        #: the engine gives this policy Atlas's candidates with every request (it uses the nearby ones)
+        self.network_search: NetworkSearch | None = NetworkSearch.of(
+            max_distance_km,
+            allow_stockyard,
+            allow_pipeline,
+            dealer_trade_share,
+            protect_last_unit_sales_28d,
+            aged_days,
+            aged_credit_inr_per_day,
+            trade_consolidation_radius_km,
+        )
         if not 0.0 <= success_probability <= 1.0:
             raise ConfigError("policy.sourcing.success_probability", success_probability, "must be in [0, 1]")
         for name, value in (("delay_days", delay_days), ("nearby_days", nearby_days)):

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from twin.config import OperationsConfig
+
 IntArray = npt.NDArray[np.int64]
 QuantityArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -87,7 +89,7 @@ class VehicleView:
     dealer_stock: QuantityArray
     #: vehicles allocated and on the way to each dealer, by spec
     dealer_inbound: QuantityArray
-    #: retail deliveries per dealer and spec over the last 28 days
+    #: retail deliveries per dealer and spec over the last ``sales_window_days``
     dealer_sales_28d: QuantityArray
     dealer_capacity: IntArray
     dealer_stockyard: IntArray
@@ -104,6 +106,8 @@ class VehicleView:
     plan_daily_retail: FloatArray
     #: list price per spec (INR); None where a view is built without prices
     spec_price_inr: FloatArray | None = None
+    #: days the trailing sales window ``dealer_sales_28d`` covers (``operations.sales_window_days``)
+    sales_window_days: int = OperationsConfig.sales_window_days
 
     def with_allocated(self, dealers: IntArray, specs: IntArray) -> VehicleView:
         """The view once these cars (one per dealer, spec pair) count as on their way: what a second

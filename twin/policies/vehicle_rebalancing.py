@@ -42,8 +42,6 @@ from twin.policies.transfer_rules import TransferBatch
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-SALES_WINDOW_DAYS = 28.0
-
 
 @dataclass(frozen=True)
 class VehicleRecommendations:
@@ -173,7 +171,7 @@ class VehicleRebalancing:
         plan = np.asarray(view.plan_daily_retail, dtype=float)
         model_plan = np.bincount(model, weights=plan, minlength=models)
         share = np.where(model_plan[model] > 0, plan / np.maximum(model_plan[model], 1e-12), 0.0)
-        return model_sales[:, model] * share[None, :] / SALES_WINDOW_DAYS
+        return model_sales[:, model] * share[None, :] / view.sales_window_days
 
     @staticmethod
     def _empty(
