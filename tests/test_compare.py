@@ -136,17 +136,6 @@ def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Pa
     assert set(table["arm"]) == set(compare.arms) - {compare.baseline_arm}
 
 
-def test_ray_executor_runs_on_a_loopback_cluster() -> None:
-    pytest.importorskip("ray")
-    compare = _small()
-    GlobalHydra.instance().clear()
-    initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3")
-    jobs = plan_jobs(compare, arm_configs(compare))[:2]
-    assert [r.summary for r in run_jobs(jobs, "ray", workers=2)] == [
-        r.summary for r in run_jobs(jobs, "inline")
-    ]
-
-
 def test_an_arm_that_sets_its_own_seed_is_rejected(tmp_path: Path) -> None:
     compare = _small(arms={"baseline": [], "seeded": ["seed=9"]})
     with pytest.raises(ConfigError, match=r"arms\.seeded='seed=9'"):

@@ -120,7 +120,10 @@ def _run_on_ray(jobs: Sequence[ReplicationJob], workers: int, ray_address: str) 
     if started_here:
         if ray_address:
             ray.init(address=ray_address)
-        else:  # a local cluster for this comparison only, bound to the loopback interface
+        else:
+            # a local instance for this comparison only, advertised on loopback; Ray 2.60 still binds some of
+            # its gRPC servers to every interface, so on a shared host run it in a network namespace of its
+            # own (``unshare --net``, as tests/test_ray_executor.py does) or give a secured cluster's address
             ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1")
     try:
         remote = ray.remote(run_job)
