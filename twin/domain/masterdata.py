@@ -251,7 +251,7 @@ def _read_csv(table: str, path: Path) -> pd.DataFrame:
             table, None, "file", str(path), f"has a NUL byte on line {line} (a binary file, or not a CSV?)"
         )
     records = [record for record in csv.reader(io.StringIO(text)) if record]
-    if not records:
+    if not text.strip() or not records:
         raise MasterDataError(
             table,
             None,
@@ -274,9 +274,16 @@ def _read_csv(table: str, path: Path) -> pd.DataFrame:
             )
     present = {name: str for name in TEXT_COLUMNS if name in header}
     # round_trip: floats read back bit for bit (the default parser can be one ulp off)
-    return pd.read_csv(
-        io.StringIO(text), dtype=present, keep_default_na=False, float_precision="round_trip", index_col=False
-    )
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            dtype=present,
+            keep_default_na=False,
+            float_precision="round_trip",
+            index_col=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        raise MasterDataError(table, None, "file", str(path), f"cannot be read as CSV ({error})") from None
 
 
 def _plain(value: Any) -> Any:

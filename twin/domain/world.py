@@ -49,7 +49,14 @@ def _index_of(
     for row, (owner, key) in enumerate(zip(owners, keys, strict=True)):
         position = lookup.get(str(key))
         if position is None:
-            raise MasterDataError(table, str(owner), column, key, "refers to an unknown id")
+            known = sorted(lookup)
+            raise MasterDataError(
+                table,
+                str(owner),
+                column,
+                key,
+                f"refers to an unknown id (known: {known[:8]}{' ...' if len(known) > 8 else ''})",
+            )
         result[row] = position
     return result
 
@@ -131,8 +138,8 @@ def build_world(master: MasterData, road_factor: float) -> World:
             raise MasterDataError(
                 "plants",
                 str(plants_frame["site_id"].iloc[row]),
-                "wmi",
-                wmi,
+                "wmi" if len(wmi) != 3 else "plant_code",
+                wmi if len(wmi) != 3 else plant_code,
                 "needs a 3-character WMI and 1-character plant code",
             )
     yard_frame = master.stockyards
