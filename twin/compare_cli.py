@@ -58,7 +58,10 @@ def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfi
             )
         except Exception as error:
             raise ConfigError(f"arms.{arm}", list(overrides), f"does not compose: {error}") from None
-        composed[arm] = (to_twin_config(cfg), cfg)
+        try:
+            composed[arm] = (to_twin_config(cfg), cfg)
+        except ConfigError as error:  # the field as the user types it, and which arm set it
+            raise ConfigError(error.field, error.value, f"{error.reason} (in arm {arm!r})") from None
     return composed
 
 

@@ -1056,10 +1056,10 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
     for index, shock in enumerate(scenario.demand_shocks):
         for name in ("vehicle_multiplier", "parts_multiplier"):
             _require(
-                getattr(shock, name) >= 0,
+                math.isfinite(getattr(shock, name)) and getattr(shock, name) >= 0,
                 f"scenario.demand_shocks[{index}].{name}",
                 getattr(shock, name),
-                "must be >= 0",
+                "must be a finite number >= 0",
             )
     names = [campaign.name for campaign in scenario.campaigns]
     for index, campaign in enumerate(scenario.campaigns):
@@ -1067,7 +1067,10 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
         _require(bool(campaign.name), f"{prefix}.name", campaign.name, "must be given (the reports name it)")
         _require(campaign.name not in names[:index], f"{prefix}.name", campaign.name, "is used twice")
         for name in ("vehicle_uplift", "parts_uplift"):
-            _require(getattr(campaign, name) > 0, f"{prefix}.{name}", getattr(campaign, name), "must be > 0")
+            value = getattr(campaign, name)
+            _require(
+                math.isfinite(value) and value > 0, f"{prefix}.{name}", value, "must be a finite number > 0"
+            )
     for index, disruption in enumerate(scenario.carrier_disruptions):
         _require(
             0 <= disruption.capacity_share <= 1,
@@ -1084,11 +1087,12 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
     for index, change in enumerate(scenario.lead_time_changes):
         for name in ("supplier_multiplier", "transit_multiplier"):
             _require(
-                getattr(change, name) > 0,
+                math.isfinite(getattr(change, name)) and getattr(change, name) > 0,
                 f"scenario.lead_time_changes[{index}].{name}",
                 getattr(change, name),
-                "must be > 0",
+                "must be a finite number > 0",
             )
+    launched: dict[str, int] = {}
     for index, launch in enumerate(scenario.model_launches):
         _require(
             launch.launch_day >= 0,
@@ -1096,6 +1100,13 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
             launch.launch_day,
             "must be >= 0",
         )
+        _require(
+            launch.model not in launched,
+            f"scenario.model_launches[{index}].model",
+            launch.model,
+            f"is launched by model_launches[{launched.get(launch.model)}] already: a model has one launch day",
+        )
+        launched[launch.model] = index
     for index, supersession in enumerate(scenario.supersessions):
         _require(
             supersession.day >= 0, f"scenario.supersessions[{index}].day", supersession.day, "must be >= 0"

@@ -33,7 +33,17 @@ class MasterDataError(TwinError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{table}[{key!r}].{field}={value!r}: {reason}")
+        super().__init__(table, key, field, value, reason)
+
+    def __str__(self) -> str:
+        # a record by its id, by its row (an int, counting from 1 after the header) when the id is bad,
+        # or the whole table (None)
+        where = self.table if self.key is None else f"{self.table}[{_record(self.key)}]"
+        return f"{where}.{self.field}={self.value!r}: {self.reason}"
+
+
+def _record(key: Any) -> str:
+    return f"row {key}" if isinstance(key, int) and not isinstance(key, bool) else repr(key)
 
 
 class VinError(TwinError, ValueError):

@@ -164,8 +164,13 @@ class Network:
         dealers = self.dealers
         if len(dealers) == 0:
             raise MasterDataError("dealers", None, "count", 0, "the network has no dealers")
-        if len(set(dealers.dealer_id.tolist())) != len(dealers):
-            raise MasterDataError("dealers", None, "dealer_id", "duplicate", "dealer ids must be unique")
+        seen: set[str] = set()
+        for dealer_id in dealers.dealer_id.tolist():
+            if dealer_id in seen:
+                raise MasterDataError(
+                    "dealers", dealer_id, "dealer_id", dealer_id, "dealer ids must be unique"
+                )
+            seen.add(dealer_id)
         for table, column, sites in (
             ("dealers", "parts_dc", self.parts_dcs),
             ("dealers", "stockyard", self.stockyards),
@@ -237,11 +242,12 @@ class Network:
                 wrong = np.flatnonzero(carriers.mode[lane_carrier] != mode)
             if wrong.size:
                 index = int(wrong[0])
+                carrier = int(lane_carrier[index])
                 raise MasterDataError(
                     "dealers",
                     str(dealers.dealer_id[index]),
                     lane_name,
-                    int(lane_carrier[index]),
+                    str(carriers.carrier_id[carrier]) if 0 <= carrier < len(carriers) else carrier,
                     f"needs a '{mode}' carrier",
                 )
         for name, distances in (

@@ -76,7 +76,14 @@ class PartsCatalog:
             if not moving.any():
                 return newest
             newest = np.where(moving, following, newest)
-        raise MasterDataError("parts_catalog", None, "superseded_by", "cycle", "supersession chains must end")
+        in_cycle = int(np.flatnonzero(successor[newest] >= 0)[0])
+        raise MasterDataError(
+            "parts_catalog",
+            str(self.sku_id[in_cycle]),
+            "superseded_by",
+            str(self.sku_id[successor[in_cycle]]),
+            "supersession chains must end (this one comes back to where it started)",
+        )
 
     def validate(self) -> None:
         size = len(self)

@@ -49,7 +49,14 @@ def _index_of(
     for row, (owner, key) in enumerate(zip(owners, keys, strict=True)):
         position = lookup.get(str(key))
         if position is None:
-            raise MasterDataError(table, str(owner), column, key, "refers to an unknown id")
+            known = sorted(lookup)
+            raise MasterDataError(
+                table,
+                str(owner),
+                column,
+                key,
+                f"refers to an unknown id (known: {known[:8]}{' ...' if len(known) > 8 else ''})",
+            )
         result[row] = position
     return result
 
@@ -102,6 +109,7 @@ def _sites(
 
 def build_world(master: MasterData, road_factor: float) -> World:
     master.check_columns()
+    master.check_records()
     for table, column in (
         ("parts_dcs", "site_id"),
         ("plants", "site_id"),
@@ -130,8 +138,8 @@ def build_world(master: MasterData, road_factor: float) -> World:
             raise MasterDataError(
                 "plants",
                 str(plants_frame["site_id"].iloc[row]),
-                "wmi",
-                wmi,
+                "wmi" if len(wmi) != 3 else "plant_code",
+                wmi if len(wmi) != 3 else plant_code,
                 "needs a 3-character WMI and 1-character plant code",
             )
     yard_frame = master.stockyards
@@ -221,15 +229,18 @@ def build_world(master: MasterData, road_factor: float) -> World:
     specs, popularity = _spec_catalog(master, plants)
     region_names = tuple(sorted(set(dealers.region.tolist())))
     dealer_region = np.searchsorted(np.array(region_names), dealers.region).astype(np.int64)
-    mix = master.region_model_mix
-    model_weight = np.ones((len(region_names), len(specs.model_names)))
-    model_lookup = {name: index for index, name in enumerate(specs.model_names)}
-    for region, model, value in zip(
-        mix["region"].astype(str), mix["model"].astype(str), mix["weight"], strict=True
-    ):
-        if region in region_names and model in model_lookup:
-            model_weight[region_names.index(region), model_lookup[model]] = float(value)
-    preference = popularity[None, :] * model_weight[:, specs.model]
+    preference = (
+        popularity[None, :] * _model_weight(master.region_model_mix, region_names, specs)[:, specs.model]
+    )
+    unsold = np.flatnonzero(preference.sum(axis=1) <= 0)
+    if unsold.size:
+        raise MasterDataError(
+            "region_model_mix",
+            None,
+            "weight",
+            0.0,
+            f"every model weighs 0 in region {region_names[int(unsold[0])]!r}: its dealers could sell nothing",
+        )
     preference /= preference.sum(axis=1, keepdims=True)
     return World(
         network=network,
@@ -244,10 +255,39 @@ def build_world(master: MasterData, road_factor: float) -> World:
     )
 
 
+def _model_weight(
+    mix: pd.DataFrame, region_names: tuple[str, ...], specs: SpecCatalog
+) -> npt.NDArray[np.float64]:
+    """``[region, model]`` weights from the mix (1 where the mix says nothing); a row naming a region no
+    dealer is in, or a model no spec is of, is refused: it would be ignored."""
+    model_weight = np.ones((len(region_names), len(specs.model_names)))
+    model_lookup = {name: index for index, name in enumerate(specs.model_names)}
+    weights = pd.to_numeric(mix["weight"]).to_numpy(dtype=np.float64)  # checked by check_records
+    for row, (region, model) in enumerate(
+        zip(mix["region"].astype(str), mix["model"].astype(str), strict=True)
+    ):
+        if region not in region_names:
+            raise MasterDataError(
+                "region_model_mix",
+                row + 1,
+                "region",
+                region,
+                f"no dealer is in it (dealer regions: {list(region_names)})",
+            )
+        if model not in model_lookup:
+            raise MasterDataError(
+                "region_model_mix",
+                row + 1,
+                "model",
+                model,
+                f"no vehicle spec is of it (models: {list(specs.model_names)})",
+            )
+        model_weight[region_names.index(region), model_lookup[model]] = weights[row]
+    return model_weight
+
+
 def _parts_catalog(frame: pd.DataFrame) -> PartsCatalog:
-    sku_id = frame["sku_id"].astype(str).to_numpy()
-    if len(set(sku_id.tolist())) != len(sku_id):
-        raise MasterDataError("parts_catalog", None, "sku_id", "duplicate", "SKU ids must be unique")
+    sku_id = frame["sku_id"].astype(str).to_numpy()  # present and unique: MasterData.check_records
     class_lookup = {name: index for index, name in enumerate(PART_CLASS_NAMES)}
     part_class = np.empty(len(frame), dtype=np.int8)
     for row, name in enumerate(frame["part_class"].astype(str)):
@@ -268,6 +308,14 @@ def _parts_catalog(frame: pd.DataFrame) -> PartsCatalog:
                 raise MasterDataError(
                     "parts_catalog", str(sku_id[row]), "superseded_by", successor, "refers to an unknown SKU"
                 )
+            if successor == sku_id[row]:
+                raise MasterDataError(
+                    "parts_catalog",
+                    str(sku_id[row]),
+                    "superseded_by",
+                    successor,
+                    "a SKU cannot supersede itself",
+                )
             superseded_by[row] = sku_lookup[successor]
     catalog = PartsCatalog(
         sku_id=sku_id,
@@ -287,7 +335,17 @@ def _spec_catalog(master: MasterData, plants: Sites) -> tuple[SpecCatalog, npt.N
     model = np.array([model_names.index(name) for name in frame["model"].astype(str)], dtype=np.int64)
     plant = _index_of("vehicle_specs", frame["plant_id"], plants.site_id, "plant_id", frame["spec_id"])
     model_plant = np.full(len(model_names), -1, dtype=np.int64)
-    model_plant[model] = plant
+    for row in range(len(frame)):
+        if model_plant[model[row]] >= 0 and model_plant[model[row]] != plant[row]:
+            raise MasterDataError(
+                "vehicle_specs",
+                str(frame["spec_id"].iloc[row]),
+                "plant_id",
+                str(frame["plant_id"].iloc[row]),
+                f"model {model_names[model[row]]!r} is built at {str(plants.site_id[model_plant[model[row]]])!r} "
+                "by an earlier spec: the twin builds each model at one plant",
+            )
+        model_plant[model[row]] = plant[row]
     specs = SpecCatalog(
         spec_id=frame["spec_id"].astype(str).to_numpy(),
         model=model,
@@ -303,9 +361,9 @@ def _spec_catalog(master: MasterData, plants: Sites) -> tuple[SpecCatalog, npt.N
         model_plant=model_plant,
     )
     specs.validate()
-    popularity = _numeric("vehicle_specs", frame, "popularity", "spec_id")
-    if np.any(popularity < 0) or popularity.sum() <= 0:
+    popularity = _numeric("vehicle_specs", frame, "popularity", "spec_id")  # >= 0: check_records
+    if popularity.sum() <= 0:
         raise MasterDataError(
-            "vehicle_specs", None, "popularity", float(popularity.min()), "weights must be >= 0 and not all 0"
+            "vehicle_specs", None, "popularity", 0.0, "every spec weighs 0: nobody could buy a car"
         )
     return specs, popularity

@@ -4,6 +4,14 @@ lead-time changes and part supersessions.
 ``ScenarioEffects`` turns the scenario config into per-day multipliers and masks that the demand model,
 the parts logistics and the vehicle flow ask for; names in the config are resolved against the world
 here, so a misspelt region, model, carrier or DC fails before the run with the field and value named.
+
+Events that overlap in time and place combine as follows (README, "What-if scenarios"): demand shocks and
+campaigns on the same ``[region, model]`` cells multiply (two shocks of x1.5 and x2 give x3, a campaign of
+x1.2 on top x3.6), and so do lead-time changes and region lane disruptions; DC outages are a union (a DC is
+shut while any outage covers it). Refused instead: two overlapping carrier-wide cuts of one carrier (a fleet
+cut is a number of trucks, not a factor: merge them), a model launched twice (``twin.config.validate``), and a
+carrier disruption of one carrier in a region where no dealer is served by that carrier (it would change
+nothing).
 """
 
 from __future__ import annotations
@@ -81,6 +89,7 @@ class ScenarioEffects:
         self._lead_time_changes = tuple(scenario.lead_time_changes)  # asked once per shipment: keep it cheap
         self._dealer_region = world.dealer_region
         self._reject_overlapping_fleet_cuts()
+        self._reject_lanes_nobody_uses()
 
     # -- name resolution ---------------------------------------------------------------------------
     def _lookup(self, table: dict[str, int], field_name: str, value: str, required: bool) -> int:
@@ -240,6 +249,21 @@ class ScenarioEffects:
                         other.start_day,
                         f"overlaps carrier_disruptions[{index}] on {event.carrier_id}; merge them into one share",
                     )
+
+    def _reject_lanes_nobody_uses(self) -> None:
+        """A region disruption of one named carrier must hit some dealer's lane, or it silently does nothing."""
+        network = self.world.network
+        for index, (event, carrier, region) in enumerate(self._disruptions):
+            if carrier < 0 or region < 0:
+                continue
+            in_region = self._dealer_region == region
+            served = in_region & ((network.parts_carrier == carrier) | (network.vehicle_carrier == carrier))
+            if not served.any():
+                raise ConfigError(
+                    f"scenario.carrier_disruptions[{index}].region",
+                    event.region,
+                    f"no dealer in it is served by carrier {event.carrier_id}: the disruption would change nothing",
+                )
 
     def warn_outside(self, horizon_days: int) -> list[str]:
         """Events that start on or after the horizon change nothing; say so (a short debug run is legitimate)."""
