@@ -151,12 +151,16 @@ def test_an_interrupt_exits_cleanly_with_one_line(tmp_path: Path) -> None:
     import time
 
     run = subprocess.Popen(
-        [sys.executable, "-m", "twin.cli", "horizon_days=365", "logger=none", "progress=false"],
+        [sys.executable, "-m", "twin.cli", "horizon_days=365", "logger=none", "progress=false",
+         f"hydra.run.dir={tmp_path / 'run'}"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(5)  # a default-network year takes ~50 s: interrupted while it builds or runs
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "run" / ".hydra").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # Hydra makes the run folder when the run begins: past the imports of the command
+    time.sleep(2.0)  # into the build of the default network (a year runs ~50 s)
     run.send_signal(signal.SIGINT)
-    _, stderr = run.communicate(timeout=60)
+    _, stderr = run.communicate(timeout=120)
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "interrupted: no outputs were written to" in stderr
