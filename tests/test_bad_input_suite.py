@@ -39,7 +39,7 @@ from twin.config import (
 )
 from twin.domain.masterdata import MasterData
 from twin.domain.world import World, build_world
-from twin.engine.disruptions import ScenarioEffects
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.errors import ConfigError, MasterDataError
 
 REPOSITORY = Path(__file__).resolve().parent.parent

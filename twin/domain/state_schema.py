@@ -370,7 +370,7 @@ STATE_SCHEMA: tuple[Section, ...] = (
     ),
     Section(
         "settlement",
-        "twin.engine.settlement_flow.SettlementFlow",
+        "twin.engine.settlement_posting.SettlementFlow",
         "Nexa's ledger (double-entry journal in paise) and registers: shipments, disputes, dealer transfers, "
         "cycles, statements, incentive claims, deliveries, and the day's unposted buffers.",
         (
@@ -402,7 +402,7 @@ STATE_SCHEMA: tuple[Section, ...] = (
     ),
     Section(
         "transfers",
-        "twin.engine.rebalancing_flow.RebalancingFlow",
+        "twin.engine.dealer_transfers.RebalancingFlow",
         "Astra's dealer-to-dealer transfers: approvals waiting, transfers on the road, weekly counts, the audit.",
         (
             _int("next_ids", (3,), "id", "next shipment id, next transfer id, next approval id"),

@@ -22,8 +22,8 @@ from twin.config import CampaignPolicyConfig, OperationsConfig
 from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
 from twin.domain.world import World
 from twin.engine.demand import DemandModel
-from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.policies.campaign_positioning import CampaignWindow
 from twin.policies.observation import IntArray, VehicleView

@@ -19,9 +19,9 @@ from twin.config import OperationsConfig
 from twin.domain.network import Network
 from twin.domain.state_schema import row_table
 from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
-from twin.engine.disruptions import ScenarioEffects, VehicleFleetBlock
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.scenario_effects import ScenarioEffects, VehicleFleetBlock
 from twin.engine.transit import TransitTimes
 
 #: what happens to a load's cars at its dealer: ``unload(dealer, vehicle ids, arrival time)``

@@ -38,7 +38,7 @@ from twin.domain.network import Network
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
-from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.settlement_posting import SettlementFlow
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import VehicleFlow

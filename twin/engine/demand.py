@@ -19,7 +19,7 @@ import numpy.typing as npt
 from twin.config import DemandConfig
 from twin.domain.parts import PART_CLASSES
 from twin.domain.world import World
-from twin.engine.disruptions import ScenarioEffects
+from twin.engine.scenario_effects import ScenarioEffects
 
 _DEFAULTS = DemandConfig()  # defaults are declared once, in twin.config
 #: Indian monthly retail profile, Jan..Dec: low in May, festive peak Oct-Nov (max/min ~ 1.6)

@@ -23,10 +23,10 @@ from twin.domain.network import Network
 from twin.domain.parts import PART_CLASSES
 from twin.domain.state_schema import row_table, table_rows
 from twin.engine.demand import DemandModel, PartsLines
-from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import LineOutcome, PartsFlow
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
 from twin.policies.observation import PartsView, ReplenishmentDecision

@@ -15,8 +15,8 @@ import numpy.typing as npt
 import simpy
 
 from twin.domain.network import Network
-from twin.engine.disruptions import ScenarioEffects
 from twin.engine.parts_flow import PartsFlow
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.policies.observation import DemandForecast, PartsView, read_only
 
 FloatArray = npt.NDArray[np.float64]

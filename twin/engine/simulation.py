@@ -54,15 +54,15 @@ from twin.domain.world import World, build_world
 from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower
 from twin.engine.customer_orders import CustomerOrders
+from twin.engine.dealer_transfers import RebalancingFlow
 from twin.engine.demand import DemandModel
-from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
 from twin.engine.parts_view import PartsHistory, PartsViewBuilder
-from twin.engine.rebalancing_flow import RebalancingFlow
-from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.scenario_effects import ScenarioEffects
+from twin.engine.settlement_posting import SettlementFlow
 from twin.engine.snapshot import (
     IN_FLIGHT,
     OwnState,

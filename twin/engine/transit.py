@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.domain.network import Network
-from twin.engine.disruptions import ScenarioEffects
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
 
 FloatArray = npt.NDArray[np.float64]

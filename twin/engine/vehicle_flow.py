@@ -24,9 +24,9 @@ from twin.domain.vin import VinFactory
 from twin.domain.world import World
 from twin.engine.car_carriers import CarCarriers, LoadSettlement
 from twin.engine.demand import DemandModel, VehicleCustomers
-from twin.engine.disruptions import ScenarioEffects
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.transit import TransitTimes
 from twin.policies.observation import (
     CustomerRequest,

@@ -25,7 +25,7 @@ from twin.domain.vehicles import SiteKind, SpecCatalog, VehicleStatus
 from twin.engine.car_carriers import CarCarriers
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
-from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.settlement_posting import SettlementFlow
 from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import DELIVERY_DAYS, VehicleFlow
 from twin.policies.protocols import TransferPolicy

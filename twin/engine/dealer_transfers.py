@@ -36,7 +36,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_flow import LineOutcome, PartsFlow, scatter_add
 from twin.engine.parts_logistics import PartsLogistics, Shipment
-from twin.engine.settlement_flow import SettlementFlow
+from twin.engine.settlement_posting import SettlementFlow
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import VehicleFlow
