@@ -72,10 +72,14 @@ class Range:
             return f"must be a finite number {self.describe()}"
         too_low = value <= self.low if self.low_open else value < self.low
         too_high = value >= self.high if self.high_open else value > self.high
+        if too_low and value < 0 <= self.low:
+            return f"must be {self.describe()}, not negative"
         return f"must be {self.describe()}" if too_low or too_high else None
 
 
 def _number(value: float) -> str:
+    if value == MAX_SEED:
+        return "2**63 - 1"
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
 
 
@@ -133,7 +137,7 @@ class NetworkConfig:
     #: opening vehicles per dealer yard (scaled by each dealer's activity)
     vehicles_per_dealer: int = ranged(100, Range("vehicles per dealer", 0))
     #: road km per great-circle km between two sites
-    road_factor: float = ranged(1.25, Range("road km per great-circle km", 1, 5))
+    road_factor: float = ranged(1.25, Range("road km per great-circle km: a road is never shorter", 1, 5))
     #: seed of the master-data generator; kept apart from the run seed so replications share one network
     generator_seed: int = ranged(2026, SEED)
     #: folder with dealers/parts_catalog/vehicle_specs/... CSV or Parquet files; empty = generate
@@ -179,7 +183,8 @@ class PolicySettings:
     engine_settings: ClassVar[tuple[str, ...]] = ()
 
     def check(self, prefix: str) -> None:
-        """Range checks that types cannot express; ``prefix`` is the family's key (``policy.<family>``)."""
+        """Checks of relations between fields (each field's own range is declared on it and checked by
+        ``check_ranges``); ``prefix`` is the family's key (``policy.<family>``)."""
 
 
 @dataclass
@@ -197,10 +202,10 @@ class PartsStockingSettings(PolicySettings):
 
     def check(self, prefix: str) -> None:
         _require(
-            self.dc_max_cover_days_over_lead_time >= self.dc_min_cover_days_over_lead_time >= 0,
+            self.dc_max_cover_days_over_lead_time >= self.dc_min_cover_days_over_lead_time,
             f"{prefix}.dc_max_cover_days_over_lead_time",
             self.dc_max_cover_days_over_lead_time,
-            f"must be >= dc_min_cover_days_over_lead_time ({self.dc_min_cover_days_over_lead_time}) >= 0",
+            f"must be >= dc_min_cover_days_over_lead_time ({self.dc_min_cover_days_over_lead_time})",
         )
 
 
@@ -216,7 +221,6 @@ class StaticMinMaxConfig(PartsStockingSettings):
 
     def check(self, prefix: str) -> None:
         super().check(prefix)
-        _require(self.min_cover_days >= 0, f"{prefix}.min_cover_days", self.min_cover_days, "must be >= 0")
         _require(
             self.max_cover_days >= self.min_cover_days,
             f"{prefix}.max_cover_days",
@@ -242,13 +246,6 @@ class DynamicReplenishmentConfig(PartsStockingSettings):
         },
         metadata={"range": Range("probability", 0, 1, low_open=True, high_open=True)},
     )
-
-    def check(self, prefix: str) -> None:
-        super().check(prefix)
-        for name, level in self.service_level_by_class.items():
-            _require(
-                0 < level < 1, f"{prefix}.service_level_by_class.{name}", level, "is a probability in (0, 1)"
-            )
 
 
 @dataclass
@@ -309,14 +306,6 @@ class NetworkSearchConfig(PolicySettings):
     #: the customer's promise already allows); 0 = only trades between the same two dealers share
     trade_consolidation_radius_km: float = ranged(50.0, KM)
 
-    def check(self, prefix: str) -> None:
-        _require(
-            self.trade_consolidation_radius_km >= 0,
-            f"{prefix}.trade_consolidation_radius_km",
-            self.trade_consolidation_radius_km,
-            "must be >= 0",
-        )
-
 
 @dataclass
 class NetworkSourcingConfig(NetworkSearchConfig):
@@ -371,6 +360,7 @@ class AlertConfig:
     risk_threshold: float = ranged(0.5, Range("probability", 0, 1, low_open=True))
     #: an open alert clears when the risk within the longest horizon falls below this
     clear_threshold: float = ranged(0.2, PROBABILITY)
+    #: the stock-out risk is computed within each of these horizons (whole days, ascending)
     horizons_days: list[int] = field(
         default_factory=lambda: [1, 3, 7, 14], metadata={"range": Range("days", 1, MAX_DAYS)}
     )
@@ -502,19 +492,11 @@ class CampaignPolicyConfig(PolicySettings):
     max_units_per_spec: int = ranged(3, UNITS_PER_SPEC)
 
     def check(self, prefix: str) -> None:
-        _require(self.lead_days > 0, f"{prefix}.lead_days", self.lead_days, "must be > 0")
         _require(
-            0 <= self.build_cutoff_days < self.lead_days,
+            self.build_cutoff_days < self.lead_days,
             f"{prefix}.build_cutoff_days",
             self.build_cutoff_days,
             f"must be in 0..lead_days - 1 ({self.lead_days - 1})",
-        )
-        _require(self.cover_days > 0, f"{prefix}.cover_days", self.cover_days, "must be > 0")
-        _require(
-            self.max_units_per_spec >= 1,
-            f"{prefix}.max_units_per_spec",
-            self.max_units_per_spec,
-            "must be >= 1",
         )
 
 
@@ -892,7 +874,7 @@ class CompareConfig:
     arms: dict[str, list[str]] = field(default_factory=dict)
     #: overrides applied to every arm (e.g. network=small, horizon_days=180)
     common_overrides: list[str] = field(default_factory=list)
-    replications: int = ranged(10, Range("replications", 2, 100_000))
+    replications: int = ranged(10, Range("replications: a paired interval needs at least 2", 2, 100_000))
     base_seed: int = ranged(1, SEED)
     #: false: replication r of every arm runs on seed base_seed + r (common random numbers, paired). true:
     #: each arm draws its own seeds (arm i: base_seed + r + 100000 i) - an honest A/A, whose identical arms
@@ -912,9 +894,6 @@ class CompareConfig:
 
 def validate_compare(config: CompareConfig) -> CompareConfig:
     check_ranges(config)
-    _require(
-        config.replications >= 2, "replications", config.replications, "a paired interval needs at least 2"
-    )
     _require(len(config.arms) >= 2, "arms", list(config.arms), "a comparison needs at least two arms")
     _require(
         config.baseline_arm in config.arms,
@@ -928,8 +907,6 @@ def validate_compare(config: CompareConfig) -> CompareConfig:
         config.executor,
         "must be inline, process or ray",
     )
-    _require(config.workers >= 0, "workers", config.workers, "must be >= 0 (0 = every core)")
-    _require(0 < config.alpha < 1, "alpha", config.alpha, "must be in (0, 1)")
     _require(
         config.logger.kind in ("mlflow", "none"),
         "logger.kind",
@@ -1062,18 +1039,15 @@ def validate(config: TwinConfig) -> TwinConfig:
     check_ranges(config)
     _check_memory(config)
     _require(
-        config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days"
-    )
-    _require(
-        0 <= config.warmup_days < config.horizon_days,
+        config.warmup_days < config.horizon_days,
         "warmup_days",
         config.warmup_days,
         f"must be >= 0 and below horizon_days ({config.horizon_days})",
     )
-    for day in config.snapshot_days:
+    for index, day in enumerate(config.snapshot_days):
         _require(
-            0 <= day < config.horizon_days,
-            "snapshot_days",
+            day < config.horizon_days,
+            f"snapshot_days[{index}]",
             day,
             f"must be within 0..{config.horizon_days - 1}",
         )
@@ -1081,51 +1055,7 @@ def validate(config: TwinConfig) -> TwinConfig:
         dt.date.fromisoformat(config.start_date)
     except ValueError:
         raise ConfigError("start_date", config.start_date, "must be an ISO date like 2026-01-01") from None
-    network = config.network
-    for name in ("dealers", "parts_dcs", "plants", "stockyards", "carriers", "models", "skus"):
-        value = getattr(network, name)
-        _require(value >= 1, f"network.{name}", value, "must be at least 1")
-    _require(
-        network.vehicles_per_dealer >= 0,
-        "network.vehicles_per_dealer",
-        network.vehicles_per_dealer,
-        "must be >= 0",
-    )
-    _require(
-        network.road_factor >= 1.0,
-        "network.road_factor",
-        network.road_factor,
-        "road distance cannot be shorter than the great circle",
-    )
-    demand = config.demand
-    for name in ("parts_lines_per_dealer_day", "vehicle_customers_per_dealer_month", "demand_multiplier"):
-        value = getattr(demand, name)
-        _require(value >= 0, f"demand.{name}", value, "must be >= 0")
-    _require(
-        demand.customer_patience_days_mean > 0,
-        "demand.customer_patience_days_mean",
-        demand.customer_patience_days_mean,
-        "must be > 0",
-    )
-    for name in ("accept_other_colour", "accept_other_variant"):
-        value = getattr(demand, name)
-        _require(0 <= value <= 1, f"demand.{name}", value, "is a probability in [0, 1]")
     operations = config.operations
-    for name, value in vars(operations).items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            _require(
-                value >= 0,
-                f"operations.{name}",
-                value,
-                "must be >= 0 (no negative times, rates or capacities)",
-            )
-    for name in ("allocation_period_days", "sales_window_days"):
-        _require(
-            getattr(operations, name) >= 1, f"operations.{name}", getattr(operations, name), "must be >= 1"
-        )
-    for name in ("planned_conversion", "opening_obsolete_stock_share"):
-        value = getattr(operations, name)
-        _require(value <= 1, f"operations.{name}", value, "is a share in [0, 1]")
     _require(
         operations.opening_cover_days_max >= operations.opening_cover_days_min,
         "operations.opening_cover_days_max",
@@ -1143,12 +1073,6 @@ def validate(config: TwinConfig) -> TwinConfig:
         settings.check(f"policy.{family}")
     _validate_forecasting(config.policy.forecast, config.policy.alerts)
     _require(
-        config.policy.visibility_refresh_days >= 1,
-        "policy.visibility_refresh_days",
-        config.policy.visibility_refresh_days,
-        "must be >= 1",
-    )
-    _require(
         config.logger.kind in ("mlflow", "none"),
         "logger.kind",
         config.logger.kind,
@@ -1163,23 +1087,9 @@ FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
 
 
 def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
-    """Numbers only; the rules themselves are checked when the policy engine is built (naming the rule)."""
+    """Relations between the numbers; the rules themselves are checked when the policy engine is built
+    (naming the rule)."""
     prefix += "."
-    for name in ("period_days", "vehicle_period_days"):
-        _require(getattr(transfers, name) >= 1, prefix + name, getattr(transfers, name), "must be >= 1")
-    for name in ("vehicle_cover_days", "vehicle_age_limit_days", "vehicle_max_distance_km"):
-        _require(getattr(transfers, name) > 0, prefix + name, getattr(transfers, name), "must be > 0")
-    _require(
-        0.0 <= transfers.vehicle_lost_share_when_missing <= 1.0,
-        prefix + "vehicle_lost_share_when_missing",
-        transfers.vehicle_lost_share_when_missing,
-        "must be in [0, 1]",
-    )
-    for name in ("vehicle_safety_days", "vehicle_aged_days_saved"):
-        _require(getattr(transfers, name) >= 0, prefix + name, getattr(transfers, name), "must be >= 0")
-    for name in ("deficit_cover_days", "surplus_cover_days", "safety_cover_days", "max_distance_km"):
-        value = getattr(transfers, name)
-        _require(value > 0, prefix + name, value, "must be > 0")
     _require(
         transfers.surplus_cover_days >= transfers.deficit_cover_days,
         prefix + "surplus_cover_days",
@@ -1187,19 +1097,7 @@ def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
         f"must be >= deficit_cover_days={transfers.deficit_cover_days}",
     )
     _require(
-        0.0 <= transfers.dealer_opt_in_share <= 1.0,
-        prefix + "dealer_opt_in_share",
-        transfers.dealer_opt_in_share,
-        "must be in [0, 1]",
-    )
-    _require(
-        0.0 <= transfers.approval_probability <= 1.0,
-        prefix + "approval_probability",
-        transfers.approval_probability,
-        "must be in [0, 1]",
-    )
-    _require(
-        0 < transfers.approval_median_hours < transfers.approval_p90_hours,
+        transfers.approval_median_hours < transfers.approval_p90_hours,
         prefix + "approval_p90_hours",
         transfers.approval_p90_hours,
         f"must be > approval_median_hours={transfers.approval_median_hours} > 0",
@@ -1207,9 +1105,6 @@ def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
 
 
 def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None:
-    for name in ("alpha", "tsb_alpha_size", "tsb_alpha_probability", "ses_alpha"):
-        value = getattr(forecast, name)
-        _require(0 < value <= 1, f"policy.forecast.{name}", value, "is a smoothing weight in (0, 1]")
     for name in (
         "method_smooth",
         "method_erratic",
@@ -1222,19 +1117,7 @@ def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None
             value in FORECAST_METHODS, f"policy.forecast.{name}", value, f"must be one of {FORECAST_METHODS}"
         )
     _require(
-        forecast.accuracy_sample_series >= 0,
-        "policy.forecast.accuracy_sample_series",
-        forecast.accuracy_sample_series,
-        "must be >= 0",
-    )
-    _require(
-        0 < alerts.risk_threshold <= 1,
-        "policy.alerts.risk_threshold",
-        alerts.risk_threshold,
-        "is a probability in (0, 1]",
-    )
-    _require(
-        0 <= alerts.clear_threshold < alerts.risk_threshold,
+        alerts.clear_threshold < alerts.risk_threshold,
         "policy.alerts.clear_threshold",
         alerts.clear_threshold,
         f"must be >= 0 and below risk_threshold ({alerts.risk_threshold})",
@@ -1249,72 +1132,30 @@ def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None
 
 
 def _validate_scenario(scenario: ScenarioConfig) -> None:
-    """Windows and factors; names (regions, models, carriers, DCs) are checked against the world at build."""
+    """Windows and names; regions, models, carriers and DCs are checked against the world at build."""
     windows = [
         (f"scenario.{group}[{index}]", event)
         for group in ("demand_shocks", "campaigns", "carrier_disruptions", "dc_outages", "lead_time_changes")
         for index, event in enumerate(getattr(scenario, group))
     ]
     for prefix, event in windows:
-        _require(event.start_day >= 0, f"{prefix}.start_day", event.start_day, "must be >= 0")
         _require(
             event.end_day > event.start_day,
             f"{prefix}.end_day",
             event.end_day,
             f"must be after start_day ({event.start_day})",
         )
-    for index, shock in enumerate(scenario.demand_shocks):
-        for name in ("vehicle_multiplier", "parts_multiplier"):
-            _require(
-                getattr(shock, name) >= 0,
-                f"scenario.demand_shocks[{index}].{name}",
-                getattr(shock, name),
-                "must be >= 0",
-            )
     names = [campaign.name for campaign in scenario.campaigns]
     for index, campaign in enumerate(scenario.campaigns):
         prefix = f"scenario.campaigns[{index}]"
         _require(bool(campaign.name), f"{prefix}.name", campaign.name, "must be given (the reports name it)")
         _require(campaign.name not in names[:index], f"{prefix}.name", campaign.name, "is used twice")
-        for name in ("vehicle_uplift", "parts_uplift"):
-            _require(getattr(campaign, name) > 0, f"{prefix}.{name}", getattr(campaign, name), "must be > 0")
     for index, disruption in enumerate(scenario.carrier_disruptions):
-        _require(
-            0 <= disruption.capacity_share <= 1,
-            f"scenario.carrier_disruptions[{index}].capacity_share",
-            disruption.capacity_share,
-            "is a share in [0, 1]",
-        )
         _require(
             bool(disruption.carrier_id or disruption.region),
             f"scenario.carrier_disruptions[{index}].carrier_id",
             disruption.carrier_id,
             "name a carrier or a region",
-        )
-    for index, change in enumerate(scenario.lead_time_changes):
-        for name in ("supplier_multiplier", "transit_multiplier"):
-            _require(
-                getattr(change, name) > 0,
-                f"scenario.lead_time_changes[{index}].{name}",
-                getattr(change, name),
-                "must be > 0",
-            )
-    for index, launch in enumerate(scenario.model_launches):
-        _require(
-            launch.launch_day >= 0,
-            f"scenario.model_launches[{index}].launch_day",
-            launch.launch_day,
-            "must be >= 0",
-        )
-    for index, supersession in enumerate(scenario.supersessions):
-        _require(
-            supersession.day >= 0, f"scenario.supersessions[{index}].day", supersession.day, "must be >= 0"
-        )
-        _require(
-            0 < supersession.sku_share <= 0.5,
-            f"scenario.supersessions[{index}].sku_share",
-            supersession.sku_share,
-            "is a share in (0, 0.5]",
         )
 
 
@@ -1332,60 +1173,15 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
     """Cycles, shares and rate cards; carrier ids and model names are checked against the world at build."""
     from twin.settlement.rate_cards import check_tiling
 
-    for name in ("period_days", "dispute_resolution_days"):
-        _require(
-            getattr(settlement, name) >= 1, f"settlement.{name}", getattr(settlement, name), "must be >= 1"
-        )
     _require(
-        0 <= settlement.payment_terms_days < settlement.period_days,
+        settlement.payment_terms_days < settlement.period_days,
         "settlement.payment_terms_days",
         settlement.payment_terms_days,
         f"must be >= 0 and below period_days ({settlement.period_days}): a statement is paid before the next",
     )
-    for name in (
-        "tolerance_share",
-        "tolerance_min_inr",
-        "parts_transfer_handling_fee_inr",
-        "vehicle_transfer_handling_fee_inr",
-    ):
-        _require(
-            getattr(settlement, name) >= 0, f"settlement.{name}", getattr(settlement, name), "must be >= 0"
-        )
     for group in ("invoice_errors", "invalid_claims"):
         shares = vars(getattr(settlement, group))
-        for name, share in shares.items():
-            _require(0 <= share <= 1, f"settlement.{group}.{name}", share, "is a share in [0, 1]")
         _require(sum(shares.values()) <= 1, f"settlement.{group}", shares, "shares add up to more than 1")
-    for index, card in enumerate(settlement.rate_cards):
-        for name in (
-            "rate_per_km_inr",
-            "minimum_charge_inr",
-            "capacity_per_load",
-            "fuel_pass_through",
-            "extra_charge_per_shipment_inr",
-        ):
-            value = getattr(card, name)
-            _require(
-                value >= 0,
-                f"settlement.rate_cards[{index}].{name}",
-                value,
-                "must be >= 0 (no negative rates)",
-            )
-        _require(
-            card.express_charge_per_line_inr >= 0 or card.express_charge_per_line_inr == -1,
-            f"settlement.rate_cards[{index}].express_charge_per_line_inr",
-            card.express_charge_per_line_inr,
-            "must be >= 0 (or -1 for the operations default)",
-        )
-        for name in ("fuel_base_price_inr", "fuel_price_inr"):
-            value = getattr(card, name)
-            _require(value > 0, f"settlement.rate_cards[{index}].{name}", value, "must be > 0")
-        _require(
-            card.valid_from_day >= 0,
-            f"settlement.rate_cards[{index}].valid_from_day",
-            card.valid_from_day,
-            "must be >= 0",
-        )
     check_tiling(
         [(card.carrier_id, card.valid_from_day, card.valid_to_day) for card in settlement.rate_cards],
         horizon_days,
@@ -1406,7 +1202,7 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
         )
         shares = (payer.receiver_share, payer.sender_share, payer.oem_share)
         _require(
-            min(shares) >= 0 and abs(sum(shares) - 1.0) < 1e-9,
+            abs(sum(shares) - 1.0) < 1e-9,
             f"settlement.freight_payers[{index}]",
             shares,
             "receiver, sender and OEM shares must be >= 0 and add up to 1",
@@ -1414,18 +1210,6 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
     missing = [category for category in FREIGHT_CATEGORIES if category not in categories]
     _require(not missing, "settlement.freight_payers", missing, "every freight category needs a rule")
     for index, scheme in enumerate(settlement.incentive_schemes):
-        _require(
-            scheme.amount_inr >= 0,
-            f"settlement.incentive_schemes[{index}].amount_inr",
-            scheme.amount_inr,
-            "must be >= 0",
-        )
-        _require(
-            scheme.start_day >= 0,
-            f"settlement.incentive_schemes[{index}].start_day",
-            scheme.start_day,
-            "must be >= 0",
-        )
         _require(
             scheme.end_day > scheme.start_day,
             f"settlement.incentive_schemes[{index}].end_day",
