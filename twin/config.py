@@ -971,8 +971,9 @@ def check_ranges(node: Any, key: str = "") -> None:
 #: bytes per [location, SKU] cell of the parts state: ~10 int32 ledger arrays (on hand, reserved, in transit,
 #: backorder...) plus the float32/bool working arrays of the flows and the control tower
 PARTS_BYTES_PER_CELL = 48
-#: float64 daily KPI columns (the daily table, its per-region and per-part-class breakdowns)
-DAILY_KPI_COLUMNS = 130
+#: float64 slots per simulated day besides the transit noise: the daily KPI table (~40 columns), its
+#: per-region (5 a region) and per-part-class (2 a class) breakdowns, and the forecasters' seasonal profiles
+DAILY_KPI_COLUMNS = 100
 #: bytes per vehicle row of the VIN column table
 BYTES_PER_VEHICLE = 64
 
@@ -996,8 +997,9 @@ def state_memory_bytes(config: TwinConfig) -> dict[str, int]:
     )
     sold = dealers * customers_per_day * days if generated else 0.0
     parts = (dealers + dcs) * skus * PARTS_BYTES_PER_CELL
-    # the catalog the user grew most names the parts arrays (dealers x SKUs)
-    parts_field = "network.dealers" if dealers / 400 >= skus / 2000 else "network.skus"
+    # the parts arrays are dealers x SKUs: the one grown most beyond its default names them
+    default = NetworkConfig()
+    parts_field = "network.dealers" if dealers / default.dealers >= skus / default.skus else "network.skus"
     return {
         "horizon_days": int(days * per_day + sold * BYTES_PER_VEHICLE),
         parts_field: int(parts),
