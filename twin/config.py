@@ -9,10 +9,114 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 
 from twin.errors import ConfigError
+
+#: the longest any day-valued setting may be: a century. Anything longer is a typo, and the bound keeps day
+#: arithmetic exact (``inf`` days would become NaN when cast to whole days). ``horizon_days`` alone is bounded
+#: by the memory its state needs instead (``state_memory_bytes``)
+MAX_DAYS = 36_500
+#: once round the Earth: no road trip between two sites is longer
+MAX_KM = 40_000.0
+#: numpy's ``SeedSequence`` takes any integer >= 0; 64 bits keeps seeds storable in every output format
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take, declared on the field (``ranged``) and checked by ``validate``.
+
+    ``low``/``high`` bound the value (``low_open``/``high_open`` exclude the bound itself); ``finite`` refuses
+    +-inf (a transfer rule's open bounds are the only settings that take infinity); NaN is never a value.
+    ``special`` lists sentinels outside the interval that carry a meaning (-1 = open-ended or "the default").
+    A list or dict setting's range applies to each of its items.
+    """
+
+    unit: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    finite: bool = True
+    special: tuple[float, ...] = ()
+
+    def describe(self) -> str:
+        low = "(" if self.low_open else "["
+        high = ")" if self.high_open else "]"
+        if self.low > -math.inf and self.high < math.inf:
+            text = f"in {low}{_number(self.low)}, {_number(self.high)}{high}"
+        elif self.low > -math.inf:
+            text = f"{'>' if self.low_open else '>='} {_number(self.low)}"
+        elif self.high < math.inf:
+            text = f"{'<' if self.high_open else '<='} {_number(self.high)}"
+        else:
+            text = "any number"
+        if self.special:
+            text += " or " + " or ".join(_number(value) for value in self.special)
+        return f"{text} ({self.unit})"
+
+    def problem(self, value: Any, whole: bool) -> str | None:
+        """Why ``value`` is not allowed, or None. ``whole``: the field is an int."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number {self.describe()}, not {type(value).__name__}"
+        if whole and not isinstance(value, int):
+            return f"must be a whole number {self.describe()}"
+        if value in self.special:
+            return None
+        if isinstance(value, float) and math.isnan(value):
+            return f"must be a number {self.describe()}, not NaN"
+        if isinstance(value, float) and self.finite and math.isinf(value):
+            return f"must be a finite number {self.describe()}"
+        too_low = value <= self.low if self.low_open else value < self.low
+        too_high = value >= self.high if self.high_open else value > self.high
+        if too_low and value < 0 <= self.low:
+            return f"must be {self.describe()}, not negative"
+        return f"must be {self.describe()}" if too_low or too_high else None
+
+
+def _number(value: float) -> str:
+    if value == MAX_SEED:
+        return "2**63 - 1"
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def ranged(default: Any, allowed: Range) -> Any:
+    """A numeric field with its range: ``supplier_lead_time_days: float = ranged(21.0, DAYS)``. A list or dict
+    of numbers declares its items' range the same way: ``field(default_factory=..., metadata={"range": ...})``."""
+    return field(default=default, metadata={"range": allowed})
+
+
+#: ranges shared by many fields
+DAYS = Range("days", 0, MAX_DAYS)
+POSITIVE_DAYS = Range("days", 0, MAX_DAYS, low_open=True)
+CYCLE_DAYS = Range("whole days", 1, MAX_DAYS)
+DAY = Range("day counted from start_date", 0, MAX_DAYS)
+SHARE = Range("share", 0, 1)
+PROBABILITY = Range("probability", 0, 1)
+SMOOTHING = Range("smoothing weight", 0, 1, low_open=True)
+INR = Range("INR", 0)
+KM = Range("km", 0, MAX_KM)
+POSITIVE_KM = Range("km", 0, MAX_KM, low_open=True)
+SEED = Range("seed", 0, MAX_SEED)
+MULTIPLIER = Range("factor on the modelled value", 0, 100)
+POSITIVE_MULTIPLIER = Range("factor on the modelled value", 0, 100, low_open=True)
+#: sites and catalog sizes: the generator makes one record each; dealers and SKUs are bounded by memory
+SITES = Range("sites", 1, 10_000)
+#: repair and pickup waits are whole days drawn geometrically, at least 1: a mean below 1 cannot be drawn
+WHOLE_DAYS_MEAN = Range("mean whole days, at least 1", 1, MAX_DAYS)
+UNITS_PER_SPEC = Range("vehicles", 1, 10_000)
+HOURS = Range("hours", 0, MAX_DAYS * 24, low_open=True)
+#: holding and floor-plan interest: a share of the stock's value per year
+RATE_PER_YEAR = Range("share of value per year", 0, 1)
+#: a dealer's gross margin is a share of the price below 1 (a margin of 1 or more makes stock cost nothing)
+MARGIN = Range("share of the price", 0, 1, high_open=True)
+#: a transfer rule's bounds: infinity leaves that side open
+OPEN_INR = Range("INR; inf = no bound", 0, finite=False)
+OPEN_KM = Range("km; inf = no bound", 0, finite=False)
+RATIO = Range("benefit/cost ratio; -inf or inf = no bound", finite=False)
 
 
 @dataclass
@@ -22,20 +126,20 @@ class NetworkConfig:
     #: the network's name (a run folder and MLflow tag carry it)
     name: str = "default"
     #: how many of each site the generator makes: dealers, parts DCs, plants, stockyards, carriers
-    dealers: int = 400
-    parts_dcs: int = 4
-    plants: int = 1
-    stockyards: int = 4
-    carriers: int = 3
+    dealers: int = ranged(400, Range("dealers", 1))
+    parts_dcs: int = ranged(4, SITES)
+    plants: int = ranged(1, SITES)
+    stockyards: int = ranged(4, SITES)
+    carriers: int = ranged(3, SITES)
     #: vehicle models in the catalog, and part numbers (SKUs) in the parts catalog
-    models: int = 7
-    skus: int = 2000
+    models: int = ranged(7, Range("vehicle models", 1, 10_000))
+    skus: int = ranged(2000, Range("part numbers", 1))
     #: opening vehicles per dealer yard (scaled by each dealer's activity)
-    vehicles_per_dealer: int = 100
+    vehicles_per_dealer: int = ranged(100, Range("vehicles per dealer", 0))
     #: road km per great-circle km between two sites
-    road_factor: float = 1.25
+    road_factor: float = ranged(1.25, Range("road km per great-circle km: a road is never shorter", 1, 5))
     #: seed of the master-data generator; kept apart from the run seed so replications share one network
-    generator_seed: int = 2026
+    generator_seed: int = ranged(2026, SEED)
     #: folder with dealers/parts_catalog/vehicle_specs/... CSV or Parquet files; empty = generate
     master_data_dir: str = ""
 
@@ -46,23 +150,25 @@ class DemandConfig:
 
     _target_: str = "twin.engine.demand.DemandModel"
     #: mean parts order lines per dealer per day across all SKUs (counter + workshop)
-    parts_lines_per_dealer_day: float = 250.0
+    parts_lines_per_dealer_day: float = ranged(250.0, Range("order lines per dealer per day", 0, 100_000))
     #: mean vehicle customers (showroom walk-ins who want to buy) per dealer per month; ~85% end up buying
-    vehicle_customers_per_dealer_month: float = 65.0
+    vehicle_customers_per_dealer_month: float = ranged(
+        65.0, Range("customers per dealer per month", 0, 100_000)
+    )
     #: switch the Indian monthly profile (low May, festive Oct-Nov peak) on or off
     seasonality: bool = True
     #: multiplies every dealer's parts and vehicle demand (what-if knob)
-    demand_multiplier: float = 1.0
+    demand_multiplier: float = ranged(1.0, MULTIPLIER)
     #: mean days a vehicle customer waits for a factory order before walking away
-    customer_patience_days_mean: float = 45.0
+    customer_patience_days_mean: float = ranged(45.0, POSITIVE_DAYS)
     #: probability a customer accepts another colour of the same variant when theirs is not in the yard
-    accept_other_colour: float = 0.6
+    accept_other_colour: float = ranged(0.6, PROBABILITY)
     #: probability a customer accepts another variant of the same model
-    accept_other_variant: float = 0.3
+    accept_other_variant: float = ranged(0.3, PROBABILITY)
     #: mean whole days a repair order holds its parts as workshop WIP before they are consumed
-    workshop_repair_days_mean: float = 1.5
+    workshop_repair_days_mean: float = ranged(1.5, WHOLE_DAYS_MEAN)
     #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest go at once)
-    counter_pickup_days_mean: float = 1.0
+    counter_pickup_days_mean: float = ranged(1.0, WHOLE_DAYS_MEAN)
 
 
 class PolicySettings:
@@ -77,7 +183,8 @@ class PolicySettings:
     engine_settings: ClassVar[tuple[str, ...]] = ()
 
     def check(self, prefix: str) -> None:
-        """Range checks that types cannot express; ``prefix`` is the family's key (``policy.<family>``)."""
+        """Checks of relations between fields (each field's own range is declared on it and checked by
+        ``check_ranges``); ``prefix`` is the family's key (``policy.<family>``)."""
 
 
 @dataclass
@@ -85,18 +192,20 @@ class PartsStockingSettings(PolicySettings):
     """The stocking rule both parts policies share: which dealer parts are stocked, and the DCs' own levels."""
 
     #: stock a part only after this many demand lines in the last 12 months (phase-in rule)
-    phase_in_lines_per_year: int = 3
+    phase_in_lines_per_year: int = ranged(
+        3, Range("demand lines per year; above any history = stock nothing", 0)
+    )
     #: a DC reorders when its position falls to its supplier lead time plus this many days of its dealers'
     #: demand, and orders up to its lead time plus ``dc_max_cover_days_over_lead_time`` days
-    dc_min_cover_days_over_lead_time: float = 7.0
-    dc_max_cover_days_over_lead_time: float = 30.0
+    dc_min_cover_days_over_lead_time: float = ranged(7.0, DAYS)
+    dc_max_cover_days_over_lead_time: float = ranged(30.0, DAYS)
 
     def check(self, prefix: str) -> None:
         _require(
-            self.dc_max_cover_days_over_lead_time >= self.dc_min_cover_days_over_lead_time >= 0,
+            self.dc_max_cover_days_over_lead_time >= self.dc_min_cover_days_over_lead_time,
             f"{prefix}.dc_max_cover_days_over_lead_time",
             self.dc_max_cover_days_over_lead_time,
-            f"must be >= dc_min_cover_days_over_lead_time ({self.dc_min_cover_days_over_lead_time}) >= 0",
+            f"must be >= dc_min_cover_days_over_lead_time ({self.dc_min_cover_days_over_lead_time})",
         )
 
 
@@ -106,13 +215,12 @@ class StaticMinMaxConfig(PartsStockingSettings):
 
     _target_: str = "twin.policies.baseline.StaticMinMaxReplenishment"
     #: days of demand cover held as the reorder point (min)
-    min_cover_days: float = 14.0
+    min_cover_days: float = ranged(14.0, DAYS)
     #: days of demand cover ordered up to (max)
-    max_cover_days: float = 35.0
+    max_cover_days: float = ranged(35.0, DAYS)
 
     def check(self, prefix: str) -> None:
         super().check(prefix)
-        _require(self.min_cover_days >= 0, f"{prefix}.min_cover_days", self.min_cover_days, "must be >= 0")
         _require(
             self.max_cover_days >= self.min_cover_days,
             f"{prefix}.max_cover_days",
@@ -135,15 +243,9 @@ class DynamicReplenishmentConfig(PartsStockingSettings):
             "battery": 0.995,
             "accessory": 0.99,
             "warranty_spare": 0.99,
-        }
+        },
+        metadata={"range": Range("probability", 0, 1, low_open=True, high_open=True)},
     )
-
-    def check(self, prefix: str) -> None:
-        super().check(prefix)
-        for name, level in self.service_level_by_class.items():
-            _require(
-                0 < level < 1, f"{prefix}.service_level_by_class.{name}", level, "is a probability in (0, 1)"
-            )
 
 
 @dataclass
@@ -152,7 +254,7 @@ class ProRataAllocationConfig(PolicySettings):
 
     _target_: str = "twin.policies.baseline.ProRataAllocation"
     #: days of sales a dealer is allowed to hold; allocation stops at that stock
-    target_days_supply: float = 55.0
+    target_days_supply: float = ranged(55.0, DAYS)
 
 
 @dataclass
@@ -161,9 +263,9 @@ class ByRequestAllocationConfig(ProRataAllocationConfig):
     with a lognormal spread over dealers (sigma) drawn once from ``request_seed``."""
 
     _target_: str = "twin.policies.by_request_allocation.ByRequestAllocation"
-    request_inflation: float = 1.3
-    request_inflation_spread: float = 0.3
-    request_seed: int = 7
+    request_inflation: float = ranged(1.3, Range("factor on what a dealer needs", 1, 100))
+    request_inflation_spread: float = ranged(0.3, Range("lognormal sigma", 0, 10))
+    request_seed: int = ranged(7, SEED)
 
 
 @dataclass
@@ -172,8 +274,8 @@ class DemandProfileAllocationConfig(ProRataAllocationConfig):
     ``horizon_days``; a dealer gets at most ``max_units_per_spec`` cars of one spec in one cycle."""
 
     _target_: str = "twin.policies.demand_allocation.DemandProfileAllocation"
-    horizon_days: float = 28.0
-    max_units_per_spec: int = 3
+    horizon_days: float = ranged(28.0, POSITIVE_DAYS)
+    max_units_per_spec: int = ranged(3, UNITS_PER_SPEC)
 
 
 @dataclass
@@ -189,28 +291,20 @@ class NetworkSearchConfig(PolicySettings):
     sourcing policies run it with: which VINs elsewhere may be offered, and how dealer trades ship."""
 
     #: dealers farther than this by road are not searched
-    max_distance_km: float = 800.0
+    max_distance_km: float = ranged(800.0, KM)
     allow_stockyard: bool = True
     allow_pipeline: bool = True
     #: share of dealers that agree to give up yard stock to another dealer's customer (drawn once per network)
-    dealer_trade_share: float = 0.85
+    dealer_trade_share: float = ranged(0.85, SHARE)
     #: a holder keeps its last unit of a spec it sold at least this many of in the last 28 days
-    protect_last_unit_sales_28d: int = 2
+    protect_last_unit_sales_28d: int = ranged(2, Range("vehicles sold in 28 days", 0, 100_000))
     #: aged units (days since they reached a dealer) are preferred: a credit per day over this age
-    aged_days: float = 60.0
-    aged_credit_inr_per_day: float = 300.0
+    aged_days: float = ranged(60.0, DAYS)
+    aged_credit_inr_per_day: float = ranged(300.0, Range("INR per day", 0))
     #: dealer trades share a truck when their holders lie within this distance of each other and so do their
     #: receiving dealers, and they are booked before the first of them is due to leave (the dispatch delay
     #: the customer's promise already allows); 0 = only trades between the same two dealers share
-    trade_consolidation_radius_km: float = 50.0
-
-    def check(self, prefix: str) -> None:
-        _require(
-            self.trade_consolidation_radius_km >= 0,
-            f"{prefix}.trade_consolidation_radius_km",
-            self.trade_consolidation_radius_km,
-            "must be >= 0",
-        )
+    trade_consolidation_radius_km: float = ranged(50.0, KM)
 
 
 @dataclass
@@ -226,9 +320,9 @@ class PhoneAroundSourcingConfig(NetworkSearchConfig):
     phoning takes, and how near (days of driving) the dealers phoned are."""
 
     _target_: str = "twin.policies.network_sourcing.PhoneAroundSourcing"
-    success_probability: float = 0.3
-    delay_days: float = 2.0
-    nearby_days: float = 2.0
+    success_probability: float = ranged(0.3, PROBABILITY)
+    delay_days: float = ranged(2.0, DAYS)
+    nearby_days: float = ranged(2.0, DAYS)
 
 
 @dataclass
@@ -240,10 +334,10 @@ class ForecastConfig:
     #: run the forecasts (they also run whenever the alerts or a forecast-driven policy need them)
     enabled: bool = False
     #: Croston / SBA smoothing of sizes and intervals (statsforecast fixes it at 0.1)
-    alpha: float = 0.1
-    tsb_alpha_size: float = 0.1
-    tsb_alpha_probability: float = 0.05
-    ses_alpha: float = 0.05
+    alpha: float = ranged(0.1, SMOOTHING)
+    tsb_alpha_size: float = ranged(0.1, SMOOTHING)
+    tsb_alpha_probability: float = ranged(0.05, SMOOTHING)
+    ses_alpha: float = ranged(0.05, SMOOTHING)
     method_smooth: str = "seasonal_ses"
     #: erratic series have demand most days: SBA's intermittency correction would bias them low
     method_erratic: str = "seasonal_ses"
@@ -252,7 +346,7 @@ class ForecastConfig:
     #: series without a class yet (fewer than two demand days)
     method_no_demand: str = "tsb"
     #: dealer-SKU series sampled for the forecast-accuracy KPIs (one-day-ahead errors every day)
-    accuracy_sample_series: int = 5000
+    accuracy_sample_series: int = ranged(5000, Range("dealer-SKU series", 0, 100_000_000))
 
 
 @dataclass
@@ -263,10 +357,13 @@ class AlertConfig:
     #: raise stock-out alerts (the control tower watches; nothing else changes)
     enabled: bool = False
     #: an alert is raised when the stock-out risk within any horizon reaches this probability
-    risk_threshold: float = 0.5
+    risk_threshold: float = ranged(0.5, Range("probability", 0, 1, low_open=True))
     #: an open alert clears when the risk within the longest horizon falls below this
-    clear_threshold: float = 0.2
-    horizons_days: list[int] = field(default_factory=lambda: [1, 3, 7, 14])
+    clear_threshold: float = ranged(0.2, PROBABILITY)
+    #: the stock-out risk is computed within each of these horizons (whole days, ascending)
+    horizons_days: list[int] = field(
+        default_factory=lambda: [1, 3, 7, 14], metadata={"range": Range("days", 1, MAX_DAYS)}
+    )
 
 
 @dataclass
@@ -278,12 +375,12 @@ class TransferRuleConfig:
     #: auto_execute, approval or reject
     action: str = "approval"
     categories: list[str] = field(default_factory=list)
-    min_value_inr: float = 0.0
-    max_value_inr: float = math.inf
-    min_distance_km: float = 0.0
-    max_distance_km: float = math.inf
-    min_benefit_cost_ratio: float = -math.inf
-    max_benefit_cost_ratio: float = math.inf
+    min_value_inr: float = ranged(0.0, INR)
+    max_value_inr: float = ranged(math.inf, OPEN_INR)
+    min_distance_km: float = ranged(0.0, KM)
+    max_distance_km: float = ranged(math.inf, OPEN_KM)
+    min_benefit_cost_ratio: float = ranged(-math.inf, RATIO)
+    max_benefit_cost_ratio: float = ranged(math.inf, RATIO)
     sender_opted_in: bool | None = None
     receiver_opted_in: bool | None = None
 
@@ -325,50 +422,50 @@ class TransferConfig(PolicySettings):
     #: run parts (and, with ``vehicles``, vehicle) rebalancing; policy/transfers=rebalancing sets it
     enabled: bool = False
     #: a planning cycle every this many days (d+0.70, before the day's replenishment)
-    period_days: int = 1
+    period_days: int = ranged(1, CYCLE_DAYS)
     #: a dealer is short when its position is below forecast demand over these days
-    deficit_cover_days: float = 7.0
+    deficit_cover_days: float = ranged(7.0, POSITIVE_DAYS)
     #: a dealer may send what it holds above forecast demand over these days plus its safety floor (with
     #: the defaults it keeps 14 days, the baseline's reorder point: its own DC refills it from there)
-    surplus_cover_days: float = 10.0
+    surplus_cover_days: float = ranged(10.0, POSITIVE_DAYS)
     #: the floor a sender always keeps: forecast demand over these days
-    safety_cover_days: float = 4.0
+    safety_cover_days: float = ranged(4.0, POSITIVE_DAYS)
     #: SKUs are looked at where a DC holds less than this many times its dealers' deficit-horizon demand
-    dc_screen_factor: float = 1.5
-    max_distance_km: float = 600.0
-    max_senders_per_deficit: int = 8
-    slope_scaling_iterations: int = 4
+    dc_screen_factor: float = ranged(1.5, Range("factor on demand", 0, 1000))
+    max_distance_km: float = ranged(600.0, POSITIVE_KM)
+    max_senders_per_deficit: int = ranged(8, Range("senders", 1, 10_000))
+    slope_scaling_iterations: int = ranged(4, Range("iterations", 0, 1000))
     #: multi-stop runs for thin lanes; off by default because the parts carriers bill per consignment
     use_routing: bool = False
-    routing_time_limit_s: float = 0.05
+    routing_time_limit_s: float = ranged(0.05, Range("seconds", 0, 3600, low_open=True))
     #: share of dealers that accept automatic transfers (drawn once per network, the same in every run)
-    dealer_opt_in_share: float = 0.8
+    dealer_opt_in_share: float = ranged(0.8, SHARE)
     rules: list[TransferRuleConfig] = field(default_factory=_default_transfer_rules)
     default_action: str = "approval"
-    max_transfers_per_dealer_per_week: int = 10
+    max_transfers_per_dealer_per_week: int = ranged(10, Range("transfers per dealer per week", 0, 100_000))
     enforce_safety_stock_floor: bool = True
     #: rules judge value, distance and benefit/cost per transfer (one consignment: one freight charge), so
     #: a consignment ships whole or not at all; false judges each SKU line on its share
     evaluate_per_transfer: bool = True
     #: vehicles too: aged or excess vehicles move to dealers whose recent sales say the spec will sell
     vehicles: bool = True
-    vehicle_period_days: int = 7
+    vehicle_period_days: int = ranged(7, CYCLE_DAYS)
     #: a dealer needs its sales rate of a spec over these days (the allocation's target days' supply); it
     #: keeps the safety days' worth
-    vehicle_cover_days: float = 55.0
-    vehicle_safety_days: float = 7.0
+    vehicle_cover_days: float = ranged(55.0, POSITIVE_DAYS)
+    vehicle_safety_days: float = ranged(7.0, DAYS)
     #: vehicles in a yard longer than this are aged: they may leave even when the dealer is not in surplus
-    vehicle_age_limit_days: float = 60.0
+    vehicle_age_limit_days: float = ranged(60.0, POSITIVE_DAYS)
     #: days of floor-plan interest an aged vehicle's move is credited with saving (it sells sooner elsewhere)
-    vehicle_aged_days_saved: float = 30.0
-    vehicle_max_distance_km: float = 800.0
+    vehicle_aged_days_saved: float = ranged(30.0, DAYS)
+    vehicle_max_distance_km: float = ranged(800.0, POSITIVE_KM)
     #: share of customers who walk when their spec is not in the yard (the rest take another colour or
     #: variant, or a factory order): about lost sales / customers without their first choice in a baseline run
-    vehicle_lost_share_when_missing: float = 0.15
+    vehicle_lost_share_when_missing: float = ranged(0.15, SHARE)
     #: a network manager's decision time (lognormal: median and 90th percentile) and how often they say yes
-    approval_median_hours: float = 4.0
-    approval_p90_hours: float = 24.0
-    approval_probability: float = 0.85
+    approval_median_hours: float = ranged(4.0, HOURS)
+    approval_p90_hours: float = ranged(24.0, HOURS)
+    approval_probability: float = ranged(0.85, PROBABILITY)
 
     def check(self, prefix: str) -> None:
         _validate_transfers(self, prefix)
@@ -386,28 +483,20 @@ class CampaignPolicyConfig(PolicySettings):
     #: position stock ahead of the scenario's campaigns; policy/campaign=positioning sets it
     enabled: bool = False
     #: positioning starts this many days before a campaign's start
-    lead_days: int = 35
+    lead_days: int = ranged(35, CYCLE_DAYS)
     #: extra builds are ordered until this many days before the start (later ones could not reach the dealers)
-    build_cutoff_days: int = 12
+    build_cutoff_days: int = ranged(12, DAYS)
     #: a car placed for a campaign is worth it if it likely sells in the campaign's first ``cover_days``
-    cover_days: float = 28.0
+    cover_days: float = ranged(28.0, POSITIVE_DAYS)
     #: at most this many extra cars of one spec per dealer and campaign
-    max_units_per_spec: int = 3
+    max_units_per_spec: int = ranged(3, UNITS_PER_SPEC)
 
     def check(self, prefix: str) -> None:
-        _require(self.lead_days > 0, f"{prefix}.lead_days", self.lead_days, "must be > 0")
         _require(
-            0 <= self.build_cutoff_days < self.lead_days,
+            self.build_cutoff_days < self.lead_days,
             f"{prefix}.build_cutoff_days",
             self.build_cutoff_days,
             f"must be in 0..lead_days - 1 ({self.lead_days - 1})",
-        )
-        _require(self.cover_days > 0, f"{prefix}.cover_days", self.cover_days, "must be > 0")
-        _require(
-            self.max_units_per_spec >= 1,
-            f"{prefix}.max_units_per_spec",
-            self.max_units_per_spec,
-            "must be >= 1",
         )
 
 
@@ -443,7 +532,7 @@ class PolicyConfig:
     transfers: TransferConfig = field(default_factory=TransferConfig)
     campaign: CampaignPolicyConfig = field(default_factory=CampaignPolicyConfig)
     #: how often the OEM sees dealer stock (the baseline world: a weekly DMS export)
-    visibility_refresh_days: int = 7
+    visibility_refresh_days: int = ranged(7, CYCLE_DAYS)
 
 
 @dataclass
@@ -451,44 +540,46 @@ class OperationsConfig:
     """Lead times, capacities and money rates of the physical network."""
 
     #: days between an order's release at a DC or yard and the truck leaving
-    dc_dispatch_delay_days: float = 0.5
+    dc_dispatch_delay_days: float = ranged(0.5, DAYS)
     #: coefficient of variation of road transit times (lognormal, per lane and dispatch day)
-    transit_time_cv: float = 0.25
+    transit_time_cv: float = ranged(0.25, Range("coefficient of variation", 0, 10))
     #: days an emergency parts order from the DC takes, and what it costs per line on top of freight
-    emergency_lead_time_days: float = 1.0
-    emergency_charge_per_line_inr: float = 350.0
+    emergency_lead_time_days: float = ranged(1.0, DAYS)
+    emergency_charge_per_line_inr: float = ranged(350.0, INR)
     #: when the DC has none, the supplier drop-ships an emergency order to the dealer
-    supplier_emergency_lead_time_days: float = 5.0
+    supplier_emergency_lead_time_days: float = ranged(5.0, DAYS)
     #: days a DC's replenishment order takes from the supplier
-    supplier_lead_time_days: float = 21.0
+    supplier_lead_time_days: float = ranged(21.0, DAYS)
     #: opening stock: each DC holds this many days of its dealers' historical daily demand of every SKU
-    dc_cover_days: float = 30.0
+    dc_cover_days: float = ranged(30.0, DAYS)
     #: opening stock: a dealer stocks the SKUs with at least this many demand lines in its 12-month history...
-    opening_stocked_lines_per_year: float = 3.0
+    opening_stocked_lines_per_year: float = ranged(
+        3.0, Range("demand lines per year; above any history = stock nothing", 0)
+    )
     #: ...each at its historical daily units times a cover drawn uniformly from [min, max) days
-    opening_cover_days_min: float = 8.0
-    opening_cover_days_max: float = 24.0
+    opening_cover_days_min: float = ranged(8.0, DAYS)
+    opening_cover_days_max: float = ranged(24.0, DAYS)
     #: share of the not-stocked dealer SKUs that still hold 1-3 obsolete units at the start (past phase-outs)
-    opening_obsolete_stock_share: float = 0.5
+    opening_obsolete_stock_share: float = ranged(0.5, SHARE)
     #: share of showroom customers the OEM's volume plan expects to buy (also the opening sales history's)
-    planned_conversion: float = 0.85
+    planned_conversion: float = ranged(0.85, SHARE)
     #: days of retail in a dealer's trailing sales window, as the OEM's export reports it
-    sales_window_days: int = 28
+    sales_window_days: int = ranged(28, CYCLE_DAYS)
     #: days a trunk move from the plant to a stockyard takes
-    plant_to_stockyard_days: float = 4.0
+    plant_to_stockyard_days: float = ranged(4.0, DAYS)
     #: days from a customer's factory order to the car leaving the plant
-    factory_order_build_days: float = 21.0
+    factory_order_build_days: float = ranged(21.0, DAYS)
     #: days the first car of a part load waits at the yard before the truck leaves anyway
-    carrier_max_wait_days: float = 3.0
+    carrier_max_wait_days: float = ranged(3.0, DAYS)
     #: holding cost of parts stock, a share of its value per year
-    parts_holding_rate_per_year: float = 0.25
+    parts_holding_rate_per_year: float = ranged(0.25, RATE_PER_YEAR)
     #: dealers' floor-plan interest on vehicle stock, a share of its value per year
-    floor_plan_rate_per_year: float = 0.085
+    floor_plan_rate_per_year: float = ranged(0.085, RATE_PER_YEAR)
     #: dealer gross margin, a share of the price: vehicles, parts
-    vehicle_margin_share: float = 0.035
-    parts_margin_share: float = 0.25
+    vehicle_margin_share: float = ranged(0.035, MARGIN)
+    parts_margin_share: float = ranged(0.25, MARGIN)
     #: days between vehicle allocation cycles (and production plans)
-    allocation_period_days: int = 7
+    allocation_period_days: int = ranged(7, CYCLE_DAYS)
 
 
 @dataclass
@@ -496,12 +587,12 @@ class DemandShockConfig:
     """Demand multiplied over ``[start_day, end_day)`` for a region and/or model (empty = all). The parts
     multiplier applies to the region's whole parts demand: service parts are not tied to one model."""
 
-    start_day: int = 0
-    end_day: int = 0
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
     region: str = ""
     model: str = ""
-    vehicle_multiplier: float = 1.0
-    parts_multiplier: float = 1.0
+    vehicle_multiplier: float = ranged(1.0, MULTIPLIER)
+    parts_multiplier: float = ranged(1.0, MULTIPLIER)
 
 
 @dataclass
@@ -513,11 +604,11 @@ class CampaignConfig:
     name: str = ""
     regions: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
-    start_day: int = 0
-    end_day: int = 0
-    vehicle_uplift: float = 1.0
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
+    vehicle_uplift: float = ranged(1.0, POSITIVE_MULTIPLIER)
     #: the campaign's regions' whole parts demand (service offers often run with a sales campaign)
-    parts_uplift: float = 1.0
+    parts_uplift: float = ranged(1.0, POSITIVE_MULTIPLIER)
 
 
 @dataclass
@@ -528,11 +619,11 @@ class CarrierDisruptionConfig:
     lanes: each dealer's parts consignments carry that share of the units, and its car-carrier lane sends at
     most ``capacity_share`` loads a day (a lane at 0.5 sends a load every other day at most)."""
 
-    start_day: int = 0
-    end_day: int = 0
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
     carrier_id: str = ""
     region: str = ""
-    capacity_share: float = 0.5
+    capacity_share: float = ranged(0.5, SHARE)
 
 
 @dataclass
@@ -540,18 +631,18 @@ class DcOutageConfig:
     """A parts DC ships nothing (stock orders or emergencies) over the window; it still receives."""
 
     dc_id: str = ""
-    start_day: int = 0
-    end_day: int = 0
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
 
 
 @dataclass
 class LeadTimeChangeConfig:
     """Supplier lead times and road transit times multiplied for shipments leaving in the window."""
 
-    start_day: int = 0
-    end_day: int = 0
-    supplier_multiplier: float = 1.0
-    transit_multiplier: float = 1.0
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
+    supplier_multiplier: float = ranged(1.0, POSITIVE_MULTIPLIER)
+    transit_multiplier: float = ranged(1.0, POSITIVE_MULTIPLIER)
 
 
 @dataclass
@@ -559,15 +650,15 @@ class ModelLaunchConfig:
     """A model that nobody can buy before ``launch_day`` (no opening stock either)."""
 
     model: str = ""
-    launch_day: int = 0
+    launch_day: int = ranged(0, DAY)
 
 
 @dataclass
 class SupersessionConfig:
     """On ``day`` a share of a class's SKUs is superseded: their demand rolls up to a successor number."""
 
-    day: int = 0
-    sku_share: float = 0.02
+    day: int = ranged(0, DAY)
+    sku_share: float = ranged(0.02, Range("share of the class's SKUs", 0, 0.5, low_open=True))
     part_class: str = ""
 
 
@@ -600,7 +691,7 @@ class LoggerConfig:
     log_daily_metrics: bool = False
     #: run-folder files larger than this stay in the run folder only (listed with their size in the MLflow
     #: run's outputs_index.json, whose run_folder says where); smaller ones are copied to MLflow's artifacts
-    max_artifact_mb: float = 1.0
+    max_artifact_mb: float = ranged(1.0, Range("MB", 0))
 
 
 @dataclass
@@ -611,19 +702,23 @@ class RateCardConfig:
 
     carrier_id: str = ""
     version: str = "v1"
-    valid_from_day: int = 0
-    valid_to_day: int = -1
-    rate_per_km_inr: float = 0.0
-    minimum_charge_inr: float = 0.0
+    valid_from_day: int = ranged(0, DAY)
+    valid_to_day: int = ranged(
+        -1, Range("day counted from start_date, exclusive; -1 open-ended", 0, MAX_DAYS, special=(-1,))
+    )
+    rate_per_km_inr: float = ranged(0.0, Range("INR per km", 0))
+    minimum_charge_inr: float = ranged(0.0, INR)
     #: units (parts) or car slots per load the card is quoted on; 0 = the carrier's master-data capacity
-    capacity_per_load: int = 0
+    capacity_per_load: int = ranged(0, Range("units or car slots per load; 0 = the master data's", 0))
     #: fuel surcharge = pass_through x max(0, fuel price / base price - 1), on the line-haul charge
-    fuel_base_price_inr: float = 90.0
-    fuel_price_inr: float = 90.0
-    fuel_pass_through: float = 0.4
-    extra_charge_per_shipment_inr: float = 0.0
+    fuel_base_price_inr: float = ranged(90.0, Range("INR per litre", 0, low_open=True))
+    fuel_price_inr: float = ranged(90.0, Range("INR per litre", 0, low_open=True))
+    fuel_pass_through: float = ranged(0.4, SHARE)
+    extra_charge_per_shipment_inr: float = ranged(0.0, INR)
     #: emergency (express) parts lines; -1 = operations.emergency_charge_per_line_inr
-    express_charge_per_line_inr: float = -1.0
+    express_charge_per_line_inr: float = ranged(
+        -1.0, Range("INR per line; -1 = operations.emergency_charge_per_line_inr", 0, special=(-1,))
+    )
 
 
 @dataclass
@@ -632,9 +727,9 @@ class FreightPayerConfig:
     shipments from the OEM's own sites the sender is the OEM."""
 
     category: str = ""
-    receiver_share: float = 1.0
-    sender_share: float = 0.0
-    oem_share: float = 0.0
+    receiver_share: float = ranged(1.0, SHARE)
+    sender_share: float = ranged(0.0, SHARE)
+    oem_share: float = ranged(0.0, SHARE)
 
 
 @dataclass
@@ -642,10 +737,10 @@ class InvoiceErrorConfig:
     """Shares of carrier invoice lines billed wrongly (drawn from the ``settlement:invoices`` stream)."""
 
     #: small differences inside the tolerance: accepted and booked as freight variance
-    noise_share: float = 0.10
-    overcharge_share: float = 0.02
-    undercharge_share: float = 0.005
-    duplicate_share: float = 0.01
+    noise_share: float = ranged(0.10, SHARE)
+    overcharge_share: float = ranged(0.02, SHARE)
+    undercharge_share: float = ranged(0.005, SHARE)
+    duplicate_share: float = ranged(0.01, SHARE)
 
 
 @dataclass
@@ -655,9 +750,9 @@ class IncentiveSchemeConfig:
 
     name: str = ""
     model: str = ""
-    amount_inr: float = 0.0
-    start_day: int = 0
-    end_day: int = 0
+    amount_inr: float = ranged(0.0, INR)
+    start_day: int = ranged(0, DAY)
+    end_day: int = ranged(0, DAY)
 
 
 @dataclass
@@ -666,10 +761,10 @@ class InvalidClaimConfig:
 
     #: per valid claim: claims on a demo car, on a car never delivered to an end customer, filed outside
     #: the scheme's window, and claims filed twice
-    demo_registration: float = 0.02
-    no_end_customer_delivery: float = 0.02
-    outside_window: float = 0.01
-    duplicate_claim: float = 0.01
+    demo_registration: float = ranged(0.02, SHARE)
+    no_end_customer_delivery: float = ranged(0.02, SHARE)
+    outside_window: float = ranged(0.01, SHARE)
+    duplicate_claim: float = ranged(0.01, SHARE)
 
 
 def _default_freight_payers() -> list[FreightPayerConfig]:
@@ -698,21 +793,21 @@ class SettlementConfig:
     #: keep the ledger (off: no settlement files, slightly faster runs)
     enabled: bool = True
     #: a cycle closes every this many days (statements per dealer, carriers paid)
-    period_days: int = 7
+    period_days: int = ranged(7, CYCLE_DAYS)
     #: dealers pay a statement this many days after it closes (before the next one closes)
-    payment_terms_days: int = 3
+    payment_terms_days: int = ranged(3, DAYS)
     #: a disputed invoice line is settled at the contract charge this many days after it is raised
-    dispute_resolution_days: int = 10
+    dispute_resolution_days: int = ranged(10, CYCLE_DAYS)
     #: an invoice line is accepted when within max(tolerance_min_inr, tolerance_share x expected)
-    tolerance_share: float = 0.01
-    tolerance_min_inr: float = 5.0
+    tolerance_share: float = ranged(0.01, SHARE)
+    tolerance_min_inr: float = ranged(5.0, INR)
     #: empty = one open-ended card per carrier from the master data (then ledger freight = freight KPIs)
     rate_cards: list[RateCardConfig] = field(default_factory=list)
     invoice_errors: InvoiceErrorConfig = field(default_factory=InvoiceErrorConfig)
     freight_payers: list[FreightPayerConfig] = field(default_factory=_default_freight_payers)
     #: the receiver pays the sender per transfer
-    parts_transfer_handling_fee_inr: float = 150.0
-    vehicle_transfer_handling_fee_inr: float = 2500.0
+    parts_transfer_handling_fee_inr: float = ranged(150.0, INR)
+    vehicle_transfer_handling_fee_inr: float = ranged(2500.0, INR)
     incentive_schemes: list[IncentiveSchemeConfig] = field(default_factory=_default_incentive_schemes)
     invalid_claims: InvalidClaimConfig = field(default_factory=InvalidClaimConfig)
     #: also write the ledger as CSV next to the Parquet file (a year of the default network is ~150 MB)
@@ -729,11 +824,11 @@ class TwinConfig:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     settlement: SettlementConfig = field(default_factory=SettlementConfig)
     #: days simulated, and the first days left out of every KPI while the opening state settles
-    horizon_days: int = 365
-    warmup_days: int = 28
+    horizon_days: int = ranged(365, Range("days; bounded by the memory the run needs", 1))
+    warmup_days: int = ranged(28, DAYS)
     #: the run's random seed: same seed and config, same results; policies compared on one seed see the
     #: same demand and lead times (common random numbers)
-    seed: int = 1
+    seed: int = ranged(1, SEED)
     #: the calendar date of day 0 (ISO, YYYY-MM-DD)
     start_date: str = "2026-01-01"
     #: record every discrete event (vehicle moves, shipments, parts lines); for traces and debugging
@@ -744,7 +839,7 @@ class TwinConfig:
     #: seed than the snapshot was taken with (recorded in the run as a fork); false refuses any difference
     fork: bool = False
     #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
-    snapshot_days: list[int] = field(default_factory=list)
+    snapshot_days: list[int] = field(default_factory=list, metadata={"range": DAY})
     #: show a progress bar
     progress: bool = True
     #: the MLflow run name; empty = named by what sets the run apart (scenario, network, horizon, policies, seed)
@@ -779,8 +874,8 @@ class CompareConfig:
     arms: dict[str, list[str]] = field(default_factory=dict)
     #: overrides applied to every arm (e.g. network=small, horizon_days=180)
     common_overrides: list[str] = field(default_factory=list)
-    replications: int = 10
-    base_seed: int = 1
+    replications: int = ranged(10, Range("replications: a paired interval needs at least 2", 2, 100_000))
+    base_seed: int = ranged(1, SEED)
     #: false: replication r of every arm runs on seed base_seed + r (common random numbers, paired). true:
     #: each arm draws its own seeds (arm i: base_seed + r + 100000 i) - an honest A/A, whose identical arms
     #: should then differ significantly in about alpha of the KPIs
@@ -788,19 +883,17 @@ class CompareConfig:
     #: inline, process (local pool over the cores) or ray (pip install -e ".[dist]")
     executor: str = "process"
     #: 0 = every core
-    workers: int = 0
+    workers: int = ranged(0, Range("processes; 0 = every core", 0, 10_000))
     #: a Ray cluster address (ray://host:10001); empty starts a local one on 127.0.0.1
     ray_address: str = ""
-    alpha: float = 0.05
+    alpha: float = ranged(0.05, Range("significance level", 0, 1, low_open=True, high_open=True))
     headline_kpis: list[str] = field(default_factory=lambda: list(HEADLINE_KPIS))
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     progress: bool = True
 
 
 def validate_compare(config: CompareConfig) -> CompareConfig:
-    _require(
-        config.replications >= 2, "replications", config.replications, "a paired interval needs at least 2"
-    )
+    check_ranges(config)
     _require(len(config.arms) >= 2, "arms", list(config.arms), "a comparison needs at least two arms")
     _require(
         config.baseline_arm in config.arms,
@@ -814,8 +907,6 @@ def validate_compare(config: CompareConfig) -> CompareConfig:
         config.executor,
         "must be inline, process or ray",
     )
-    _require(config.workers >= 0, "workers", config.workers, "must be >= 0 (0 = every core)")
-    _require(0 < config.alpha < 1, "alpha", config.alpha, "must be in (0, 1)")
     _require(
         config.logger.kind in ("mlflow", "none"),
         "logger.kind",
@@ -848,22 +939,117 @@ def _refuse_unknown_settings(node: Any, key: str) -> None:
         _refuse_unknown_settings(getattr(node, name), prefix + name)
 
 
-def validate(config: TwinConfig) -> TwinConfig:
-    """Reject nonsensical settings before anything is built."""
-    _refuse_unknown_settings(config, "")
-    _require(
-        config.horizon_days > 0, "horizon_days", config.horizon_days, "must be a positive number of days"
+def check_ranges(node: Any, key: str = "") -> None:
+    """Every numeric field of ``node`` and of every settings object under it (sections, the policy options in
+    use, scenario events, rate cards...) against the ``Range`` declared on the field; a ``ConfigError`` names
+    the key a user types (``scenario.campaigns[0].vehicle_uplift``) and the value as given."""
+    prefix = f"{key}." if key else ""
+    for setting in fields(node):
+        value = getattr(node, setting.name)
+        name = prefix + setting.name
+        allowed = setting.metadata.get("range")
+        if allowed is not None:
+            whole = setting.type in ("int", "list[int]")
+            if isinstance(value, list):
+                items = [(f"{name}[{index}]", item) for index, item in enumerate(value)]
+            elif isinstance(value, dict):
+                items = [(f"{name}.{item_key}", item) for item_key, item in value.items()]
+            else:
+                items = [(name, value)]
+            for item_name, item in items:
+                problem = allowed.problem(item, whole)
+                if problem is not None:
+                    raise ConfigError(item_name, item, problem)
+        elif is_dataclass(value) and not isinstance(value, type):
+            check_ranges(value, name)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if is_dataclass(item) and not isinstance(item, type):
+                    check_ranges(item, f"{name}[{index}]")
+
+
+#: bytes per [location, SKU] cell of the parts state: ~10 int32 ledger arrays (on hand, reserved, in transit,
+#: backorder...) plus the float32/bool working arrays of the flows and the control tower
+PARTS_BYTES_PER_CELL = 48
+#: float64 slots per simulated day besides the transit noise: the daily KPI table (~40 columns), its
+#: per-region (5 a region) and per-part-class (2 a class) breakdowns, and the forecasters' seasonal profiles
+DAILY_KPI_COLUMNS = 100
+#: bytes per vehicle row of the VIN column table
+BYTES_PER_VEHICLE = 64
+
+
+def state_memory_bytes(config: TwinConfig) -> dict[str, int]:
+    """The dominant allocations of a run, keyed by the setting that drives each (a lower bound: the rest of
+    the state is small beside them). With ``master_data_dir`` the network's size is only known once its files
+    are read, so a one-site network stands in for it and only the horizon is judged here."""
+    network = config.network
+    generated = not network.master_data_dir
+    dealers = network.dealers if generated else 1
+    dcs = network.parts_dcs if generated else 1
+    stockyards = network.stockyards if generated else 1
+    skus = network.skus if generated else 1
+    days = config.horizon_days + 1
+    # transit noise: float64 [days, lanes] for the parts and vehicle lane of every dealer, trunks and suppliers
+    lanes = 2 * dealers + stockyards + dcs
+    per_day = 8 * (DAILY_KPI_COLUMNS + lanes)
+    customers_per_day = (
+        config.demand.vehicle_customers_per_dealer_month * config.demand.demand_multiplier / 30.4
     )
+    sold = dealers * customers_per_day * days if generated else 0.0
+    parts = (dealers + dcs) * skus * PARTS_BYTES_PER_CELL
+    # the parts arrays are dealers x SKUs: the one grown most beyond its default names them
+    default = NetworkConfig()
+    parts_field = "network.dealers" if dealers / default.dealers >= skus / default.skus else "network.skus"
+    return {
+        "horizon_days": int(days * per_day + sold * BYTES_PER_VEHICLE),
+        parts_field: int(parts),
+        "network.vehicles_per_dealer": int(dealers * network.vehicles_per_dealer * BYTES_PER_VEHICLE)
+        if generated
+        else 0,
+    }
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory of this machine (0 where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 0
+
+
+def _check_memory(config: TwinConfig) -> None:
+    needs = state_memory_bytes(config)
+    total = sum(needs.values())
+    available = machine_memory_bytes()
+    if available and total > available:
+        driver = max(needs, key=lambda name: needs[name])
+        value = config.network if driver.startswith("network.") else config
+        gib = 1 << 30
+        raise ConfigError(
+            driver,
+            getattr(value, driver.rsplit(".", 1)[-1]),
+            f"the run's state would need about {total / gib:,.1f} GiB of memory "
+            f"({needs[driver] / gib:,.1f} GiB of it for this setting) but this machine has "
+            f"{available / gib:,.1f} GiB",
+        )
+
+
+def validate(config: TwinConfig) -> TwinConfig:
+    """Reject nonsensical settings before anything is built: unknown keys, then every numeric field against
+    its declared range, then whether the state fits in memory, then the relations between fields."""
+    _refuse_unknown_settings(config, "")
+    check_ranges(config)
+    _check_memory(config)
     _require(
-        0 <= config.warmup_days < config.horizon_days,
+        config.warmup_days < config.horizon_days,
         "warmup_days",
         config.warmup_days,
         f"must be >= 0 and below horizon_days ({config.horizon_days})",
     )
-    for day in config.snapshot_days:
+    for index, day in enumerate(config.snapshot_days):
         _require(
-            0 <= day < config.horizon_days,
-            "snapshot_days",
+            day < config.horizon_days,
+            f"snapshot_days[{index}]",
             day,
             f"must be within 0..{config.horizon_days - 1}",
         )
@@ -871,51 +1057,7 @@ def validate(config: TwinConfig) -> TwinConfig:
         dt.date.fromisoformat(config.start_date)
     except ValueError:
         raise ConfigError("start_date", config.start_date, "must be an ISO date like 2026-01-01") from None
-    network = config.network
-    for name in ("dealers", "parts_dcs", "plants", "stockyards", "carriers", "models", "skus"):
-        value = getattr(network, name)
-        _require(value >= 1, f"network.{name}", value, "must be at least 1")
-    _require(
-        network.vehicles_per_dealer >= 0,
-        "network.vehicles_per_dealer",
-        network.vehicles_per_dealer,
-        "must be >= 0",
-    )
-    _require(
-        network.road_factor >= 1.0,
-        "network.road_factor",
-        network.road_factor,
-        "road distance cannot be shorter than the great circle",
-    )
-    demand = config.demand
-    for name in ("parts_lines_per_dealer_day", "vehicle_customers_per_dealer_month", "demand_multiplier"):
-        value = getattr(demand, name)
-        _require(value >= 0, f"demand.{name}", value, "must be >= 0")
-    _require(
-        demand.customer_patience_days_mean > 0,
-        "demand.customer_patience_days_mean",
-        demand.customer_patience_days_mean,
-        "must be > 0",
-    )
-    for name in ("accept_other_colour", "accept_other_variant"):
-        value = getattr(demand, name)
-        _require(0 <= value <= 1, f"demand.{name}", value, "is a probability in [0, 1]")
     operations = config.operations
-    for name, value in vars(operations).items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            _require(
-                value >= 0,
-                f"operations.{name}",
-                value,
-                "must be >= 0 (no negative times, rates or capacities)",
-            )
-    for name in ("allocation_period_days", "sales_window_days"):
-        _require(
-            getattr(operations, name) >= 1, f"operations.{name}", getattr(operations, name), "must be >= 1"
-        )
-    for name in ("planned_conversion", "opening_obsolete_stock_share"):
-        value = getattr(operations, name)
-        _require(value <= 1, f"operations.{name}", value, "is a share in [0, 1]")
     _require(
         operations.opening_cover_days_max >= operations.opening_cover_days_min,
         "operations.opening_cover_days_max",
@@ -933,12 +1075,6 @@ def validate(config: TwinConfig) -> TwinConfig:
         settings.check(f"policy.{family}")
     _validate_forecasting(config.policy.forecast, config.policy.alerts)
     _require(
-        config.policy.visibility_refresh_days >= 1,
-        "policy.visibility_refresh_days",
-        config.policy.visibility_refresh_days,
-        "must be >= 1",
-    )
-    _require(
         config.logger.kind in ("mlflow", "none"),
         "logger.kind",
         config.logger.kind,
@@ -953,23 +1089,9 @@ FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
 
 
 def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
-    """Numbers only; the rules themselves are checked when the policy engine is built (naming the rule)."""
+    """Relations between the numbers; the rules themselves are checked when the policy engine is built
+    (naming the rule)."""
     prefix += "."
-    for name in ("period_days", "vehicle_period_days"):
-        _require(getattr(transfers, name) >= 1, prefix + name, getattr(transfers, name), "must be >= 1")
-    for name in ("vehicle_cover_days", "vehicle_age_limit_days", "vehicle_max_distance_km"):
-        _require(getattr(transfers, name) > 0, prefix + name, getattr(transfers, name), "must be > 0")
-    _require(
-        0.0 <= transfers.vehicle_lost_share_when_missing <= 1.0,
-        prefix + "vehicle_lost_share_when_missing",
-        transfers.vehicle_lost_share_when_missing,
-        "must be in [0, 1]",
-    )
-    for name in ("vehicle_safety_days", "vehicle_aged_days_saved"):
-        _require(getattr(transfers, name) >= 0, prefix + name, getattr(transfers, name), "must be >= 0")
-    for name in ("deficit_cover_days", "surplus_cover_days", "safety_cover_days", "max_distance_km"):
-        value = getattr(transfers, name)
-        _require(value > 0, prefix + name, value, "must be > 0")
     _require(
         transfers.surplus_cover_days >= transfers.deficit_cover_days,
         prefix + "surplus_cover_days",
@@ -977,19 +1099,7 @@ def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
         f"must be >= deficit_cover_days={transfers.deficit_cover_days}",
     )
     _require(
-        0.0 <= transfers.dealer_opt_in_share <= 1.0,
-        prefix + "dealer_opt_in_share",
-        transfers.dealer_opt_in_share,
-        "must be in [0, 1]",
-    )
-    _require(
-        0.0 <= transfers.approval_probability <= 1.0,
-        prefix + "approval_probability",
-        transfers.approval_probability,
-        "must be in [0, 1]",
-    )
-    _require(
-        0 < transfers.approval_median_hours < transfers.approval_p90_hours,
+        transfers.approval_median_hours < transfers.approval_p90_hours,
         prefix + "approval_p90_hours",
         transfers.approval_p90_hours,
         f"must be > approval_median_hours={transfers.approval_median_hours} > 0",
@@ -997,9 +1107,6 @@ def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:
 
 
 def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None:
-    for name in ("alpha", "tsb_alpha_size", "tsb_alpha_probability", "ses_alpha"):
-        value = getattr(forecast, name)
-        _require(0 < value <= 1, f"policy.forecast.{name}", value, "is a smoothing weight in (0, 1]")
     for name in (
         "method_smooth",
         "method_erratic",
@@ -1012,19 +1119,7 @@ def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None
             value in FORECAST_METHODS, f"policy.forecast.{name}", value, f"must be one of {FORECAST_METHODS}"
         )
     _require(
-        forecast.accuracy_sample_series >= 0,
-        "policy.forecast.accuracy_sample_series",
-        forecast.accuracy_sample_series,
-        "must be >= 0",
-    )
-    _require(
-        0 < alerts.risk_threshold <= 1,
-        "policy.alerts.risk_threshold",
-        alerts.risk_threshold,
-        "is a probability in (0, 1]",
-    )
-    _require(
-        0 <= alerts.clear_threshold < alerts.risk_threshold,
+        alerts.clear_threshold < alerts.risk_threshold,
         "policy.alerts.clear_threshold",
         alerts.clear_threshold,
         f"must be >= 0 and below risk_threshold ({alerts.risk_threshold})",
@@ -1039,67 +1134,33 @@ def _validate_forecasting(forecast: ForecastConfig, alerts: AlertConfig) -> None
 
 
 def _validate_scenario(scenario: ScenarioConfig) -> None:
-    """Windows and factors; names (regions, models, carriers, DCs) are checked against the world at build."""
+    """Windows and names; regions, models, carriers and DCs are checked against the world at build."""
     windows = [
         (f"scenario.{group}[{index}]", event)
         for group in ("demand_shocks", "campaigns", "carrier_disruptions", "dc_outages", "lead_time_changes")
         for index, event in enumerate(getattr(scenario, group))
     ]
     for prefix, event in windows:
-        _require(event.start_day >= 0, f"{prefix}.start_day", event.start_day, "must be >= 0")
         _require(
             event.end_day > event.start_day,
             f"{prefix}.end_day",
             event.end_day,
             f"must be after start_day ({event.start_day})",
         )
-    for index, shock in enumerate(scenario.demand_shocks):
-        for name in ("vehicle_multiplier", "parts_multiplier"):
-            _require(
-                math.isfinite(getattr(shock, name)) and getattr(shock, name) >= 0,
-                f"scenario.demand_shocks[{index}].{name}",
-                getattr(shock, name),
-                "must be a finite number >= 0",
-            )
     names = [campaign.name for campaign in scenario.campaigns]
     for index, campaign in enumerate(scenario.campaigns):
         prefix = f"scenario.campaigns[{index}]"
         _require(bool(campaign.name), f"{prefix}.name", campaign.name, "must be given (the reports name it)")
         _require(campaign.name not in names[:index], f"{prefix}.name", campaign.name, "is used twice")
-        for name in ("vehicle_uplift", "parts_uplift"):
-            value = getattr(campaign, name)
-            _require(
-                math.isfinite(value) and value > 0, f"{prefix}.{name}", value, "must be a finite number > 0"
-            )
     for index, disruption in enumerate(scenario.carrier_disruptions):
-        _require(
-            0 <= disruption.capacity_share <= 1,
-            f"scenario.carrier_disruptions[{index}].capacity_share",
-            disruption.capacity_share,
-            "is a share in [0, 1]",
-        )
         _require(
             bool(disruption.carrier_id or disruption.region),
             f"scenario.carrier_disruptions[{index}].carrier_id",
             disruption.carrier_id,
             "name a carrier or a region",
         )
-    for index, change in enumerate(scenario.lead_time_changes):
-        for name in ("supplier_multiplier", "transit_multiplier"):
-            _require(
-                math.isfinite(getattr(change, name)) and getattr(change, name) > 0,
-                f"scenario.lead_time_changes[{index}].{name}",
-                getattr(change, name),
-                "must be a finite number > 0",
-            )
     launched: dict[str, int] = {}
     for index, launch in enumerate(scenario.model_launches):
-        _require(
-            launch.launch_day >= 0,
-            f"scenario.model_launches[{index}].launch_day",
-            launch.launch_day,
-            "must be >= 0",
-        )
         _require(
             launch.model not in launched,
             f"scenario.model_launches[{index}].model",
@@ -1107,16 +1168,6 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
             f"is launched by model_launches[{launched.get(launch.model)}] already: a model has one launch day",
         )
         launched[launch.model] = index
-    for index, supersession in enumerate(scenario.supersessions):
-        _require(
-            supersession.day >= 0, f"scenario.supersessions[{index}].day", supersession.day, "must be >= 0"
-        )
-        _require(
-            0 < supersession.sku_share <= 0.5,
-            f"scenario.supersessions[{index}].sku_share",
-            supersession.sku_share,
-            "is a share in (0, 0.5]",
-        )
 
 
 FREIGHT_CATEGORIES = (
@@ -1133,60 +1184,15 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
     """Cycles, shares and rate cards; carrier ids and model names are checked against the world at build."""
     from twin.settlement.rate_cards import check_tiling
 
-    for name in ("period_days", "dispute_resolution_days"):
-        _require(
-            getattr(settlement, name) >= 1, f"settlement.{name}", getattr(settlement, name), "must be >= 1"
-        )
     _require(
-        0 <= settlement.payment_terms_days < settlement.period_days,
+        settlement.payment_terms_days < settlement.period_days,
         "settlement.payment_terms_days",
         settlement.payment_terms_days,
         f"must be >= 0 and below period_days ({settlement.period_days}): a statement is paid before the next",
     )
-    for name in (
-        "tolerance_share",
-        "tolerance_min_inr",
-        "parts_transfer_handling_fee_inr",
-        "vehicle_transfer_handling_fee_inr",
-    ):
-        _require(
-            getattr(settlement, name) >= 0, f"settlement.{name}", getattr(settlement, name), "must be >= 0"
-        )
     for group in ("invoice_errors", "invalid_claims"):
         shares = vars(getattr(settlement, group))
-        for name, share in shares.items():
-            _require(0 <= share <= 1, f"settlement.{group}.{name}", share, "is a share in [0, 1]")
         _require(sum(shares.values()) <= 1, f"settlement.{group}", shares, "shares add up to more than 1")
-    for index, card in enumerate(settlement.rate_cards):
-        for name in (
-            "rate_per_km_inr",
-            "minimum_charge_inr",
-            "capacity_per_load",
-            "fuel_pass_through",
-            "extra_charge_per_shipment_inr",
-        ):
-            value = getattr(card, name)
-            _require(
-                value >= 0,
-                f"settlement.rate_cards[{index}].{name}",
-                value,
-                "must be >= 0 (no negative rates)",
-            )
-        _require(
-            card.express_charge_per_line_inr >= 0 or card.express_charge_per_line_inr == -1,
-            f"settlement.rate_cards[{index}].express_charge_per_line_inr",
-            card.express_charge_per_line_inr,
-            "must be >= 0 (or -1 for the operations default)",
-        )
-        for name in ("fuel_base_price_inr", "fuel_price_inr"):
-            value = getattr(card, name)
-            _require(value > 0, f"settlement.rate_cards[{index}].{name}", value, "must be > 0")
-        _require(
-            card.valid_from_day >= 0,
-            f"settlement.rate_cards[{index}].valid_from_day",
-            card.valid_from_day,
-            "must be >= 0",
-        )
     check_tiling(
         [(card.carrier_id, card.valid_from_day, card.valid_to_day) for card in settlement.rate_cards],
         horizon_days,
@@ -1207,7 +1213,7 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
         )
         shares = (payer.receiver_share, payer.sender_share, payer.oem_share)
         _require(
-            min(shares) >= 0 and abs(sum(shares) - 1.0) < 1e-9,
+            abs(sum(shares) - 1.0) < 1e-9,
             f"settlement.freight_payers[{index}]",
             shares,
             "receiver, sender and OEM shares must be >= 0 and add up to 1",
@@ -1215,18 +1221,6 @@ def _validate_settlement(settlement: SettlementConfig, horizon_days: int) -> Non
     missing = [category for category in FREIGHT_CATEGORIES if category not in categories]
     _require(not missing, "settlement.freight_payers", missing, "every freight category needs a rule")
     for index, scheme in enumerate(settlement.incentive_schemes):
-        _require(
-            scheme.amount_inr >= 0,
-            f"settlement.incentive_schemes[{index}].amount_inr",
-            scheme.amount_inr,
-            "must be >= 0",
-        )
-        _require(
-            scheme.start_day >= 0,
-            f"settlement.incentive_schemes[{index}].start_day",
-            scheme.start_day,
-            "must be >= 0",
-        )
         _require(
             scheme.end_day > scheme.start_day,
             f"settlement.incentive_schemes[{index}].end_day",

@@ -1,5 +1,6 @@
-"""``twin-run --help``: every config group with its options, and every setting with its default and its
-one-line meaning, taken from the ``#:`` comments above each field of ``twin.config`` (declared once)."""
+"""``twin-run --help``: every config group with its options, and every setting with its default, its
+one-line meaning, taken from the ``#:`` comments above each field of ``twin.config``, and the range declared
+on the field (each declared once)."""
 
 from __future__ import annotations
 
@@ -75,7 +76,12 @@ def settings_lines(node: Any, prefix: str = "") -> list[str]:
             nested.append((field.name, value))
             continue
         meaning = docs.get(field.name, "")
-        lines.append(f"  {prefix}{field.name} = {_shown(value)}" + (f"  # {meaning}" if meaning else ""))
+        allowed = field.metadata.get("range")
+        lines.append(
+            f"  {prefix}{field.name} = {_shown(value)}"
+            + (f"  # {meaning}" if meaning else "")
+            + (f"  [allowed: {allowed.describe()}]" if allowed is not None else "")
+        )
     for name, value in nested:
         docstring = type(value).__doc__ or ""
         generated = docstring.startswith(f"{type(value).__name__}(")  # dataclasses invent one from the fields
