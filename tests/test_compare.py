@@ -61,6 +61,7 @@ def small_comparison(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Arm
     return results, table, output_dir
 
 
+@pytest.mark.slow
 def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(
     small_comparison: tuple[list[ArmResult], pd.DataFrame, Path],
 ) -> None:
@@ -83,6 +84,7 @@ def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(
         assert (tmp_path / name).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_an_a_a_comparison_finds_no_difference(tmp_path: Path) -> None:
     compare = _small(arms={"baseline": [], "baseline_again": []})
     _, table = execute_comparison(compare, tmp_path)
@@ -90,6 +92,7 @@ def test_an_a_a_comparison_finds_no_difference(tmp_path: Path) -> None:
     assert (table["difference_mean"] == 0).all()
 
 
+@pytest.mark.slow
 def test_the_process_pool_returns_what_inline_runs_return(
     small_comparison: tuple[list[ArmResult], pd.DataFrame, Path],
 ) -> None:
@@ -105,6 +108,7 @@ def test_the_process_pool_returns_what_inline_runs_return(
     ]
 
 
+@pytest.mark.slow
 def test_a_comparison_logs_a_parent_with_one_child_per_replication(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +145,7 @@ def test_an_arm_that_does_not_compose_is_rejected_naming_it(tmp_path: Path) -> N
         execute_comparison(compare, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 30 days end before most windows
 @pytest.mark.parametrize("experiment", sorted(path.stem for path in EXPERIMENTS.glob("*.yaml")))
 def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
@@ -156,6 +161,7 @@ def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Pa
     assert set(table["arm"]) == set(compare.arms) - {compare.baseline_arm}
 
 
+@pytest.mark.slow
 def test_ray_executor_runs_on_a_loopback_cluster(
     small_comparison: tuple[list[ArmResult], pd.DataFrame, Path],
 ) -> None:
