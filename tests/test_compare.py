@@ -6,11 +6,13 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
+from twin.analysis.comparison import ArmResult
 from twin.cli import CONFIG_DIR
 from twin.compare_cli import arm_configs, execute_comparison, plan_jobs
 from twin.config import CompareConfig, LoggerConfig
@@ -19,6 +21,9 @@ from twin.runner import run_jobs
 
 EXPERIMENTS = Path(CONFIG_DIR).parent / "experiments"
 DEBUG = ["debug=default"]
+#: debug mode's horizon as a value override: an experiment's own ``horizon_days=...`` is a value override too
+#: and outranks the debug group, so without this "debug mode" would run the experiment's full horizon
+DEBUG_HORIZON = f"horizon_days={OmegaConf.load(Path(CONFIG_DIR) / 'debug' / 'default.yaml').horizon_days}"
 
 
 def _compare(
@@ -46,8 +51,21 @@ def _small(**changes: object) -> CompareConfig:
     return compare
 
 
-def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(tmp_path: Path) -> None:
-    results, table = execute_comparison(_small(), tmp_path)
+@pytest.fixture(scope="module")
+def small_comparison(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[ArmResult], pd.DataFrame, Path]:
+    """The default comparison (baseline vs richer min/max) on debug worlds, 3 replications, run inline once:
+    its report is checked below, and its results are what the process pool and Ray must reproduce."""
+    output_dir = tmp_path_factory.mktemp("small_comparison")
+    results, table = execute_comparison(_small(), output_dir)
+    GlobalHydra.instance().clear()
+    return results, table, output_dir
+
+
+@pytest.mark.slow
+def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(
+    small_comparison: tuple[list[ArmResult], pd.DataFrame, Path],
+) -> None:
+    results, table, tmp_path = small_comparison
     assert len(results) == 6
     stock = table[(table["kpi"] == "parts_dealer_stock_value_inr") & (table["arm"] == "richer_minmax")].iloc[
         0
@@ -66,6 +84,7 @@ def test_richer_min_max_is_reported_as_more_stock_with_a_paired_interval(tmp_pat
         assert (tmp_path / name).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_an_a_a_comparison_finds_no_difference(tmp_path: Path) -> None:
     compare = _small(arms={"baseline": [], "baseline_again": []})
     _, table = execute_comparison(compare, tmp_path)
@@ -73,18 +92,23 @@ def test_an_a_a_comparison_finds_no_difference(tmp_path: Path) -> None:
     assert (table["difference_mean"] == 0).all()
 
 
-def test_the_process_pool_returns_what_inline_runs_return() -> None:
+@pytest.mark.slow
+def test_the_process_pool_returns_what_inline_runs_return(
+    small_comparison: tuple[list[ArmResult], pd.DataFrame, Path],
+) -> None:
+    inline, _, _ = small_comparison  # executor=inline: run_jobs(jobs, "inline") on the same jobs
     compare = _small()
     GlobalHydra.instance().clear()
     initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3")
     jobs = plan_jobs(compare, arm_configs(compare))
-    inline = run_jobs(jobs, "inline")
+    assert len(jobs) == len(inline)
     pooled = run_jobs(jobs, "process", workers=2)
     assert [(r.arm, r.replication, r.seed, r.summary) for r in pooled] == [
         (r.arm, r.replication, r.seed, r.summary) for r in inline
     ]
 
 
+@pytest.mark.slow
 def test_a_comparison_logs_a_parent_with_one_child_per_replication(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,6 +145,7 @@ def test_an_arm_that_does_not_compose_is_rejected_naming_it(tmp_path: Path) -> N
         execute_comparison(compare, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 30 days end before most windows
 @pytest.mark.parametrize("experiment", sorted(path.stem for path in EXPERIMENTS.glob("*.yaml")))
 def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
@@ -130,7 +155,7 @@ def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Pa
     shutil.copy(EXPERIMENTS / f"{experiment}.yaml", merged)
     overrides = ["logger=none", "progress=false", "replications=2", "executor=inline"]
     compare = _compare(experiment, overrides, str(merged))
-    compare.common_overrides = [*compare.common_overrides, *DEBUG]
+    compare.common_overrides = [*compare.common_overrides, *DEBUG, DEBUG_HORIZON]
     results, table = execute_comparison(compare, tmp_path / "out")
     assert len(results) == 2 * len(compare.arms)
     assert set(table["arm"]) == set(compare.arms) - {compare.baseline_arm}

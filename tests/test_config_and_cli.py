@@ -60,6 +60,7 @@ def test_every_group_option_composes_and_instantiates(group: str, option: str) -
         assert type(built).__name__ == component._target_.rsplit(".", 1)[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", _options("experiment"))
 def test_every_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
     cfg = _compose([f"experiment={experiment}", "debug=default", "logger=none", "progress=false"])
@@ -94,6 +95,7 @@ def test_unknown_key_is_rejected_naming_the_key() -> None:
         _compose(["network.not_a_setting=3"])
 
 
+@pytest.mark.slow
 def test_a_run_logs_a_complete_mlflow_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from twin.io import tracking
 
@@ -113,6 +115,7 @@ def test_a_run_logs_a_complete_mlflow_record(tmp_path: Path, monkeypatch: pytest
     assert run["metrics.vehicle_sales"] == pytest.approx(summary["vehicle_sales"])
 
 
+@pytest.mark.slow
 def test_unreachable_tracking_store_keeps_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _compose(["debug=default", "progress=false", "logger.tracking_uri=http://127.0.0.1:9/"])
     summary = execute(cfg, tmp_path)
@@ -121,6 +124,7 @@ def test_unreachable_tracking_store_keeps_the_run(tmp_path: Path, capsys: pytest
     assert "unreachable" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -146,6 +150,7 @@ def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None
     assert sorted(path.name for path in (tmp_path / "multirun").iterdir() if path.is_dir()) == ["0", "1"]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 30 days end before most windows
 @pytest.mark.parametrize("scenario", _options("scenario"))
 def test_every_scenario_runs_in_debug_mode(scenario: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ the examples are the same on every machine.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def small_simulation(
     return Simulation(config)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(seed=seeds, dealers=dealer_counts, skus=sku_counts, horizon_days=horizons)
 def test_parts_units_are_conserved_per_sku_and_never_negative(
@@ -77,6 +79,7 @@ def test_parts_units_are_conserved_per_sku_and_never_negative(
     np.testing.assert_array_equal(by_region, daily["parts_demand_lines"].to_numpy())
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(seed=seeds, dealers=dealer_counts, horizon_days=horizons)
 def test_no_vin_in_two_places_and_stock_arrays_match_the_yards(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.invariants import watch
 from twin.config import DynamicReplenishmentConfig, NetworkConfig, TwinConfig, validate
-from twin.engine.simulation import Simulation
+from twin.engine.simulation import RunResult, Simulation
 from twin.engine.snapshot import Snapshot, take_snapshot
 from twin.errors import ConfigError
 from twin.policies.demand_distribution import quantile
@@ -90,9 +90,18 @@ def test_orders_are_listed_riskiest_first_so_scarce_stock_goes_to_the_dealer_abo
     assert decision.location[:2].tolist() == [1, 0]
 
 
-def test_dynamic_replenishment_conserves_units_and_leaves_the_vehicle_side_alone() -> None:
-    baseline = Simulation(_config(dynamic=False)).run()
-    simulation = Simulation(_config(dynamic=True))
+@pytest.fixture(scope="module")
+def logged_baseline() -> RunResult:
+    """The baseline policy watched by the alerts, with its event log: the A/B's reference arm and the run whose
+    alert lifecycle is checked."""
+    return Simulation(_config(dynamic=False, event_log=True)).run()
+
+
+def test_dynamic_replenishment_conserves_units_and_leaves_the_vehicle_side_alone(
+    logged_baseline: RunResult,
+) -> None:
+    baseline = logged_baseline
+    simulation = Simulation(_config(dynamic=True, event_log=True))  # logged like its reference arm
     violations = watch(simulation)
     dynamic = simulation.run()
     assert violations == []
@@ -109,8 +118,8 @@ def test_dynamic_replenishment_conserves_units_and_leaves_the_vehicle_side_alone
     )
 
 
-def test_alerts_come_before_the_stockouts_they_warn_of() -> None:
-    result = Simulation(_config(dynamic=False, event_log=True)).run()
+def test_alerts_come_before_the_stockouts_they_warn_of(logged_baseline: RunResult) -> None:
+    result = logged_baseline
     events = result.event_log
     raised = {fields["alert"]: time for time, kind, fields in events if kind == "alert_raised"}
     warned = [

@@ -178,6 +178,7 @@ def batch_standard_error(numerator: np.ndarray, denominator: np.ndarray) -> floa
     return float(ratios.std(ddof=1) / math.sqrt(BATCHES))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("road_km", "dispatch_delay_days", "lines_per_day", "base_stock", "review_lag_days"),
     [

@@ -1,0 +1,21 @@
+"""Suite-wide pytest wiring: the parallel run and its serial fallback.
+
+``pyproject.toml`` runs the suite on pytest-xdist workers (``-n auto --dist loadscope``): one worker per core,
+each test module on one worker, so a module's shared run (a ``scope="module"`` fixture) is built once. Where
+xdist is not active (``-p no:xdist``, or an environment without it) those options are accepted here and
+ignored, so the same command still runs every test, serially in one process. ``-n 0`` does the same with
+xdist installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is not active: every test runs in this process")
+    # xdist's own short option; pytest reserves lowercase short options, so register it the way xdist does
+    group._addoption("-n", "--numprocesses", dest="numprocesses", default=None, help="ignored without xdist")
+    group.addoption("--dist", dest="dist", default="no", help="ignored without xdist")
