@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -124,6 +126,13 @@ def _run_on_ray(jobs: Sequence[ReplicationJob], workers: int, ray_address: str) 
             # a local instance for this comparison only, advertised on loopback; Ray 2.60 still binds some of
             # its gRPC servers to every interface, so on a shared host run it in a network namespace of its
             # own (``unshare --net``, as tests/test_ray_executor.py does) or give a secured cluster's address
+            if _interfaces_besides_loopback():
+                warnings.warn(
+                    "executor=ray starts a local Ray instance whose gRPC servers listen on every interface of "
+                    "this machine (Ray 2.60), not only 127.0.0.1: run it in a network namespace of its own "
+                    "(unshare --net) or set ray_address to a cluster you have secured",
+                    stacklevel=3,
+                )
             ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1")
     try:
         remote = ray.remote(run_job)
@@ -131,3 +140,11 @@ def _run_on_ray(jobs: Sequence[ReplicationJob], workers: int, ray_address: str) 
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _interfaces_besides_loopback() -> bool:
+    """Whether this process sees a network interface other than loopback (not so in ``unshare --net``)."""
+    try:
+        return any(name != "lo" for _, name in socket.if_nameindex())
+    except OSError:
+        return True
