@@ -188,8 +188,11 @@ class ByRequestAllocationConfig(ProRataAllocationConfig):
     with a lognormal spread over dealers (sigma) drawn once from ``request_seed``."""
 
     _target_: str = "twin.policies.by_request_allocation.ByRequestAllocation"
+    #: the typical dealer asks for this multiple of the cars it needs
     request_inflation: float = ranged(1.3, Range("factor on what a dealer needs", 1, 100))
+    #: spread of that over-ask across dealers (lognormal sigma), drawn once from ``request_seed``
     request_inflation_spread: float = ranged(0.3, Range("lognormal sigma", 0, 10))
+    #: seed of the dealers' over-ask factors (a fact of the network, the same in every replication)
     request_seed: int = ranged(7, SEED)
 
 
@@ -199,7 +202,9 @@ class DemandProfileAllocationConfig(ProRataAllocationConfig):
     ``horizon_days``; a dealer gets at most ``max_units_per_spec`` cars of one spec in one cycle."""
 
     _target_: str = "twin.policies.demand_allocation.DemandProfileAllocation"
+    #: a car is worth allocating if it likely sells within these days
     horizon_days: float = ranged(28.0, POSITIVE_DAYS)
+    #: at most this many cars of one spec to one dealer in one cycle
     max_units_per_spec: int = ranged(3, UNITS_PER_SPEC)
 
 
@@ -217,7 +222,9 @@ class NetworkSearchConfig(PolicySettings):
 
     #: dealers farther than this by road are not searched
     max_distance_km: float = ranged(800.0, KM)
+    #: offer unallocated cars in the dealer's stockyard
     allow_stockyard: bool = True
+    #: offer cars still in build or on the trunk (the customer waits for them)
     allow_pipeline: bool = True
     #: share of dealers that agree to give up yard stock to another dealer's customer (drawn once per network)
     dealer_trade_share: float = ranged(0.85, SHARE)
@@ -245,8 +252,11 @@ class PhoneAroundSourcingConfig(NetworkSearchConfig):
     phoning takes, and how near (days of driving) the dealers phoned are."""
 
     _target_: str = "twin.policies.network_sourcing.PhoneAroundSourcing"
+    #: the chance a nearby dealer has the car and agrees
     success_probability: float = ranged(0.3, PROBABILITY)
+    #: the days the phoning takes before the answer
     delay_days: float = ranged(2.0, DAYS)
+    #: how near the dealers phoned are (days of driving)
     nearby_days: float = ranged(2.0, DAYS)
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from twin.config import TwinConfig
+from twin.config import POLICY_OPTIONS, TwinConfig
 from twin.hydra_store import scenario_files
 
 USAGE = """twin-run: run a scenario of the dealer-network twin.
@@ -106,6 +106,33 @@ def groups_lines(config_dir: Path) -> list[str]:
     return lines
 
 
+def policy_option_lines() -> list[str]:
+    """The settings each policy option takes beyond the baseline's: they exist only with that option chosen."""
+    lines = [
+        "",
+        "Policy options and their own settings (choose the option first, e.g. policy/replenishment=dynamic):",
+    ]
+    for family, options in POLICY_OPTIONS.items():
+        baseline_names = {field.name for field in dataclasses.fields(options["baseline"])}  # type: ignore[arg-type]
+        for option, settings in options.items():
+            if option == "baseline":
+                continue
+            lines.append(f"  policy/{family}={option}:")
+            defaults = settings()
+            docs: dict[str, str] = {}
+            for cls in reversed(settings.__mro__):
+                docs |= field_docs(cls)
+            for field in dataclasses.fields(settings):  # type: ignore[arg-type]
+                if field.name.startswith("_") or field.name in baseline_names:
+                    continue
+                meaning = docs.get(field.name, "")
+                value = _shown(getattr(defaults, field.name))
+                lines.append(
+                    f"    policy.{family}.{field.name} = {value}" + (f"  # {meaning}" if meaning else "")
+                )
+    return lines
+
+
 def help_text(config_dir: Path) -> str:
     return "\n".join(
         [
@@ -114,5 +141,6 @@ def help_text(config_dir: Path) -> str:
             "",
             "Settings (key = default  # meaning; override as key=value; a key that is not here is refused):",
             *settings_lines(TwinConfig()),
+            *policy_option_lines(),
         ]
     )
