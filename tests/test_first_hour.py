@@ -208,7 +208,9 @@ def test_help_lists_every_group_and_says_what_each_setting_means() -> None:
         assert group in text
     settings = [line for line in text.splitlines() if line.startswith("  ") and " = " in line]
     assert len(settings) > 100
-    assert "    policy.replenishment.service_level_by_class = " in text  # an option's own settings are listed too
+    assert (
+        "    policy.replenishment.service_level_by_class = " in text
+    )  # an option's own settings are listed too
     undocumented = [line.split(" = ")[0].strip() for line in settings if "  # " not in line]
     assert undocumented == [], f"settings without a meaning: {undocumented}"
 
