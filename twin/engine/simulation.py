@@ -336,7 +336,7 @@ class Simulation:
                 config.network.vehicles_per_dealer, self.streams.get("initial_vehicles")
             )
             if self.control_tower is not None:
-                self.control_tower.prime(self.history_lines_per_year)
+                self.control_tower.prime(self.parts_history.lines_per_year)
         else:
             self._restore(snapshot)
             # demand rates are derived state: re-apply the supersessions that happened before the snapshot
@@ -377,24 +377,6 @@ class Simulation:
             self.transit, self.settlement, self.streams, self.kpis, self.event_log,
         )  # fmt: skip
 
-    @property
-    def history_lines_per_year(self) -> FloatArray:
-        """Demand lines a year per ``[dealer, sku]`` in the DMS history (``parts_history``)."""
-        return self.parts_history.lines_per_year
-
-    @history_lines_per_year.setter
-    def history_lines_per_year(self, value: FloatArray) -> None:
-        self.parts_history.lines_per_year = value
-
-    @property
-    def history_units_per_day(self) -> FloatArray:
-        """Units a day per ``[dealer, sku]`` in the DMS history (``parts_history``)."""
-        return self.parts_history.units_per_day
-
-    @history_units_per_day.setter
-    def history_units_per_day(self, value: FloatArray) -> None:
-        self.parts_history.units_per_day = value
-
     def _check_supply_wiring(self) -> None:
         """Every stocked SKU has a supplier (its dealer's DC) and every model a plant."""
         model_plant = self.world.specs.model_plant
@@ -411,10 +393,11 @@ class Simulation:
         rng = self.streams.get("parts_history")
         rate = self.demand.parts_rate_lines_per_day
         units_per_line = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.part_class]
-        self.history_lines_per_year = rng.poisson(rate * 365.0).astype(np.float64)
-        self.history_units_per_day = self.history_lines_per_year * units_per_line[None, :] / 365.0
+        history = self.parts_history
+        history.lines_per_year = rng.poisson(rate * 365.0).astype(np.float64)
+        history.units_per_day = history.lines_per_year * units_per_line[None, :] / 365.0
         opening = self.config.operations
-        stocked = self.history_lines_per_year >= opening.opening_stocked_lines_per_year
+        stocked = history.lines_per_year >= opening.opening_stocked_lines_per_year
         cover_days = rng.uniform(
             opening.opening_cover_days_min, opening.opening_cover_days_max, size=rate.shape
         )
@@ -424,11 +407,11 @@ class Simulation:
             1, 4, size=rate.shape
         )
         state.on_hand[: self.dealers] = np.where(
-            stocked, np.ceil(self.history_units_per_day * cover_days), dead_stock
+            stocked, np.ceil(history.units_per_day * cover_days), dead_stock
         ).astype(np.int32)
         dealer_dc = self.world.network.dealers.parts_dc
         for dc in range(len(self.world.network.parts_dcs)):
-            daily = self.history_units_per_day[dealer_dc == dc].sum(axis=0)
+            daily = history.units_per_day[dealer_dc == dc].sum(axis=0)
             state.on_hand[self.dealers + dc] = np.ceil(daily * self.config.operations.dc_cover_days).astype(
                 np.int32
             )
@@ -493,7 +476,7 @@ class Simulation:
                 stacklevel=3,
             )
         if "tower" in fresh and self.control_tower is not None:
-            self.control_tower.prime(self.history_lines_per_year)
+            self.control_tower.prime(self.parts_history.lines_per_year)
         self.pending_resume = state
 
     def _build_plan_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
