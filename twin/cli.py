@@ -19,7 +19,6 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from twin.config import TwinConfig, validate
-from twin.config_keys import check_known_keys
 from twin.errors import TwinError
 from twin.hydra_store import register_configs
 from twin.io.outputs import headline_table, write_outputs
@@ -31,7 +30,6 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
 def to_twin_config(cfg: DictConfig) -> TwinConfig:
-    check_known_keys(cfg)
     config = OmegaConf.to_object(cfg)
     if not isinstance(config, TwinConfig):
         raise TypeError(f"config composed to {type(config).__name__}, expected TwinConfig")

@@ -8,6 +8,7 @@ live in ``validate`` and raise ``ConfigError`` naming the field and the value.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import os
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -868,8 +869,12 @@ def _refuse_unknown_settings(node: Any, key: str) -> None:
     names = [settings.name for settings in fields(node)]
     prefix = f"{key}." if key else ""
     for name, value in vars(node).items():
+        if name in names:
+            continue
         target = f" ({vars(node)['_target_']})" if "_target_" in names else ""
-        _require(name in names, prefix + name, value, f"is not a setting of {type(node).__name__}{target}")
+        close = difflib.get_close_matches(name, [known for known in names if not known.startswith("_")], n=3)
+        hint = f"; did you mean {' or '.join(repr(match) for match in close)}?" if close else ""
+        raise ConfigError(prefix + name, value, f"is not a setting of {type(node).__name__}{target}{hint}")
     for name in names:
         _refuse_unknown_settings(getattr(node, name), prefix + name)
 
