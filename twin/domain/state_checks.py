@@ -58,8 +58,9 @@ def check_meta_values(day: int, dimensions: Mapping[str, Any]) -> None:
         raise SnapshotError(
             META_FILE, "dimensions.locations", dimensions["locations"], "must be dealers + dcs"
         )
-    if not 0 <= day < dimensions["days"]:
-        raise SnapshotError(META_FILE, "day", day, f"must be within the horizon 0..{dimensions['days'] - 1}")
+    # day == days is the end of a finished run: readable (a feed's ground truth), not continuable
+    if not 0 <= day <= dimensions["days"]:
+        raise SnapshotError(META_FILE, "day", day, f"must be within the horizon 0..{dimensions['days']}")
 
 
 def check_field(key: str, entry: Field, value: npt.NDArray[Any], sizes: Mapping[str, int]) -> None:

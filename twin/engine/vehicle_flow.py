@@ -108,6 +108,8 @@ class VehicleFlow:
         self.specs = world.specs
         dealers, specs, yards = network.dealer_count, len(world.specs), len(network.stockyards)
         self.vehicles: list[Vehicle] = []
+        #: the record type of new VINs: a feed recorder swaps in a subclass that notes every change
+        self.vehicle_type: type[Vehicle] = Vehicle
         self.dealer_yard: list[dict[int, deque[int]]] = [{} for _ in range(dealers)]
         self.dealer_stock = np.zeros((dealers, specs), dtype=np.int32)
         self.dealer_inbound = np.zeros((dealers, specs), dtype=np.int32)
@@ -180,7 +182,7 @@ class VehicleFlow:
         model_year = (self.start_date + dt.timedelta(days=max(int(day), 0))).year
         vin = self._vins.make(code[:3], self._attributes[spec], model_year, code[3], self.serial % 1_000_000)
         self.serial += 1
-        vehicle = Vehicle(
+        vehicle = self.vehicle_type(
             vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day
         )
         self.vehicles.append(vehicle)
@@ -580,7 +582,7 @@ class VehicleFlow:
     def load_vehicle_table(self, frame: pd.DataFrame) -> None:
         """Replace the VIN registry in place: the car carriers hold the same list."""
         self.vehicles[:] = [
-            Vehicle(
+            self.vehicle_type(
                 vin=str(row.vin), spec=int(row.spec), status=VehicleStatus(int(row.status)),
                 site_kind=SiteKind(int(row.site_kind)), site_index=int(row.site_index), dealer=int(row.dealer),
                 customer_order=bool(row.customer_order), ordered_day=float(row.ordered_day),

@@ -1,0 +1,511 @@
+"""The live state shadow mode keeps: what the feeds say, applied idempotently and in order per entity.
+
+It holds the observable part of ``twin.domain.state.NetworkState`` (the parts positions of every location
+and the VIN table) plus what the feeds add (open consignments and their ETAs, demand lines by day, carrier
+invoices, per-source freshness) and the bookkeeping that makes applying exact:
+- duplicates: a source numbers its messages (``sequence``); per source we keep the highest number below which
+  every message was seen, and the few above it, so a resend is known in O(sources) memory;
+- order per entity: a parts cell takes the levels of the highest-``sequence`` message of its location's
+  source that mentions it (a full snapshot mentions every cell); a VIN takes the record with the highest
+  ``vin_revision``. An older message that arrives late changes nothing it has been overtaken on;
+- master data: a record naming an unknown dealer, part number, spec or an invalid VIN is refused whole
+  (``FeedRecordError``) before anything changes, so the caller can dead-letter it.
+Pure data and numpy; no SimPy, so the live service and the twin's shadow run share it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from twin.domain.state import NetworkState
+from twin.domain.state_schema import VEHICLE_COLUMN_NAMES
+from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
+from twin.domain.vin import validate_vin
+from twin.errors import VinError
+from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
+from twin.live.contract import (
+    CarrierInvoiceEvent,
+    CarrierTrackingEvent,
+    ConsignmentCreatedEvent,
+    FeedRecordError,
+    IssueLinesEvent,
+    PositionDeltaEvent,
+    PositionSnapshotEvent,
+    VehicleEvent,
+    VehicleRecord,
+)
+
+#: the parts position fields, as in the state's ``parts`` section (feed name ``on_order`` = ``in_transit``)
+POSITION_FIELDS = ("on_hand", "reserved", "workshop_wip", "in_transit", "backorder")
+_FEED_FIELD = {"in_transit": "on_order"}
+_STATUS_BY_NAME = {status.name.lower(): status for status in VehicleStatus}
+_SITE_BY_NAME = {kind.name.lower(): kind for kind in SiteKind}
+_DAY_COLUMNS = ("ordered_day", "built_day", "shipped_day", "received_day", "delivered_day", "eta_day")
+_DAY_FIELDS = ("ordered_at", "built_at", "shipped_at", "received_at", "delivered_at", "eta")
+#: two timestamps closer than this are the same instant (a feed carries microseconds; days are float64)
+TIME_TOLERANCE_DAYS = 1e-6
+
+
+class Applied:
+    """What applying one event did (counted in the shadow report)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    #: applied, but every entity in it had already been overtaken by a newer message
+    SUPERSEDED = "superseded"
+
+
+@dataclass
+class SourceBook:
+    """Per source: messages seen (for duplicates) and freshness."""
+
+    #: every sequence <= this was seen
+    contiguous: int = 0
+    #: sequences seen above ``contiguous``
+    above: set[int] = field(default_factory=set)
+    #: newest ``occurred_at`` seen (days) and how many messages applied
+    last_occurred_day: float = -math.inf
+    events: int = 0
+
+    def seen(self, sequence: int) -> bool:
+        return sequence <= self.contiguous or sequence in self.above
+
+    def mark(self, sequence: int) -> None:
+        self.above.add(sequence)
+        while self.contiguous + 1 in self.above:
+            self.contiguous += 1
+            self.above.discard(self.contiguous)
+
+
+class VinTable:
+    """The VIN table as growable numpy columns, one row per VIN, found by its VIN string."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.row_of: dict[str, int] = {}
+        self.vins: list[str] = []
+        self.columns: dict[str, npt.NDArray[Any]] = {}
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        old, count = self.columns, len(self.vins)
+        dtypes = {
+            "spec": np.int64, "status": np.int64, "site_kind": np.int64, "site_index": np.int64,
+            "dealer": np.int64, "customer_order": np.bool_, "revision": np.int64,
+            **dict.fromkeys(_DAY_COLUMNS, np.float64),
+        }  # fmt: skip
+        self.columns = {name: np.zeros(capacity, dtype=dtype) for name, dtype in dtypes.items()}
+        for name, values in old.items():
+            self.columns[name][:count] = values[:count]
+
+    def __len__(self) -> int:
+        return len(self.vins)
+
+    def row(self, vin: str) -> int:
+        row = self.row_of.get(vin)
+        if row is None:
+            row = len(self.vins)
+            if row == len(self.columns["spec"]):
+                self._allocate(2 * row)
+            self.row_of[vin] = row
+            self.vins.append(vin)
+            self.columns["revision"][row] = 0
+        return row
+
+    def frame(self) -> pd.DataFrame:
+        """The table in ``VEHICLE_COLUMNS`` order (plus ``revision``), one row per VIN."""
+        count = len(self.vins)
+        data: dict[str, Any] = {"vin": self.vins}
+        for name in (*VEHICLE_COLUMN_NAMES[1:], "revision"):
+            data[name] = self.columns[name][:count].copy()
+        return pd.DataFrame(data)
+
+    def load_frame(self, frame: pd.DataFrame) -> None:
+        self.vins = [str(vin) for vin in frame["vin"]]
+        self.row_of = {vin: row for row, vin in enumerate(self.vins)}
+        self._allocate(max(1024, 2 * len(self.vins)))
+        for name in self.columns:
+            self.columns[name][: len(self.vins)] = frame[name].to_numpy()
+
+
+@dataclass
+class Consignment:
+    to_location: int
+    sku: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.int64]
+    dispatched_day: float
+    eta_day: float
+    carrier: str | None
+    status: str = "created"
+
+
+class LiveState:
+    """Parts positions, VINs, consignments and demand as the feeds report them; see the module doc."""
+
+    def __init__(self, codes: MasterCodes, clock: FeedClock) -> None:
+        self.codes, self.clock = codes, clock
+        shape = (codes.locations, codes.skus)
+        self.parts = {name: np.zeros(shape, dtype=np.int32) for name in POSITION_FIELDS}
+        self.cell_sequence = np.zeros(shape, dtype=np.int64)
+        self.vehicles = VinTable()
+        self.sources: dict[str, SourceBook] = {}
+        self.consignments: dict[str, Consignment] = {}
+        #: demand lines by business day, not yet closed: day -> [cells, units requested, units lost] chunks
+        self.open_demand: dict[int, list[npt.NDArray[np.int64]]] = {}
+        #: demand lines that arrived for a day already closed (they reach the history, not that day's run)
+        self.late_demand_lines = 0
+        #: days whose demand has been handed to the policies (the shadow runner closes them)
+        self.closed_days: set[int] = set()
+        self.invoices: dict[str, int] = {}
+        self.invoice_paise_by_carrier: dict[str, int] = {}
+
+    # -- entry point --------------------------------------------------------------------------------------
+    def apply(self, event: Any) -> str:
+        """Apply one parsed event; returns an ``Applied`` value, or raises ``FeedRecordError`` (nothing
+        changed) when it names something the master data does not know."""
+        book = self.sources.get(event.source)
+        if book is None:
+            book = self.sources[event.source] = SourceBook()
+        if book.seen(event.sequence):
+            return Applied.DUPLICATE
+        outcome = self._apply_payload(event)
+        book.mark(event.sequence)
+        book.events += 1
+        book.last_occurred_day = max(book.last_occurred_day, self.clock.day_of(event.occurred_at))
+        return outcome
+
+    def _apply_payload(self, event: Any) -> str:
+        if isinstance(event, PositionDeltaEvent | PositionSnapshotEvent):
+            return self._apply_position(event, full=isinstance(event, PositionSnapshotEvent))
+        if isinstance(event, VehicleEvent):
+            return self._apply_vehicle(event.payload)
+        if isinstance(event, IssueLinesEvent):
+            return self._apply_issue_lines(event)
+        if isinstance(event, ConsignmentCreatedEvent):
+            return self._apply_consignment(event)
+        if isinstance(event, CarrierTrackingEvent):
+            return self._apply_tracking(event)
+        if isinstance(event, CarrierInvoiceEvent):
+            return self._apply_invoice(event)
+        raise FeedRecordError("type", getattr(event, "type", None), "no handler for this event type")
+
+    # -- parts ------------------------------------------------------------------------------------------
+    def _location(self, field_name: str, code: str, source: str) -> int:
+        location = self.codes.location_index.get(code)
+        if location is None:
+            raise FeedRecordError(field_name, code, "unknown dealer or parts DC id")
+        owner = self.codes.source_of_location(location)
+        if source != owner:
+            raise FeedRecordError("source", source, f"location {code} is reported by {owner} only")
+        return location
+
+    def _skus(self, field_name: str, part_numbers: list[str]) -> npt.NDArray[np.int64]:
+        lookup = self.codes.sku_index.get
+        skus = np.fromiter(
+            (lookup(code, -1) for code in part_numbers), dtype=np.int64, count=len(part_numbers)
+        )
+        unknown = np.flatnonzero(skus < 0)
+        if unknown.size:
+            position = int(unknown[0])
+            raise FeedRecordError(f"{field_name}[{position}]", part_numbers[position], "unknown part number")
+        return skus
+
+    def _apply_position(self, event: PositionDeltaEvent | PositionSnapshotEvent, full: bool) -> str:
+        payload = event.payload
+        location = self._location("payload.location_id", payload.location_id, event.source)
+        lines = payload.lines
+        skus = self._skus("payload.lines.part_number", lines.part_number)
+        if np.unique(skus).size != skus.size:
+            raise FeedRecordError(
+                "payload.lines.part_number", payload.location_id, "a part number is listed twice"
+            )
+        values = np.array(
+            [lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder],
+            dtype=np.int64,
+        ).reshape(len(POSITION_FIELDS), -1)
+        over = np.flatnonzero(values[1] > values[0])
+        if over.size:
+            bad = int(over[0])
+            raise FeedRecordError(
+                f"payload.lines.reserved[{bad}]",
+                int(values[1, bad]),
+                f"exceeds on_hand {int(values[0, bad])}",
+            )
+        if values.size and values.max() > np.iinfo(np.int32).max:
+            raise FeedRecordError("payload.lines", int(values.max()), "quantity beyond 2^31 pieces")
+        sequence = event.sequence
+        if full:
+            # a full export: every part number it does not list is zero at this location
+            levels = np.zeros((len(POSITION_FIELDS), self.codes.skus), dtype=np.int64)
+            levels[:, skus] = values
+            skus, values = np.arange(self.codes.skus), levels
+        newer = self.cell_sequence[location, skus] < sequence
+        if not newer.any():
+            return Applied.SUPERSEDED
+        skus, values = skus[newer], values[:, newer]
+        for row, name in enumerate(POSITION_FIELDS):
+            self.parts[name][location, skus] = values[row]
+        self.cell_sequence[location, skus] = sequence
+        return Applied.APPLIED
+
+    def _apply_issue_lines(self, event: IssueLinesEvent) -> str:
+        payload = event.payload
+        dealer = self.codes.dealer_index.get(payload.dealer_id)
+        if dealer is None:
+            raise FeedRecordError("payload.dealer_id", payload.dealer_id, "unknown dealer id")
+        if event.source != f"DMS:{payload.dealer_id}":
+            raise FeedRecordError(
+                "source", event.source, f"dealer {payload.dealer_id}'s lines come from its DMS"
+            )
+        lines = payload.lines
+        skus = self._skus("payload.lines.part_number", lines.part_number)
+        requested = np.asarray(lines.quantity_requested, dtype=np.int64)
+        lost = np.asarray(lines.quantity_lost, dtype=np.int64)
+        over = np.flatnonzero(np.asarray(lines.quantity_issued, dtype=np.int64) + lost > requested)
+        if over.size:
+            bad = int(over[0])
+            raise FeedRecordError(
+                f"payload.lines.quantity_issued[{bad}]",
+                lines.quantity_issued[bad],
+                f"issued + lost exceed the {int(requested[bad])} pieces requested",
+            )
+        day = self.clock.day_of_date(payload.business_date)
+        chunk = np.empty((len(skus), 3), dtype=np.int64)
+        chunk[:, 0] = dealer * self.codes.skus + skus
+        chunk[:, 1] = requested
+        chunk[:, 2] = lost
+        if day in self.closed_days:
+            self.late_demand_lines += len(skus)
+        self.open_demand.setdefault(day, []).append(chunk)
+        return Applied.APPLIED
+
+    def demand_of_day(self, day: int) -> npt.NDArray[np.int64]:
+        """``[lines, 3]``: flat dealer cell, units requested, units lost, for one business day."""
+        chunks = self.open_demand.get(day)
+        if not chunks:
+            return np.zeros((0, 3), dtype=np.int64)
+        return np.concatenate(chunks)
+
+    # -- vehicles ---------------------------------------------------------------------------------------
+    def _apply_vehicle(self, record: VehicleRecord) -> str:
+        codes = self.codes
+        try:
+            validate_vin(record.vin)
+        except VinError as error:
+            raise FeedRecordError("payload.vin", record.vin, str(error)) from None
+        spec = codes.spec_index.get(record.spec_code)
+        if spec is None:
+            raise FeedRecordError("payload.spec_code", record.spec_code, "unknown spec")
+        site_kind = _SITE_BY_NAME[record.location_type]
+        site_index = -1
+        if record.location_id is not None:
+            site = codes.site_of.get(record.location_id)
+            if site is None:
+                raise FeedRecordError(
+                    "payload.location_id", record.location_id, "unknown plant, stockyard or dealer"
+                )
+            if site_kind is not SiteKind.ROAD and site[0] is not site_kind:
+                raise FeedRecordError(
+                    "payload.location_id",
+                    record.location_id,
+                    f"is a {site[0].name.lower()}, not a {record.location_type}",
+                )
+            site_index = site[1]
+        elif site_kind is not SiteKind.CUSTOMER:
+            raise FeedRecordError("payload.location_id", None, f"required at a {record.location_type}")
+        dealer = -1
+        if record.dealer_id is not None:
+            found = codes.dealer_index.get(record.dealer_id)
+            if found is None:
+                raise FeedRecordError("payload.dealer_id", record.dealer_id, "unknown dealer id")
+            dealer = found
+        table = self.vehicles
+        row = table.row(record.vin)
+        columns = table.columns
+        if record.vin_revision <= columns["revision"][row]:
+            return Applied.SUPERSEDED
+        columns["revision"][row] = record.vin_revision
+        columns["spec"][row] = spec
+        columns["status"][row] = _STATUS_BY_NAME[record.status]
+        columns["site_kind"][row] = site_kind
+        columns["site_index"][row] = site_index
+        columns["dealer"][row] = dealer
+        columns["customer_order"][row] = record.customer_order
+        day_of = self.clock.day_of
+        for column, name in zip(_DAY_COLUMNS, _DAY_FIELDS, strict=True):
+            moment = getattr(record, name)
+            columns[column][row] = NOT_YET if moment is None else day_of(moment)
+        return Applied.APPLIED
+
+    # -- consignments, tracking, invoices ---------------------------------------------------------------
+    def _apply_consignment(self, event: ConsignmentCreatedEvent) -> str:
+        payload = event.payload
+        to_location = self.codes.location_index.get(payload.ship_to_id)
+        if to_location is None:
+            raise FeedRecordError("payload.ship_to_id", payload.ship_to_id, "unknown dealer or parts DC id")
+        if payload.ship_from_id != SUPPLIER_ID and payload.ship_from_id not in self.codes.location_index:
+            raise FeedRecordError("payload.ship_from_id", payload.ship_from_id, "unknown parts DC id")
+        skus = self._skus("payload.lines.part_number", payload.lines.part_number)
+        existing = self.consignments.get(payload.consignment_id)
+        consignment = Consignment(
+            to_location=to_location,
+            sku=skus,
+            quantity=np.asarray(payload.lines.quantity, dtype=np.int64),
+            dispatched_day=self.clock.day_of(payload.dispatched_at),
+            eta_day=self.clock.day_of(payload.eta),
+            carrier=payload.carrier_id,
+        )
+        if existing is not None:  # tracking arrived first: keep what it said
+            consignment.status, consignment.eta_day = existing.status, existing.eta_day
+        self.consignments[payload.consignment_id] = consignment
+        return Applied.APPLIED
+
+    def _apply_tracking(self, event: CarrierTrackingEvent) -> str:
+        payload = event.payload
+        consignment = self.consignments.get(payload.consignment_id)
+        if consignment is None:  # the carrier can be faster than the DC: keep a placeholder
+            consignment = self.consignments[payload.consignment_id] = Consignment(
+                -1, np.zeros(0, np.int64), np.zeros(0, np.int64), math.nan, math.inf, None
+            )
+        if consignment.status == "delivered":
+            return Applied.SUPERSEDED
+        consignment.status = payload.status
+        if payload.eta is not None:
+            consignment.eta_day = self.clock.day_of(payload.eta)
+        return Applied.APPLIED
+
+    def _apply_invoice(self, event: CarrierInvoiceEvent) -> str:
+        payload = event.payload
+        if payload.carrier_id not in self.codes.carrier_index:
+            raise FeedRecordError("payload.carrier_id", payload.carrier_id, "unknown carrier id")
+        paise = int(payload.amount_inr * 100)
+        known = self.invoices.get(payload.invoice_number)
+        if known is not None:
+            if known != paise:
+                raise FeedRecordError(
+                    "payload.amount_inr",
+                    str(payload.amount_inr),
+                    f"invoice {payload.invoice_number} was billed at {known / 100:.2f}",
+                )
+            return Applied.SUPERSEDED
+        self.invoices[payload.invoice_number] = paise
+        self.invoice_paise_by_carrier[payload.carrier_id] = (
+            self.invoice_paise_by_carrier.get(payload.carrier_id, 0) + paise
+        )
+        return Applied.APPLIED
+
+    def open_inbound(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Lines of consignments not yet delivered: flat cell (location * skus + sku), units, ETA day."""
+        cells, units, etas = [], [], []
+        skus = self.codes.skus
+        for consignment in self.consignments.values():
+            if consignment.status == "delivered" or consignment.to_location < 0:
+                continue
+            cells.append(consignment.to_location * skus + consignment.sku)
+            units.append(consignment.quantity)
+            etas.append(np.full(consignment.sku.size, consignment.eta_day))
+        if not cells:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(cells), np.concatenate(units), np.concatenate(etas)
+
+    # -- comparison with the truth ----------------------------------------------------------------------
+    def differences(self, truth: NetworkState) -> dict[str, int]:
+        """Cells and VIN fields that differ from a ground-truth state: per parts field and VIN column."""
+        found: dict[str, int] = {}
+        for name in POSITION_FIELDS:
+            found[f"parts:{name}"] = int(np.count_nonzero(self.parts[name] != truth.arrays[f"parts:{name}"]))
+        truth_frame = truth.vehicles
+        mine = self.vehicles.frame().set_index("vin")
+        theirs = truth_frame.set_index("vin")
+        missing = theirs.index.difference(mine.index)
+        extra = mine.index.difference(theirs.index)
+        columns = [name for name in VEHICLE_COLUMN_NAMES if name != "vin"]
+        found["vehicles:missing_vins"] = int(missing.size) * len(columns)
+        found["vehicles:unknown_vins"] = int(extra.size) * len(columns)
+        common = theirs.index.intersection(mine.index)
+        left, right = mine.loc[common, columns], theirs.loc[common, columns]
+        for name in columns:
+            a, b = left[name].to_numpy(), right[name].to_numpy()
+            if name in _DAY_COLUMNS:
+                differ = ~np.isclose(a.astype(float), b.astype(float), rtol=0, atol=TIME_TOLERANCE_DAYS)
+            else:
+                differ = a.astype(np.int64) != b.astype(np.int64)
+            found[f"vehicles:{name}"] = int(np.count_nonzero(differ))
+        return found
+
+    # -- checkpoint -------------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {f"parts:{name}": values for name, values in self.parts.items()}
+        arrays["cell_sequence"] = self.cell_sequence
+        for day, chunks in self.open_demand.items():
+            arrays[f"demand:{day}"] = np.concatenate(chunks)
+        for consignment_id, consignment in self.consignments.items():
+            arrays[f"consignment_lines:{consignment_id}"] = np.stack([consignment.sku, consignment.quantity])
+        with open(folder / "live_arrays.npz", "wb") as handle:
+            np.savez(handle, **arrays)
+        self.vehicles.frame().to_parquet(folder / "live_vehicles.parquet", index=False)
+        meta = {
+            "sources": {
+                name: [book.contiguous, sorted(book.above), book.last_occurred_day, book.events]
+                for name, book in self.sources.items()
+            },
+            "consignments": {
+                name: [c.to_location, c.dispatched_day, c.eta_day, c.carrier, c.status]
+                for name, c in self.consignments.items()
+            },
+            "late_demand_lines": self.late_demand_lines,
+            "closed_days": sorted(self.closed_days),
+            "invoices": self.invoices,
+            "invoice_paise_by_carrier": self.invoice_paise_by_carrier,
+        }
+        (folder / "live_meta.json").write_text(json.dumps(meta, allow_nan=True))
+
+    def load(self, folder: Path) -> None:
+        with np.load(folder / "live_arrays.npz") as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        for name in POSITION_FIELDS:
+            self.parts[name] = arrays[f"parts:{name}"].copy()
+        self.cell_sequence = arrays["cell_sequence"].copy()
+        self.vehicles.load_frame(pd.read_parquet(folder / "live_vehicles.parquet"))
+        meta = json.loads((folder / "live_meta.json").read_text())
+        self.sources = {
+            name: SourceBook(int(contiguous), set(above), float(last), int(events))
+            for name, (contiguous, above, last, events) in meta["sources"].items()
+        }
+        self.open_demand = {
+            int(key.split(":", 1)[1]): [values] for key, values in arrays.items() if key.startswith("demand:")
+        }
+        self.consignments = {}
+        for name, (to_location, dispatched, eta, carrier, status) in meta["consignments"].items():
+            lines = arrays[f"consignment_lines:{name}"]
+            self.consignments[name] = Consignment(
+                int(to_location),
+                lines[0].copy(),
+                lines[1].copy(),
+                float(dispatched),
+                float(eta),
+                carrier,
+                status,
+            )
+        self.late_demand_lines = int(meta["late_demand_lines"])
+        self.closed_days = set(meta["closed_days"])
+        self.invoices = {key: int(value) for key, value in meta["invoices"].items()}
+        self.invoice_paise_by_carrier = {key: int(v) for key, v in meta["invoice_paise_by_carrier"].items()}
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

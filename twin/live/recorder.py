@@ -1,0 +1,410 @@
+"""Ground truth into a feed: what the real systems would report about a twin run, as it happens.
+
+The twin is the world here. A ``FeedRecorder`` rides along a ``Simulation`` and turns what changes into the
+messages each system would send:
+- a dealer's DMS (and a DC's WMS) reports its parts position: a full export at onboarding (and, for dealers
+  on weekly export, once a week), then the cells that changed since its last message, with their new
+  levels, every ``sync_interval_minutes``; and every demand line it books, filled or not;
+- the OEM's vehicle master reports every VIN whose record changed (ordered, built, allocated, dispatched,
+  arrived, sold, delivered, traded), with the whole record and its revision; the dealer's DMS reports the
+  steps that happen at the dealer (arrived at the dealer, sold, delivered, traded away);
+- the DC reports each consignment it dispatches (lines, promised ETA); the carrier reports the pickup,
+  a delay (new ETA) once the promise is broken, and the delivery; then invoices its freight.
+Records come out in batches (``TruthEvent`` with the true time); ``twin.live.faults`` numbers them per
+source, stamps them and delivers them late, twice, out of order or broken, as configured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
+from twin.engine.demand import PartsLines
+from twin.engine.parts_flow import LineOutcome
+from twin.engine.parts_logistics import Shipment
+from twin.engine.simulation import Simulation
+from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
+from twin.live.live_state import POSITION_FIELDS
+
+#: the DMS calls units shipped and not yet received "on order"
+_FEED_FIELD = {"in_transit": "on_order"}
+_STATUS_NAME = {status: status.name.lower() for status in VehicleStatus}
+_SITE_NAME = {kind: kind.name.lower() for kind in SiteKind}
+#: which system reports a VIN's step: the OEM's vehicle master, or the dealer's DMS for steps at the dealer
+_DEALER_STEPS = frozenset({"vehicle.arrived_dealer", "vehicle.sold", "vehicle.delivered", "vehicle.reserved"})
+
+
+@dataclass(frozen=True)
+class TruthEvent:
+    """A message before it is numbered and sent: the true time it happened, who reports it, what it says."""
+
+    day: float
+    source: str
+    type: str
+    payload: dict[str, Any]
+    #: the dealer whose DMS sends it (None: the OEM, a DC or a carrier); faults act per dealer
+    dealer: int | None = None
+
+
+class DemandTap:
+    """Sits in the parts logistics' stock-watch slot: hands each day's lines to the recorder, then to the
+    control tower that was there (if any)."""
+
+    def __init__(self, inner: Any, on_demand: Callable[[int, PartsLines, LineOutcome], None]) -> None:
+        self.inner, self.on_demand = inner, on_demand
+
+    def observe_demand(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
+        self.on_demand(day, lines, outcome)
+        if self.inner is not None:
+            self.inner.observe_demand(day, lines, outcome)
+
+    def shipped(self, day: int, cells: npt.NDArray[np.int64]) -> None:
+        if self.inner is not None:
+            self.inner.shipped(day, cells)
+
+    def received(self, cells: npt.NDArray[np.int64]) -> None:
+        if self.inner is not None:
+            self.inner.received(cells)
+
+
+@dataclass
+class _OpenConsignment:
+    consignment_id: str
+    shipment: Shipment
+    location: int
+    carrier: str | None
+    promised_eta_day: float
+    delayed: bool = False
+
+
+class FeedRecorder:
+    def __init__(
+        self,
+        simulation: Simulation,
+        codes: MasterCodes,
+        clock: FeedClock,
+        sync_interval_minutes: float,
+        weekly_export_dealers: frozenset[int] = frozenset(),
+        export_weekday: int = 6,
+    ) -> None:
+        self.simulation, self.codes, self.clock = simulation, codes, clock
+        self.sync_interval_days = sync_interval_minutes / (24 * 60)
+        self.weekly_export_dealers = weekly_export_dealers
+        self.export_weekday = export_weekday
+        self.pending: list[TruthEvent] = []
+        env = simulation.env
+        dirty: dict[int, tuple[Vehicle, float]] = {}
+        self._dirty = dirty
+
+        class TrackedVehicle(Vehicle):
+            """A VIN record that notes when it changes (only in a feed run; the engine's hot path is unchanged)."""
+
+            __slots__ = ()
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                object.__setattr__(self, name, value)
+                dirty[id(self)] = (self, env.now)
+
+        flow = simulation.vehicles
+        flow.vehicle_type = TrackedVehicle
+        for vehicle in flow.vehicles:
+            vehicle.__class__ = TrackedVehicle
+        #: per VIN: revision and the record last reported
+        self._reported: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        self._last_position = {name: getattr(simulation.parts.state, name).copy() for name in POSITION_FIELDS}
+        logistics = simulation.logistics
+        logistics.stock_watch = DemandTap(logistics.stock_watch, self._on_demand)
+        self._consignments: dict[int, list[_OpenConsignment]] = {}
+        self._consignment_serial = 0
+        self._document_serial = 0
+        self._onboarded = False
+
+    # -- driving ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """The onboarding load (full exports of every position and VIN) and the periodic sync process."""
+        day = float(self.simulation.env.now)
+        for location in range(self.codes.locations):
+            self.pending.append(self._position_event(location, day, full=True))
+        self._flush_vehicles(day, onboarding=True)
+        self._onboarded = True
+        self.simulation.env.process(self._sync_loop())
+
+    def _sync_loop(self) -> Iterator[Any]:
+        env = self.simulation.env
+        # syncs fall half an interval off the engine's phase times, so none shares an instant with them
+        yield env.timeout(self.sync_interval_days / 2)
+        while True:
+            self.sync()
+            yield env.timeout(self.sync_interval_days)
+
+    def take(self) -> list[TruthEvent]:
+        """The messages recorded since the last call, in the order they happened."""
+        events, self.pending = self.pending, []
+        events.sort(key=lambda event: event.day)
+        return events
+
+    def sync(self) -> None:
+        now = float(self.simulation.env.now)
+        self._flush_positions(now)
+        self._flush_vehicles(now)
+        self._flush_consignments(now)
+        if self.weekly_export_dealers and self._is_export_time(now):
+            for dealer in sorted(self.weekly_export_dealers):
+                self.pending.append(self._position_event(dealer, now, full=True))
+
+    def resync(self, dealers: frozenset[int], now: float) -> None:
+        """A DMS back from silence resends its whole parts position and the record of every car it has had."""
+        for dealer in sorted(dealers):
+            self.pending.append(self._position_event(dealer, now, full=True))
+        for vehicle in self.simulation.vehicles.vehicles:
+            if vehicle.dealer in dealers and vehicle.vin in self._reported:
+                revision = self._reported[vehicle.vin][0]
+                payload = self._vehicle_payload(vehicle, revision, destination_yard=False)
+                source = f"DMS:{self.codes.dealer_ids[vehicle.dealer]}"
+                self.pending.append(TruthEvent(now, source, "vehicle.updated", payload, vehicle.dealer))
+
+    def _is_export_time(self, now: float) -> bool:
+        """The weekly export runs in the last sync of the export weekday."""
+        day = math.floor(now)
+        next_sync = now + self.sync_interval_days
+        return self.clock.date(day).weekday() == self.export_weekday and math.floor(next_sync) > day
+
+    # -- parts positions -------------------------------------------------------------------------------
+    def _position_event(self, location: int, day: float, full: bool) -> TruthEvent:
+        state = self.simulation.parts.state
+        levels = np.stack([getattr(state, name)[location] for name in POSITION_FIELDS], axis=1)
+        skus = np.flatnonzero(levels.any(axis=1)) if full else np.arange(0)
+        return self._position(location, day, skus, levels[skus], full)
+
+    def _position(
+        self, location: int, day: float, skus: npt.NDArray[np.int64], levels: npt.NDArray[Any], full: bool
+    ) -> TruthEvent:
+        part_numbers = self.codes.part_numbers
+        columns = levels.T.tolist() if len(skus) else [[] for _ in POSITION_FIELDS]
+        lines: dict[str, Any] = {"part_number": [part_numbers[sku] for sku in skus.tolist()]}
+        for name, values in zip(POSITION_FIELDS, columns, strict=True):
+            lines[_FEED_FIELD.get(name, name)] = values
+        kind = "parts.position_snapshot" if full else "parts.position_delta"
+        payload = {"location_id": self.codes.location_ids[location], "lines": lines}
+        dealer = location if location < self.codes.dealers else None
+        return TruthEvent(day, self.codes.source_of_location(location), kind, payload, dealer)
+
+    def _flush_positions(self, now: float) -> None:
+        state = self.simulation.parts.state
+        current = {name: getattr(state, name) for name in POSITION_FIELDS}
+        changed = np.zeros(current["on_hand"].shape, dtype=bool)
+        for name, values in current.items():
+            changed |= values != self._last_position[name]
+        locations, skus = np.nonzero(changed)
+        if locations.size == 0:
+            return
+        levels = np.stack([current[name][locations, skus] for name in POSITION_FIELDS], axis=1)
+        for name, values in current.items():
+            self._last_position[name][locations, skus] = values[locations, skus]
+        starts = np.flatnonzero(np.diff(locations, prepend=-1))
+        ends = np.append(starts[1:], locations.size)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            location = int(locations[start])
+            if location in self.weekly_export_dealers:
+                continue  # their DMS sends only the weekly export
+            self.pending.append(self._position(location, now, skus[start:end], levels[start:end], full=False))
+
+    # -- parts demand lines ----------------------------------------------------------------------------
+    def _on_demand(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
+        if len(lines) == 0:
+            return
+        now = float(self.simulation.env.now)
+        codes = self.codes
+        business_date = self.clock.date(day).isoformat()
+        dealer_of_line = lines.location
+        starts = np.flatnonzero(np.diff(dealer_of_line, prepend=-1))
+        ends = np.append(starts[1:], dealer_of_line.size)
+        sku, quantity = lines.sku.tolist(), lines.quantity.tolist()
+        workshop, filled = lines.workshop.tolist(), outcome.filled_units.tolist()
+        lost, emergency = outcome.lost_units.tolist(), outcome.emergency.tolist()
+        part_numbers = codes.part_numbers
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            dealer = int(dealer_of_line[start])
+            dealer_id = codes.dealer_ids[dealer]
+            first = self._document_serial + 1
+            self._document_serial += end - start
+            lines = {
+                "part_number": [part_numbers[index] for index in sku[start:end]],
+                "channel": ["workshop" if flag else "counter" for flag in workshop[start:end]],
+                "document_number": [
+                    f"{'RO' if flag else 'CO'}-{dealer_id}-{serial:08d}"
+                    for flag, serial in zip(
+                        workshop[start:end], range(first, first + end - start), strict=True
+                    )
+                ],
+                "quantity_requested": quantity[start:end],
+                "quantity_issued": filled[start:end],
+                "quantity_lost": lost[start:end],
+                "emergency_order": emergency[start:end],
+            }
+            payload = {"dealer_id": dealer_id, "business_date": business_date, "lines": lines}
+            self.pending.append(TruthEvent(now, f"DMS:{dealer_id}", "parts.issue_lines", payload, dealer))
+
+    # -- vehicles ----------------------------------------------------------------------------------------
+    def _flush_vehicles(self, now: float, onboarding: bool = False) -> None:
+        flow = self.simulation.vehicles
+        changed = [(vehicle, now) for vehicle in flow.vehicles] if onboarding else list(self._dirty.values())
+        self._dirty.clear()
+        if not changed:
+            return
+        on_trunks = {
+            id(flow.vehicles[vehicle_id])
+            for _, vehicle_ids, _ in flow.trunks_on_road.values()
+            for vehicle_id in vehicle_ids
+        }
+        for vehicle, changed_day in changed:
+            record = (
+                vehicle.spec, vehicle.status, vehicle.site_kind, vehicle.site_index, vehicle.dealer,
+                vehicle.customer_order, vehicle.ordered_day, vehicle.built_day, vehicle.shipped_day,
+                vehicle.received_day, vehicle.delivered_day, vehicle.eta_day,
+            )  # fmt: skip
+            previous = self._reported.get(vehicle.vin)
+            if previous is not None and previous[1] == record:
+                continue
+            revision = 1 if previous is None else previous[0] + 1
+            self._reported[vehicle.vin] = (revision, record)
+            kind = self._vehicle_event_type(vehicle, None if previous is None else previous[1], onboarding)
+            destination_yard = id(vehicle) in on_trunks
+            payload = self._vehicle_payload(vehicle, revision, destination_yard)
+            dealer = vehicle.dealer if vehicle.dealer >= 0 else None
+            if kind in _DEALER_STEPS and dealer is not None:
+                source = f"DMS:{self.codes.dealer_ids[dealer]}"
+                kind = "vehicle.arrived" if kind == "vehicle.arrived_dealer" else kind
+            else:
+                source, dealer = "OEM", None
+                kind = "vehicle.arrived" if kind == "vehicle.arrived_dealer" else kind
+            self.pending.append(TruthEvent(changed_day, source, kind, payload, dealer))
+
+    @staticmethod
+    def _vehicle_event_type(vehicle: Vehicle, previous: tuple[Any, ...] | None, onboarding: bool) -> str:
+        status = vehicle.status
+        if onboarding:
+            return "vehicle.updated"
+        if previous is None:
+            return "vehicle.ordered" if status is VehicleStatus.ORDERED else "vehicle.built"
+        old_status, old_dealer = previous[1], previous[4]
+        if status is not old_status:
+            if status is VehicleStatus.BUILT:
+                return "vehicle.built"
+            if status is VehicleStatus.IN_TRANSIT:
+                moved_between_dealers = previous[2] is SiteKind.DEALER and vehicle.dealer != old_dealer
+                return "vehicle.traded" if moved_between_dealers else "vehicle.dispatched"
+            if status is VehicleStatus.IN_YARD:
+                return "vehicle.arrived_dealer" if vehicle.site_kind is SiteKind.DEALER else "vehicle.arrived"
+            if status is VehicleStatus.RESERVED:
+                return "vehicle.sold"
+            if status is VehicleStatus.DELIVERED:
+                return "vehicle.delivered"
+        if vehicle.dealer != old_dealer:
+            return "vehicle.allocated"
+        if vehicle.customer_order and not previous[5]:
+            return "vehicle.reserved"
+        return "vehicle.updated"
+
+    def _vehicle_payload(self, vehicle: Vehicle, revision: int, destination_yard: bool) -> dict[str, Any]:
+        codes, iso = self.codes, self.clock.iso
+        kind = SiteKind(vehicle.site_kind)
+        if kind is SiteKind.CUSTOMER or vehicle.site_index < 0:
+            location_id = None
+        elif kind is SiteKind.ROAD:
+            destination = SiteKind.STOCKYARD if destination_yard else SiteKind.DEALER
+            location_id = codes.site_ids[destination][vehicle.site_index]
+        else:
+            location_id = codes.site_ids[kind][vehicle.site_index]
+
+        def moment(day: float) -> str | None:
+            return None if day == NOT_YET else iso(day)
+
+        return {
+            "vin": vehicle.vin,
+            "vin_revision": revision,
+            "spec_code": codes.spec_codes[vehicle.spec],
+            "status": _STATUS_NAME[VehicleStatus(vehicle.status)],
+            "location_type": _SITE_NAME[kind],
+            "location_id": location_id,
+            "dealer_id": codes.dealer_ids[vehicle.dealer] if vehicle.dealer >= 0 else None,
+            "customer_order": bool(vehicle.customer_order),
+            "ordered_at": moment(vehicle.ordered_day),
+            "built_at": moment(vehicle.built_day),
+            "shipped_at": moment(vehicle.shipped_day),
+            "received_at": moment(vehicle.received_day),
+            "delivered_at": moment(vehicle.delivered_day),
+            "eta": moment(vehicle.eta_day),
+        }
+
+    # -- consignments and carriers ---------------------------------------------------------------------
+    def _flush_consignments(self, now: float) -> None:
+        logistics = self.simulation.logistics
+        live = {id(shipment): shipment for shipments in logistics.inbound.values() for shipment in shipments}
+        for key in [key for key in self._consignments if key not in live]:
+            for consignment in self._consignments.pop(key):
+                self._tracking(consignment, now, "delivered", None)
+        for key, shipment in live.items():
+            if key not in self._consignments:
+                self._consignments[key] = self._dispatch(shipment, now)
+        for consignments in self._consignments.values():
+            for consignment in consignments:
+                actual = float(consignment.shipment.receive_day)
+                if not consignment.delayed and now > consignment.promised_eta_day and actual > now:
+                    consignment.delayed = True
+                    self._tracking(consignment, now, "delayed", actual)
+
+    def _dispatch(self, shipment: Shipment, now: float) -> list[_OpenConsignment]:
+        codes, network = self.codes, self.simulation.world.network
+        opened = []
+        locations = shipment.location
+        for location in np.unique(locations).tolist():
+            members = locations == location
+            self._consignment_serial += 1
+            to_dealer = location < codes.dealers
+            if to_dealer:
+                dc = int(network.dealers.parts_dc[location])
+                ship_from = codes.dc_ids[dc]
+                carrier: str | None = codes.carrier_ids[int(network.parts_carrier[location])]
+                promised = now + float(self.simulation.dealer_lead_time_days[location])
+            else:
+                ship_from, carrier, promised = SUPPLIER_ID, None, float(shipment.receive_day)
+            dc_source = ship_from if to_dealer else codes.location_ids[location]
+            consignment = _OpenConsignment(
+                f"CN-{self._consignment_serial:09d}", shipment, location, carrier, promised
+            )
+            payload = {
+                "consignment_id": consignment.consignment_id,
+                "ship_from_id": ship_from,
+                "ship_to_id": codes.location_ids[location],
+                "carrier_id": carrier,
+                "dispatched_at": self.clock.iso(now),
+                "eta": self.clock.iso(promised),
+                "lines": {
+                    "part_number": [codes.part_numbers[sku] for sku in shipment.sku[members].tolist()],
+                    "quantity": shipment.quantity[members].tolist(),
+                },
+            }
+            self.pending.append(TruthEvent(now, f"DC:{dc_source}", "dc.consignment_created", payload))
+            if carrier is not None:
+                self._tracking(consignment, now, "picked_up", promised)
+            opened.append(consignment)
+        return opened
+
+    def _tracking(
+        self, consignment: _OpenConsignment, now: float, status: str, eta_day: float | None
+    ) -> None:
+        if consignment.carrier is None:
+            return
+        payload = {
+            "consignment_id": consignment.consignment_id,
+            "status": status,
+            "eta": None if eta_day is None else self.clock.iso(eta_day),
+        }
+        self.pending.append(TruthEvent(now, f"CARRIER:{consignment.carrier}", "carrier.tracking", payload))

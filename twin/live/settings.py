@@ -1,0 +1,124 @@
+"""Settings of ``twin-feed`` (a twin run as a live feed, with faults) and ``twin-shadow`` (the shadow consumer).
+
+Both commands take the twin's whole config (network, demand, policies, seed, horizon) plus their own section,
+``feed``; ``twin-shadow`` adds ``shadow`` and ``truth``. Defaults are declared once, here, with their ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from twin.config import TwinConfig
+from twin.config_ranges import MAX_DAYS, Range, ranged
+from twin.errors import ConfigError
+
+SHARE = Range("share", 0.0, 1.0)
+HOURS = Range("hours", 0.0, 24.0 * 30)
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+@dataclass
+class FeedSettings:
+    """How the real world would report a twin run, and what goes wrong on the way (all faults seeded)."""
+
+    #: jsonl (a file in the run folder) or redis (a stream on a Redis server)
+    sink: str = "jsonl"
+    redis_url: str = LOCAL_REDIS
+    stream: str = "twin:feed"
+    #: how often a DMS/WMS sends the cells that changed (minutes)
+    sync_interval_minutes: float = ranged(60.0, Range("minutes", 1.0, 24.0 * 60))
+    #: mean delivery delay, exponential (hours)
+    latency_hours: float = ranged(0.0, HOURS)
+    #: share of messages delivered twice
+    duplicate_share: float = ranged(0.0, SHARE)
+    #: share of messages held back up to reorder_window_hours, so later ones overtake them
+    reorder_share: float = ranged(0.0, SHARE)
+    reorder_window_hours: float = ranged(6.0, HOURS)
+    #: share of messages delivered 1..late_days_max days after the fact
+    late_share: float = ranged(0.0, SHARE)
+    late_days_max: float = ranged(3.0, Range("days", 1.0, 60.0))
+    #: share of messages followed by a broken record (bad JSON, unknown type, wrong units, unknown ids)
+    malformed_share: float = ranged(0.0, SHARE)
+    #: dealers whose DMS goes silent (messages lost) for silent_days from silent_from_day (-1: mid-horizon)
+    silent_dealers: int = ranged(0, Range("dealers", 0, 100_000))
+    silent_days: float = ranged(3.0, Range("days", 0.0, MAX_DAYS))
+    silent_from_day: float = ranged(-1.0, Range("day", 0.0, MAX_DAYS, special=(-1.0,)))
+    #: share of dealers on the weekly DMS export only (no live messages)
+    weekly_export_share: float = ranged(0.0, SHARE)
+    #: each source's clock is off by up to this much, either way (minutes)
+    clock_skew_minutes: float = ranged(0.0, Range("minutes", 0.0, 24.0 * 60))
+    #: days whose ground-truth state is written to truth/day_NNN (empty: the end of the run)
+    truth_days: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FeedRunConfig(TwinConfig):
+    feed: FeedSettings = field(default_factory=FeedSettings)
+
+
+@dataclass
+class ShadowFeedSettings:
+    """Where the shadow reads the feed."""
+
+    #: a JSONL feed file (followed as it grows when shadow.follow is true)
+    path: str = ""
+    #: jsonl or redis
+    source: str = "jsonl"
+    redis_url: str = LOCAL_REDIS
+    stream: str = "twin:feed"
+    group: str = "twin-shadow"
+    consumer: str = "shadow-1"
+    #: entries another consumer took and did not acknowledge for this long are claimed (XAUTOCLAIM)
+    claim_idle_ms: int = ranged(60_000, Range("milliseconds", 0, 86_400_000))
+
+
+@dataclass
+class ShadowSettings:
+    #: a day closes (its policies run) once the feed has moved this far past its end (hours)
+    close_after_hours: float = ranged(6.0, HOURS)
+    #: keep reading a growing feed; stop after idle_stop_seconds without new records (0: never)
+    follow: bool = False
+    idle_stop_seconds: float = ranged(5.0, Range("seconds", 0.0, 86_400.0))
+    #: checkpoint after this many records (and at every closed day and at the end)
+    checkpoint_every_records: int = ranged(50_000, Range("records", 1, 10**9))
+    #: run the live policies on each closed day and publish their decisions
+    decisions: bool = True
+    #: a dealer-SKU cell whose projection misses the feed by more than this many units is flagged
+    drift_threshold_units: float = ranged(5.0, Range("units", 0.0, 1e9))
+    #: a source with no message for this long is stale (hours)
+    stale_after_hours: float = ranged(36.0, HOURS)
+    #: publish decisions to a Redis stream too (besides decisions.jsonl): empty = no
+    decisions_stream: str = ""
+
+
+@dataclass
+class ShadowRunConfig(TwinConfig):
+    feed: ShadowFeedSettings = field(default_factory=ShadowFeedSettings)
+    shadow: ShadowSettings = field(default_factory=ShadowSettings)
+    #: a ground-truth state folder (a twin-feed truth/day_NNN, or truth/ for its latest day) to compare with
+    truth: str = ""
+
+
+def check_feed_settings(config: FeedRunConfig) -> None:
+    feed = config.feed
+    if feed.sink not in ("jsonl", "redis"):
+        raise ConfigError("feed.sink", feed.sink, "must be jsonl or redis")
+    if feed.silent_dealers > 0 and feed.silent_dealers > _dealers_hint(config):
+        raise ConfigError("feed.silent_dealers", feed.silent_dealers, "more silent dealers than dealers")
+    for index, day in enumerate(feed.truth_days):
+        if not 0 < day <= config.horizon_days:
+            raise ConfigError(f"feed.truth_days[{index}]", day, f"must be within 1..{config.horizon_days}")
+
+
+def check_shadow_settings(config: ShadowRunConfig) -> None:
+    if config.feed.source not in ("jsonl", "redis"):
+        raise ConfigError("feed.source", config.feed.source, "must be jsonl or redis")
+    if config.feed.source == "jsonl" and not config.feed.path:
+        raise ConfigError(
+            "feed.path", config.feed.path, "name the feed file to shadow (feed.path=<feed.jsonl>)"
+        )
+
+
+def _dealers_hint(config: TwinConfig) -> int:
+    dealers = getattr(config.network, "dealers", None)
+    return int(dealers) if isinstance(dealers, int) else 10**9

@@ -1,0 +1,204 @@
+"""Where feed records travel: a JSONL file (the embedded default) or a Redis Stream (a real broker).
+
+Writers append records in delivery order. Readers hand out ``(position, record)`` pairs, where the position is
+what a checkpoint stores to resume exactly after the last record applied: a byte offset in the file, or the
+stream entry id. The Redis reader is a consumer-group member: it first claims entries another consumer took
+and abandoned (XAUTOCLAIM), then re-reads its own unacknowledged entries, then new ones (XREADGROUP), and
+acknowledges (XACK) only what a checkpoint has made durable. Entries at or before the checkpoint's position
+were applied already and are acknowledged without applying them again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+Position = Any  # int byte offset (JSONL) or "ms-seq" entry id (Redis)
+
+
+class FeedWriter(Protocol):
+    def write(self, records: list[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FeedReader(Protocol):
+    def read(self, limit: int) -> list[tuple[Position, bytes]]: ...
+
+    def commit(self, position: Position) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# -- JSONL ----------------------------------------------------------------------------------------------------
+class JsonlWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held open across writes
+
+    def write(self, records: list[str]) -> None:
+        if records:
+            self._handle.write("\n".join(records) + "\n")
+            self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class JsonlReader:
+    """Complete lines from ``offset`` on; a line still being written (no newline yet) waits for later."""
+
+    def __init__(self, path: Path, offset: int = 0) -> None:
+        if not path.is_file():
+            raise FileNotFoundError(f"feed.path={str(path)!r}: no such feed file")
+        self.path = path
+        self._handle = open(path, "rb")  # noqa: SIM115 - held open across reads
+        self._handle.seek(offset)
+        self.offset = offset
+
+    def read(self, limit: int) -> list[tuple[Position, bytes]]:
+        out: list[tuple[Position, bytes]] = []
+        handle = self._handle
+        while len(out) < limit:
+            line = handle.readline()
+            if not line:
+                break
+            if not line.endswith(b"\n"):
+                handle.seek(self.offset)  # incomplete: read it again once the writer has finished it
+                break
+            self.offset += len(line)
+            stripped = line.strip()
+            if stripped:
+                out.append((self.offset, stripped))
+        return out
+
+    def commit(self, position: Position) -> None:
+        """Nothing to acknowledge: the checkpoint's offset is the whole truth for a file."""
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+# -- Redis Streams -------------------------------------------------------------------------------------------
+def _entry_key(entry_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=5)
+
+
+class RedisStreamWriter:
+    """XADD every record (field ``record``) to ``stream``, pipelined."""
+
+    def __init__(self, url: str, stream: str, batch: int = 2_000) -> None:
+        self.client = redis_client(url)
+        self.stream, self.batch = stream, batch
+
+    def write(self, records: list[str]) -> None:
+        for start in range(0, len(records), self.batch):
+            pipe = self.client.pipeline(transaction=False)
+            for record in records[start : start + self.batch]:
+                pipe.xadd(self.stream, {"record": record})
+            pipe.execute()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RedisStreamReader:
+    def __init__(
+        self,
+        url: str,
+        stream: str,
+        group: str,
+        consumer: str,
+        claim_idle_ms: int,
+        after: str | None = None,
+        block_ms: int = 200,
+    ) -> None:
+        import redis
+
+        self.client = redis_client(url)
+        self.stream, self.group, self.consumer = stream, group, consumer
+        self.block_ms = block_ms
+        self.after = _entry_key(after) if after else (-1, -1)
+        try:
+            self.client.xgroup_create(stream, group, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        # entries other consumers took and never acknowledged become ours, then ours are re-read first
+        self.claimed = 0
+        start = "0-0"
+        while True:
+            reply = self.client.xautoclaim(
+                stream, group, consumer, min_idle_time=claim_idle_ms, start_id=start, count=1_000
+            )
+            start, entries = reply[0], reply[1]
+            self.claimed += len(entries)
+            if not entries or start in (b"0-0", "0-0"):
+                break
+        #: id after which to re-read this consumer's own pending entries; None once they are all re-read
+        self._pending_cursor: str | None = "0"
+        self._unacked: list[str] = []
+
+    def read(self, limit: int) -> list[tuple[Position, bytes]]:
+        """Up to ``limit`` records: this consumer's unacknowledged entries first (in id order), then new ones."""
+        out: list[tuple[Position, bytes]] = []
+        while not out:
+            reading_pending = self._pending_cursor is not None
+            cursor = self._pending_cursor if reading_pending else ">"
+            reply = self.client.xreadgroup(
+                self.group,
+                self.consumer,
+                {self.stream: cursor},
+                count=limit,
+                block=None if reading_pending else self.block_ms,
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                if reading_pending:
+                    self._pending_cursor = None  # caught up on our own backlog: now new entries
+                    continue
+                return out
+            stale: list[str] = []
+            for raw_id, fields in entries:
+                entry_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+                if reading_pending:
+                    self._pending_cursor = entry_id
+                if _entry_key(entry_id) <= self.after:
+                    stale.append(entry_id)  # applied before the last checkpoint: acknowledge only
+                    continue
+                record = fields.get(b"record") or fields.get("record") or b""
+                self._unacked.append(entry_id)
+                out.append((entry_id, record if isinstance(record, bytes) else record.encode()))
+            if stale:
+                self.client.xack(self.stream, self.group, *stale)
+        return out
+
+    def commit(self, position: Position) -> None:
+        if position is None:
+            return
+        limit = _entry_key(str(position))
+        done = [entry for entry in self._unacked if _entry_key(entry) <= limit]
+        if done:
+            for start in range(0, len(done), 5_000):
+                self.client.xack(self.stream, self.group, *done[start : start + 5_000])
+            self._unacked = [entry for entry in self._unacked if _entry_key(entry) > limit]
+        self.after = max(self.after, limit)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
