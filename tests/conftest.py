@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+# fixtures shared by modules: a real Redis server (TWIN_REDIS_URL, or one started on 127.0.0.1) and stream names
+from tests.helpers.redis_server import redis_url, stream_name  # noqa: F401 - registered by being imported here
+
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     if pluginmanager.has_plugin("xdist"):

@@ -18,9 +18,12 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
 from twin.config import POLICY_OPTIONS, CompareConfig, TwinConfig
+from twin.live.settings import FeedRunConfig, ShadowRunConfig
 
 SCHEMA_NAME = "twin_schema"
 COMPARE_SCHEMA_NAME = "compare_schema"
+#: twin-feed and twin-shadow: the twin's config plus their own sections
+LIVE_SCHEMAS = {"feed_schema": FeedRunConfig, "shadow_schema": ShadowRunConfig}
 
 
 #: the what-if scenarios: one YAML file each, the options of the ``scenario`` config group
@@ -33,12 +36,14 @@ RUN_SUFFIX = f"{os.getpid() % 0x10000:04x}{secrets.token_hex(2)}"
 def register_configs() -> None:
     OmegaConf.register_new_resolver("run_suffix", lambda: RUN_SUFFIX, replace=True)
     store = ConfigStore.instance()
-    schema = OmegaConf.structured(TwinConfig)
+    for name, schema_class in {SCHEMA_NAME: TwinConfig, **LIVE_SCHEMAS}.items():
+        schema = OmegaConf.structured(schema_class)
+        for family in POLICY_OPTIONS:
+            schema.policy[family] = MISSING
+        store.store(name=name, node=schema)
     for family, options in POLICY_OPTIONS.items():
-        schema.policy[family] = MISSING
         for option, settings in options.items():
             store.store(group=f"policy/{family}", name=f"{option}_schema", node=settings)
-    store.store(name=SCHEMA_NAME, node=schema)
     for path in scenario_files():
         store.store(group="scenario", name=path.stem, node=OmegaConf.load(path))
     store.store(name=COMPARE_SCHEMA_NAME, node=CompareConfig)

@@ -29,7 +29,7 @@ MALFORMED_KINDS = ("bad_json", "unknown_type", "wrong_units", "unknown_part", "u
 MALFORMED_SEQUENCE_BASE = 1_000_000_000
 
 
-_NO_LINES = {
+_NO_LINES: dict[str, list[Any]] = {
     "part_number": [], "channel": [], "document_number": [], "quantity_requested": [],
     "quantity_issued": [], "quantity_lost": [], "emergency_order": [],
 }  # fmt: skip

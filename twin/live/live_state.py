@@ -129,9 +129,10 @@ class VinTable:
         return pd.DataFrame(data)
 
     def load_frame(self, frame: pd.DataFrame) -> None:
+        self.vins, self.columns = [], {}
+        self._allocate(max(1024, 2 * len(frame)))
         self.vins = [str(vin) for vin in frame["vin"]]
         self.row_of = {vin: row for row, vin in enumerate(self.vins)}
-        self._allocate(max(1024, 2 * len(self.vins)))
         for name in self.columns:
             self.columns[name][: len(self.vins)] = frame[name].to_numpy()
 
@@ -444,14 +445,14 @@ class LiveState:
     # -- checkpoint -------------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        arrays = {f"parts:{name}": values for name, values in self.parts.items()}
+        arrays: dict[str, npt.NDArray[Any]] = {f"parts:{name}": values for name, values in self.parts.items()}
         arrays["cell_sequence"] = self.cell_sequence
         for day, chunks in self.open_demand.items():
             arrays[f"demand:{day}"] = np.concatenate(chunks)
         for consignment_id, consignment in self.consignments.items():
             arrays[f"consignment_lines:{consignment_id}"] = np.stack([consignment.sku, consignment.quantity])
         with open(folder / "live_arrays.npz", "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         self.vehicles.frame().to_parquet(folder / "live_vehicles.parquet", index=False)
         meta = {
             "sources": {

@@ -17,7 +17,7 @@ source, stamps them and delivers them late, twice, out of order or broken, as co
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,7 @@ class FeedRecorder:
         self._onboarded = True
         self.simulation.env.process(self._sync_loop())
 
-    def _sync_loop(self) -> Iterator[Any]:
+    def _sync_loop(self) -> Generator[Any, Any, None]:
         env = self.simulation.env
         # syncs fall half an interval off the engine's phase times, so none shares an instant with them
         yield env.timeout(self.sync_interval_days / 2)
@@ -234,7 +234,7 @@ class FeedRecorder:
             dealer_id = codes.dealer_ids[dealer]
             first = self._document_serial + 1
             self._document_serial += end - start
-            lines = {
+            columns: dict[str, list[Any]] = {
                 "part_number": [part_numbers[index] for index in sku[start:end]],
                 "channel": ["workshop" if flag else "counter" for flag in workshop[start:end]],
                 "document_number": [
@@ -248,7 +248,7 @@ class FeedRecorder:
                 "quantity_lost": lost[start:end],
                 "emergency_order": emergency[start:end],
             }
-            payload = {"dealer_id": dealer_id, "business_date": business_date, "lines": lines}
+            payload = {"dealer_id": dealer_id, "business_date": business_date, "lines": columns}
             self.pending.append(TruthEvent(now, f"DMS:{dealer_id}", "parts.issue_lines", payload, dealer))
 
     # -- vehicles ----------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ what a checkpoint stores to resume exactly after the last record applied: a byte
 stream entry id. The Redis reader is a consumer-group member: it first claims entries another consumer took
 and abandoned (XAUTOCLAIM), then re-reads its own unacknowledged entries, then new ones (XREADGROUP), and
 acknowledges (XACK) only what a checkpoint has made durable. Entries at or before the checkpoint's position
-were applied already and are acknowledged without applying them again.
+were applied already and are acknowledged without applying them again. A pending entry the stream no longer
+holds (XDEL, or trimmed by MAXLEN before anyone applied it) has no record left to apply or to dead-letter: it
+is acknowledged, and its id kept in ``deleted_ids`` so the loss is counted, not silent.
 """
 
 from __future__ import annotations
@@ -81,15 +83,21 @@ class JsonlReader:
 
 
 # -- Redis Streams -------------------------------------------------------------------------------------------
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _entry_key(entry_id: str) -> tuple[int, int]:
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
 
 
-def redis_client(url: str) -> Any:
+def redis_client(url: str, socket_timeout_seconds: float = 30.0) -> Any:
+    """A client whose replies may take ``socket_timeout_seconds``: redis-py's own default (5 s) is shorter
+    than a blocking XREADGROUP may legitimately wait, and would turn an idle feed into a TimeoutError."""
     import redis
 
-    return redis.Redis.from_url(url, socket_connect_timeout=5)
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=socket_timeout_seconds)
 
 
 class RedisStreamWriter:
@@ -111,6 +119,11 @@ class RedisStreamWriter:
 
 
 class RedisStreamReader:
+    """One consumer of ``group`` on ``stream``.
+
+    ``block_ms``: how long a read waits for new entries when there are none (0: it does not wait).
+    """
+
     def __init__(
         self,
         url: str,
@@ -123,9 +136,12 @@ class RedisStreamReader:
     ) -> None:
         import redis
 
-        self.client = redis_client(url)
+        # the socket must outlast the longest blocking read, or the wait ends in a TimeoutError
+        self.client = redis_client(url, socket_timeout_seconds=30.0 + block_ms / 1_000)
         self.stream, self.group, self.consumer = stream, group, consumer
         self.block_ms = block_ms
+        #: pending entries the stream no longer holds (deleted or trimmed): acknowledged, never applied
+        self.deleted_ids: list[str] = []
         self.after = _entry_key(after) if after else (-1, -1)
         try:
             self.client.xgroup_create(stream, group, id="0", mkstream=True)
@@ -133,15 +149,22 @@ class RedisStreamReader:
             if "BUSYGROUP" not in str(error):
                 raise
         # entries other consumers took and never acknowledged become ours, then ours are re-read first
+        # XAUTOCLAIM scans at most 10 x count pending entries per call, so a batch may claim nothing (all of
+        # them still in a live consumer's hands) while idle ones lie further on: only the cursor's return to
+        # 0-0 says the whole pending list was scanned
         self.claimed = 0
-        start = "0-0"
+        start: str | bytes = "0-0"
         while True:
             reply = self.client.xautoclaim(
                 stream, group, consumer, min_idle_time=claim_idle_ms, start_id=start, count=1_000
             )
             start, entries = reply[0], reply[1]
             self.claimed += len(entries)
-            if not entries or start in (b"0-0", "0-0"):
+            # Redis >= 7 drops pending entries the stream no longer holds from the group and names them here
+            for raw_id in reply[2] if len(reply) > 2 else []:
+                if _entry_key(_text(raw_id)) > self.after:  # at or before it: applied, only not acknowledged
+                    self.deleted_ids.append(_text(raw_id))
+            if _text(start) == "0-0":
                 break
         #: id after which to re-read this consumer's own pending entries; None once they are all re-read
         self._pending_cursor: str | None = "0"
@@ -153,12 +176,13 @@ class RedisStreamReader:
         while not out:
             reading_pending = self._pending_cursor is not None
             cursor = self._pending_cursor if reading_pending else ">"
+            # BLOCK 0 would wait for ever: block_ms=0 means a read that does not wait
             reply = self.client.xreadgroup(
                 self.group,
                 self.consumer,
                 {self.stream: cursor},
                 count=limit,
-                block=None if reading_pending else self.block_ms,
+                block=None if reading_pending or self.block_ms <= 0 else self.block_ms,
             )
             entries = reply[0][1] if reply else []
             if not entries:
@@ -168,11 +192,15 @@ class RedisStreamReader:
                 return out
             stale: list[str] = []
             for raw_id, fields in entries:
-                entry_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+                entry_id = _text(raw_id)
                 if reading_pending:
                     self._pending_cursor = entry_id
                 if _entry_key(entry_id) <= self.after:
                     stale.append(entry_id)  # applied before the last checkpoint: acknowledge only
+                    continue
+                if not fields:  # pending, but deleted from the stream: nothing left to apply
+                    self.deleted_ids.append(entry_id)
+                    stale.append(entry_id)
                     continue
                 record = fields.get(b"record") or fields.get("record") or b""
                 self._unacked.append(entry_id)

@@ -1,0 +1,194 @@
+"""Drift and trust: how well the synced state predicts what the feeds say next, and how fresh each source is.
+
+Each closed day the tracker projects every dealer x SKU position and every VIN's status 1 and 7 days ahead:
+- parts on hand: today's on hand, less the expected demand over the horizon (a smoothed daily mean of the
+  units the DMS booked, per cell), plus consignments whose ETA falls inside the horizon, floored at zero;
+- a VIN's status: the current step ends at its ETA (built -> in transit, on the road -> in the yard);
+  everything else stays where it is.
+When the target day closes, the projection is scored against what the feed then says: mean absolute error,
+bias and the share of cells off by more than ``threshold_units``, next to the naive "last known position"
+baseline. Cells far off both are flagged (a stuck DMS or a lost consignment shows up there). Staleness is
+how long each source has been quiet, measured against the feed's own clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.domain.vehicles import VehicleStatus
+from twin.live.live_state import LiveState
+
+HORIZONS_DAYS = (1, 7)
+#: smoothing of the per-cell daily demand mean (exponential, per closed day)
+DEMAND_SMOOTHING = 0.1
+#: flagged cells listed per day (the count covers all)
+FLAGGED_EXAMPLES = 10
+#: a dealer is flagged when its share of flagged cells is this many times the network's, and >= this many cells
+FLAGGED_DEALER_RATIO = 3.0
+FLAGGED_DEALER_MIN_CELLS = 10
+
+
+@dataclass
+class _Projection:
+    made_day: int
+    horizon_days: int
+    on_hand: npt.NDArray[np.float32]
+    naive_on_hand: npt.NDArray[np.int32]
+    vin_count: int
+    status: npt.NDArray[np.int8]
+    naive_status: npt.NDArray[np.int8]
+
+
+class DriftTracker:
+    def __init__(self, dealers: int, skus: int, threshold_units: float, stale_after_hours: float) -> None:
+        self.dealers, self.skus = dealers, skus
+        self.threshold_units = threshold_units
+        self.stale_after_days = stale_after_hours / 24
+        self.mean_daily_units = np.zeros(dealers * skus, dtype=np.float32)
+        self.closed_days = 0
+        #: projections waiting for their target day to close, by target day
+        self.pending: dict[int, list[_Projection]] = {}
+
+    def close_day(self, day: int, state: LiveState, watermark_day: float) -> dict[str, Any]:
+        """Score projections that target ``day``, then project from it; returns the day's drift record."""
+        on_hand = state.parts["on_hand"][: self.dealers].reshape(-1)
+        demand = state.demand_of_day(day)
+        today = np.zeros(self.dealers * self.skus, dtype=np.float32)
+        np.add.at(today, demand[:, 0], demand[:, 1].astype(np.float32))
+        weight = DEMAND_SMOOTHING if self.closed_days else 1.0
+        self.mean_daily_units += weight * (today - self.mean_daily_units)
+        self.closed_days += 1
+        record: dict[str, Any] = {"day": day}
+        status = state.vehicles.columns["status"][: len(state.vehicles)]
+        for projection in sorted(self.pending.pop(day, []), key=lambda projection: projection.horizon_days):
+            record.update(self._score(projection, on_hand, status, state))
+        for horizon in HORIZONS_DAYS:
+            projection = self._project(day, horizon, on_hand, state)
+            self.pending.setdefault(day + horizon, []).append(projection)
+        record.update(self.staleness(state, watermark_day))
+        return record
+
+    # -- projecting ----------------------------------------------------------------------------------------
+    def _project(
+        self, day: int, horizon: int, on_hand: npt.NDArray[np.int32], state: LiveState
+    ) -> _Projection:
+        cells, units, eta = state.open_inbound()
+        dealer_lines = cells < self.dealers * self.skus
+        arriving = dealer_lines & (eta <= day + 1 + horizon)
+        inbound = np.zeros(self.dealers * self.skus, dtype=np.float32)
+        np.add.at(inbound, cells[arriving], units[arriving].astype(np.float32))
+        projected = np.maximum(on_hand - self.mean_daily_units * horizon, 0.0) + inbound
+        columns, count = state.vehicles.columns, len(state.vehicles)
+        status = columns["status"][:count].astype(np.int8)
+        step_ends = (columns["eta_day"][:count] >= 0) & (columns["eta_day"][:count] <= day + 1 + horizon)
+        projected_status = status.copy()
+        moves = {VehicleStatus.ORDERED: VehicleStatus.BUILT, VehicleStatus.IN_TRANSIT: VehicleStatus.IN_YARD}
+        for before, after in moves.items():
+            projected_status[step_ends & (status == before)] = after
+        return _Projection(
+            day, horizon, projected.astype(np.float32), on_hand.copy(), count, projected_status, status
+        )
+
+    # -- scoring -------------------------------------------------------------------------------------------
+    def _score(
+        self,
+        projection: _Projection,
+        on_hand: npt.NDArray[np.int32],
+        status: npt.NDArray[np.int64],
+        state: LiveState,
+    ) -> dict[str, Any]:
+        horizon = projection.horizon_days
+        actual = on_hand.astype(np.float32)
+        relevant = (actual > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
+        error = projection.on_hand[relevant] - actual[relevant]
+        naive_error = projection.naive_on_hand[relevant] - actual[relevant]
+        off = np.abs(error) > self.threshold_units
+        flagged_cells = np.flatnonzero(relevant)[off & (np.abs(naive_error) > self.threshold_units)]
+        codes = state.codes
+        examples = [
+            {
+                "dealer_id": codes.dealer_ids[int(cell) // self.skus],
+                "part_number": codes.part_numbers[int(cell) % self.skus],
+                "projected": round(float(projection.on_hand[cell]), 1),
+                "reported": int(on_hand[cell]),
+            }
+            for cell in flagged_cells[
+                np.argsort(-np.abs(projection.on_hand[flagged_cells] - actual[flagged_cells]))
+            ][:FLAGGED_EXAMPLES]
+        ]
+        # a dealer stands out when far more of its cells are off than the network's share (a stuck DMS)
+        flagged = np.bincount(flagged_cells // self.skus, minlength=self.dealers)
+        scored = np.bincount(np.flatnonzero(relevant) // self.skus, minlength=self.dealers)
+        network_share = flagged.sum() / max(scored.sum(), 1)
+        stands_out = (flagged >= FLAGGED_DEALER_MIN_CELLS) & (
+            flagged > FLAGGED_DEALER_RATIO * network_share * scored
+        )
+        vins = projection.vin_count
+        known = status[:vins].astype(np.int8)
+        cells = max(int(relevant.sum()), 1)
+        prefix = f"h{horizon}_"
+        return {
+            f"{prefix}parts_cells_scored": int(relevant.sum()),
+            f"{prefix}parts_mae_units": float(np.abs(error).sum() / cells),
+            f"{prefix}parts_bias_units": float(error.sum() / cells),
+            f"{prefix}parts_share_off": float(off.sum() / cells),
+            f"{prefix}naive_parts_mae_units": float(np.abs(naive_error).sum() / cells),
+            f"{prefix}naive_parts_bias_units": float(naive_error.sum() / cells),
+            f"{prefix}naive_parts_share_off": float(
+                (np.abs(naive_error) > self.threshold_units).sum() / cells
+            ),
+            f"{prefix}vins_scored": vins,
+            f"{prefix}vin_status_share_off": float((projection.status != known).mean()) if vins else 0.0,
+            f"{prefix}naive_vin_status_share_off": float((projection.naive_status != known).mean())
+            if vins
+            else 0.0,
+            f"{prefix}flagged_cells": int(flagged_cells.size),
+            f"{prefix}flagged_dealers": [
+                codes.dealer_ids[dealer] for dealer in np.flatnonzero(stands_out).tolist()
+            ],
+            f"{prefix}flagged_examples": examples,
+        }
+
+    def staleness(self, state: LiveState, watermark_day: float) -> dict[str, Any]:
+        """Hours since each source's newest message, against the feed's newest; which are stale."""
+        ages = {
+            source: (watermark_day - book.last_occurred_day) * 24 for source, book in state.sources.items()
+        }
+        stale = sorted(source for source, hours in ages.items() if hours > self.stale_after_days * 24)
+        oldest = max(ages.values(), default=0.0)
+        return {"stale_sources": stale, "stale_source_count": len(stale), "oldest_source_age_hours": oldest}
+
+    # -- checkpoint ----------------------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "mean_daily_units": self.mean_daily_units,
+            "closed_days": np.array([self.closed_days]),
+        }
+        for target, projections in self.pending.items():
+            for projection in projections:
+                key = f"{target}:{projection.horizon_days}:{projection.made_day}:{projection.vin_count}"
+                arrays[f"on_hand:{key}"] = projection.on_hand
+                arrays[f"naive_on_hand:{key}"] = projection.naive_on_hand
+                arrays[f"status:{key}"] = projection.status
+                arrays[f"naive_status:{key}"] = projection.naive_status
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        self.mean_daily_units = arrays["mean_daily_units"].copy()
+        self.closed_days = int(arrays["closed_days"][0])
+        self.pending = {}
+        for name in sorted(arrays):
+            if not name.startswith("on_hand:"):
+                continue
+            key = name.split(":", 1)[1]
+            target, horizon, made, vins = (int(part) for part in key.split(":"))
+            self.pending.setdefault(target, []).append(
+                _Projection(
+                    made, horizon, arrays[name].copy(), arrays[f"naive_on_hand:{key}"].copy(), vins,
+                    arrays[f"status:{key}"].copy(), arrays[f"naive_status:{key}"].copy(),
+                )
+            )  # fmt: skip
