@@ -146,6 +146,8 @@ class Consignment:
     eta_day: float
     carrier: str | None
     status: str = "created"
+    #: when the delivery was reported (days; nan until then)
+    delivered_day: float = math.nan
 
 
 class LiveState:
@@ -379,6 +381,8 @@ class LiveState:
         if consignment.status == "delivered":
             return Applied.SUPERSEDED
         consignment.status = payload.status
+        if payload.status == "delivered":
+            consignment.delivered_day = self.clock.day_of(event.occurred_at)
         if payload.eta is not None:
             consignment.eta_day = self.clock.day_of(payload.eta)
         return Applied.APPLIED
@@ -402,6 +406,18 @@ class LiveState:
             self.invoice_paise_by_carrier.get(payload.carrier_id, 0) + paise
         )
         return Applied.APPLIED
+
+    def forget_delivered(self, before_day: float) -> int:
+        """Drop consignments delivered before ``before_day`` (a late duplicate is caught by its event id), so
+        a year of consignments does not pile up; returns how many went."""
+        gone = [
+            key
+            for key, c in self.consignments.items()
+            if c.status == "delivered" and c.delivered_day < before_day
+        ]
+        for key in gone:
+            del self.consignments[key]
+        return len(gone)
 
     def open_inbound(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Lines of consignments not yet delivered: flat cell (location * skus + sku), units, ETA day."""
@@ -460,7 +476,7 @@ class LiveState:
                 for name, book in self.sources.items()
             },
             "consignments": {
-                name: [c.to_location, c.dispatched_day, c.eta_day, c.carrier, c.status]
+                name: [c.to_location, c.dispatched_day, c.eta_day, c.carrier, c.status, c.delivered_day]
                 for name, c in self.consignments.items()
             },
             "late_demand_lines": self.late_demand_lines,
@@ -486,17 +502,12 @@ class LiveState:
             int(key.split(":", 1)[1]): [values] for key, values in arrays.items() if key.startswith("demand:")
         }
         self.consignments = {}
-        for name, (to_location, dispatched, eta, carrier, status) in meta["consignments"].items():
+        for name, (to_location, dispatched, eta, carrier, status, delivered) in meta["consignments"].items():
             lines = arrays[f"consignment_lines:{name}"]
             self.consignments[name] = Consignment(
-                int(to_location),
-                lines[0].copy(),
-                lines[1].copy(),
-                float(dispatched),
-                float(eta),
-                carrier,
-                status,
-            )
+                int(to_location), lines[0].copy(), lines[1].copy(), float(dispatched), float(eta), carrier, status,
+                float(delivered),
+            )  # fmt: skip
         self.late_demand_lines = int(meta["late_demand_lines"])
         self.closed_days = set(meta["closed_days"])
         self.invoices = {key: int(value) for key, value in meta["invoices"].items()}

@@ -400,11 +400,17 @@ class FeedRecorder:
     def _tracking(
         self, consignment: _OpenConsignment, now: float, status: str, eta_day: float | None
     ) -> None:
-        if consignment.carrier is None:
+        """The carrier's status message; a supplier's delivery to a DC is confirmed by the DC itself."""
+        if consignment.carrier is None and status != "delivered":
             return
+        source = (
+            f"CARRIER:{consignment.carrier}"
+            if consignment.carrier is not None
+            else f"DC:{self.codes.location_ids[consignment.location]}"
+        )
         payload = {
             "consignment_id": consignment.consignment_id,
             "status": status,
             "eta": None if eta_day is None else self.clock.iso(eta_day),
         }
-        self.pending.append(TruthEvent(now, f"CARRIER:{consignment.carrier}", "carrier.tracking", payload))
+        self.pending.append(TruthEvent(now, source, "carrier.tracking", payload))

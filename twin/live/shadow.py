@@ -42,6 +42,8 @@ LIVE_STATE_DIR = "live_state"
 CHECKPOINT_DIR = "checkpoint"
 OUTPUT_FILES = (DECISIONS_FILE, DEAD_LETTER_FILE, DRIFT_FILE)
 READ_BATCH = 2_000
+#: delivered consignments stay in the live state this long (portal "recent arrivals"), then are forgotten
+DELIVERED_KEPT_DAYS = 7
 
 
 class CheckpointStore:
@@ -288,6 +290,7 @@ class ShadowRunner:
                 self._decision_stream.write(lines)
         for old_day in [old for old in state.open_demand if old <= day]:
             del state.open_demand[old_day]
+        state.forget_delivered(before_day=day - DELIVERED_KEPT_DAYS)
         self.counts["days_closed"] += 1
         self.counts["decisions_published"] += len(decisions)
 
