@@ -94,7 +94,7 @@ def _same_lengths(model: BaseModel, names: tuple[str, ...]) -> None:
 class PositionLines(_Strict):
     """Stock per part number at a location, column-wise (entry i of every list is line i), in pieces."""
 
-    part_number: list[Code]
+    part_number: list[Code] = Field(description="the OEM part number (master data)")
     on_hand: list[Quantity] = Field(
         description="pieces on the shelf, including those reserved for counter pickup"
     )
@@ -116,17 +116,17 @@ class PartsPosition(_Strict):
     """A location's parts position: the part numbers it reports (see the event type)."""
 
     location_id: Code = Field(description="dealer id (DMS) or parts DC id")
-    lines: PositionLines
+    lines: PositionLines = Field(description="column-wise: entry i of every list is line i")
 
 
 class IssueLines(_Strict):
     """Parts demand lines as the DMS books them, filled or not (fill rate needs the unfilled ones too),
     column-wise."""
 
-    part_number: list[Code]
-    channel: list[Literal["counter", "workshop"]]
+    part_number: list[Code] = Field(description="the OEM part number demanded (master data)")
+    channel: list[Literal["counter", "workshop"]] = Field(description="counter sale or workshop repair order")
     document_number: list[Code] = Field(description="repair order (RO-...) or counter order (CO-...) number")
-    quantity_requested: list[PositiveQuantity]
+    quantity_requested: list[PositiveQuantity] = Field(description="pieces the customer asked for")
     quantity_issued: list[Quantity] = Field(description="pieces issued from the shelf at once")
     quantity_lost: list[Quantity] = Field(description="pieces the customer did not wait for (lost sale)")
     emergency_order: list[bool] = Field(description="the short pieces were ordered by emergency delivery")
@@ -142,9 +142,9 @@ class IssueLines(_Strict):
 class DealerIssueLines(_Strict):
     """A dealer's parts demand lines of one business day (or part of it)."""
 
-    dealer_id: Code
+    dealer_id: Code = Field(description="the dealer (master data id); must match the DMS source")
     business_date: Date = Field(description="the DMS's trading day the lines belong to (dealer local date)")
-    lines: IssueLines
+    lines: IssueLines = Field(description="column-wise: entry i of every list is line i")
 
 
 VehicleStatusName = Literal["ordered", "built", "in_transit", "in_yard", "reserved", "delivered"]
@@ -154,16 +154,18 @@ LocationType = Literal["plant", "stockyard", "road", "dealer", "customer"]
 class VehicleRecord(_Strict):
     """The whole record of one VIN as the OEM's vehicle master holds it after the event."""
 
-    vin: Vin
+    vin: Vin = Field(description="17-character VIN, ISO 3779 with a valid check digit")
     vin_revision: PositiveQuantity = Field(description="the vehicle master's record version; newest wins")
     spec_code: Code = Field(description="sellable spec (model x variant x colour x options)")
-    status: VehicleStatusName
-    location_type: LocationType
+    status: VehicleStatusName = Field(description="lifecycle step after the event")
+    location_type: LocationType = Field(description="kind of place the car is at (road: on its way)")
     location_id: Code | None = Field(description="plant, stockyard or dealer id; on the road the destination")
     dealer_id: Code | None = Field(description="dealer allocated or sold to; null while unallocated")
     customer_order: bool = Field(description="built or held against a named customer's order")
-    ordered_at: Timestamp | None = None
-    built_at: Timestamp | None = None
+    ordered_at: Timestamp | None = Field(
+        default=None, description="when ordered (stock or a customer's order)"
+    )
+    built_at: Timestamp | None = Field(default=None, description="when it left the line")
     shipped_at: Timestamp | None = Field(default=None, description="when it last left a site")
     received_at: Timestamp | None = Field(default=None, description="reached its dealer's yard (age counts)")
     delivered_at: Timestamp | None = Field(default=None, description="handed over to the end customer")
@@ -171,7 +173,7 @@ class VehicleRecord(_Strict):
 
 
 class ConsignmentLines(_Strict):
-    part_number: list[Code] = Field(min_length=1)
+    part_number: list[Code] = Field(min_length=1, description="OEM part numbers shipped")
     quantity: list[PositiveQuantity] = Field(description="pieces shipped")
     uom: UnitOfMeasure = Field("EA", description="unit of every quantity: EA (each, a piece)")
 
@@ -184,20 +186,20 @@ class ConsignmentLines(_Strict):
 class ConsignmentCreated(_Strict):
     """A consignment a parts DC (or a supplier, to a DC) has dispatched."""
 
-    consignment_id: Code
+    consignment_id: Code = Field(description="the DC's consignment (delivery note) number")
     ship_from_id: Code = Field(description="parts DC id, or SUPPLIER for a supplier's delivery to a DC")
     ship_to_id: Code = Field(description="dealer id or parts DC id")
-    carrier_id: Code | None = None
-    dispatched_at: Timestamp
+    carrier_id: Code | None = Field(default=None, description="carrier on the lane (master data id)")
+    dispatched_at: Timestamp = Field(description="when it left the DC")
     eta: Timestamp = Field(description="promised arrival (the lane's lead time)")
-    lines: ConsignmentLines
+    lines: ConsignmentLines = Field(description="column-wise: entry i of every list is line i")
 
 
 class CarrierTracking(_Strict):
-    """A carrier's status of a consignment it carries."""
+    """A carrier's status of a consignment it carries (a DC confirms a supplier's delivery itself)."""
 
-    consignment_id: Code
-    status: Literal["picked_up", "in_transit", "delayed", "delivered"]
+    consignment_id: Code = Field(description="the DC's consignment number")
+    status: Literal["picked_up", "in_transit", "delayed", "delivered"] = Field(description="the step reached")
     eta: Timestamp | None = Field(
         default=None, description="the carrier's current ETA (new ETA when delayed)"
     )
@@ -206,12 +208,12 @@ class CarrierTracking(_Strict):
 class CarrierInvoice(_Strict):
     """A carrier's freight bill for one consignment (settlement document)."""
 
-    invoice_number: Code
-    carrier_id: Code
-    consignment_id: Code
-    invoice_date: Date
+    invoice_number: Code = Field(description="the carrier's invoice number; a resend must repeat the amount")
+    carrier_id: Code = Field(description="the carrier billing (master data id)")
+    consignment_id: Code = Field(description="the consignment billed")
+    invoice_date: Date = Field(description="date on the invoice")
     amount_inr: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="freight, rupees")
-    currency: Literal["INR"] = "INR"
+    currency: Literal["INR"] = Field("INR", description="INR only: the network settles in rupees")
 
 
 # -- the envelope -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,8 @@ class _OpenConsignment:
     location: int
     carrier: str | None
     promised_eta_day: float
+    #: what the carrier bills by its rate card (None: a supplier's delivery, not billed to the network)
+    freight_inr: float | None
     delayed: bool = False
 
 
@@ -350,6 +353,7 @@ class FeedRecorder:
         for key in [key for key in self._consignments if key not in live]:
             for consignment in self._consignments.pop(key):
                 self._tracking(consignment, now, "delivered", None)
+                self._invoice(consignment, now)
         for key, shipment in live.items():
             if key not in self._consignments:
                 self._consignments[key] = self._dispatch(shipment, now)
@@ -368,16 +372,19 @@ class FeedRecorder:
             members = locations == location
             self._consignment_serial += 1
             to_dealer = location < codes.dealers
+            freight: float | None = None
             if to_dealer:
                 dc = int(network.dealers.parts_dc[location])
                 ship_from = codes.dc_ids[dc]
-                carrier: str | None = codes.carrier_ids[int(network.parts_carrier[location])]
+                lane = int(network.parts_carrier[location])
+                carrier: str | None = codes.carrier_ids[lane]
                 promised = now + float(self.simulation.dealer_lead_time_days[location])
+                freight = self._freight_inr(lane, location, int(shipment.quantity[members].sum()))
             else:
                 ship_from, carrier, promised = SUPPLIER_ID, None, float(shipment.receive_day)
             dc_source = ship_from if to_dealer else codes.location_ids[location]
             consignment = _OpenConsignment(
-                f"CN-{self._consignment_serial:09d}", shipment, location, carrier, promised
+                f"CN-{self._consignment_serial:09d}", shipment, location, carrier, promised, freight
             )
             payload = {
                 "consignment_id": consignment.consignment_id,
@@ -396,6 +403,29 @@ class FeedRecorder:
                 self._tracking(consignment, now, "picked_up", promised)
             opened.append(consignment)
         return opened
+
+    def _freight_inr(self, lane: int, dealer: int, units: int) -> float:
+        """The lane carrier's rate card: its minimum charge, or its rate per km for the load share carried."""
+        carriers = self.simulation.world.network.carriers
+        distance_km = float(self.simulation.dc_to_dealer_km[dealer])
+        share = units / float(carriers.capacity_per_load[lane])
+        return max(
+            float(carriers.minimum_charge_inr[lane]),
+            float(carriers.rate_per_km_inr[lane]) * distance_km * share,
+        )
+
+    def _invoice(self, consignment: _OpenConsignment, now: float) -> None:
+        if consignment.carrier is None or consignment.freight_inr is None:
+            return
+        amount = Decimal(str(consignment.freight_inr)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        payload = {
+            "invoice_number": f"INV-{consignment.consignment_id}",
+            "carrier_id": consignment.carrier,
+            "consignment_id": consignment.consignment_id,
+            "invoice_date": self.clock.date(math.floor(now)).isoformat(),
+            "amount_inr": str(amount),
+        }
+        self.pending.append(TruthEvent(now, f"CARRIER:{consignment.carrier}", "carrier.invoice", payload))
 
     def _tracking(
         self, consignment: _OpenConsignment, now: float, status: str, eta_day: float | None

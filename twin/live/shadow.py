@@ -313,6 +313,8 @@ class ShadowRunner:
             "late_demand_lines": self.state.late_demand_lines,
             "sources": len(self.state.sources),
             "vins": len(self.state.vehicles),
+            "carrier_invoices": len(self.state.invoices),
+            "freight_billed_inr": sum(self.state.invoice_paise_by_carrier.values()) / 100,
             "feed_clock": self.clock.iso(self.watermark_day) if math.isfinite(self.watermark_day) else None,
             **self.drift.staleness(self.state, self.watermark_day),
             "drift": drift_summary(self.output_dir / DRIFT_FILE),

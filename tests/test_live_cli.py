@@ -1,0 +1,90 @@
+"""twin-feed and twin-shadow as a user types them: the run folder contract, resuming, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twin.live.contract import contract_markdown
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _command(entry: str, *arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    code = f"from twin.live.cli import {entry}; {entry}()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *arguments], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.slow
+def test_feed_then_shadow_as_documented(tmp_path: Path) -> None:
+    feed_dir, shadow_dir = tmp_path / "feed", tmp_path / "shadow"
+    feed = _command(
+        "feed_main", "network=small", "horizon_days=30", "seed=3", "logger=none", f"hydra.run.dir={feed_dir}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert feed.returncode == 0, feed.stderr[-2000:]
+    assert (feed_dir / "feed.jsonl").stat().st_size > 0
+    assert (feed_dir / "truth" / "day_030" / "meta.json").is_file()
+    arguments = [
+        "network=small",
+        "logger=none",
+        f"feed.path={feed_dir / 'feed.jsonl'}",
+        f"truth={feed_dir / 'truth'}",
+    ]
+    shadow = _command("shadow_main", *arguments, f"hydra.run.dir={shadow_dir}", cwd=tmp_path)
+    assert shadow.returncode == 0, shadow.stderr[-2000:]
+    report = json.loads((shadow_dir / "shadow_report.json").read_text())
+    for key in (
+        "events_read",
+        "events_applied",
+        "duplicates_ignored",
+        "dead_lettered",
+        "state_differences_vs_truth",
+    ):
+        assert key in report
+    assert report["state_differences_vs_truth"] == 0
+    assert report["events_read"] == report["events_applied"] > 0
+    for name in ("decisions.jsonl", "drift_daily.jsonl", "drift.png", "live_state/live_meta.json"):
+        assert (shadow_dir / name).exists(), name
+    assert "differences from the truth" in shadow.stdout
+    # the same folder again: it resumes from its checkpoint, reads nothing new, reports the same
+    again = _command("shadow_main", *arguments, f"hydra.run.dir={shadow_dir}", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resuming from the checkpoint" in again.stdout
+    second = json.loads((shadow_dir / "shadow_report.json").read_text())
+    assert {k: v for k, v in second.items() if k not in ("wall_seconds", "resumed_from_checkpoint")} == {
+        k: v for k, v in report.items() if k not in ("wall_seconds", "resumed_from_checkpoint")
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("entry", "argument", "named"),
+    [
+        ("shadow_main", "feed.path=/nonexistent/feed.jsonl", "feed.path"),
+        ("shadow_main", "feed.source=kafka", "feed.source"),
+        ("feed_main", "feed.sink=kafka", "feed.sink"),
+        ("feed_main", "feed.duplicate_share=1.5", "feed.duplicate_share"),
+        ("feed_main", "feed.truth_days=[99]", "feed.truth_days[0]"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(tmp_path: Path, entry: str, argument: str, named: str) -> None:
+    result = _command(
+        entry, "network=small", "horizon_days=10", "warmup_days=5", "logger=none", argument,
+        f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_feed_reference_in_the_docs_is_the_contract() -> None:
+    """docs/feeds.md's generated part is what the parser enforces (``python -m twin.live.contract``)."""
+    text = (REPO / "docs" / "feeds.md").read_text()
+    assert contract_markdown() in text
