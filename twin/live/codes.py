@@ -17,6 +17,7 @@ from twin.domain.world import World
 #: the network's local time: feeds are stamped in it, business dates are its calendar days
 LOCAL_TIME = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 SUPPLIER_ID = "SUPPLIER"
+SECONDS_PER_DAY = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,11 @@ class FeedClock:
     """Days since ``start_date`` (local midnight) <-> timestamps."""
 
     start_date: dt.date
+    #: local midnight of ``start_date`` (derived)
+    origin: dt.datetime = dt.datetime.min
 
-    @property
-    def origin(self) -> dt.datetime:
-        return dt.datetime.combine(self.start_date, dt.time(), tzinfo=LOCAL_TIME)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", dt.datetime.combine(self.start_date, dt.time(), tzinfo=LOCAL_TIME))
 
     def timestamp(self, day: float) -> dt.datetime:
         return self.origin + dt.timedelta(days=day)
@@ -36,7 +38,7 @@ class FeedClock:
         return self.timestamp(day).isoformat(timespec="microseconds")
 
     def day_of(self, moment: dt.datetime) -> float:
-        return (moment - self.origin) / dt.timedelta(days=1)
+        return (moment - self.origin).total_seconds() / SECONDS_PER_DAY
 
     def date(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)

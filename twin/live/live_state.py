@@ -300,10 +300,11 @@ class LiveState:
     # -- vehicles ---------------------------------------------------------------------------------------
     def _apply_vehicle(self, record: VehicleRecord) -> str:
         codes = self.codes
-        try:
-            validate_vin(record.vin)
-        except VinError as error:
-            raise FeedRecordError("payload.vin", record.vin, str(error)) from None
+        if record.vin not in self.vehicles.row_of:  # a VIN already on file passed this check
+            try:
+                validate_vin(record.vin)
+            except VinError as error:
+                raise FeedRecordError("payload.vin", record.vin, str(error)) from None
         spec = codes.spec_index.get(record.spec_code)
         if spec is None:
             raise FeedRecordError("payload.spec_code", record.spec_code, "unknown spec")

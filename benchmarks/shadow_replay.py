@@ -1,0 +1,160 @@
+"""Shadow replay speed: how fast ``twin-shadow`` applies a feed (parse, validate, apply, close days, drift,
+checkpoints), from a JSONL file and from a Redis Stream, and the memory it takes.
+
+The feed is a ``twin-feed`` run folder (``--feed <folder>``: its feed.jsonl and feed_manifest.json), or one this
+script makes (``--network small --days 60``; a default-network year takes minutes to make, so make it once
+with ``twin-feed logger=none hydra.run.dir=<folder>`` and pass it). The replay runs the real ``ShadowRunner``
+into a scratch folder: ``--decisions`` adds the live policies' daily run (off by default: their speed is the
+policies', measured by the other benchmarks). Redis: the feed is published to a fresh stream first (not timed
+here; ``feed_transport.py`` measures transports), then replayed through a consumer group. The server is
+``TWIN_REDIS_URL`` or one started on 127.0.0.1 and stopped by pid. Figures: records and events per second,
+MB/s, events per simulated day, wall seconds, and the peak resident memory of a child process doing only
+the replay. Prints Markdown. Run:
+``.venv/bin/python benchmarks/shadow_replay.py --feed <twin-feed run folder> [--redis]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def _compose(config_name: str, overrides: list[str]) -> Any:
+    from tests.helpers.live import compose_config
+
+    return compose_config(config_name, overrides)
+
+
+def make_feed(folder: Path, network: str, days: int) -> None:
+    from twin.live.feed import produce_feed
+
+    config = _compose("feed", [f"network={network}", f"horizon_days={days}", "warmup_days=5", "logger=none",
+                               "progress=false"])  # fmt: skip
+    produce_feed(config, folder)
+
+
+def replay(overrides: list[str], folder: str, queue: Any) -> None:
+    """In a child process, so its peak memory is the replay's own."""
+    from twin.live.shadow import ShadowRunner
+
+    config = _compose("shadow", overrides)
+    started = time.perf_counter()
+    report = ShadowRunner(config, Path(folder)).run(progress=False)
+    wall = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"report": report, "wall_seconds": wall, "peak_mb": peak_mb})
+
+
+def timed_replay(overrides: list[str]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="shadow-replay-") as scratch:
+        queue: Any = multiprocessing.get_context("fork").Queue()
+        child = multiprocessing.get_context("fork").Process(target=replay, args=(overrides, scratch, queue))
+        child.start()
+        result = queue.get()
+        child.join()
+        return dict(result)
+
+
+def publish(feed: Path, url: str, stream: str) -> None:
+    from twin.live.transports import RedisStreamWriter
+
+    writer = RedisStreamWriter(url, stream)
+    batch: list[str] = []
+    with open(feed, encoding="utf-8") as handle:
+        for line in handle:
+            batch.append(line.rstrip("\n"))
+            if len(batch) == 20_000:
+                writer.write(batch)
+                batch = []
+    writer.write(batch)
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--feed", type=Path, help="a twin-feed run folder")
+    parser.add_argument("--network", default="small")
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--redis", action="store_true", help="replay from a Redis Stream too")
+    parser.add_argument("--decisions", action="store_true", help="run the live policies each closed day")
+    arguments = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="shadow-feed-"))
+    folder = arguments.feed
+    if folder is None:
+        folder = scratch / "feed"
+        folder.mkdir()
+        print(f"making a {arguments.days}-day feed of the {arguments.network} network ...", file=sys.stderr)
+        make_feed(folder, arguments.network, arguments.days)
+    manifest = json.loads((folder / "feed_manifest.json").read_text())
+    config = json.loads(json.dumps(manifest))
+    feed_file = folder / "feed.jsonl"
+    size_mb = feed_file.stat().st_size / 1e6
+    resolved = (
+        (folder / ".hydra" / "overrides.yaml").read_text()
+        if (folder / ".hydra" / "overrides.yaml").exists()
+        else ""
+    )
+    network = (
+        "small"
+        if "network=small" in resolved or (arguments.feed is None and arguments.network == "small")
+        else "default"
+    )
+    days = max(manifest["truth_days"])
+    base = [f"network={network}", "logger=none", "progress=false", f"horizon_days={days}",
+            f"shadow.decisions={str(arguments.decisions).lower()}", "shadow.checkpoint_every_records=200000"]  # fmt: skip
+    rows = []
+    jsonl = timed_replay([*base, f"feed.path={feed_file}"])
+    rows.append(("JSONL file", jsonl))
+    if arguments.redis:
+        from tests.helpers.redis_server import start_local_redis
+
+        url = os.environ.get("TWIN_REDIS_URL")
+        server = None
+        if not url:
+            server = start_local_redis(scratch / "redis")
+            url = server.url
+        stream = f"shadow-replay:{uuid.uuid4().hex}"
+        publish(feed_file, url, stream)
+        try:
+            rows.append(("Redis Stream", timed_replay([*base, "feed.source=redis", f"feed.redis_url={url}",
+                                                       f"feed.stream={stream}"])))  # fmt: skip
+        finally:
+            from twin.live.transports import redis_client
+
+            client = redis_client(url)
+            client.delete(stream)
+            client.close()
+            if server is not None:
+                server.stop()
+    events = manifest["events"]
+    print(f"feed: {feed_file} ({size_mb:,.0f} MB, {manifest['records_written']:,} records, {events:,} events "
+          f"over {days} days = {events / days:,.0f} events/day; network {network}; decisions {arguments.decisions})")  # fmt: skip
+    del config
+    print()
+    print("| source | records | wall s | records/s | events/s | MB/s | peak memory MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, result in rows:
+        report, wall = result["report"], result["wall_seconds"]
+        print(
+            f"| {name} | {report['events_read']:,} | {wall:.1f} | {report['events_read'] / wall:,.0f} "
+            f"| {report['events_applied'] / wall:,.0f} | {size_mb / wall:,.1f} | {result['peak_mb']:,.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
