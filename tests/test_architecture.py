@@ -8,6 +8,8 @@ type-checking guard is still a cycle in the design).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "twin"
@@ -118,3 +120,16 @@ def test_domain_and_policies_import_neither_simpy_nor_the_engine():
                 if name.split(".")[0] == "simpy" or name == "twin.engine" or name.startswith("twin.engine."):
                     offenders.append(f"{module} imports {name}")
     assert offenders == []
+
+
+def test_the_live_service_runs_without_simpy():
+    """Shadow mode's consumer, state, policies and transports run in a live service: importing them must not
+    load SimPy (only twin-feed, which runs the twin as the world, needs the engine)."""
+    live_modules = ["contract", "codes", "live_state", "drift", "decisions", "transports", "shadow"]
+    code = (
+        "import sys\n"
+        + "".join(f"import twin.live.{name}\n" for name in live_modules)
+        + "print(sorted(m for m in sys.modules if m == 'simpy' or m.startswith('simpy.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -36,13 +36,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from twin.components import build_component
 from twin.config import TwinConfig
 from twin.domain.parts import PART_CLASS_NAMES
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.domain.world import World
 from twin.engine.demand import DemandModel
 from twin.engine.scenario_effects import ScenarioEffects
-from twin.engine.simulation import build_component
 from twin.live.codes import MasterCodes
 from twin.live.live_state import LiveState
 from twin.policies.alerts import AlertBook, AlertOutcome

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twin.engine.simulation import Simulation, load_world
+from twin.components import load_world
+from twin.engine.simulation import Simulation
 from twin.live.codes import FeedClock, MasterCodes
 from twin.live.faults import FaultyDelivery
 from twin.live.recorder import FeedRecorder

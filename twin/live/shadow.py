@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from twin.components import load_world
 from twin.domain.state import NetworkState
-from twin.engine.simulation import load_world
 from twin.live.codes import FeedClock, MasterCodes
 from twin.live.contract import FeedRecordError, parse_record
 from twin.live.drift import DriftTracker
