@@ -242,3 +242,43 @@ def test_redis_streams_carry_the_same_feed_to_the_same_state(
     client = redis.Redis.from_url(redis_url)
     assert client.xpending(stream_name, "twin-shadow")["pending"] == 0  # every entry acknowledged
     client.close()
+
+
+def test_following_a_feed_file_as_it_grows(clean_feed: tuple[Path, dict], tmp_path: Path) -> None:
+    """``shadow.follow=true``: the shadow keeps reading while the feed is still being written, a half-written
+    line included, and ends in the truth once the writer stops."""
+    import threading
+
+    feed, _ = clean_feed
+    lines = (feed / "feed.jsonl").read_bytes().splitlines(keepends=True)
+    growing = tmp_path / "growing.jsonl"
+    growing.write_bytes(b"".join(lines[: len(lines) // 3]))
+
+    def write_the_rest() -> None:
+        time.sleep(1.0)
+        with open(growing, "ab") as handle:
+            for index, line in enumerate(lines[len(lines) // 3 :]):
+                if index == 10:  # a line in two pieces, as a writer mid-flush leaves it
+                    handle.write(line[:20])
+                    handle.flush()
+                    time.sleep(0.3)
+                    handle.write(line[20:])
+                else:
+                    handle.write(line)
+                if index % 500 == 0:
+                    handle.flush()
+                    time.sleep(0.05)
+
+    writer = threading.Thread(target=write_the_rest)
+    writer.start()
+    overrides = [
+        *shadow_overrides(feed, HORIZON),
+        f"feed.path={growing}",
+        "shadow.follow=true",
+        "shadow.idle_stop_seconds=3",
+    ]
+    report = run_shadow(tmp_path / "shadow", overrides)
+    writer.join()
+    assert report["events_read"] == len(lines)
+    assert report["dead_lettered"] == 0
+    assert report["state_differences_vs_truth"] == 0
