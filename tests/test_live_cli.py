@@ -88,3 +88,12 @@ def test_the_feed_reference_in_the_docs_is_the_contract() -> None:
     """docs/feeds.md's generated part is what the parser enforces (``python -m twin.live.contract``)."""
     text = (REPO / "docs" / "feeds.md").read_text()
     assert contract_markdown() in text
+
+
+@pytest.mark.parametrize("entry", ["feed_main", "shadow_main"])
+def test_help_lists_each_setting_with_its_meaning(entry: str, tmp_path: Path) -> None:
+    result = _command(entry, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    section = "feed.duplicate_share" if entry == "feed_main" else "shadow.close_after_hours"
+    line = next(line for line in result.stdout.splitlines() if line.strip().startswith(section))
+    assert "#" in line and "allowed" in line

@@ -133,7 +133,44 @@ def _feed_entry(cfg: DictConfig) -> None:
         sys.exit(130)
 
 
+FEED_USAGE = """twin-feed: run the twin as the world and write the live feed its systems would send.
+
+  twin-feed network=small horizon_days=30 seed=3              feed.jsonl + truth/day_030/ in the run folder
+  twin-feed ... feed.duplicate_share=0.1 feed.reorder_share=0.1 feed.malformed_share=0.02   with faults
+  twin-feed ... feed.sink=redis feed.redis_url=redis://127.0.0.1:6379/0                     to a Redis Stream
+"""
+SHADOW_USAGE = """twin-shadow: keep a live state from a feed, run the live policies each day, report drift.
+
+  twin-shadow network=small feed.path=<feed.jsonl> truth=<truth dir>    apply a feed, compare with the truth
+  twin-shadow ... shadow.follow=true                                    follow a feed file as it grows
+  twin-shadow ... feed.source=redis feed.stream=twin:feed               consume a Redis Stream (consumer group)
+  twin-shadow ... hydra.run.dir=<the same folder>                       resume from its checkpoint
+"""
+
+
+def live_help(usage: str, sections: dict[str, Any]) -> str:
+    from twin.config_help import groups_lines, settings_lines
+
+    lines = [usage, *groups_lines(Path(CONFIG_DIR)), "", "Its own settings (key = default  # meaning):"]
+    for name, node in sections.items():
+        lines.extend(settings_lines(node, f"{name}."))
+    lines += [
+        "",
+        "Every twin-run setting applies too (network, demand, policies, seed, horizon): twin-run --help.",
+    ]
+    return "\n".join(lines)
+
+
+def _asks_for_help() -> bool:
+    return any(argument in ("--help", "-h") for argument in sys.argv[1:])
+
+
 def feed_main() -> None:
+    if _asks_for_help():
+        from twin.live.settings import FeedSettings
+
+        print(live_help(FEED_USAGE, {"feed": FeedSettings()}))
+        return
     _feed_entry()
 
 
@@ -196,4 +233,13 @@ def _shadow_entry(cfg: DictConfig) -> None:
 
 
 def shadow_main() -> None:
+    if _asks_for_help():
+        from twin.live.settings import ShadowFeedSettings, ShadowSettings
+
+        sections = {"feed": ShadowFeedSettings(), "shadow": ShadowSettings()}
+        print(live_help(SHADOW_USAGE, sections))
+        print(
+            "  truth = ''  # a ground-truth state folder (twin-feed's truth/day_NNN or truth/) to compare with"
+        )
+        return
     _shadow_entry()

@@ -23,8 +23,13 @@ class FeedSettings:
 
     #: jsonl (a file in the run folder) or redis (a stream on a Redis server)
     sink: str = "jsonl"
+
+    #: the Redis server when sink=redis (loopback by default)
     redis_url: str = LOCAL_REDIS
+
+    #: the Redis Stream written
     stream: str = "twin:feed"
+
     #: how often a DMS/WMS sends the cells that changed (minutes)
     sync_interval_minutes: float = ranged(60.0, Range("minutes", 1.0, 24.0 * 60))
     #: mean delivery delay, exponential (hours)
@@ -64,10 +69,19 @@ class ShadowFeedSettings:
     path: str = ""
     #: jsonl or redis
     source: str = "jsonl"
+
+    #: the Redis server when source=redis
     redis_url: str = LOCAL_REDIS
+
+    #: the Redis Stream read
     stream: str = "twin:feed"
+
+    #: the consumer group (one shadow per group: it keeps one live state)
     group: str = "twin-shadow"
+
+    #: this consumer's name in the group (a restart under the same name re-reads what it had not acknowledged)
     consumer: str = "shadow-1"
+
     #: entries another consumer took and did not acknowledge for this long are claimed (XAUTOCLAIM)
     claim_idle_ms: int = ranged(60_000, Range("milliseconds", 0, 86_400_000))
 
@@ -76,10 +90,12 @@ class ShadowFeedSettings:
 class ShadowSettings:
     #: a day closes (its policies run) once the feed has moved this far past its end (hours)
     close_after_hours: float = ranged(6.0, HOURS)
-    #: keep reading a growing feed; stop after idle_stop_seconds without new records (0: never)
+    #: keep reading a growing feed file (or stream) instead of stopping at its end
     follow: bool = False
+
+    #: when following, stop after this long without a new record (0: never)
     idle_stop_seconds: float = ranged(5.0, Range("seconds", 0.0, 86_400.0))
-    #: checkpoint after this many records (and at every closed day and at the end)
+    #: checkpoint after this many records (and at the end)
     checkpoint_every_records: int = ranged(50_000, Range("records", 1, 10**9))
     #: run the live policies on each closed day and publish their decisions
     decisions: bool = True
