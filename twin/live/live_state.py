@@ -459,6 +459,19 @@ class LiveState:
             found[f"vehicles:{name}"] = int(np.count_nonzero(differ))
         return found
 
+    def differing_locations(self, truth: NetworkState, limit: int = 20) -> dict[str, int]:
+        """Where the parts differences are: differing cells per location (most first), to explain them
+        (a weekly-export dealer, a silent DMS)."""
+        per_location = np.zeros(self.codes.locations, dtype=np.int64)
+        for name in POSITION_FIELDS:
+            per_location += (self.parts[name] != truth.arrays[f"parts:{name}"]).sum(axis=1)
+        order = np.argsort(-per_location, kind="stable")[:limit]
+        return {
+            self.codes.location_ids[location]: int(per_location[location])
+            for location in order
+            if per_location[location]
+        }
+
     # -- checkpoint -------------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -327,6 +327,7 @@ class ShadowRunner:
             report["truth_day"] = truth.day
             report["state_differences_vs_truth"] = int(sum(differences.values()))
             report["differences_by_field"] = {name: count for name, count in differences.items() if count}
+            report["differences_by_location"] = self.state.differing_locations(truth)
         return report
 
 
