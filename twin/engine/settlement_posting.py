@@ -155,7 +155,7 @@ class SettlementFlow:
 
     def transfer_freight_inr(self, batch: TransferBatch) -> float:
         """What the carriers' cards charge for a batch of dealer-to-dealer transfers."""
-        return float(transfer_freight_paise(batch, self.book.rates).sum()) / 100.0
+        return float(paise_to_inr(int(transfer_freight_paise(batch, self.book.rates).sum())))
 
     # -- hooks (one-line calls from the engine) -----------------------------------------------------
     def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None:
