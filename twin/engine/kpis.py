@@ -17,7 +17,10 @@ Definitions (as in CALIBRATION.md):
   weekly and on the last day, carried forward in the daily series);
 - working capital = dealer vehicles at cost + parts at cost (dealers and DCs); floor-plan interest accrues
   daily on dealer vehicles at cost; holding cost daily on parts at cost; freight per shipment as charged.
-Everything in the summary excludes the warm-up days.
+Everything in the summary excludes the warm-up days (the measured window: days ``warmup_days`` to the horizon),
+and so do the settlement ledger's freight figures (``settlement_freight_*``, ``settlement_shipments``,
+``settlement_transfers``); the ledger's other figures (balances, invoices, disputes, cycles, claims) are of
+the whole run (see ``SettlementFlow.summary``).
 """
 
 from __future__ import annotations

@@ -685,7 +685,7 @@ class Simulation:
             summary |= self.customer_orders.summary()
         if self.campaigns is not None:
             summary |= self.campaigns.summary()
-        summary |= self.settlement.summary()
+        summary |= self.settlement.summary(warmup)
         return RunResult(
             config=self.config,
             summary=summary,
