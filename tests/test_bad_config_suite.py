@@ -157,7 +157,7 @@ CASES: list[tuple[str, Any, dict[str, str]]] = [
     ("policy.transfers.max_distance_km", -600.0, {}),
     ("policy.transfers.max_senders_per_deficit", 0, {}),
     ("policy.transfers.slope_scaling_iterations", -4, {}),
-    ("policy.transfers.routing_time_limit_s", 0.0, {}),
+    ("policy.transfers.routing_solution_limit", 0, {}),
     ("policy.transfers.dealer_opt_in_share", 1.8, {}),
     ("policy.transfers.max_transfers_per_dealer_per_week", -10, {}),
     ("policy.transfers.vehicle_period_days", 0, {}),

@@ -71,6 +71,11 @@ def test_a_dc_outage_brings_transfers_that_are_decided_shipped_and_used(run: Run
         + summary["freight_vehicle_inr"]
         + summary["freight_transfer_inr"]
     )
+    # the ledger's network freight is the same figure over the same (measured) window
+    assert summary["settlement_freight_inr"] == pytest.approx(
+        summary["freight_cost_inr"] - summary["freight_transfer_inr"],
+        abs=0.005 * summary["settlement_shipments"],
+    )
 
 
 def test_transfers_neither_create_nor_destroy_units(run: RunResult) -> None:

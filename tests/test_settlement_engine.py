@@ -50,6 +50,22 @@ def test_ledger_freight_equals_the_engines_freight_kpis(run: RunResult) -> None:
         assert ledger_inr == pytest.approx(daily[column].sum(), abs=0.005 * charged.sum() + 1e-6), column
 
 
+def test_the_kpi_tables_freight_and_the_ledgers_freight_are_the_same_figure(run: RunResult) -> None:
+    """Both over the measured window (warm-up excluded): one number for freight in the KPI table."""
+    summary = run.summary
+    assert summary["freight_transfer_inr"] == 0  # no transfers in this run: all freight is network freight
+    shipments = run.simulation.settlement.book.shipments
+    measured = int((shipments["ship_day"] >= run.config.warmup_days).sum())
+    assert 0 < measured == summary["settlement_shipments"] < len(shipments)  # warm-up shipments left out
+    # each shipment is rounded to the paisa once
+    assert summary["settlement_freight_inr"] == pytest.approx(
+        summary["freight_cost_inr"], abs=0.005 * measured
+    )
+    by_category = sum(summary[f"settlement_freight_{name}_inr"] for name in ("parts_replenishment",
+        "parts_emergency", "vehicle_delivery", "vehicle_trunk"))  # fmt: skip
+    assert by_category == pytest.approx(summary["settlement_freight_inr"], abs=1e-6)
+
+
 def test_every_dealer_gets_a_statement_every_cycle_and_the_books_balance(run: RunResult) -> None:
     summary = run.summary
     cycles = HORIZON_DAYS // 7

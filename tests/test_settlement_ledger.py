@@ -1,8 +1,10 @@
 """The ledger keeps money exact: every entry balances, all balances add up to zero, reversals restore them,
-splits never lose a paisa, and a ledger written to CSV reloads as the same journal."""
+splits never lose a paisa, a float amount is refused rather than truncated, INR becomes paise by one rounding
+rule wherever it enters, and a ledger written to CSV reloads as the same journal."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,26 @@ from hypothesis import strategies as st
 
 from twin.io.settlement_reports import read_ledger_csv, write_ledger_csv
 from twin.settlement.accounts import Chart
-from twin.settlement.journal import EntryKind, Journal, ReferenceKind, UnbalancedEntryError
-from twin.settlement.money import allocate_paise, split_paise
+from twin.settlement.journal import (
+    EntryKind,
+    Journal,
+    NonIntegerAmountError,
+    ReferenceKind,
+    UnbalancedEntryError,
+)
+from twin.settlement.money import (
+    EXACT_FLOAT_LIMIT,
+    MoneyError,
+    allocate_paise,
+    inr_to_paise,
+    round_to_paise,
+    split_paise,
+)
+from twin.settlement.payers import FreightCategory, FreightPayers, PayerShares
+from twin.settlement.rate_cards import RateBook, RateCard
+from twin.settlement.transfers import TransferBatch
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "twin"
 
 ACCOUNTS = 12
 amounts = st.integers(min_value=-(10**12), max_value=10**12)
@@ -71,6 +91,95 @@ def test_an_unbalanced_entry_is_rejected_and_nothing_is_written() -> None:
             0, EntryKind.FREIGHT, ReferenceKind.SHIPMENT, [6, 7], [[0, 1], [0, 1]], [[5, -5], [5, -4]]
         )
     assert len(journal) == 0 and len(journal.lines) == 0
+
+
+@pytest.mark.parametrize(
+    ("amounts", "named"),
+    [
+        ([[1, -1], [100.9, -100.9]], r"shipment 8: amount 100.9 \(float64\)"),  # 100.9 would have become 100
+        ([[100.0, -100.0]], r"shipment 7: amount 100.0 \(float64\)"),  # whole, but INR skipped inr_to_paise
+    ],
+)
+def test_a_float_amount_is_refused_naming_it_and_nothing_is_written(amounts: list, named: str) -> None:
+    journal = Journal(ACCOUNTS)
+    journal.post(0, EntryKind.FREIGHT, ReferenceKind.SHIPMENT, [1], [[0, 1]], [[500, -500]])
+    with pytest.raises(NonIntegerAmountError, match=f"{named} is not integer paise"):
+        journal.post(
+            1,
+            EntryKind.FREIGHT,
+            ReferenceKind.SHIPMENT,
+            [7, 8][: len(amounts)],
+            [[0, 1]] * len(amounts),
+            amounts,
+        )
+    assert len(journal) == 1 and len(journal.lines) == 2
+    np.testing.assert_array_equal(journal.balances()[:2], [500, -500])
+
+
+def test_a_transfer_price_with_a_fraction_of_a_paisa_is_refused() -> None:
+    columns = dict(
+        transfer_id=[0], category=[int(FreightCategory.PARTS_TRANSFER)], sender=[0], receiver=[1], carrier=[0],
+        truck=[0], ship_day=[3], arrive_day=[5], distance_km=[120.0], volume=[4.0],
+    )  # fmt: skip
+    assert TransferBatch.of(**columns, transfer_price_paise=[10090.0]).transfer_price_paise[0] == 10090
+    with pytest.raises(MoneyError, match=r"transfer_price_paise 10090\.5 is not a whole number"):
+        TransferBatch.of(**columns, transfer_price_paise=[10090.5])
+
+
+def test_inr_becomes_paise_by_one_rule_wherever_it_enters_the_ledger() -> None:
+    # halves away from zero, like a bank (np.rint and round() would give 0, 2 and -2: halves to even)
+    np.testing.assert_array_equal(round_to_paise([0.5, 2.5, -2.5, 2.4999]), [1, 3, -3, 2])
+    np.testing.assert_array_equal(inr_to_paise([0.125, -0.125, 1.005, 0.0]), [13, -13, 101, 0])
+    # a rate card charge of 12.5 paise (1 INR/km over 0.125 km) is rounded by the same rule
+    rates = RateBook([RateCard(0, "v1", 0, -1, 1.0, 0.0, 10)], ["CR01"])
+    charge = rates.load_charge_paise(np.array([0]), 0, np.array([0.125]), np.array([1.0]))
+    assert charge[0] == inr_to_paise(0.125) == 13
+    # nowhere else in the ledger's code or its engine glue is money rounded: the one rule lives in money.py
+    money_rounding = re.compile(r"(rint\(|round\().*(\* ?100\b|100\.0|paise)")
+    sources = [
+        *sorted((PACKAGE_ROOT / "settlement").glob("*.py")),
+        *sorted((PACKAGE_ROOT / "engine").glob("*.py")),
+    ]
+    offenders = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sources
+        if path.name != "money.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if money_rounding.search(line)
+    ]
+    assert offenders == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=30),
+    st.lists(st.floats(0, 1), min_size=2, max_size=4),
+)
+def test_splits_of_charges_and_credits_add_up_to_the_paisa(totals: list[int], shares: list[float]) -> None:
+    """Negative totals (credits, reversals) split as exactly as charges; each part within a paisa of its share."""
+    total = np.array(totals, dtype=np.int64)
+    parts = split_paise(total, np.tile(shares, (total.size, 1)))
+    np.testing.assert_array_equal(parts.sum(axis=1), total)
+    weights = np.array(shares) if sum(shares) > 0 else np.ones(len(shares))
+    assert np.all(
+        np.abs(parts - total[:, None] * weights / weights.sum()) < 1.0 + 1e-6 * np.abs(total)[:, None]
+    )
+    payers = FreightPayers({category: PayerShares(0.5, 0.25, 0.25) for category in FreightCategory})
+    split = payers.split(FreightCategory.VEHICLE_TRANSFER, total)
+    np.testing.assert_array_equal(split.sum(axis=1), total)
+
+
+def test_a_split_that_float64_cannot_keep_exact_is_refused_not_rounded() -> None:
+    # 2**55 + 3 paise split 30/70 in float64 would have lost 3 paise
+    with pytest.raises(MoneyError, match=rf"total {2**55 + 3} paise is too large to split exactly"):
+        split_paise(np.array([2**55 + 3]), np.array([[0.3, 0.7]]))
+    with pytest.raises(MoneyError, match="allocation: total"):
+        allocate_paise(np.array([0, 0]), np.array([1.0, 2.0]), np.array([EXACT_FLOAT_LIMIT]))
+    with pytest.raises(MoneyError, match="share nan must be finite"):
+        split_paise(np.array([100]), np.array([[np.nan, 1.0]]))
+    assert (
+        split_paise(np.array([EXACT_FLOAT_LIMIT - 1]), np.array([[0.3, 0.7]])).sum() == EXACT_FLOAT_LIMIT - 1
+    )
 
 
 @settings(max_examples=100, deadline=None)

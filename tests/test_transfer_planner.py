@@ -145,7 +145,7 @@ def test_units_are_conserved_and_floors_kept(seed, routing):
     freight = FreightModel(
         rate_inr_per_km=1.0, truck_fixed_inr=100.0, truck_capacity_units=12, handling_inr_per_unit=1.0
     )
-    options = PlannerOptions(use_routing=routing, routing_time_limit_s=0.01)
+    options = PlannerOptions(use_routing=routing, routing_solution_limit=2)
     plan = plan_transfers(surplus, deficit, np.full(surplus.shape, 400.0), distance_km, freight, options)
     moved_out = np.zeros_like(surplus)
     moved_in = np.zeros_like(deficit)
@@ -174,7 +174,7 @@ def test_multistop_route_beats_two_thin_direct_trucks():
         np.array([20_000.0, 20_000.0]),
         distance_km,
         freight,
-        0.2,
+        20,
     )
     assert result.served.all() and len(result.routes) == 1
     assert result.routes[0].distance_km == pytest.approx(620.0)
@@ -190,7 +190,7 @@ def test_multistop_route_beats_two_thin_direct_trucks():
         np.full((4, 1), 20_000 / 3),
         distance_km,
         freight,
-        PlannerOptions(routing_time_limit_s=0.2),
+        PlannerOptions(routing_solution_limit=20),
     )
     assert len(plan.routes) == 1 and np.all(plan.route == 0)
     assert plan.freight_total_inr == pytest.approx(2000 + 40 * 620)
@@ -200,7 +200,7 @@ def test_route_drops_requests_that_do_not_pay():
     distance_km = np.array([[0, 900.0], [900.0, 0]])
     freight = FreightModel(rate_inr_per_km=40.0, truck_fixed_inr=2000.0, truck_capacity_units=10)
     result = plan_multistop_routes(
-        np.array([0]), np.array([1]), np.array([2]), np.array([500.0]), distance_km, freight, 0.05
+        np.array([0]), np.array([1]), np.array([2]), np.array([500.0]), distance_km, freight, 8
     )
     assert not result.served.any() and result.routes == ()
 

@@ -56,6 +56,7 @@ from twin.policies.network_sourcing import (
 )
 from twin.policies.observation import CustomerRequest, SourcingDecision, SourcingKind, VehicleView
 from twin.policies.protocols import SourcingPolicy
+from twin.settlement.money import inr_to_paise
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 
@@ -309,7 +310,7 @@ class CustomerOrders:
         self.next_trade += 1
         self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
         env.process(self._deliver_trade(trade))
-        price_paise = round(float(self.vehicles.vehicle_cost_inr[vehicle.spec]) * 100)
+        price_paise = int(inr_to_paise(self.vehicles.vehicle_cost_inr[vehicle.spec]))
         # trades count down, rebalancing transfers up: never the same id
         load.trades.append(
             (-1 - trade, holder, dealer, carrier, max(1, math.ceil(arrival)), distance, price_paise)

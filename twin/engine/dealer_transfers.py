@@ -46,6 +46,7 @@ from twin.policies.observation import PartsView
 from twin.policies.protocols import TransferPolicy
 from twin.policies.transfer_planner import FreightModel
 from twin.policies.transfer_rules import APPROVAL, AUTO_EXECUTE, REJECT, TransferBatch
+from twin.settlement.money import inr_to_paise
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 
@@ -390,7 +391,7 @@ class RebalancingFlow:
             arrive_day=arrive_day[first],  # a transfer's lines share truck, lane and noise
             distance_km=distance[first],
             volume=transfer_units,
-            transfer_price_paise=np.rint(value * 100.0),
+            transfer_price_paise=inr_to_paise(value),
         )
         freight_inr = self.settlement.transfer_freight_inr(settlement_batch)
         self.kpis.add(now, "freight_transfer_inr", freight_inr)

@@ -6,6 +6,10 @@ Definitions (as in CALIBRATION.md):
   from the shelf at once (partial lines included) / units demanded;
 - emergency order share = emergency-ordered lines / demand lines; lost sales = units walked away;
 - backorder days = sum over days of units owed to customers at the end of the day;
+- parts stock (``parts_dealer_stock_units``, ``parts_dealer_stock_value_inr``, ``parts_dc_stock_value_inr``, end
+  of day) = on hand - reserved: units reserved for a customer's counter pickup were sold (in
+  ``parts_sold_units`` and COGS) when the order was filled, so they are not stock any more, though they wait
+  on the shelf until picked up. Working capital, turns, days supply and holding cost all use this stock;
 - days supply = units in dealer stock / average daily sales over the last 30 days (in-transit not counted);
 - turns = annualised cost of goods sold / average dealer inventory at cost;
 - vehicle spec availability = share of customers whose first-choice spec was in the dealer's yard;
@@ -13,7 +17,10 @@ Definitions (as in CALIBRATION.md):
   weekly and on the last day, carried forward in the daily series);
 - working capital = dealer vehicles at cost + parts at cost (dealers and DCs); floor-plan interest accrues
   daily on dealer vehicles at cost; holding cost daily on parts at cost; freight per shipment as charged.
-Everything in the summary excludes the warm-up days.
+Everything in the summary excludes the warm-up days (the measured window: days ``warmup_days`` to the horizon),
+and so do the settlement ledger's freight figures (``settlement_freight_*``, ``settlement_shipments``,
+``settlement_transfers``); the ledger's other figures (balances, invoices, disputes, cycles, claims) are of
+the whole run (see ``SettlementFlow.summary``).
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ class SettlementFlow:
 
     def transfer_freight_inr(self, batch: TransferBatch) -> float:
         """What the carriers' cards charge for a batch of dealer-to-dealer transfers."""
-        return float(transfer_freight_paise(batch, self.book.rates).sum()) / 100.0
+        return float(paise_to_inr(int(transfer_freight_paise(batch, self.book.rates).sum())))
 
     # -- hooks (one-line calls from the engine) -----------------------------------------------------
     def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None:
@@ -334,20 +334,29 @@ class SettlementFlow:
         return int(queues[int(draw * len(queues))][0])
 
     # -- results ------------------------------------------------------------------------------------
-    def summary(self) -> dict[str, float]:
-        """Settlement KPIs over the whole run (a ledger has no warm-up); every figure is a number, no NaN."""
+    def summary(self, warmup_days: int) -> dict[str, float]:
+        """Settlement KPIs; every figure is a number, no NaN.
+
+        Two windows, each stated here once. Freight figures (``settlement_shipments``, ``settlement_transfers``
+        and every ``settlement_freight_*``) count the shipments that left on or after ``warmup_days``: the
+        window of every engine KPI, so ``settlement_freight_inr`` (transfers excluded) equals
+        ``freight_cost_inr - freight_transfer_inr`` to the paisa per shipment (a transfer enters the ledger
+        when it arrives, so one still on the road at the horizon is in the engine's freight only). Everything
+        else is the ledger as it stands at the end of the run, warm-up included (balances, invoices,
+        disputes, cycles, claims): a ledger has no warm-up."""
         if not self.enabled:
             return {}
         self.post_departures()
         book = self.book
         journal, chart, shipments = book.journal, book.chart, book.shipments
         balances = journal.recompute_balances()
-        category = shipments["category"]
+        measured = shipments["ship_day"] >= warmup_days
+        category = np.where(measured, shipments["category"], -1)  # -1: left during the warm-up
         expected = shipments["expected_paise"]
         is_transfer = (category == FreightCategory.PARTS_TRANSFER) | (
             category == FreightCategory.VEHICLE_TRANSFER
         )
-        network = ~is_transfer
+        network = measured & ~is_transfer
 
         def per(total_paise: int, count: int) -> float:
             return float(paise_to_inr(total_paise)) / count if count else 0.0

@@ -486,11 +486,14 @@ class Simulation:
     def _record_day(self, day: int) -> None:
         kpis, state, operations = self.kpis, self.parts.state, self.config.operations
         kpis.flush_counts(day)
-        dealer_value = state.on_hand[: self.dealers] @ self.unit_cost
-        dc_value = float((state.on_hand[self.dealers :] @ self.unit_cost).sum())
+        # stock is what is on the shelf and not yet sold: units reserved for a counter pickup were sold (and
+        # costed) when the order was filled, so they count in COGS and not again in stock
+        stock = state.on_hand.astype(np.int64) - state.reserved
+        dealer_value = stock[: self.dealers] @ self.unit_cost
+        dc_value = float((stock[self.dealers :] @ self.unit_cost).sum())
         kpis.set(day, "parts_dealer_stock_value_inr", float(dealer_value.sum()))
         kpis.set(day, "parts_dc_stock_value_inr", dc_value)
-        kpis.set(day, "parts_dealer_stock_units", float(state.on_hand[: self.dealers].sum(dtype=np.int64)))
+        kpis.set(day, "parts_dealer_stock_units", float(stock[: self.dealers].sum()))
         kpis.set(day, "parts_backorder_units", float(self.logistics.outstanding_backorder_units))
         kpis.set(
             day,
@@ -622,7 +625,7 @@ class Simulation:
             summary |= self.customer_orders.summary()
         if self.campaigns is not None:
             summary |= self.campaigns.summary()
-        summary |= self.settlement.summary()
+        summary |= self.settlement.summary(warmup)
         return RunResult(
             config=self.config,
             summary=summary,

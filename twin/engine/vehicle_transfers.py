@@ -31,6 +31,7 @@ from twin.engine.vehicle_flow import DELIVERY_DAYS, VehicleFlow
 from twin.policies.protocols import TransferPolicy
 from twin.policies.transfer_planner import FreightModel
 from twin.policies.vehicle_rebalancing import VehicleRecommendations
+from twin.settlement.money import inr_to_paise
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
 
@@ -230,7 +231,7 @@ class VehicleTransfers:
             arrive_day=columns[7],
             distance_km=columns[4],
             volume=columns[5],
-            transfer_price_paise=np.rint(np.asarray(columns[6], dtype=float) * 100.0),
+            transfer_price_paise=inr_to_paise(columns[6]),
         )
         freight_inr = self.settlement.transfer_freight_inr(batch)
         self.kpis.add(now, "freight_transfer_inr", freight_inr)

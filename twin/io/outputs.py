@@ -48,6 +48,16 @@ def summary_table(summary: dict[str, float], names: tuple[str, ...] | None = Non
     return "\n".join(rows)
 
 
+def window_note(warmup_days: int, horizon_days: int) -> str:
+    """Which days the KPIs of a run's table cover (written above it, so a figure is read on its window)."""
+    return (
+        f"Measured window: days {warmup_days}-{horizon_days - 1} ({horizon_days - warmup_days} days; the "
+        f"{warmup_days} warm-up days excluded), for every KPI including the ledger's freight "
+        "(settlement_freight_*, settlement_shipments, settlement_transfers). The ledger's other settlement_* "
+        "figures (balances, invoices, disputes, cycles, claims) are of the whole run."
+    )
+
+
 def headline_table(summary: dict[str, float]) -> str:
     return summary_table(summary, TERMINAL_KPIS)
 
@@ -82,7 +92,8 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     paths["kpis"].write_text(json.dumps(payload, indent=2))
     result.daily.to_parquet(paths["daily"], index=False)
     result.daily_by_region.to_parquet(paths["daily_by_region"], index=False)
-    paths["summary_table"].write_text(summary_table(result.summary) + "\n")
+    note = window_note(result.config.warmup_days, result.config.horizon_days)
+    paths["summary_table"].write_text(f"{note}\n\n{summary_table(result.summary)}\n")
     start = result.simulation.start_date
     paths["plot_regions"] = plots.plot_regions(
         result.daily_by_region,

@@ -11,7 +11,8 @@ fixed-charge network flow MIP, far too big at 400 dealers x 2,000 SKUs. Its stru
 2. **Consolidation per lane.** All items on a sender -> receiver lane share trucks: freight = ceil(units /
    capacity) trucks x (fixed + rate x km) + handling x units. Lanes whose benefit does not cover their trucks
    are dropped; thin lanes (well below one truck) are offered to multi-stop pickup-and-delivery routing
-   (OR-Tools routing, time-limited) and routed when that beats their direct trucks.
+   (OR-Tools routing, bounded by a solution count, not a clock, so the same problem always gets the same
+   routes) and routed when that beats their direct trucks.
 3. **Re-solve rounds.** Units freed by dropped lanes are re-planned without those lanes; an addition to a
    lane is kept only if it improves that lane's net, so the plan's cost never rises over the rounds.
 
@@ -35,6 +36,10 @@ from twin.errors import ConfigError
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: a wall-clock stop for the routing search that does not bind in practice (the solution limit ends a
+#: 20-request search in milliseconds); it is there only so a pathological problem cannot hang a run. Were
+#: it ever reached, that run's routes would depend on the machine's speed.
+ROUTING_SAFETY_TIME_LIMIT_S = 60
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,9 @@ class PlannerOptions:
     rounds: int = 3
     use_routing: bool = True
     thin_lane_fraction: float = 0.5
-    routing_time_limit_s: float = 0.05
+    #: the routing search stops after this many solutions (the first one, then each local-search step):
+    #: a deterministic budget, so a run's transfers, and its KPIs, repeat exactly for a seed
+    routing_solution_limit: int = 8
     max_requests_per_routing_problem: int = 20
     max_routing_problems: int = 50
     max_route_km: float = 1500.0
@@ -127,8 +134,10 @@ class PlannerOptions:
             raise ConfigError("planner.rounds", self.rounds, "must be >= 0")
         if not 0 <= self.thin_lane_fraction <= 1:
             raise ConfigError("planner.thin_lane_fraction", self.thin_lane_fraction, "must be in [0, 1]")
-        if self.routing_time_limit_s <= 0 or self.max_route_km <= 0:
-            raise ConfigError("planner.routing_time_limit_s", self.routing_time_limit_s, "limits must be > 0")
+        if self.routing_solution_limit < 1:
+            raise ConfigError("planner.routing_solution_limit", self.routing_solution_limit, "must be >= 1")
+        if self.max_route_km <= 0:
+            raise ConfigError("planner.max_route_km", self.max_route_km, "must be > 0")
         if self.max_requests_per_routing_problem < 1 or self.max_routing_problems < 0:
             raise ConfigError(
                 "planner.max_requests_per_routing_problem",
@@ -428,7 +437,7 @@ def plan_multistop_routes(
     benefit_inr: FloatArray,
     distance_km: FloatArray,
     freight: FreightModel,
-    time_limit_s: float = 0.1,
+    solution_limit: int = 8,
     max_route_km: float = 1500.0,
 ) -> RoutingResult:
     """Multi-stop pickup-and-delivery runs serving the worthwhile subset of thin-lane requests.
@@ -436,6 +445,8 @@ def plan_multistop_routes(
     A request (one lane's load) is served only if its benefit beats its share of a route: dropping it costs
     its benefit (OR-Tools disjunction penalties), each truck used costs the fixed cost, each km the rate.
     Routes are open (a dummy depot at zero distance), at most ``max_route_km`` long, within truck capacity.
+    The search (parallel cheapest insertion, then guided local search) stops after ``solution_limit``
+    solutions: the same problem gets the same routes on any machine and under any load.
     """
     requests = len(pickup_dealer)
     empty = RoutingResult((), np.zeros(requests, bool), np.full(requests, -1, np.int64), 0.0, 0.0)
@@ -497,7 +508,8 @@ def plan_multistop_routes(
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    parameters.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
+    parameters.solution_limit = solution_limit
+    parameters.time_limit.FromSeconds(ROUTING_SAFETY_TIME_LIMIT_S)
     solution = model.SolveWithParameters(parameters)
     if solution is None:
         return empty
@@ -686,7 +698,7 @@ def plan_transfers(
                 benefit0[members],
                 distance,
                 freight,
-                options.routing_time_limit_s,
+                options.routing_solution_limit,
                 options.max_route_km,
             )
             if result.benefit_inr - result.freight_inr > direct_gain:

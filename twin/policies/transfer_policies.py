@@ -41,7 +41,7 @@ class RebalancingPolicies:
         max_senders_per_deficit: int = _DEFAULTS.max_senders_per_deficit,
         slope_scaling_iterations: int = _DEFAULTS.slope_scaling_iterations,
         use_routing: bool = _DEFAULTS.use_routing,
-        routing_time_limit_s: float = _DEFAULTS.routing_time_limit_s,
+        routing_solution_limit: int = _DEFAULTS.routing_solution_limit,
         rules: Sequence[Mapping[str, Any]] | None = None,
         default_action: str = _DEFAULTS.default_action,
         max_transfers_per_dealer_per_week: int = _DEFAULTS.max_transfers_per_dealer_per_week,
@@ -65,7 +65,7 @@ class RebalancingPolicies:
         self.planner_options = PlannerOptions(
             max_senders_per_deficit=max_senders_per_deficit,
             use_routing=use_routing,
-            routing_time_limit_s=routing_time_limit_s,
+            routing_solution_limit=routing_solution_limit,
             slope_scaling_iterations=slope_scaling_iterations,
         )
         # car-carrier loads are planned lane by lane: no multi-stop routing for vehicles

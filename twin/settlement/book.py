@@ -334,7 +334,9 @@ class SettlementBook:
     # -- cycles -------------------------------------------------------------------------------------
     def close_cycle(self, day: int) -> bool:
         """Close the cycle ending on ``day``: dealer statements, carriers paid their approved invoices.
-        Closing a day already closed does nothing (returns False)."""
+        The OEM clears the network: a dealer's closing position nets everything it owes and is owed (transfers
+        both ways included) and is settled with the OEM, never with another dealer. Closing a day already
+        closed does nothing (returns False)."""
         if np.any(self.cycles["close_day"] == day):
             return False
         cycle = len(self.cycles)

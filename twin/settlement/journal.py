@@ -1,7 +1,9 @@
 """The journal: append-only double-entry bookkeeping in two columnar tables (entries and their lines).
 
 Every posting is a batch: many entries in one call, each checked to balance (its lines sum to zero paise)
-before anything is written, so the journal never holds an unbalanced entry. Nothing is ever edited; a
+before anything is written, so the journal never holds an unbalanced entry. Amounts must be integer paise:
+a float (100.9, or even 100.0) is refused, never truncated, because it means an INR figure skipped
+``twin.settlement.money.inr_to_paise``. Nothing is ever edited; a
 correction is a reversing entry that negates the original's lines and names it in ``reverses``.
 """
 
@@ -13,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.errors import TwinError
-from twin.settlement.money import IndexArray, PaiseArray, sum_by
+from twin.settlement.money import IndexArray, PaiseArray, non_integer_at, sum_by
 from twin.settlement.table import Table
 
 
@@ -54,6 +56,19 @@ class UnbalancedEntryError(TwinError, ValueError):
         )
 
 
+class NonIntegerAmountError(TwinError, TypeError):
+    """A posting whose amounts are not integer paise (a float was about to be truncated); nothing is written."""
+
+    def __init__(self, reference_kind: int, reference_id: int, value: object, dtype: str) -> None:
+        self.reference_kind = reference_kind
+        self.reference_id = reference_id
+        self.value = value
+        super().__init__(
+            f"entry for {ReferenceKind(reference_kind).name.lower()} {reference_id}: amount {value!r} "
+            f"({dtype}) is not integer paise; convert INR with twin.settlement.money.inr_to_paise"
+        )
+
+
 ENTRY_COLUMNS = ("posted_day", "kind", "reference_kind", "reference_id", "reverses")
 LINE_COLUMNS = ("entry", "account", "amount_paise")
 
@@ -79,13 +94,24 @@ class Journal:
         amounts_paise: npt.ArrayLike,
     ) -> IndexArray:
         """Post one entry per row of ``accounts``/``amounts_paise`` (shape entries x lines; zero lines are
-        dropped); returns the new entry ids. Raises ``UnbalancedEntryError`` before writing anything."""
+        dropped); returns the new entry ids. Raises ``NonIntegerAmountError`` for amounts that are not of an
+        integer type and ``UnbalancedEntryError`` for an entry that does not balance, before writing anything."""
         reference = np.atleast_1d(np.asarray(reference_id, dtype=np.int64))
         count = reference.size
         if count == 0:
             return np.zeros(0, dtype=np.int64)
+        given = np.asarray(amounts_paise)
+        wrong = non_integer_at(given)
+        if wrong is not None:
+            flat = given.reshape(-1)
+            raise NonIntegerAmountError(
+                int(reference_kind),
+                int(reference[wrong * count // flat.size]),
+                flat[wrong].item() if isinstance(flat[wrong], np.generic) else flat[wrong],
+                str(given.dtype),
+            )
         account = np.asarray(accounts, dtype=np.int64).reshape(count, -1)
-        amount = np.asarray(amounts_paise, dtype=np.int64).reshape(count, -1)
+        amount = given.astype(np.int64).reshape(count, -1)
         if account.size and (account.min() < 0 or account.max() >= self.account_count):
             raise ValueError(f"account ids must be in 0..{self.account_count - 1}")
         imbalance = amount.sum(axis=1)

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.errors import ConfigError
-from twin.settlement.money import IndexArray, PaiseArray, inr_to_paise
+from twin.settlement.money import IndexArray, PaiseArray, inr_to_paise, round_to_paise
 
 FloatArray = npt.NDArray[np.float64]
 OPEN_ENDED = -1
@@ -98,7 +98,7 @@ class RateBook:
     ) -> PaiseArray:
         card = self.card_of(carrier, day)
         linehaul = np.maximum(self.minimum_paise[card], self.rate_per_km_paise[card] * km * load_share)
-        return np.rint(linehaul * self.fuel_factor[card]).astype(np.int64) + self.extra_paise[card]
+        return round_to_paise(linehaul * self.fuel_factor[card]) + self.extra_paise[card]
 
     def slot_charge_paise(
         self, carrier: IndexArray, day: npt.ArrayLike, km: FloatArray, slots: npt.ArrayLike
@@ -106,7 +106,7 @@ class RateBook:
         card = self.card_of(carrier, day)
         load = np.maximum(self.minimum_paise[card], self.rate_per_km_paise[card] * km)
         share = np.asarray(slots, dtype=np.float64) / self.capacity_per_load[card]
-        return np.rint(load * self.fuel_factor[card] * share).astype(np.int64) + self.extra_paise[card]
+        return round_to_paise(load * self.fuel_factor[card] * share) + self.extra_paise[card]
 
     def express_charge_paise(
         self, carrier: IndexArray, day: npt.ArrayLike, lines: npt.ArrayLike

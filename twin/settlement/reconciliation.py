@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from twin.settlement.money import IndexArray, PaiseArray
+from twin.settlement.money import IndexArray, PaiseArray, round_to_paise
 
 
 class DisputeReason(IntEnum):
@@ -74,9 +74,9 @@ def carrier_invoice(
     invoiced = expected.copy()
     invoiced[noise] += np.trunc((2.0 * size[noise] - 1.0) * allowed[noise] * 0.9)
     # outside tolerance by construction: at least the allowed difference + 1 paisa, up to 25% of the charge
-    over_by = np.maximum(allowed[over] + 1.0, np.rint((0.05 + 0.20 * size[over]) * expected[over]))
+    over_by = np.maximum(allowed[over] + 1.0, round_to_paise((0.05 + 0.20 * size[over]) * expected[over]))
     invoiced[over] += over_by
-    under_by = np.maximum(allowed[under] + 1.0, np.rint((0.05 + 0.15 * size[under]) * expected[under]))
+    under_by = np.maximum(allowed[under] + 1.0, round_to_paise((0.05 + 0.15 * size[under]) * expected[under]))
     invoiced[under] -= np.minimum(under_by, expected[under])
     lines_shipment = np.concatenate((shipment, shipment[duplicate]))
     lines_paise = np.concatenate((invoiced, invoiced[duplicate])).astype(np.int64)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from twin.settlement.money import IndexArray, PaiseArray, allocate_paise
+from twin.settlement.money import IndexArray, MoneyError, PaiseArray, allocate_paise
 from twin.settlement.rate_cards import RateBook
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,12 +43,21 @@ class TransferBatch:
 
     @classmethod
     def of(cls, **columns: npt.ArrayLike) -> TransferBatch:
-        """Build from lists or scalars (distances and volumes as floats, the rest as int64)."""
+        """Build from lists or scalars (distances and volumes as floats, the rest as int64). An integer
+        column given as floats (a snapshot's rows) must hold whole numbers: 100.9 paise is refused, not
+        truncated."""
         floats = {"distance_km", "volume"}
-        arrays: dict[str, Any] = {
-            name: np.atleast_1d(np.asarray(value, dtype=np.float64 if name in floats else np.int64))
-            for name, value in columns.items()
-        }
+        arrays: dict[str, Any] = {}
+        for name, value in columns.items():
+            array = np.atleast_1d(np.asarray(value))
+            if name in floats:
+                arrays[name] = array.astype(np.float64)
+                continue
+            if array.dtype.kind == "f":
+                fractional = np.flatnonzero(~np.isfinite(array) | (array != np.floor(array)))
+                if fractional.size:
+                    raise MoneyError(f"transfer {name} {array[fractional[0]].item()!r} is not a whole number")
+            arrays[name] = array.astype(np.int64)
         return cls(**arrays)
 
     def select(self, mask: npt.NDArray[np.bool_]) -> TransferBatch:
