@@ -42,12 +42,15 @@ def execute(
     """Run one composed config and write its outputs; returns the summary KPIs. ``choices`` are the config
     group options Hydra chose (they name the MLflow run)."""
     # heavy imports after argument parsing, so --help answers at once
-    from twin.domain.state import NetworkState
     from twin.engine.simulation import Simulation
+    from twin.live.to_network_state import load_start_state
 
-    config = to_twin_config(cfg)
-    snapshot = NetworkState.load(config.start_from_snapshot) if config.start_from_snapshot else None
-    simulation = Simulation(config, snapshot=snapshot)
+    # a saved state, or a shadow's live state converted (a fork whose KPIs count from its day)
+    start = load_start_state(to_twin_config(cfg))
+    config = start.config
+    for line in start.describe():
+        print(line)
+    simulation = Simulation(config, snapshot=start.state)
     bar = tqdm(
         total=config.horizon_days,
         unit="day",

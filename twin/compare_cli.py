@@ -86,9 +86,32 @@ def plan_jobs(
     ]
 
 
+def freeze_live_starts(configs: dict[str, tuple[TwinConfig, DictConfig]], output_dir: Path) -> list[str]:
+    """Arms that start from a live state start from one copy of it, taken now under ``output_dir``: a shadow
+    still running moves its checkpoint on, and every arm and replication must start from the same day."""
+    from twin.live.to_network_state import copy_live_state, find_live_state
+
+    copies: dict[Path, Path] = {}
+    for arm, (config, cfg) in configs.items():
+        folder = find_live_state(config.start_from_snapshot) if config.start_from_snapshot else None
+        if folder is None:
+            continue
+        if folder.resolve() not in copies:
+            copies[folder.resolve()] = copy_live_state(folder, output_dir / f"live_start_{len(copies)}")
+        configs[arm] = (
+            dataclasses.replace(config, start_from_snapshot=str(copies[folder.resolve()])),
+            cfg,
+        )
+    return [
+        f"arms start from the live state {source} (copied to {copy}); KPIs are measured from its day"
+        for source, copy in copies.items()
+    ]
+
+
 def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[ArmResult], object]:
     validate_compare(compare)
     configs = arm_configs(compare)
+    live_notes = freeze_live_starts(configs, output_dir)
     jobs = plan_jobs(compare, configs)
     bar = tqdm(
         total=len(jobs),
@@ -128,6 +151,7 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
         + f"warm-up days excluded ({configs[compare.baseline_arm][0].warmup_days}); executor {compare.executor}.",
         *[f"arm {arm}: {' '.join(overrides) or '(no overrides)'}" for arm, overrides in compare.arms.items()],
         f"common overrides: {' '.join(compare.common_overrides) or '(none)'}",
+        *live_notes,
     ]
     paths = write_report(
         table,

@@ -48,11 +48,11 @@ class JobFailure:
 
 def run_job(job: ReplicationJob) -> ArmResult:
     """One replication of one arm (module level, so process pools and Ray can ship it)."""
-    from twin.domain.state import NetworkState
     from twin.engine.simulation import Simulation
+    from twin.live.to_network_state import load_start_state
 
-    start = NetworkState.load(job.config.start_from_snapshot) if job.config.start_from_snapshot else None
-    result = Simulation(job.config, snapshot=start).run()
+    start = load_start_state(job.config)  # a saved state, or a live state converted (every arm alike)
+    result = Simulation(start.config, snapshot=start.state).run()
     return ArmResult(arm=job.arm, replication=job.replication, seed=job.seed, summary=dict(result.summary))
 
 

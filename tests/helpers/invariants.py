@@ -156,7 +156,7 @@ def watch(simulation: Simulation, vehicle_every_days: int = 5) -> list[str]:
     def watcher() -> Iterator[object]:
         env = simulation.env
         horizon = simulation.config.horizon_days
-        for day in range(horizon):
+        for day in range(simulation.start_day, horizon):  # a restored run starts at its state's day
             for offset in CHECK_OFFSETS:
                 yield env.timeout(day + offset - env.now)
                 violations.extend(f"t={env.now:.2f} {problem}" for problem in parts_violations(simulation))

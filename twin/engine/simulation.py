@@ -403,16 +403,20 @@ class Simulation:
         fresh = restore(self.state_owners(), self.vehicles, state)
         if state.seed == self.config.seed:
             self.streams.restore(state.streams)  # a fork with its own seed draws a future of its own
-        if differences or fresh:
+        # a state built from live feeds estimates what they do not report: it is always a what-if
+        estimated = state.provenance.get("estimated", [])
+        if differences or fresh or estimated:
             self.forked_from = {
                 "snapshot": self.config.start_from_snapshot,
                 "day": state.day,
                 "differences": differences,
                 "started_fresh": fresh,
+                **({"estimated": estimated} if estimated else {}),
             }
             warnings.warn(
                 f"forked from the snapshot of day {state.day}: {len(differences)} setting(s) differ"
-                + (f", {', '.join(fresh)} start fresh" if fresh else ""),
+                + (f", {', '.join(fresh)} start fresh" if fresh else "")
+                + (f", {len(estimated)} part(s) of the state estimated" if estimated else ""),
                 stacklevel=3,
             )
         if "tower" in fresh and self.control_tower is not None:
