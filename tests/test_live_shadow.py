@@ -282,3 +282,14 @@ def test_following_a_feed_file_as_it_grows(clean_feed: tuple[Path, dict], tmp_pa
     assert report["events_read"] == len(lines)
     assert report["dead_lettered"] == 0
     assert report["state_differences_vs_truth"] == 0
+
+
+def test_a_live_state_is_not_read_on_another_network(clean_feed: tuple[Path, dict], tmp_path: Path) -> None:
+    """Resuming (or forking) a live state with another network's master data is refused by name."""
+    from twin.errors import ConfigError
+
+    feed, _ = clean_feed
+    run_shadow(tmp_path / "shadow", shadow_overrides(feed, HORIZON))
+    other = [*shadow_overrides(feed, HORIZON), "network.skus=300"]
+    with pytest.raises(ConfigError, match="another network"):
+        run_shadow(tmp_path / "shadow", other)

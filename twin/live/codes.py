@@ -9,6 +9,7 @@ days since the run's ``start_date`` (midnight local), as everywhere in the twin.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from twin.domain.vehicles import SiteKind
@@ -76,6 +77,15 @@ class MasterCodes:
                     raise ValueError(f"site id {code!r} is used by two kinds of site")
                 self.site_of[code] = (kind, index)
         self.dealer_index = {code: index for index, code in enumerate(self.dealer_ids)}
+
+    def fingerprint(self) -> str:
+        """A digest of every code list: a live state belongs to the network whose codes made it."""
+        digest = hashlib.sha256()
+        for codes in (self.location_ids, self.part_numbers, self.spec_codes, self.carrier_ids,
+                      *self.site_ids.values()):  # fmt: skip
+            digest.update("\x1f".join(codes).encode())
+            digest.update(b"\x1e")
+        return digest.hexdigest()[:16]
 
     @property
     def dealers(self) -> int:

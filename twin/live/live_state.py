@@ -30,7 +30,7 @@ from twin.domain.state import NetworkState
 from twin.domain.state_schema import VEHICLE_COLUMN_NAMES
 from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
 from twin.domain.vin import validate_vin
-from twin.errors import VinError
+from twin.errors import ConfigError, VinError
 from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
 from twin.live.contract import (
     CarrierInvoiceEvent,
@@ -485,6 +485,7 @@ class LiveState:
             np.savez(handle, **arrays)  # type: ignore[arg-type]
         self.vehicles.frame().to_parquet(folder / "live_vehicles.parquet", index=False)
         meta = {
+            "network_codes": self.codes.fingerprint(),
             "sources": {
                 name: [book.contiguous, sorted(book.above), book.last_occurred_day, book.events]
                 for name, book in self.sources.items()
@@ -508,6 +509,13 @@ class LiveState:
         self.cell_sequence = arrays["cell_sequence"].copy()
         self.vehicles.load_frame(pd.read_parquet(folder / "live_vehicles.parquet"))
         meta = json.loads((folder / "live_meta.json").read_text())
+        if meta.get("network_codes") != self.codes.fingerprint():
+            raise ConfigError(
+                "network",
+                meta.get("network_codes"),
+                f"the live state in {folder} was built on another network (its dealer, part, spec and site codes "
+                f"differ from this run's, {self.codes.fingerprint()})",
+            )
         self.sources = {
             name: SourceBook(int(contiguous), set(above), float(last), int(events))
             for name, (contiguous, above, last, events) in meta["sources"].items()
