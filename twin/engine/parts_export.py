@@ -13,7 +13,9 @@ What a planner would expect of that world, and so what the picture holds:
   held here and replayed, in order, when it lands;
 - the stock-out episodes the export reports (a dealer's lost lines), so the tower does not assess a cell
   the OEM already knows is out.
-Dealers' own replenishment from their DC is untouched: each dealer's DMS sees its own shelf live.
+Dealers' own replenishment from their DC is untouched: each dealer's DMS sees its own shelf live. A
+forecast-driven replenishment (``policy/replenishment=dynamic``) still reads the OEM's forecasts, which in
+this world learn a week's demand at each export: the levels the OEM publishes lag, the shelf does not.
 
 Cost: one copy of the dealer arrays per export, and a scatter per shipment the OEM makes; nothing per cell
 per day. The arrays are state (section ``oem_export``), so a snapshot taken mid-week continues exactly.
