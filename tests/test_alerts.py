@@ -42,6 +42,8 @@ def test_a_stockout_closes_the_alert_as_a_true_alarm_with_its_lead_time() -> Non
     assert figures["alert_precision_7d"] == 1.0  # flagged at 7 days on day 10, out on day 15
     assert np.isnan(figures["alert_precision_1d"])  # never flagged at 1 day
     assert figures["alert_recall_3d"] == 0.0 and figures["alert_recall_7d"] == 0.5
+    assert figures["alert_lead_days_mean"] == 5.0
+    assert figures["alert_warning_days_per_stockout"] == 2.5  # 5 days for one, none for the unwarned one
 
 
 def test_an_alert_raised_the_same_day_as_the_stockout_is_not_a_warning() -> None:

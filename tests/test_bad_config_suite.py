@@ -208,6 +208,9 @@ CASES: list[tuple[str, Any, dict[str, str]]] = [
     ("operations.vehicle_margin_share", 1.0, {}),
     ("operations.parts_margin_share", -0.25, {}),
     ("operations.allocation_period_days", 0, {}),
+    ("operations.parts_visibility", "weekly", {}),
+    ("operations.parts_export_weekday", "sun", {}),
+    ("operations.parts_export_period_days", 0, {}),
     # scenario: every event list
     ("scenario.demand_shocks[0].start_day", -10, {}),
     ("scenario.demand_shocks[0].end_day", 5, {}),

@@ -518,6 +518,16 @@ class OperationsConfig:
     parts_margin_share: float = ranged(0.25, MARGIN)
     #: days between vehicle allocation cycles (and production plans)
     allocation_period_days: int = ranged(7, CYCLE_DAYS)
+    #: what the OEM's control tower and parts rebalancing see of dealer parts positions: "live" (the continuous
+    #: DMS feed) or "weekly_export" (the periodic-polling world: on hand, reserved, in transit, backorders, ETAs
+    #: and the demand lines as of the last DMS export, plus the OEM's own shipments since). Dealers'
+    #: replenishment from their DC reads their own shelf live in both
+    parts_visibility: str = "live"
+    #: weekday of the DMS export with ``parts_visibility=weekly_export`` (monday ... sunday); it runs
+    #: overnight, at the end of that day, as twin-feed's weekly-export dealers send it
+    parts_export_weekday: str = "sunday"
+    #: days between two DMS exports (7: weekly), counted from the first export weekday of the run
+    parts_export_period_days: int = ranged(7, CYCLE_DAYS)
 
 
 @dataclass
@@ -972,6 +982,18 @@ def validate(config: TwinConfig) -> TwinConfig:
         raise ConfigError("start_date", config.start_date, "must be an ISO date like 2026-01-01") from None
     operations = config.operations
     _require(
+        operations.parts_visibility in PARTS_VISIBILITY,
+        "operations.parts_visibility",
+        operations.parts_visibility,
+        f"must be one of {', '.join(PARTS_VISIBILITY)}",
+    )
+    _require(
+        operations.parts_export_weekday in WEEKDAYS,
+        "operations.parts_export_weekday",
+        operations.parts_export_weekday,
+        f"must be a weekday name ({', '.join(WEEKDAYS)})",
+    )
+    _require(
         operations.opening_cover_days_max >= operations.opening_cover_days_min,
         "operations.opening_cover_days_max",
         operations.opening_cover_days_max,
@@ -999,6 +1021,10 @@ def validate(config: TwinConfig) -> TwinConfig:
 
 
 FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
+#: ``operations.parts_visibility``: the continuous feed, or the OEM's periodic DMS export
+PARTS_VISIBILITY = ("live", "weekly_export")
+#: weekday names in ``datetime.date.weekday()`` order
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _validate_transfers(transfers: TransferConfig, prefix: str) -> None:

@@ -133,6 +133,7 @@ def _ids(prefix: str, names: tuple[str, ...], doc: str) -> tuple[Field, ...]:
 
 _STOCK = ("locations", "skus")
 _DEALER_SPEC = ("dealers", "specs")
+_DEALER_SKU = ("dealers", "skus")
 
 STATE_SCHEMA: tuple[Section, ...] = (
     Section(
@@ -460,6 +461,47 @@ STATE_SCHEMA: tuple[Section, ...] = (
                 "cars",
                 "stock target per campaign (-1: not set yet)",
                 -1,
+            ),
+        ),
+        optional=True,
+    ),
+    Section(
+        "oem_export",
+        "twin.engine.parts_export.PartsExport",
+        "What the OEM sees of dealers' parts with operations.parts_visibility=weekly_export: the last DMS export "
+        "plus its own shipments since, and the demand lines the next export brings.",
+        (
+            _int(
+                "on_hand",
+                _DEALER_SKU,
+                "units",
+                "on the shelf as the OEM sees it (own transfers out applied)",
+                None,
+            ),
+            _int("reserved", _DEALER_SKU, "units", "held for counter pickups, as exported"),
+            _int("in_transit", _DEALER_SKU, "units", "on the way, as exported plus what the OEM sent since"),
+            _int("backorder", _DEALER_SKU, "units", "owed to customers, as exported"),
+            _float(
+                "inbound_eta_day",
+                ("dealer_cells",),
+                "day",
+                "promised arrival of the earliest inbound the OEM knows of (inf: none)",
+                minimum=0,
+            ),
+            Field("in_stockout", "bool", ("dealer_cells",), "flag", "cell out of stock in the last export"),
+            _int(
+                "as_of_day",
+                (1,),
+                "day",
+                "the day the export is as of (its end; -1: the opening position)",
+                -1,
+            ),
+            _int("held_days", (None,), "day", "days of demand held for the next export, oldest first"),
+            _table(
+                "held_demand",
+                (("day", "day"), ("cell", "cell"), ("units", "units")),
+                "units",
+                "demand per dealer cell and day, held for the next export (the forecaster learns it then)",
             ),
         ),
         optional=True,

@@ -13,6 +13,12 @@ alerts); this module only decides when they run and what they see:
   assessed: the dealer knows, and an alert there could never come true.
 Monitored cells are the stocked ones: demand lines a year (history plus observed) at or above the phase-in
 rule's count. Demand for parts a dealer does not stock is not an alert.
+
+With ``operations.parts_visibility = weekly_export`` the tower sees dealers through the DMS export
+(twin.engine.parts_export): the risk is assessed on the export's positions and ETAs (plus the OEM's own
+shipments since), the forecaster learns a week's demand when the export lands, and the cells re-assessed
+are those the export shows changed. What the tower is measured against stays the truth: stock-out episodes
+start and end on the real shelf, so precision, recall and lead times of both worlds are comparable.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from twin.domain.parts import PART_CLASSES
 from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import LineOutcome, PartsFlow
 from twin.engine.streams import RandomStreams
 from twin.engine.vehicle_watch import VehicleWatch
@@ -67,8 +74,11 @@ class ControlTower:
         streams: RandomStreams,
         kpis: KpiRecorder,
         event_log: EventLog,
+        export: PartsExport | None = None,
     ) -> None:
+        """``export``: the OEM's weekly DMS export to see dealers through; None = the live feed."""
         self.env = clock
+        self.export = export
         self.parts = parts
         self.inbound_eta_day = inbound_eta_day
         self.dealer_lead_time_sd_days = dealer_lead_time_sd_days
@@ -140,9 +150,10 @@ class ControlTower:
     # -- the day's events -------------------------------------------------------------------------------
     def received(self, cells: IntArray) -> None:
         """A receipt ends a stock-out episode and only lowers risk: cells with an open alert (which may now
-        clear) and cells coming out of a stock-out (a partial receipt may leave them at risk) are re-assessed."""
+        clear) and cells coming out of a stock-out (a partial receipt may leave them at risk) are re-assessed
+        (on the live feed; an export shows the receipt when it lands)."""
         dealer_cells = cells[cells < self.cells]
-        if self.alerts is not None:
+        if self.alerts is not None and self.export is None:
             reassess = (self.alerts.open_alert[dealer_cells] >= 0) | self.in_stockout[dealer_cells]
             self.changed[dealer_cells[reassess]] = True
         self.in_stockout[dealer_cells] = False
@@ -150,15 +161,14 @@ class ControlTower:
     def observe_demand(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
         cells = lines.location * self.skus + lines.sku  # sorted: lines come sorted by (dealer, sku)
         if cells.size == 0:
-            self.forecaster.observe(day, cells, np.zeros(0))
+            self._learn(day, cells, np.zeros(0))
             return
         starts = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
         unique_cells = cells[starts]
         units = np.add.reduceat(lines.quantity.astype(np.float64), starts)
         if day >= self.warmup_days and self.sample.size:
-            self._score_sample(day, unique_cells, units)
-        self.forecaster.observe(day, unique_cells, units)
-        self.changed[unique_cells] = True
+            self._score_sample(day, unique_cells, units)  # the forecast the OEM has today, against the truth
+        self._learn(day, unique_cells, units)
         short = np.unique(cells[~outcome.first_pick])
         monitored = self.forecaster.lines_per_year(short) >= self.phase_in_lines_per_year
         starting = short[monitored & ~self.in_stockout[short]]
@@ -168,6 +178,23 @@ class ControlTower:
             self.kpis.add(day, "parts_stockouts", float(starting.size))
             self.kpis.add(day, "parts_stockouts_unwarned", float((warned_by < 0).sum()))
             self._log("stockout", day, starting, alert=warned_by)
+
+    def _learn(self, day: int, cells: IntArray, units: FloatArray) -> None:
+        """The day's demand reaches the forecaster now (live feed) or with the next export."""
+        if self.export is not None:
+            self.export.hold_demand(day, cells, units)
+            return
+        self.forecaster.observe(day, cells, units)
+        self.changed[cells] = True
+
+    def export_landed(self, changed_cells: IntArray) -> None:
+        """A DMS export arrived: the forecaster learns the days it holds, in order, and the cells whose
+        position or demand the OEM now sees differently are re-assessed."""
+        assert self.export is not None
+        for held in self.export.take_held_demand():
+            self.forecaster.observe(held.day, held.cells, held.units)
+            self.changed[held.cells] = True
+        self.changed[changed_cells] = True
 
     def _score_sample(self, day: int, cells: IntArray, units: FloatArray) -> None:
         """One-day-ahead errors on the sampled series (forecast made at the end of yesterday)."""
@@ -195,9 +222,24 @@ class ControlTower:
         self.vehicle_watch.assess(day)
         cells = np.flatnonzero(self.changed)
         self.changed[cells] = False
-        cells = cells[~self.in_stockout[cells]]
-        state = self.parts.state
-        available = (state.on_hand.reshape(-1)[cells] - state.reserved.reshape(-1)[cells]).astype(float)
+        export = self.export
+        known_out = self.in_stockout if export is None else export.in_stockout
+        cells = cells[~known_out[cells]]
+        if export is None:
+            on_hand, reserved, in_transit = (
+                self.parts.state.on_hand,
+                self.parts.state.reserved,
+                self.parts.state.in_transit,
+            )
+            inbound_eta_day = self.inbound_eta_day
+        else:
+            on_hand, reserved, in_transit = (
+                export.positions["on_hand"],
+                export.positions["reserved"],
+                export.positions["in_transit"],
+            )
+            inbound_eta_day = export.inbound_eta_day
+        available = (on_hand.reshape(-1)[cells] - reserved.reshape(-1)[cells]).astype(float)
         # screening: the risk over the longest horizon from an upper bound on the forecast mean, ignoring the
         # inbound (both only raise it), by the cheap approximation (errs by ~0.02); cells clearly below the
         # level that matters (the clear level for open alerts, the threshold otherwise) need nothing more
@@ -210,12 +252,12 @@ class ControlTower:
         keep = needs_exact | has_alert  # open alerts out of reach of the clear level are cleared with risk 0
         cells, available, dispersion = cells[keep], available[keep], dispersion[keep]
         exact = np.flatnonzero(needs_exact[keep])
-        inbound = state.in_transit.reshape(-1)[cells].astype(float)
+        inbound = in_transit.reshape(-1)[cells].astype(float)
         mean_per_day = np.zeros(cells.size)
         mean_per_day[exact] = self.forecaster.mean_per_day(cells[exact])
         risks = np.zeros((cells.size, self.horizons_days.size))
         eta_days = np.full(cells.size, np.inf)
-        eta_days[exact] = self.inbound_eta_day[cells[exact]].astype(float) - day
+        eta_days[exact] = inbound_eta_day[cells[exact]].astype(float) - day
         spread = self.dealer_lead_time_sd_days[cells // self.skus]
         levels = (self.clear_threshold, self.risk_threshold)
 

@@ -34,6 +34,7 @@ from twin.domain.world import World
 from twin.engine.demand import PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import LineOutcome, PartsFlow, scatter_add
 from twin.engine.parts_logistics import PartsLogistics, Shipment
 from twin.engine.settlement_posting import SettlementFlow
@@ -89,11 +90,14 @@ class RebalancingFlow:
         streams: RandomStreams,
         kpis: KpiRecorder,
         event_log: EventLog,
+        export: PartsExport | None = None,
     ) -> None:
         """``policy``: the transfer family's planners, rules and approvals (``policy.transfers._target_``);
         ``generator_seed`` (the network's) draws which dealers opted in; ``vehicles`` is used only with
-        ``config.vehicles`` (dealer-to-dealer vehicle moves)."""
+        ``config.vehicles`` (dealer-to-dealer vehicle moves); ``parts_view`` is what the OEM sees of dealers,
+        and ``export``, in the weekly-export world, the DMS export it is told of the transfers it ships."""
         self.env = clock
+        self.export = export
         self.transfer_policy = policy
         self.operations = operations
         self.parts = parts
@@ -369,6 +373,9 @@ class RebalancingFlow:
         arrive_day = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
         promised = now + dispatch_delay_days + distance / self.speed_km_per_day[carrier]
         np.minimum.at(logistics.inbound_eta_day, receiver_cell, promised.astype(np.float32))
+        if self.export is not None:  # the OEM ordered the transfer: it knows without waiting for an export
+            self.export.sent(cell, quantity)
+            self.export.shipped(receiver_cell, quantity, promised)
         for receive_day in np.unique(arrive_day).tolist():
             members = arrive_day == receive_day
             logistics.inbound[receive_day].append(

@@ -196,6 +196,10 @@ class KpiRecorder:
             "parts_fill_rate_piece": ratio(total["parts_filled_units"], total["parts_demand_units"]),
             "parts_demand_lines": total["parts_demand_lines"],
             "parts_lost_sales_units": total["parts_lost_units"],
+            # demand lines not filled from the shelf and not waited for (lost sales), and lines the customer
+            # waited for (emergency orders): the two ends of a line that missed the first pick
+            "parts_lost_lines": total["parts_lost_lines"],
+            "parts_emergency_lines": total["parts_emergency_lines"],
             "parts_lost_margin_inr": total["parts_lost_margin_inr"],
             "parts_emergency_order_share": ratio(total["parts_emergency_lines"], total["parts_demand_lines"]),
             "parts_backorder_unit_days": total["parts_backorder_units"],

@@ -25,6 +25,7 @@ from twin.domain.state_schema import row_table, table_rows
 from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import LineOutcome, PartsFlow
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
@@ -88,8 +89,11 @@ class PartsLogistics:
         unit_cost_inr: FloatArray,
         dealer_lead_time_days: FloatArray,
         dc_to_dealer_km: FloatArray,
+        export: PartsExport | None = None,
     ) -> None:
+        """``export``: the OEM's DMS export (weekly-export world), told of the consignments the DCs send."""
         self.env = clock
+        self.export = export
         self.parts = parts
         self.network = network
         self.operations = operations
@@ -306,7 +310,10 @@ class PartsLogistics:
             return
         self.parts.dispatch(dealer, dealer_sku, units)
         shipped_cells = dealer * self.skus + dealer_sku
-        np.minimum.at(self.inbound_eta_day, shipped_cells, now + self.dealer_lead_time_days[dealer])
+        promised = now + self.dealer_lead_time_days[dealer]
+        np.minimum.at(self.inbound_eta_day, shipped_cells, promised)
+        if self.export is not None:  # the OEM knows what its DCs send
+            self.export.shipped(shipped_cells, units, promised)
         if self.stock_watch is not None:
             self.stock_watch.shipped(day, shipped_cells)
         # one consignment per dealer: freight by load share, transit per lane with the day's noise

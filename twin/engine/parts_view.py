@@ -2,7 +2,10 @@
 decision is taken on, assembled from the live parts arrays, the DMS history and the network's lead times.
 
 The view is rebuilt on every call (it is cheap: read-only views of arrays, no copies), so it is always the
-state of the moment. The history lives here too: it is part of the world the policies see, seeded at the
+state of the moment. Two pictures: ``build`` is what a dealer's DMS sees (its own shelf, live), the one the
+replenishment policy orders on; ``build_oem`` is what the OEM sees of dealers (the rebalancing decides on
+it), the same with the live feed and the last DMS export with ``operations.parts_visibility =
+weekly_export`` (twin.engine.parts_export). The history lives here too: it is part of the world the policies see, seeded at the
 start of a run (or restored from a snapshot) and never changed by the run.
 """
 
@@ -15,6 +18,7 @@ import numpy.typing as npt
 import simpy
 
 from twin.domain.network import Network
+from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.policies.observation import DemandForecast, PartsView, read_only
@@ -52,8 +56,11 @@ class PartsViewBuilder:
         inbound_eta_day: npt.NDArray[np.float32],
         forecaster: DemandForecast | None,
         effects: ScenarioEffects,
+        export: PartsExport | None = None,
     ) -> None:
+        """``export``: the OEM's DMS export ``build_oem`` reads dealers from; None = the live feed."""
         self.clock = clock
+        self.export = export
         self.parts = parts
         self.dealers = network.dealer_count
         self.dcs = len(network.parts_dcs)
@@ -69,15 +76,41 @@ class PartsViewBuilder:
         self.effects = effects
 
     def build(self) -> PartsView:
+        """What a dealer's DMS sees: the shelves now."""
         state = self.parts.state
+        return self._view(
+            state.on_hand, state.reserved, state.in_transit, state.backorder, self.inbound_eta_day
+        )
+
+    def build_oem(self) -> PartsView:
+        """What the OEM sees of dealers: live, or as of the last DMS export (DC rows are its own, live)."""
+        export = self.export
+        if export is None:
+            return self.build()
+        return self._view(
+            export.position("on_hand"),
+            export.position("reserved"),
+            export.position("in_transit"),
+            export.position("backorder"),
+            read_only(export.inbound_eta_day),
+        )
+
+    def _view(
+        self,
+        on_hand: npt.NDArray[np.int32],
+        reserved: npt.NDArray[np.int32],
+        in_transit: npt.NDArray[np.int32],
+        backorder: npt.NDArray[np.int32],
+        inbound_eta_day: npt.NDArray[np.float32],
+    ) -> PartsView:
         day = int(self.clock.now)
         return PartsView(
             day=day,
             dealer_count=self.dealers,
-            on_hand=read_only(state.on_hand),
-            reserved=read_only(state.reserved),
-            in_transit=read_only(state.in_transit),
-            backorder=read_only(state.backorder),
+            on_hand=read_only(on_hand),
+            reserved=read_only(reserved),
+            in_transit=read_only(in_transit),
+            backorder=read_only(backorder),
             unit_cost_inr=self.unit_cost_inr,
             part_class=self.part_class,
             dealer_dc=self.dealer_dc,
@@ -86,7 +119,7 @@ class PartsViewBuilder:
             dealer_lead_time_days=self.dealer_lead_time_days,
             supplier_lead_time_days=self.supplier_lead_time_days,
             dealer_lead_time_sd_days=self.dealer_lead_time_sd_days,
-            inbound_eta_day=self.inbound_eta_day,
+            inbound_eta_day=inbound_eta_day,
             forecast=self.forecaster,
             dc_shipping=read_only(self.effects.dc_open(day, self.dcs)),
         )

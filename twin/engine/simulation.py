@@ -20,7 +20,9 @@ Daily phases (same-time events keep SimPy's deterministic order):
   d+0.78 control tower: stock-out risk of changed dealer-SKUs given tonight's consignments, alerts
   d+0.80 car-carrier loads are formed and dispatched
   d+0.90 vehicles sold two days ago are handed over to their customers
-  d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle
+  d+0.95 KPIs of day d are recorded; the OEM's export refreshes on its own cycle (vehicles every
+         ``policy.visibility_refresh_days``; dealers' parts positions on the export weekday, when
+         ``operations.parts_visibility=weekly_export``)
   d+0.96 campaigns: stock measured on the eve of a start and on a campaign's last day
   d+0.97 settlement: the day's freight posted, invoices reconciled, claims verified, cycles closed
 Car-carrier loads and trunk movements arrive whenever their stochastic transit ends.
@@ -54,6 +56,7 @@ from twin.engine.dealer_transfers import RebalancingFlow
 from twin.engine.demand import DemandModel
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import PartsFlow
 from twin.engine.parts_logistics import PartsLogistics
 from twin.engine.parts_view import PartsHistory, PartsViewBuilder
@@ -195,10 +198,22 @@ class Simulation:
         self.settlement = SettlementFlow(
             env, config.settlement, operations, self.world, streams, self.dc_to_dealer_km
         )
+        #: the OEM's DMS export of dealers' parts positions; None with the live feed (the default)
+        self.parts_export = (
+            PartsExport(
+                self.parts,
+                self.dealers,
+                self.start_date,
+                operations.parts_export_weekday,
+                operations.parts_export_period_days,
+            )
+            if operations.parts_visibility == "weekly_export"
+            else None
+        )
         self.logistics = PartsLogistics(
             env, self.parts, network, operations, self.demand, effects, self.transit, streams,
             self.replenishment, self.settlement, kpis, log, self.unit_cost, self.dealer_lead_time_days,
-            self.dc_to_dealer_km,
+            self.dc_to_dealer_km, export=self.parts_export,
         )  # fmt: skip
         self.vehicles = VehicleFlow(
             env, self.world, operations, self.start_date, self.demand, effects, self.transit,
@@ -216,6 +231,7 @@ class Simulation:
             env, self.parts, network, self.unit_cost, self.parts_history, self.dealer_lead_time_days,
             self.dealer_lead_time_sd_days, operations.supplier_lead_time_days, self.logistics.inbound_eta_day,
             self.control_tower.forecaster if self.control_tower is not None else None, effects,
+            export=self.parts_export,
         )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
         self.rebalancing = (
@@ -277,6 +293,7 @@ class Simulation:
             )
             if self.control_tower is not None:
                 self.control_tower.prime(self.parts_history.lines_per_year)
+            self._export_opening_position()
         else:
             self._restore(snapshot)
             # demand rates are derived state: re-apply the supersessions that happened before the snapshot
@@ -299,14 +316,15 @@ class Simulation:
             self.env, config.policy.forecast, alerts, self.replenishment.phase_in_lines_per_year,
             config.warmup_days, config.horizon_days, self.dealers, self.parts, self.logistics.inbound_eta_day,
             self.dealer_lead_time_sd_days, self.demand, vehicle_watch, self.streams, self.kpis, self.event_log,
+            export=self.parts_export,
         )  # fmt: skip
 
     def _build_rebalancing(self, policy: TransferPolicy) -> RebalancingFlow:
         config = self.config
         return RebalancingFlow(
             self.env, config.policy.transfers, policy, config.operations, self.world, config.network.generator_seed,
-            self.parts, self.logistics, self.parts_views.build, self.unit_cost, self.transit, self.vehicles,
-            self.settlement, self.streams, self.kpis, self.event_log,
+            self.parts, self.logistics, self.parts_views.build_oem, self.unit_cost, self.transit, self.vehicles,
+            self.settlement, self.streams, self.kpis, self.event_log, export=self.parts_export,
         )  # fmt: skip
 
     def _build_customer_orders(self, search: NetworkSearch) -> CustomerOrders:
@@ -374,6 +392,7 @@ class Simulation:
             ("transfers", self.rebalancing),
             ("orders", self.customer_orders),
             ("campaigns", self.campaigns),
+            ("oem_export", self.parts_export),
         ]
         return owners + [(name, owner) for name, owner in optional if owner is not None]
 
@@ -421,6 +440,8 @@ class Simulation:
             )
         if "tower" in fresh and self.control_tower is not None:
             self.control_tower.prime(self.parts_history.lines_per_year)
+        if "oem_export" in fresh:  # a fork into the weekly-export world starts from an export of the eve
+            self._export_opening_position(state.day - 1)
         self.pending_resume = state
 
     def _build_plan_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
@@ -437,6 +458,26 @@ class Simulation:
             (plan[plan[:, 0] == offset, 1], plan[plan[:, 0] == offset, 2])
             for offset in range(int(np.asarray(arrays["build_plan_days"])[0]))
         ]
+
+    def _export_opening_position(self, day: int = -1) -> None:
+        """The OEM's first picture of dealers: the position at the start (an export of the eve)."""
+        if self.parts_export is not None:
+            tower = self.control_tower
+            self.parts_export.refresh(
+                day, self.logistics.inbound_eta_day, tower.in_stockout if tower is not None else None
+            )
+
+    def _export_parts(self, day: int) -> None:
+        """The DMS export of dealers' parts positions runs overnight on its day; the tower learns from it."""
+        export = self.parts_export
+        if export is None or not export.is_export_day(day):
+            return
+        tower = self.control_tower
+        changed = export.refresh(
+            day, self.logistics.inbound_eta_day, tower.in_stockout if tower is not None else None
+        )
+        if tower is not None:
+            tower.export_landed(changed)
 
     # -- views ----------------------------------------------------------------------------------------
     def parts_view(self) -> PartsView:
@@ -598,6 +639,8 @@ class Simulation:
         )
         env.process(self._daily("vehicles_delivered", 0.90, self.vehicles.deliver_due))
         env.process(self._daily("kpis_recorded", 0.95, self._record_day))
+        if self.parts_export is not None:
+            env.process(self._daily("parts_exported", 0.95, self._export_parts))
         if self.campaigns is not None:
             env.process(self._daily("campaign_measured", 0.96, self.campaigns.measure))
         env.process(self._daily("settled", 0.97, self.settlement.settle_day))

@@ -182,8 +182,9 @@ class AlertBook:
         return [names[min(index, len(names) - 1)] for index in first.tolist()]
 
     def kpis(self, from_day: int, to_day: int) -> dict[str, float]:
-        """Precision and recall per horizon, lead times and unwarned stock-outs for alerts raised and
-        stock-outs that started in ``[from_day, to_day)``. Alerts too young to have matured at ``h`` (raised
+        """Precision and recall per horizon, lead times (median, 10th percentile and mean over the warned
+        stock-outs; days of warning per stock-out over all of them) and unwarned stock-outs for alerts raised
+        and stock-outs that started in ``[from_day, to_day)``. Alerts too young to have matured at ``h`` (raised
         within ``h`` days of ``to_day``) are left out of precision at ``h``."""
         alerts, stockouts = self.alerts, self.stockouts
         raised = alerts["raised_day"]
@@ -219,6 +220,9 @@ class AlertBook:
         leads = stock_lead[stock_lead >= 0].astype(float)
         result["alert_lead_days_median"] = float(np.median(leads)) if leads.size else float("nan")
         result["alert_lead_days_p10"] = float(np.percentile(leads, 10)) if leads.size else float("nan")
+        result["alert_lead_days_mean"] = float(leads.mean()) if leads.size else float("nan")
+        # days of warning per stock-out, an unwarned one counting 0: lead time and recall in one number
+        result["alert_warning_days_per_stockout"] = _share(leads.sum(), stock_lead.size)
         outcome = alerts["outcome"][in_window]
         closed = max(int((outcome != AlertOutcome.OPEN).sum()), 1)
         result["alerts_false_alarm_share"] = float((outcome == AlertOutcome.FALSE_ALARM).sum()) / closed
