@@ -29,8 +29,13 @@ class FeedClock:
     #: local midnight of ``start_date`` (derived)
     origin: dt.datetime = dt.datetime.min
 
+    #: ``origin`` as POSIX seconds
+    origin_seconds: float = 0.0
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "origin", dt.datetime.combine(self.start_date, dt.time(), tzinfo=LOCAL_TIME))
+        origin = dt.datetime.combine(self.start_date, dt.time(), tzinfo=LOCAL_TIME)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "origin_seconds", origin.timestamp())
 
     def timestamp(self, day: float) -> dt.datetime:
         return self.origin + dt.timedelta(days=day)
@@ -39,7 +44,7 @@ class FeedClock:
         return self.timestamp(day).isoformat(timespec="microseconds")
 
     def day_of(self, moment: dt.datetime) -> float:
-        return (moment - self.origin).total_seconds() / SECONDS_PER_DAY
+        return (moment.timestamp() - self.origin_seconds) / SECONDS_PER_DAY
 
     def date(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)

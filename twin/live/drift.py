@@ -57,8 +57,8 @@ class DriftTracker:
         """Score projections that target ``day``, then project from it; returns the day's drift record."""
         on_hand = state.parts["on_hand"][: self.dealers].reshape(-1)
         demand = state.demand_of_day(day)
-        today = np.zeros(self.dealers * self.skus, dtype=np.float32)
-        np.add.at(today, demand[:, 0], demand[:, 1].astype(np.float32))
+        cells = self.dealers * self.skus
+        today = np.bincount(demand[:, 0], weights=demand[:, 1], minlength=cells).astype(np.float32)
         weight = DEMAND_SMOOTHING if self.closed_days else 1.0
         self.mean_daily_units += weight * (today - self.mean_daily_units)
         self.closed_days += 1
@@ -66,21 +66,28 @@ class DriftTracker:
         status = state.vehicles.columns["status"][: len(state.vehicles)]
         for projection in sorted(self.pending.pop(day, []), key=lambda projection: projection.horizon_days):
             record.update(self._score(projection, on_hand, status, state))
+        inbound = state.open_inbound()
         for horizon in HORIZONS_DAYS:
-            projection = self._project(day, horizon, on_hand, state)
+            projection = self._project(day, horizon, on_hand, state, inbound)
             self.pending.setdefault(day + horizon, []).append(projection)
         record.update(self.staleness(state, watermark_day))
         return record
 
     # -- projecting ----------------------------------------------------------------------------------------
     def _project(
-        self, day: int, horizon: int, on_hand: npt.NDArray[np.int32], state: LiveState
+        self,
+        day: int,
+        horizon: int,
+        on_hand: npt.NDArray[np.int32],
+        state: LiveState,
+        open_inbound: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     ) -> _Projection:
-        cells, units, eta = state.open_inbound()
-        dealer_lines = cells < self.dealers * self.skus
-        arriving = dealer_lines & (eta <= day + 1 + horizon)
-        inbound = np.zeros(self.dealers * self.skus, dtype=np.float32)
-        np.add.at(inbound, cells[arriving], units[arriving].astype(np.float32))
+        cells, units, eta = open_inbound
+        dealer_cells = self.dealers * self.skus
+        arriving = (cells < dealer_cells) & (eta <= day + 1 + horizon)
+        inbound = np.bincount(cells[arriving], weights=units[arriving], minlength=dealer_cells).astype(
+            np.float32
+        )
         projected = np.maximum(on_hand - self.mean_daily_units * horizon, 0.0) + inbound
         columns, count = state.vehicles.columns, len(state.vehicles)
         status = columns["status"][:count].astype(np.int8)

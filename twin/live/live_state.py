@@ -211,22 +211,21 @@ class LiveState:
         return location
 
     def _skus(self, field_name: str, part_numbers: list[str]) -> npt.NDArray[np.int64]:
-        lookup = self.codes.sku_index.get
-        skus = np.fromiter(
-            (lookup(code, -1) for code in part_numbers), dtype=np.int64, count=len(part_numbers)
-        )
-        unknown = np.flatnonzero(skus < 0)
-        if unknown.size:
-            position = int(unknown[0])
-            raise FeedRecordError(f"{field_name}[{position}]", part_numbers[position], "unknown part number")
-        return skus
+        index = self.codes.sku_index
+        try:  # the common case in one C loop; the slow path below only names the culprit
+            return np.fromiter(map(index.__getitem__, part_numbers), dtype=np.int64, count=len(part_numbers))
+        except KeyError:
+            position = next(at for at, code in enumerate(part_numbers) if code not in index)
+            raise FeedRecordError(
+                f"{field_name}[{position}]", part_numbers[position], "unknown part number"
+            ) from None
 
     def _apply_position(self, event: PositionDeltaEvent | PositionSnapshotEvent, full: bool) -> str:
         payload = event.payload
         location = self._location("payload.location_id", payload.location_id, event.source)
         lines = payload.lines
         skus = self._skus("payload.lines.part_number", lines.part_number)
-        if np.unique(skus).size != skus.size:
+        if len(set(lines.part_number)) != skus.size:
             raise FeedRecordError(
                 "payload.lines.part_number", payload.location_id, "a part number is listed twice"
             )
