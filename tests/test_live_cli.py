@@ -109,3 +109,45 @@ def test_help_lists_each_setting_with_its_meaning(entry: str, tmp_path: Path) ->
     section = "feed.duplicate_share" if entry == "feed_main" else "shadow.close_after_hours"
     line = next(line for line in result.stdout.splitlines() if line.strip().startswith(section))
     assert "#" in line and "allowed" in line
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (lambda record: record.update(schema_version=2), "schema_version", "understands schema_version 1"),
+        (lambda record: record.update(type="parts.stock_level"), "type", "unknown event type"),
+        (lambda record: record.update(occurred_at="2026-01-01T10:00:00"), "occurred_at", "timezone"),
+        (lambda record: record.update(occurred_at=12.5), "occurred_at", "datetime"),
+        (lambda record: record.update(colour="red"), "colour", "unknown field"),
+        (lambda record: record.update(sequence=0), "sequence", ">= 1"),
+        (lambda record: record["payload"]["lines"].update(uom="BOX"), "payload.lines.uom", ""),
+        (
+            lambda record: record["payload"]["lines"]["on_hand"].__setitem__(0, -3),
+            "payload.lines.on_hand[0]",
+            ">= 0",
+        ),
+        (
+            lambda record: record["payload"]["lines"]["on_hand"].__setitem__(0, 2.5),
+            "payload.lines.on_hand[0]",
+            "int",
+        ),
+        (lambda record: record["payload"]["lines"]["reserved"].pop(), "payload.lines", "one per line"),
+        (lambda record: record.update(event_id="DMS:D0001/99"), "event_id", "<source>/<sequence>"),
+    ],
+)
+def test_a_bad_record_is_refused_naming_the_field(change, field: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    from twin.live.contract import FeedRecordError, parse_record
+
+    record = {
+        "event_id": "DMS:D0001/7", "source": "DMS:D0001", "sequence": 7, "schema_version": 1,
+        "occurred_at": "2026-01-05T10:00:00+05:30", "type": "parts.position_delta",
+        "payload": {"location_id": "D0001", "lines": {
+            "part_number": ["P000001", "P000002"], "on_hand": [4, 0], "reserved": [1, 0],
+            "workshop_wip": [0, 0], "on_order": [0, 6], "backorder": [0, 0]}},
+    }  # fmt: skip
+    parse_record(json.dumps(record))  # the record as sent is fine
+    change(record)
+    with pytest.raises(FeedRecordError) as refused:
+        parse_record(json.dumps(record))
+    assert refused.value.field == field
+    assert reason in refused.value.reason
