@@ -109,12 +109,14 @@ class DriftTracker:
         state: LiveState,
     ) -> dict[str, Any]:
         horizon = projection.horizon_days
-        actual = on_hand.astype(np.float32)
-        relevant = (actual > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
-        error = projection.on_hand[relevant] - actual[relevant]
-        naive_error = projection.naive_on_hand[relevant] - actual[relevant]
+        scored_cells = np.flatnonzero(
+            (on_hand > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
+        )
+        actual = on_hand[scored_cells].astype(np.float32)
+        error = projection.on_hand[scored_cells] - actual
+        naive_error = projection.naive_on_hand[scored_cells] - actual
         off = np.abs(error) > self.threshold_units
-        flagged_cells = np.flatnonzero(relevant)[off & (np.abs(naive_error) > self.threshold_units)]
+        flagged_cells = scored_cells[off & (np.abs(naive_error) > self.threshold_units)]
         codes = state.codes
         examples = [
             {
@@ -124,22 +126,22 @@ class DriftTracker:
                 "reported": int(on_hand[cell]),
             }
             for cell in flagged_cells[
-                np.argsort(-np.abs(projection.on_hand[flagged_cells] - actual[flagged_cells]))
+                np.argsort(-np.abs(projection.on_hand[flagged_cells] - on_hand[flagged_cells]))
             ][:FLAGGED_EXAMPLES]
         ]
         # a dealer stands out when far more of its cells are off than the network's share (a stuck DMS)
         flagged = np.bincount(flagged_cells // self.skus, minlength=self.dealers)
-        scored = np.bincount(np.flatnonzero(relevant) // self.skus, minlength=self.dealers)
+        scored = np.bincount(scored_cells // self.skus, minlength=self.dealers)
         network_share = flagged.sum() / max(scored.sum(), 1)
         stands_out = (flagged >= FLAGGED_DEALER_MIN_CELLS) & (
             flagged > FLAGGED_DEALER_RATIO * network_share * scored
         )
         vins = projection.vin_count
         known = status[:vins].astype(np.int8)
-        cells = max(int(relevant.sum()), 1)
+        cells = max(int(scored_cells.size), 1)
         prefix = f"h{horizon}_"
         return {
-            f"{prefix}parts_cells_scored": int(relevant.sum()),
+            f"{prefix}parts_cells_scored": int(scored_cells.size),
             f"{prefix}parts_mae_units": float(np.abs(error).sum() / cells),
             f"{prefix}parts_bias_units": float(error.sum() / cells),
             f"{prefix}parts_share_off": float(off.sum() / cells),

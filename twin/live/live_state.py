@@ -49,6 +49,8 @@ POSITION_FIELDS = ("on_hand", "reserved", "workshop_wip", "in_transit", "backord
 _FEED_FIELD = {"in_transit": "on_order"}
 _STATUS_BY_NAME = {status.name.lower(): status for status in VehicleStatus}
 _SITE_BY_NAME = {kind.name.lower(): kind for kind in SiteKind}
+#: plain ints for the numpy columns (an IntEnum costs a conversion on every store)
+_STATUS_CODE = {name: int(status) for name, status in _STATUS_BY_NAME.items()}
 _DAY_COLUMNS = ("ordered_day", "built_day", "shipped_day", "received_day", "delivered_day", "eta_day")
 _DAY_FIELDS = ("ordered_at", "built_at", "shipped_at", "received_at", "delivered_at", "eta")
 #: two timestamps closer than this are the same instant (a feed carries microseconds; days are float64)
@@ -337,8 +339,8 @@ class LiveState:
             return Applied.SUPERSEDED
         columns["revision"][row] = record.vin_revision
         columns["spec"][row] = spec
-        columns["status"][row] = _STATUS_BY_NAME[record.status]
-        columns["site_kind"][row] = site_kind
+        columns["status"][row] = _STATUS_CODE[record.status]
+        columns["site_kind"][row] = int(site_kind)
         columns["site_index"][row] = site_index
         columns["dealer"][row] = dealer
         columns["customer_order"][row] = record.customer_order

@@ -96,7 +96,7 @@ class ShadowSettings:
     #: when following, stop after this long without a new record (0: never)
     idle_stop_seconds: float = ranged(5.0, Range("seconds", 0.0, 86_400.0))
     #: checkpoint after this many records (and at the end)
-    checkpoint_every_records: int = ranged(50_000, Range("records", 1, 10**9))
+    checkpoint_every_records: int = ranged(200_000, Range("records", 1, 10**9))
     #: run the live policies on each closed day and publish their decisions
     decisions: bool = True
     #: a dealer-SKU cell whose projection misses the feed by more than this many units is flagged
