@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--network", default="small")
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--redis", action="store_true", help="replay from a Redis Stream too")
+    parser.add_argument("--no-jsonl", action="store_true", help="skip the JSONL replay (with --redis)")
     parser.add_argument("--decisions", action="store_true", help="run the live policies each closed day")
     arguments = parser.parse_args()
 
@@ -118,14 +119,15 @@ def main() -> None:
     base = [f"network={network}", "logger=none", "progress=false", f"horizon_days={days}",
             f"shadow.decisions={str(arguments.decisions).lower()}", "shadow.checkpoint_every_records=200000"]  # fmt: skip
     rows = []
-    jsonl = timed_replay([*base, f"feed.path={feed_file}"])
-    rows.append(("JSONL file", jsonl))
+    if not arguments.no_jsonl:
+        rows.append(("JSONL file", timed_replay([*base, f"feed.path={feed_file}"])))
     if arguments.redis:
         from tests.helpers.redis_server import start_local_redis
 
         url = os.environ.get("TWIN_REDIS_URL")
         server = None
         if not url:
+            (scratch / "redis").mkdir(exist_ok=True)
             server = start_local_redis(scratch / "redis")
             url = server.url
         stream = f"shadow-replay:{uuid.uuid4().hex}"
