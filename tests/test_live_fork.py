@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers.entry_points import run_entry
 from tests.helpers.invariants import parts_violations, vehicle_violations, watch
 from twin.config import NetworkConfig, TwinConfig
 from twin.domain.state import NetworkState
@@ -334,29 +334,30 @@ def test_on_common_random_numbers_the_fork_differs_only_by_what_was_estimated(
 
 
 # -- the command line ---------------------------------------------------------------------------------------
-def _command(module_call: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", module_call, *arguments], capture_output=True, text=True, timeout=300
-    )
-
-
 @pytest.mark.slow
-def test_twin_run_forks_a_what_if_from_a_shadow_run_folder(tmp_path: Path) -> None:
-    """twin-feed, twin-shadow, then twin-run from the shadow's folder, as a planner would type them."""
+def test_twin_run_forks_a_what_if_from_a_shadow_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """twin-feed, twin-shadow, then twin-run from the shadow's folder, as a planner would type them (the
+    entry points in-process: the same argv, exit codes and output as the commands)."""
+
+    def _command(module_call: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return run_entry(module_call, *arguments, monkeypatch=monkeypatch, capsys=capsys)
+
     common = ["network=small", "seed=3", "warmup_days=5", "logger=none", "progress=false"]
     fed = _command(
-        "from twin.live.cli import feed_main; feed_main()",
+        "twin.live.cli:feed_main",
         *common, "horizon_days=20", f"hydra.run.dir={tmp_path / 'feed'}",
     )  # fmt: skip
     assert fed.returncode == 0, fed.stderr
     shadowed = _command(
-        "from twin.live.cli import shadow_main; shadow_main()",
+        "twin.live.cli:shadow_main",
         *common, "horizon_days=20", "shadow.decisions=false", f"feed.path={tmp_path / 'feed' / FEED_FILE}",
         f"hydra.run.dir={tmp_path / 'shadow'}",
     )  # fmt: skip
     assert shadowed.returncode == 0, shadowed.stderr
     completed = _command(
-        "from twin.cli import run_main; run_main()",
+        "twin.cli:run_main",
         *common, "horizon_days=40", f"start_from_snapshot={tmp_path / 'shadow'}", "fork=true",
         "scenario=regional_demand_shock", f"hydra.run.dir={tmp_path / 'run'}",
     )  # fmt: skip
