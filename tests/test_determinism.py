@@ -62,12 +62,12 @@ def test_routing_on_gives_identical_kpis_twice(monkeypatch: pytest.MonkeyPatch) 
     def routing_run() -> RunResult:
         config = TwinConfig(
             network=NetworkConfig(dealers=16, skus=300, parts_dcs=2, stockyards=2, vehicles_per_dealer=30),
-            horizon_days=28,
-            warmup_days=7,
+            horizon_days=14,
+            warmup_days=4,
             seed=3,
             progress=False,
         )
-        config.scenario.dc_outages = [DcOutageConfig(dc_id="DC01", start_day=8, end_day=28)]
+        config.scenario.dc_outages = [DcOutageConfig(dc_id="DC01", start_day=5, end_day=14)]
         config.policy.transfers.enabled = True
         config.policy.transfers.vehicles = False
         config.policy.transfers.use_routing = True

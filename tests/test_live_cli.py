@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.entry_points import run_entry
 from twin.live.contract import contract_markdown
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,8 +23,16 @@ def _command(entry: str, *arguments: str, cwd: Path) -> subprocess.CompletedProc
 
 
 @pytest.mark.slow
-def test_feed_then_shadow_as_documented(tmp_path: Path) -> None:
+def test_feed_then_shadow_as_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console commands' entry points, in-process (same argv, exit code and output), as the README types them."""
     feed_dir, shadow_dir = tmp_path / "feed", tmp_path / "shadow"
+    monkeypatch.chdir(tmp_path)
+
+    def _command(entry: str, *arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return run_entry(f"twin.live.cli:{entry}", *arguments, monkeypatch=monkeypatch, capsys=capsys)
+
     feed = _command(
         "feed_main", "network=small", "horizon_days=30", "seed=3", "logger=none", f"hydra.run.dir={feed_dir}",
         cwd=tmp_path,
