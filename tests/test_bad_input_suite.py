@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
+from tests.helpers.entry_points import run_entry
 from tests.helpers.worlds import ROAD_FACTOR, DealerSpec, SkuSpec, tiny_master_data
 from twin.cli import CONFIG_DIR
 from twin.config import (
@@ -817,25 +817,19 @@ def test_an_error_inside_a_compare_arm_names_the_arm() -> None:
 # -- the command line: one line, exit code 2, no traceback -----------------------------------------------------
 
 
-def _run_cli(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twin.cli",
-            "logger=none",
-            "progress=false",
-            f"hydra.run.dir={tmp_path / 'run'}",
-            *overrides,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY,
-        env=environment,
-        timeout=300,
-        check=False,
-    )
+@pytest.fixture
+def _run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """twin-run's entry point in-process: the command's argv, exit code and output, without a fresh
+    interpreter's imports for every case."""
+
+    def run(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+        monkeypatch.chdir(REPOSITORY)
+        arguments = ["logger=none", "progress=false", f"hydra.run.dir={tmp_path / 'run'}", *overrides]
+        return run_entry("twin.cli:run_main", *arguments, monkeypatch=monkeypatch, capsys=capsys)
+
+    return run
 
 
 CLI_CASES = [
@@ -857,7 +851,7 @@ CLI_CASES = [
 
 @pytest.mark.parametrize(("label", "edit", "expected"), CLI_CASES, ids=[case[0] for case in CLI_CASES])
 def test_the_cli_reports_bad_master_data_in_one_line(
-    tmp_path: Path, label: str, edit: Any, expected: str
+    tmp_path: Path, label: str, edit: Any, expected: str, _run_cli: Callable[..., Any]
 ) -> None:
     folder = _write(tmp_path / "network")
     edit(folder)
@@ -868,7 +862,9 @@ def test_the_cli_reports_bad_master_data_in_one_line(
     assert len(lines) == 1 and lines[0].startswith(f"error: {expected}"), finished.stderr
 
 
-def test_the_cli_reports_a_model_launched_twice_in_one_line(tmp_path: Path) -> None:
+def test_the_cli_reports_a_model_launched_twice_in_one_line(
+    tmp_path: Path, _run_cli: Callable[..., Any]
+) -> None:
     finished = _run_cli(
         tmp_path,
         "debug=default",

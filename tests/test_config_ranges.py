@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import twin.config as config_module
+from tests.helpers.entry_points import run_entry
 from twin.config import (
     POLICY_OPTIONS,
     CompareConfig,
@@ -190,26 +188,22 @@ def test_a_state_that_cannot_fit_in_memory_is_refused_naming_the_setting_and_the
     ],
 )
 def test_the_cli_refuses_in_one_line_without_a_traceback(
-    override: str, expected: str, tmp_path: Path
+    override: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "twin.cli",
+    """twin-run's entry point in-process (the command's argv, exit code and output)."""
+    monkeypatch.chdir(tmp_path)
+    arguments = [
         "debug=default",
         "logger=none",
         "progress=false",
         f"hydra.run.dir={tmp_path / 'run'}",
         override,
     ]
-    finished = subprocess.run(
-        command,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
-    )
+    finished = run_entry("twin.cli:run_main", *arguments, monkeypatch=monkeypatch, capsys=capsys)
     assert finished.returncode == 2, finished.stderr[-2000:]
     assert "Traceback" not in finished.stdout + finished.stderr
     lines = finished.stderr.strip().splitlines()

@@ -112,8 +112,10 @@ def test_the_feed_reference_in_the_docs_is_the_contract() -> None:
 
 
 @pytest.mark.parametrize("entry", ["feed_main", "shadow_main"])
-def test_help_lists_each_setting_with_its_meaning(entry: str, tmp_path: Path) -> None:
-    result = _command(entry, "--help", cwd=tmp_path)
+def test_help_lists_each_setting_with_its_meaning(
+    entry: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_entry(f"twin.live.cli:{entry}", "--help", monkeypatch=monkeypatch, capsys=capsys)
     assert result.returncode == 0
     section = "feed.duplicate_share" if entry == "feed_main" else "shadow.close_after_hours"
     line = next(line for line in result.stdout.splitlines() if line.strip().startswith(section))
