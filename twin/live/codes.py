@@ -9,6 +9,7 @@ days since the run's ``start_date`` (midnight local), as everywhere in the twin.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -19,6 +20,12 @@ from twin.domain.world import World
 LOCAL_TIME = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 SUPPLIER_ID = "SUPPLIER"
 SECONDS_PER_DAY = 86_400.0
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _iso(origin: dt.datetime, day: float) -> str:
+    """A VIN's record repeats its timestamps in every message: each is formatted once."""
+    return (origin + dt.timedelta(days=day)).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class FeedClock:
         return self.origin + dt.timedelta(days=day)
 
     def iso(self, day: float) -> str:
-        return self.timestamp(day).isoformat(timespec="microseconds")
+        return _iso(self.origin, day)
 
     def day_of(self, moment: dt.datetime) -> float:
         return (moment.timestamp() - self.origin_seconds) / SECONDS_PER_DAY

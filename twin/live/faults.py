@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from twin.live.codes import FeedClock, MasterCodes
@@ -123,7 +124,7 @@ class FaultyDelivery:
             if settings.reorder_share > 0 and rng.random() < settings.reorder_share:
                 deliver += float(rng.uniform(0.0, settings.reorder_window_hours / 24))
                 self.manifest["reordered"] += 1
-            text = json.dumps(record, separators=(",", ":"))
+            text = msgspec.json.encode(record).decode()
             self._push(deliver, text)
             if settings.duplicate_share > 0 and rng.random() < settings.duplicate_share:
                 self._push(deliver + float(rng.uniform(0.0, 2 / 24)), text)
