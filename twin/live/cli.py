@@ -117,11 +117,11 @@ def feed_execute(cfg: DictConfig, output_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="feed")
-def _feed_entry(cfg: DictConfig) -> None:
+def _run_job(execute: Any, cfg: DictConfig, interrupted: str) -> None:
+    """One Hydra job: refusals (bad settings, files, an unreachable broker) exit 2 in one line; Ctrl-C exits 130."""
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        feed_execute(cfg, output_dir)
+        execute(cfg, output_dir)
     except (TwinError, OSError) as error:
         _refused(error)
     except Exception as error:
@@ -129,8 +129,13 @@ def _feed_entry(cfg: DictConfig) -> None:
             raise
         _refused(error)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the feed in {output_dir} is incomplete", file=sys.stderr)
+        print(f"\ninterrupted: {interrupted.format(output_dir=output_dir)}", file=sys.stderr)
         sys.exit(130)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="feed")
+def _feed_entry(cfg: DictConfig) -> None:
+    _run_job(feed_execute, cfg, "the feed in {output_dir} is incomplete")
 
 
 FEED_USAGE = """twin-feed: run the twin as the world and write the live feed its systems would send.
@@ -216,20 +221,7 @@ def shadow_summary(report: dict[str, Any]) -> str:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="shadow")
 def _shadow_entry(cfg: DictConfig) -> None:
-    output_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        shadow_execute(cfg, output_dir)
-    except (TwinError, OSError) as error:
-        _refused(error)
-    except Exception as error:
-        if not _broker_error(error):
-            raise
-        _refused(error)
-    except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: run twin-shadow again with hydra.run.dir={output_dir} to resume", file=sys.stderr
-        )
-        sys.exit(130)
+    _run_job(shadow_execute, cfg, "run twin-shadow again with hydra.run.dir={output_dir} to resume")
 
 
 def shadow_main() -> None:

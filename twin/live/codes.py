@@ -44,9 +44,6 @@ class FeedClock:
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "origin_seconds", origin.timestamp())
 
-    def timestamp(self, day: float) -> dt.datetime:
-        return self.origin + dt.timedelta(days=day)
-
     def iso(self, day: float) -> str:
         return _iso(self.origin, day)
 

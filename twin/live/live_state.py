@@ -46,7 +46,8 @@ from twin.live.contract import (
 
 #: the parts position fields, as in the state's ``parts`` section (feed name ``on_order`` = ``in_transit``)
 POSITION_FIELDS = ("on_hand", "reserved", "workshop_wip", "in_transit", "backorder")
-_FEED_FIELD = {"in_transit": "on_order"}
+#: the DMS calls units shipped and not yet received "on order"
+FEED_FIELD_NAMES = {"in_transit": "on_order"}
 _STATUS_BY_NAME = {status.name.lower(): status for status in VehicleStatus}
 _SITE_BY_NAME = {kind.name.lower(): kind for kind in SiteKind}
 #: plain ints for the numpy columns (an IntEnum costs a conversion on every store)

@@ -31,10 +31,8 @@ from twin.engine.parts_flow import LineOutcome
 from twin.engine.parts_logistics import Shipment
 from twin.engine.simulation import Simulation
 from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
-from twin.live.live_state import POSITION_FIELDS
+from twin.live.live_state import FEED_FIELD_NAMES, POSITION_FIELDS
 
-#: the DMS calls units shipped and not yet received "on order"
-_FEED_FIELD = {"in_transit": "on_order"}
 _STATUS_NAME = {status: status.name.lower() for status in VehicleStatus}
 _SITE_NAME = {kind: kind.name.lower() for kind in SiteKind}
 #: which system reports a VIN's step: the OEM's vehicle master, or the dealer's DMS for steps at the dealer
@@ -192,7 +190,7 @@ class FeedRecorder:
         columns = levels.T.tolist() if len(skus) else [[] for _ in POSITION_FIELDS]
         lines: dict[str, Any] = {"part_number": [part_numbers[sku] for sku in skus.tolist()]}
         for name, values in zip(POSITION_FIELDS, columns, strict=True):
-            lines[_FEED_FIELD.get(name, name)] = values
+            lines[FEED_FIELD_NAMES.get(name, name)] = values
         kind = "parts.position_snapshot" if full else "parts.position_delta"
         payload = {"location_id": self.codes.location_ids[location], "lines": lines}
         dealer = location if location < self.codes.dealers else None

@@ -12,7 +12,6 @@ is acknowledged, and its id kept in ``deleted_ids`` so the loss is counted, not 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -222,11 +221,3 @@ class RedisStreamReader:
 
     def close(self) -> None:
         self.client.close()
-
-
-def fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
