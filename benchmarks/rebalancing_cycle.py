@@ -190,7 +190,7 @@ def main() -> None:
         f"units short {int(data['deficit_units'].sum()):,}\n"
     )
     print(
-        "| planner | seconds | SKU sub-problems | moves | units | lanes | trucks | routes | freight INR | benefit INR | net INR | LP net INR | gap bound INR |"
+        "| planner | seconds | SKU sub-problems | moves | units | lanes | trucks | routes | freight INR | benefit INR | net INR | LP net on candidate arcs INR | gap bound INR |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, seconds, p in rows:

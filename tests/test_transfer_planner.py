@@ -205,6 +205,51 @@ def test_route_drops_requests_that_do_not_pay():
     assert not result.served.any() and result.routes == ()
 
 
+def test_a_thin_lane_that_pays_on_its_own_is_kept_when_the_routes_leave_it_out():
+    # two thin lanes 600 km long share one route that pays; a third thin lane is 1,600 km long, beyond the
+    # longest route, and pays its own direct truck: it is kept as a direct lane, not dropped with the group
+    distance_km = np.full((6, 6), 2000.0)
+    np.fill_diagonal(distance_km, 0.0)
+    distance_km[:4, :4] = [[0, 10, 600, 605], [10, 0, 605, 600], [600, 605, 0, 10], [605, 600, 10, 0]]
+    distance_km[4, 5] = distance_km[5, 4] = 1600.0
+    freight = FreightModel(
+        rate_inr_per_km=40.0, truck_fixed_inr=2000.0, truck_capacity_units=10, handling_inr_per_unit=0.0
+    )
+    surplus = np.zeros((6, 3), np.int64)
+    deficit = np.zeros((6, 3), np.int64)
+    surplus[0, 0] = surplus[1, 1] = surplus[4, 2] = 3
+    deficit[2, 0] = deficit[3, 1] = deficit[5, 2] = 3
+    benefit = np.zeros((6, 3))
+    benefit[2, 0] = benefit[3, 1] = 20_000 / 3
+    benefit[5, 2] = 70_000 / 3
+    plan = plan_transfers(
+        surplus, deficit, benefit, distance_km, freight, PlannerOptions(routing_solution_limit=20)
+    )
+    far = (plan.sender == 4) & (plan.receiver == 5)
+    assert plan.units[far].sum() == 3 and np.all(plan.route[far] == -1)
+    assert plan.freight_inr[far].sum() == pytest.approx(2000 + 40 * 1600)
+    assert len(plan.routes) == 1 and plan.units[plan.route == 0].sum() == 6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_kept_route_and_direct_lane_pays_on_its_own(seed):
+    instance = small_instance(seed, dealers=8, items=6)
+    plan = plan_transfers(*instance, options=PlannerOptions(routing_solution_limit=4))
+    for route_index, route in enumerate(plan.routes):
+        assert plan.benefit_inr[plan.route == route_index].sum() > route.freight_inr
+    for lane in np.flatnonzero(plan.lane_trucks > 0):
+        assert plan.benefit_inr[plan.lane == lane].sum() > plan.lane_freight_inr[lane]
+
+
+def test_the_lp_figure_says_whether_it_bounds_the_whole_problem():
+    instance = small_instance(1, dealers=12, items=5)
+    nearest = plan_transfers(*instance, options=PlannerOptions(max_senders_per_deficit=2, use_routing=False))
+    every = plan_transfers(*instance, options=DIRECT)
+    assert every.lp_covers_every_arc and not nearest.lp_covers_every_arc
+    # the restricted LP is the LP of fewer arcs: never below the whole problem's LP
+    assert nearest.lp_net_cost_inr >= every.lp_net_cost_inr - 1e-6
+
+
 def test_vehicle_moves_fill_car_carrier_slots():
     stock = np.array([[12], [0]])
     aged = np.array([[9], [0]])

@@ -7,7 +7,9 @@ fixed-charge network flow MIP, far too big at 400 dealers x 2,000 SKUs. Its stru
    handling + (truck fixed + rate x km) / capacity) the MIP's LP relaxation separates by SKU (or vehicle spec):
    each item is a small transportation problem among the few dealers with surplus or deficit of it, solved with
    OR-Tools ``SimpleMinCostFlow`` on integer paise costs. Only arcs with a positive net benefit per unit enter;
-   optionally only the cheapest few senders per short dealer. Its optimum is the LP lower bound of the plan.
+   optionally only the cheapest few senders per short dealer. Its optimum (``lp_net_cost_inr``) is the LP
+   relaxation over those candidate arcs: a lower bound of the MIP restricted to them, and of the whole
+   problem only when every sender is a candidate (``max_senders_per_deficit=None``: ``lp_covers_every_arc``).
 2. **Consolidation per lane.** All items on a sender -> receiver lane share trucks: freight = ceil(units /
    capacity) trucks x (fixed + rate x km) + handling x units. Lanes whose benefit does not cover their trucks
    are dropped; thin lanes (well below one truck) are offered to multi-stop pickup-and-delivery routing
@@ -16,8 +18,10 @@ fixed-charge network flow MIP, far too big at 400 dealers x 2,000 SKUs. Its stru
 3. **Re-solve rounds.** Units freed by dropped lanes are re-planned without those lanes; an addition to a
    lane is kept only if it improves that lane's net, so the plan's cost never rises over the rounds.
 
-Guarantee: LP optimum <= exact MIP optimum <= plan cost <= LP optimum + sum over the LP solution's lanes of
-(ceil(u/c) - u/c) x truck cost (``TransferPlan.gap_bound_inr``); every kept lane and route is net-positive.
+Guarantee on the candidate arcs: LP optimum <= MIP optimum on those arcs <= plan cost <= LP optimum + sum over the
+LP solution's lanes of (ceil(u/c) - u/c) x truck cost (``TransferPlan.gap_bound_inr``). Every kept lane and every
+kept route is net-positive on its own: a route is kept only when its benefit beats its freight and the direct
+trucks of the lanes it carries; a thin lane no kept route carries is judged as a direct lane and kept if it pays.
 Sign convention: ``net_cost_inr`` = freight + handling - benefit (negative is good; an empty plan costs 0).
 """
 
@@ -184,8 +188,12 @@ class TransferPlan:
     lane_trucks: IntArray
     lane_freight_inr: FloatArray
     routes: tuple[Route, ...]
+    #: the LP relaxation's optimum over the candidate arcs (see ``lp_covers_every_arc``)
     lp_net_cost_inr: float
     gap_bound_inr: float
+    #: True when every sender was a candidate for every short dealer: only then is ``lp_net_cost_inr`` a lower
+    #: bound of the whole problem (with the k cheapest senders it bounds the problem on those arcs only)
+    lp_covers_every_arc: bool
     subproblems: int
     rounds_run: int
 
@@ -690,7 +698,6 @@ def plan_transfers(
         for group in groups:
             grouped[group] = True
             members = thin_index[group]
-            direct_gain = float(np.maximum(-direct_net0[members], 0).sum())
             result = plan_multistop_routes(
                 lanes0[members] // dealers,
                 lanes0[members] % dealers,
@@ -701,15 +708,21 @@ def plan_transfers(
                 options.routing_solution_limit,
                 options.max_route_km,
             )
-            if result.benefit_inr - result.freight_inr > direct_gain:
-                for lane_position, route_position in zip(
-                    members[result.served], result.request_route[result.served], strict=True
-                ):
-                    route_of_lane[int(lanes0[lane_position])] = len(routes) + int(route_position)
-                routes.extend(result.routes)
-                routed_lane_ids.append(lanes0[members[result.served]])
-            else:
-                keep_direct[members] |= direct_net0[members] < 0
+            # each route on its own: kept when it pays and beats the direct trucks of the lanes it carries;
+            # every other lane of the group (unserved, or on a route not kept) is judged as a direct lane
+            carried = np.zeros(len(members), bool)
+            for route_position, route in enumerate(result.routes):
+                on_route = result.request_route == route_position
+                route_net_gain = float(benefit0[members[on_route]].sum()) - route.freight_inr
+                route_direct_gain = float(np.maximum(-direct_net0[members[on_route]], 0).sum())
+                if route_net_gain <= 0 or route_net_gain <= route_direct_gain:
+                    continue
+                carried |= on_route
+                for lane_position in members[on_route]:
+                    route_of_lane[int(lanes0[lane_position])] = len(routes)
+                routes.append(route)
+                routed_lane_ids.append(lanes0[members[on_route]])
+            keep_direct[members[~carried]] |= direct_net0[members[~carried]] < 0
         # thin lanes beyond the routing budget are judged as direct lanes
         keep_direct[thin_index[~grouped]] |= direct_net0[thin_index[~grouped]] < 0
     routed_lanes = np.concatenate(routed_lane_ids) if routed_lane_ids else np.zeros(0, np.int64)
@@ -804,6 +817,7 @@ def plan_transfers(
         routes=tuple(routes),
         lp_net_cost_inr=lp_net_cost_inr,
         gap_bound_inr=gap_bound_inr,
+        lp_covers_every_arc=options.max_senders_per_deficit is None,
         subproblems=subproblems,
         rounds_run=rounds_run,
     )
