@@ -294,10 +294,10 @@ class PartsLogistics:
         ).astype(np.int32)
         granted = self.parts.allocate_from(source, dealer_sku, requested)
         carrier = network.parts_carrier[dealer]
-        allowed = self._within_carrier_capacity(carrier, granted, day)
         lane_share = self.effects.lane_share(day, "parts")
-        if lane_share is not None:  # lanes into a disrupted region carry their share of each order
-            allowed = np.floor(allowed * lane_share[dealer]).astype(np.int32)
+        offered = granted if lane_share is None else self._within_lane_share(dealer, granted, lane_share)
+        # the carrier books capacity only for what the lane lets through
+        allowed = self._within_carrier_capacity(carrier, offered, day)
         returned = granted - allowed
         if returned.any():
             np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
@@ -396,16 +396,30 @@ class PartsLogistics:
 
     def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray, day: int) -> QuantityArray:
         """Each carrier moves at most its capacity left today; later orders in the list wait."""
-        capacity = self.carrier_capacity_left(day)[carrier]
-        order = np.argsort(carrier, kind="stable")
-        sorted_granted = granted[order].astype(np.int64)
-        cumulative = np.cumsum(sorted_granted)
-        start = np.searchsorted(carrier[order], carrier[order], side="left")
-        used_before = cumulative - sorted_granted - (cumulative[start] - sorted_granted[start])
-        allowed = np.empty_like(sorted_granted)
-        allowed[order] = np.clip(capacity[order] - used_before, 0, sorted_granted)
+        allowed = first_come_within(carrier, granted, self.carrier_capacity_left(day)[carrier])
         self.use_carrier_capacity(day, carrier, allowed)
         return allowed.astype(np.int32)
+
+    def _within_lane_share(
+        self, dealer: IntArray, granted: QuantityArray, lane_share: FloatArray
+    ) -> QuantityArray:
+        """A lane into a disrupted region carries its share of the day's consignment, not of each line: the
+        consignment's units are cut to ``share x units``, rounded up or down at random with the fractional
+        part as the chance (so a one-unit consignment on a half-open lane ships every other time on average,
+        and the units carried match the share in expectation); lines are filled in the decision's order and
+        what is left waits at the DC for the next cycle. The draws come from a stream of their own."""
+        share = lane_share[dealer]
+        if not (share < 1.0).any():
+            return granted
+        targets, inverse = np.unique(dealer, return_inverse=True)
+        consignment_units = np.bincount(inverse, weights=granted, minlength=len(targets))
+        target_share = lane_share[targets]
+        limited = target_share < 1.0
+        wanted = target_share[limited] * consignment_units[limited]
+        chance = self.streams.get("parts_lane_disruption").random(int(limited.sum()))
+        limit = consignment_units.copy()
+        limit[limited] = np.floor(wanted + chance)
+        return first_come_within(dealer, granted, limit[inverse].astype(np.int64)).astype(np.int32)
 
     # -- state (section "logistics" of twin.domain.state) -------------------------------------------
     def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
@@ -446,3 +460,18 @@ class PartsLogistics:
                     Shipment(day, rows[:, 2].copy(), rows[:, 3].copy(), rows[:, 4].astype(np.int32))
                 )
         self.outstanding_backorder_units = int(np.asarray(arrays["outstanding_backorder_units"])[0])
+
+
+def first_come_within(group: IntArray, units: npt.ArrayLike, limit_of_line: npt.ArrayLike) -> IntArray:
+    """Fill lines in list order within a limit per group (``limit_of_line``: the line's group's limit):
+    each line gets what its group has left after the lines before it."""
+    units = np.asarray(units, dtype=np.int64)
+    limit = np.asarray(limit_of_line, dtype=np.int64)
+    order = np.argsort(group, kind="stable")
+    sorted_units = units[order]
+    cumulative = np.cumsum(sorted_units)
+    start = np.searchsorted(group[order], group[order], side="left")
+    used_before = cumulative - sorted_units - (cumulative[start] - sorted_units[start])
+    allowed = np.empty_like(sorted_units)
+    allowed[order] = np.clip(limit[order] - used_before, 0, sorted_units)
+    return allowed
