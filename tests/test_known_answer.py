@@ -12,13 +12,13 @@ Engine semantics that matter (``twin.engine.parts_logistics`` / ``twin.engine.pa
   (delivered to the customer, never to the shelf) or lost: either way the shelf is not owed anything, so the
   dealer's shelf is a **lost-sales** system (``fulfil`` never lets ``on_hand`` go below ``reserved``).
 * The policy reviews at ``t + 0.75`` and sees inventory position ``on_hand - reserved + in_transit``. A
-  consignment leaving then has transit ``L = dc_dispatch_delay_days + km / carrier speed`` (exact with
-  ``transit_time_cv = 0``) and is received the next morning after it arrives: at ``+0.05`` of day
-  ``ceil(t + 0.75 + L)``. The DC always has stock and the carrier always has room here.
+  consignment leaving then has lead time ``L = dc_dispatch_delay_days + km / carrier speed`` (exact with
+  ``transit_time_cv = 0``) and, by the lead-time convention (``twin.domain.lead_time``), is usable from the
+  morning (``+0.05``) of day ``t + max(1, ceil(L))``. The DC always has stock and the carrier always has room.
 
 With order-up-to ``S`` every day, position is ``S`` after each review, so each day's order equals that day's
 sales ``sold_t = min(D_t, X_t)``, where ``D_t ~ Poisson(lam)`` and ``X_t`` is the shelf stock when day ``t``'s
-demand arrives. The order of day ``d`` is on the shelf on day ``d + k`` with ``k = ceil(0.75 + L)``. Hence
+demand arrives. The order of day ``d`` is on the shelf on day ``d + k`` with ``k = max(1, ceil(L))``. Hence
 
     X_t = S - (sold_{t-1} + ... + sold_{t-k+1}),
 
@@ -182,9 +182,9 @@ def batch_standard_error(numerator: np.ndarray, denominator: np.ndarray) -> floa
 @pytest.mark.parametrize(
     ("road_km", "dispatch_delay_days", "lines_per_day", "base_stock", "review_lag_days"),
     [
-        # L = 0.5 + 1.3 = 1.8 days: an order placed at t+0.75 lands at t+2.55, is received on day t+3 (k = 3)
-        pytest.param(390.0, 0.5, 2.0, 7, 3, id="lead-1.8d"),
-        # L = 0.2 days: lands at t+0.95, received the next morning (k = 1): the closed-form case
+        # L = 0.5 + 2.5 = 3 days: an order placed on day t is on the shelf the morning of day t+3 (k = 3)
+        pytest.param(750.0, 0.5, 2.0, 7, 3, id="lead-3d"),
+        # L = 0.2 days: on the shelf the next morning (k = 1): the closed-form case
         pytest.param(60.0, 0.0, 2.0, 3, 1, id="lead-0.2d"),
     ],
 )
@@ -194,7 +194,7 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
     simulation, result = run_single_dealer(road_km, dispatch_delay_days, lines_per_day, base_stock, seed=11)
     lead_time = float(simulation.dealer_lead_time_days[0])
     assert lead_time == pytest.approx(dispatch_delay_days + road_km / PARTS_SPEED_KM_PER_DAY, abs=1e-9)
-    assert math.ceil(0.75 + lead_time) == review_lag_days
+    assert max(1, math.ceil(lead_time - 1e-9)) == review_lag_days
 
     exact = lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days)
     if review_lag_days == 1:

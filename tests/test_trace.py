@@ -20,9 +20,9 @@ Reading the pinned trace (checked by hand):
   (``carrier_max_wait_days = 0``), dealt to the two dealers in turn (serials 3, 5, 8 to D1; 4, 6 to D2),
   and arrive 1.1 / 1.7 days later (8.9 and 9.5); freight is
   max(9000, 62 INR/km x km) = 11160 (180 km) and 22320 (360 km); D1 then sells two of its three;
-- a consignment leaving at t + 0.75 arrives at t + 0.75 + lead time and is received the next morning, at
-  0.05 of day ceil(t + 0.75 + lead): 0.75 + 1.1 -> day 2, 6.75 + 1.7 -> day 9; supplier orders to the DC
-  (21 days, e.g. 1.75 + 21 -> day 23) are received after the horizon;
+- a consignment leaving on day t (at t + 0.75) with lead time L is received at 0.05 of day t + ceil(L) (the
+  lead-time convention, twin.domain.lead_time): 0.75 + 1.1 -> day 2, 6.75 + 1.7 -> day 8; supplier orders to
+  the DC (21 days, e.g. day 1 + 21 -> day 22) are received after the horizon;
 - (the 43-unit supplier order and the 43-unit consignment at 6.75 are different SKUs: a coincidence).
 """
 
@@ -62,7 +62,7 @@ HANDOVER_OFFSET = 0.90
 EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
     (0.725438, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA3TK000000", "wanted_spec": 0, "spec": 0}),
     (0.75, "consignment_departed", {"dealer": 0, "units": 17, "receive_day": 2}),
-    (1.75, "supplier_order", {"dc": 0, "units": 77, "receive_day": 23}),
+    (1.75, "supplier_order", {"dc": 0, "units": 77, "receive_day": 22}),
     (2.05, "consignment_received", {"locations": [0], "lines": 1, "units": 17}),
     (2.178896, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA5TK000001", "wanted_spec": 0, "spec": 0}),
     (2.263118, "factory_order", {"dealer": 0, "vin": "MALAAAAA6TK000007", "spec": 0, "quoted_days": 26.1}),
@@ -72,8 +72,8 @@ EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
     (5.28187, "vehicle_customer_lost", {"dealer": 0, "spec": 0}),
     (5.601842, "vehicle_customer_lost", {"dealer": 1, "spec": 0}),
     (5.75, "consignment_departed", {"dealer": 0, "units": 11, "receive_day": 7}),
-    (6.75, "supplier_order", {"dc": 0, "units": 43, "receive_day": 28}),
-    (6.75, "consignment_departed", {"dealer": 1, "units": 43, "receive_day": 9}),
+    (6.75, "supplier_order", {"dc": 0, "units": 43, "receive_day": 27}),
+    (6.75, "consignment_departed", {"dealer": 1, "units": 43, "receive_day": 8}),
     (6.9, "vehicle_delivered", {"dealer": 1, "vin": "MALAAAAA7TK000002"}),
     (7.05, "consignment_received", {"locations": [0], "lines": 1, "units": 11}),
     (
@@ -96,12 +96,12 @@ EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
             "freight_inr": 22320.0,
         },
     ),
+    (8.05, "consignment_received", {"locations": [1], "lines": 1, "units": 43}),
     (
         8.9,
         "carrier_load_arrived",
         {"dealer": 0, "vins": ["MALAAAAA9TK000003", "MALAAAAA2TK000005", "MALAAAAA8TK000008"]},
     ),
-    (9.05, "consignment_received", {"locations": [1], "lines": 1, "units": 43}),
     (9.5, "carrier_load_arrived", {"dealer": 1, "vins": ["MALAAAAA0TK000004", "MALAAAAA4TK000006"]}),
     (10.055159, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA9TK000003", "wanted_spec": 0, "spec": 0}),
     (11.82621, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA2TK000005", "wanted_spec": 0, "spec": 0}),
@@ -212,7 +212,7 @@ def test_a_customer_without_stock_orders_from_the_factory_or_walks(
     assert len(outcomes) == summary_customers
 
 
-def test_consignments_are_received_the_morning_after_their_lead_time(
+def test_consignments_are_received_the_morning_their_lead_time_ends(
     traced: tuple[Simulation, RunResult],
 ) -> None:
     simulation, result = traced
@@ -221,7 +221,9 @@ def test_consignments_are_received_the_morning_after_their_lead_time(
     receipts = [(time, details) for time, event, details in trace if event == "consignment_received"]
     expected_receipts = []
     for departed_at, details in departures:
-        receive_day = math.ceil(departed_at + float(simulation.dealer_lead_time_days[details["dealer"]]))
+        # the lead-time convention: ordered on day d with lead time L, on the shelf the morning of d + ceil(L)
+        lead_time_days = float(simulation.dealer_lead_time_days[details["dealer"]])
+        receive_day = math.floor(departed_at) + max(1, math.ceil(lead_time_days))
         assert details["receive_day"] == receive_day
         if receive_day < HORIZON_DAYS:
             expected_receipts.append(
@@ -237,7 +239,7 @@ def test_consignments_are_received_the_morning_after_their_lead_time(
     supplier_lead = simulation.config.operations.supplier_lead_time_days
     for time, event, details in trace:
         if event == "supplier_order":
-            assert details["receive_day"] == math.ceil(time + supplier_lead) > HORIZON_DAYS
+            assert details["receive_day"] == math.floor(time) + math.ceil(supplier_lead) > HORIZON_DAYS
 
 
 def test_every_vin_in_the_trace_is_valid(traced: tuple[Simulation, RunResult]) -> None:

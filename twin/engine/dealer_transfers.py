@@ -29,6 +29,7 @@ import pandas as pd
 import simpy
 
 from twin.config import OperationsConfig, TransferConfig
+from twin.domain.lead_time import usable_days
 from twin.domain.parts import PART_CLASS_NAMES
 from twin.domain.world import World
 from twin.engine.demand import PartsLines
@@ -370,8 +371,10 @@ class RebalancingFlow:
         distance = self.distance_km[sender, receiver]
         transit = (dispatch_delay_days + distance / self.speed_km_per_day[carrier]) * noise[receiver]
         # a truck arrives at its stops with its own noise; the per-line transit keeps each lane's distance
-        arrive_day = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
-        promised = now + dispatch_delay_days + distance / self.speed_km_per_day[carrier]
+        arrive_day = usable_days(now, transit)
+        promised = usable_days(now, dispatch_delay_days + distance / self.speed_km_per_day[carrier]).astype(
+            float
+        )
         np.minimum.at(logistics.inbound_eta_day, receiver_cell, promised.astype(np.float32))
         if self.export is not None:  # the OEM ordered the transfer: it knows without waiting for an export
             self.export.sent(cell, quantity)

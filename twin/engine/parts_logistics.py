@@ -8,7 +8,6 @@ pipeline. Freight is charged when a consignment leaves.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy.typing as npt
 import simpy
 
 from twin.config import OperationsConfig
+from twin.domain.lead_time import usable_day, usable_days
 from twin.domain.network import Network
 from twin.domain.parts import PART_CLASSES
 from twin.domain.state_schema import row_table, table_rows
@@ -141,11 +141,6 @@ class PartsLogistics:
     def touch(self, cells: IntArray) -> None:
         self.changed[cells] = True
 
-    @staticmethod
-    def receive_day_of(time_days: float) -> int:
-        """Goods arriving during a day are received at the start of the next one."""
-        return max(1, math.ceil(time_days))
-
     # -- morning: receive ---------------------------------------------------------------------------
     def receive(self, day: int) -> None:
         parts, log = self.parts, self.event_log
@@ -259,7 +254,7 @@ class PartsLogistics:
         ):
             shipped = units > 0
             if shipped.any():
-                receive_day = self.receive_day_of(now + lead_time)
+                receive_day = usable_day(now, lead_time)
                 self.emergency_inbound[receive_day].append(
                     Shipment(receive_day, dealer[shipped], sku[shipped], units[shipped].astype(np.int32))
                 )
@@ -310,7 +305,7 @@ class PartsLogistics:
             return
         self.parts.dispatch(dealer, dealer_sku, units)
         shipped_cells = dealer * self.skus + dealer_sku
-        promised = now + self.dealer_lead_time_days[dealer]
+        promised = usable_days(now, self.dealer_lead_time_days[dealer]).astype(np.float64)
         np.minimum.at(self.inbound_eta_day, shipped_cells, promised)
         if self.export is not None:  # the OEM knows what its DCs send
             self.export.shipped(shipped_cells, units, promised)
@@ -333,7 +328,7 @@ class PartsLogistics:
         )
         self.kpis.add(now, "freight_parts_inr", float(freight.sum()))
         transit = self.dealer_lead_time_days[targets] * self.transit.factors("parts_lane", int(now))[targets]
-        receive_days = np.maximum(1, np.ceil(now + transit)).astype(np.int64)
+        receive_days = usable_days(now, transit)
         self.settlement.consignments_departed(targets, consignment_units, receive_days)
         receive_day_of_line = np.repeat(receive_days, np.diff(np.concatenate((starts, [dealer.size]))))
         for receive_day in np.unique(receive_days).tolist():
@@ -367,7 +362,7 @@ class PartsLogistics:
             lead = self.operations.supplier_lead_time_days * self.transit.factor(
                 "supplier_lane", int(now), dc - self.dealers
             )
-            receive_day = self.receive_day_of(now + lead)
+            receive_day = usable_day(now, lead)
             self.inbound[receive_day].append(
                 Shipment(receive_day, dc_location[members], sku[members], quantity[members])
             )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from twin.domain.lead_time import usable_day
 from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
 from twin.engine.demand import PartsLines
 from twin.engine.parts_flow import LineOutcome
@@ -376,7 +377,7 @@ class FeedRecorder:
                 ship_from = codes.dc_ids[dc]
                 lane = int(network.parts_carrier[location])
                 carrier: str | None = codes.carrier_ids[lane]
-                promised = now + float(self.simulation.dealer_lead_time_days[location])
+                promised = float(usable_day(now, float(self.simulation.dealer_lead_time_days[location])))
                 freight = self._freight_inr(lane, location, int(shipment.quantity[members].sum()))
             else:
                 ship_from, carrier, promised = SUPPLIER_ID, None, float(shipment.receive_day)

@@ -83,6 +83,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from twin.config import TwinConfig
+from twin.domain.lead_time import usable_days
 from twin.domain.parts import PART_CLASSES
 from twin.domain.state import NetworkState, SnapshotError
 from twin.domain.state_schema import VEHICLE_COLUMN_NAMES, row_table
@@ -91,7 +92,6 @@ from twin.domain.world import World
 from twin.engine.demand import DemandModel
 from twin.engine.kpis import DAILY_COLUMNS, REGION_COLUMNS
 from twin.engine.parts_flow import RELEASE_KINDS
-from twin.engine.parts_logistics import PartsLogistics
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.simulation import build_component, load_world
 from twin.engine.snapshot import dimensions_of, run_identity
@@ -384,7 +384,7 @@ def _logistics(live: LiveState, config: TwinConfig, world: World, day: int) -> d
     lines = _reconcile_in_transit(
         np.stack([receive_day, consignment, cells, units], axis=1),
         live.parts["in_transit"].reshape(-1).astype(np.int64),
-        PartsLogistics.receive_day_of(day) + np.ceil(lead_time_days).astype(np.int64),
+        usable_days(day, lead_time_days),
         skus,
     )
     inbound = row_table(
@@ -406,7 +406,7 @@ def _logistics(live: LiveState, config: TwinConfig, world: World, day: int) -> d
 
 def _emergency_lines(live: LiveState, config: TwinConfig, world: World, day: int) -> IntArray:
     """Open backorders as emergency lines ``[receive_day, delivery, dealer, sku, units]``. A line short
-    on day ``d`` (its parts phase, 0.25 in) is received on ``receive_day_of(d + 0.25 + lead time)``: by express
+    on day ``d`` is received on ``usable_day(d, lead time)`` (twin.domain.lead_time): by express
     from the dealer's DC when the DC has the part today, else drop-shipped by the supplier. Those still open
     were short on one of the last days of that lead time, so their units are spread evenly over the receive
     days still to come (cells in turn, so single units spread too)."""
@@ -421,7 +421,8 @@ def _emergency_lines(live: LiveState, config: TwinConfig, world: World, day: int
     lead_time = np.where(
         dc_available > 0, operations.emergency_lead_time_days, operations.supplier_emergency_lead_time_days
     )
-    window_days = np.ceil(lead_time + 0.25).astype(np.int64)  # receive days today .. today + window - 1
+    # receive days today .. today + window - 1 (a line short yesterday with a 1-day lead arrives this morning)
+    window_days = usable_days(0, lead_time)
     unit_cell = np.repeat(np.arange(units.size), units)
     unit_rank = np.arange(unit_cell.size)  # cells in turn: the n-th unit owed goes to day n mod window
     days_ahead = unit_rank % window_days[unit_cell]

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import special
 
 from twin.config import DynamicReplenishmentConfig
+from twin.domain.lead_time import uncovered_demand_days
 from twin.domain.parts import PART_CLASS_NAMES, PART_CLASSES
 from twin.errors import ConfigError
 from twin.policies.baseline import StaticMinMaxReplenishment
@@ -30,9 +31,6 @@ from twin.policies.demand_distribution import quantile
 from twin.policies.observation import IntArray, PartsView, ReplenishmentDecision
 
 _DEFAULTS = DynamicReplenishmentConfig()  # defaults are declared once, in twin.config
-#: demand days an order does not cover beyond its transit time: it leaves at d+0.75 and is shelved the
-#: morning after it arrives, so days d+1 .. ceil(d + 0.75 + transit) - 1 go without it: transit + 0.25 on average
-RECEIVING_DELAY_DAYS = 0.25
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
 
 
@@ -93,12 +91,14 @@ class DynamicReplenishment:
 
         mean_per_day, dispersion, lines_per_year = forecast.distribution(cells)
         stocked = lines_per_year >= self.phase_in_lines_per_year
-        lead_time = view.dealer_lead_time_days[dealer] + RECEIVING_DELAY_DAYS
-        protection_days = lead_time + period
+        # the lead-time convention (twin.domain.lead_time): tonight's order is on the shelf the morning of
+        # d + ceil(L), so it misses ceil(L) - 1 demand days; the next review's order takes over after ``period``
         # transit-time spread adds (mean per day x lead-time sd)^2 to the protection demand's variance
         lead_time_sd = (
             view.dealer_lead_time_sd_days[dealer] if view.dealer_lead_time_sd_days is not None else 0.0
         )
+        lead_time = uncovered_demand_days(view.dealer_lead_time_days[dealer], lead_time_sd)
+        protection_days = lead_time + period
         protection_dispersion = dispersion + mean_per_day * lead_time_sd**2 / protection_days
         level = quantile(
             self.service_level[part_class], mean_per_day * protection_days, protection_dispersion
@@ -109,10 +109,10 @@ class DynamicReplenishment:
         cells, dealer, sku = cells[order], dealer[order], sku[order]
         quantity = (level - position)[order].astype(np.int32)
 
-        # risk of running out before an order placed now could arrive: a normal approximation is enough to
-        # rank the day's orders (it is an ordering key, not a probability anyone reads)
+        # risk of running out before an order placed now has served its first day on the shelf: a normal
+        # approximation is enough to rank the day's orders (an ordering key, not a probability anyone reads)
         available = (view.on_hand[dealer, sku] - view.reserved[dealer, sku]).astype(float)
-        lead_demand = mean_per_day[order] * lead_time[order]
+        lead_demand = mean_per_day[order] * (lead_time[order] + 1.0)
         spread = np.sqrt(np.maximum(lead_demand * dispersion[order], 1e-9))
         risk = special.ndtr((lead_demand - available - 0.5) / spread)
         priority = np.argsort(-risk, kind="stable")
