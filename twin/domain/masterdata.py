@@ -2,6 +2,8 @@
 
 Tables (one file each, ``<table>.csv`` or ``<table>.parquet``):
 dealers, parts_dcs, plants, stockyards, carriers, parts_catalog, vehicle_specs, region_model_mix.
+Each has required columns; ``parts_catalog`` may also carry ``part_number``, ``category`` and ``fits_models``
+(``OPTIONAL_COLUMNS``).
 
 Reading checks what a file can get wrong before a value is used: a table found as both ``.csv`` and ``.parquet``
 is refused naming both files (a ``.parquet`` is not rewritten when the ``.csv`` beside it is edited, so which one
@@ -79,6 +81,12 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: columns a table may carry or leave out (a user's own catalog without them still loads); when left out or
+#: blank, a SKU's ``part_number`` is its sku_id, its ``category`` its part class's default family and its
+#: ``fits_models`` empty (it fits any vehicle)
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"parts_catalog": ("part_number", "category", "fits_models")}
+
+
 #: the column that names each table's records (a region_model_mix row is named by its row number)
 ID_COLUMNS: dict[str, str | None] = {
     "dealers": "dealer_id",
@@ -140,11 +148,25 @@ NUMBER_COLUMNS: dict[str, dict[str, NumberRule]] = {
     "region_model_mix": {"weight": NumberRule()},
 }
 #: text columns that may be left empty (no name, no options, no successor SKU)
-OPTIONAL_TEXT = frozenset({"name", "description", "options", "superseded_by", "pincode"})
+OPTIONAL_TEXT = frozenset(
+    {"name", "description", "options", "superseded_by", "pincode", "part_number", "category", "fits_models"}
+)
 #: tables that may have no records (no mix: every model weighs 1 in every region)
 MAY_BE_EMPTY = frozenset({"region_model_mix"})
 #: text columns read as text from a CSV (ids with leading zeros or digits only stay as written)
-TEXT_COLUMNS = ("dealer_id", "pincode", "site_id", "sku_id", "spec_id", "superseded_by", "plant_code")
+TEXT_COLUMNS = (
+    "dealer_id",
+    "pincode",
+    "site_id",
+    "sku_id",
+    "spec_id",
+    "superseded_by",
+    "plant_code",
+    "part_number",
+    "description",
+    "category",
+    "fits_models",
+)
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -306,7 +328,8 @@ def _check_table(table: str, frame: pd.DataFrame) -> None:
     else:
         keys = _check_ids(table, frame[id_column], id_column)
     numbers = NUMBER_COLUMNS[table]
-    for column in REQUIRED_COLUMNS[table]:
+    present_optional = [column for column in OPTIONAL_COLUMNS.get(table, ()) if column in frame.columns]
+    for column in (*REQUIRED_COLUMNS[table], *present_optional):
         if column == id_column:
             continue
         if column in numbers:

@@ -16,6 +16,7 @@ import pandas as pd
 from twin.config import NetworkConfig
 from twin.domain.masterdata import MasterData
 from twin.domain.parts import PART_CLASSES
+from twin.domain.parts_vocabulary import name_catalog
 from twin.errors import ConfigError
 
 #: (city, region, latitude, longitude, pincode prefix, relative market size)
@@ -177,6 +178,8 @@ def generate_master_data(config: NetworkConfig) -> MasterData:
     dealers = _dealers(config, rng, parts_dcs, stockyards, carriers)
     parts_catalog = _parts_catalog(config, rng)
     vehicle_specs = _vehicle_specs(config, rng, plants)
+    # OEM numbers, names, categories and fitments come from a stream of their own, after every draw above
+    parts_catalog = name_catalog(parts_catalog, vehicle_specs, config.generator_seed)
     regions = sorted(set(dealers["region"]))
     region_model_mix = pd.DataFrame(
         [
@@ -297,7 +300,10 @@ def _dealers(
 
 
 def _parts_catalog(config: NetworkConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """SKUs by class; ``demand_weight`` = expected lines per average dealer per day at the default demand."""
+    """SKUs by class; ``demand_weight`` = expected lines per average dealer per day at the default demand.
+
+    ``name_catalog`` adds the OEM part numbers and the descriptions once the vehicle specs (whose models the
+    parts fit) are drawn."""
     shares = np.array([part_class.sku_share for part_class in PART_CLASSES])
     counts = np.floor(shares * config.skus).astype(int)
     counts[np.argmax(shares)] += config.skus - counts.sum()
@@ -320,17 +326,9 @@ def _parts_catalog(config: NetworkConfig, rng: np.random.Generator) -> pd.DataFr
             candidates = members[(members != old) & (superseded_by[members] == "")]
             if candidates.size:
                 superseded_by[old] = sku_id[rng.choice(candidates)]
-    descriptions = np.array(
-        [
-            f"{PART_CLASSES[index].name.replace('_', ' ')} #{position}"
-            for position, index in enumerate(part_class)
-        ],
-        dtype=object,
-    )
     return pd.DataFrame(
         {
             "sku_id": sku_id,
-            "description": descriptions,
             "part_class": [PART_CLASSES[index].name for index in part_class],
             "unit_cost_inr": unit_cost.round(2),
             "superseded_by": superseded_by,

@@ -1,4 +1,5 @@
-"""Parts at SKU level: the catalog (class, unit cost, supersession) and the state arrays ``[location, sku]``.
+"""Parts at SKU level: the catalog (class, unit cost, supersession, the names a dealer uses) and the state
+arrays ``[location, sku]``.
 
 Locations are dealers first, then parts DCs. Quantities are int32 units. The arrays are the single source
 of truth for parts; nothing keeps one Python object per SKU-location.
@@ -41,30 +42,53 @@ class PartClass:
     review_period_days: int
     #: spread of per-SKU popularity (lognormal sigma); bigger = a longer, more intermittent tail
     popularity_sigma: float
+    #: the family a SKU of this class is filed under when its catalog row names none
+    default_category: str
 
 
 PART_CLASSES: tuple[PartClass, ...] = (
-    PartClass("fast_mover", 0.08, 0.49, 1.6, (250.0, 2500.0), 0.85, 0.7, 1, 0.6),
-    PartClass("consumable", 0.12, 0.22, 2.5, (80.0, 900.0), 0.70, 0.5, 7, 0.8),
-    PartClass("tyre", 0.05, 0.05, 2.2, (3000.0, 9000.0), 0.55, 0.6, 7, 0.7),
-    PartClass("battery", 0.03, 0.03, 1.05, (4000.0, 9500.0), 0.60, 0.6, 7, 0.5),
-    PartClass("accessory", 0.22, 0.07, 1.2, (400.0, 6000.0), 0.10, 0.3, 14, 1.2),
-    PartClass("warranty_spare", 0.50, 0.14, 1.1, (500.0, 25000.0), 1.00, 0.95, 14, 1.5),
+    PartClass("fast_mover", 0.08, 0.49, 1.6, (250.0, 2500.0), 0.85, 0.7, 1, 0.6, "service_part"),
+    PartClass("consumable", 0.12, 0.22, 2.5, (80.0, 900.0), 0.70, 0.5, 7, 0.8, "consumable"),
+    PartClass("tyre", 0.05, 0.05, 2.2, (3000.0, 9000.0), 0.55, 0.6, 7, 0.7, "tyre"),
+    PartClass("battery", 0.03, 0.03, 1.05, (4000.0, 9500.0), 0.60, 0.6, 7, 0.5, "battery"),
+    PartClass("accessory", 0.22, 0.07, 1.2, (400.0, 6000.0), 0.10, 0.3, 14, 1.2, "accessory"),
+    PartClass("warranty_spare", 0.50, 0.14, 1.1, (500.0, 25000.0), 1.00, 0.95, 14, 1.5, "spare_part"),
 )
 PART_CLASS_NAMES: tuple[str, ...] = tuple(part_class.name for part_class in PART_CLASSES)
 
 
+#: separates the model names in a catalog row's ``fits_models`` ("Arka;Bolt")
+FITS_SEPARATOR = ";"
+
+
 @dataclass(frozen=True)
 class PartsCatalog:
+    """One row per SKU, as arrays. ``sku_id`` keys the SKU everywhere (state, snapshots, the feeds'
+    ``part_number``); the OEM part number, description, category and fitment are what a dealer names a part
+    by at the counter."""
+
     sku_id: npt.NDArray[np.str_]
-    #: index into PART_CLASSES
+    #: index into PART_CLASSES (the demand class: how the part sells and is stocked)
     part_class: npt.NDArray[np.int8]
     unit_cost_inr: npt.NDArray[np.float64]
     #: index of the SKU that replaces this one, -1 if current
     superseded_by: npt.NDArray[np.int64]
+    #: the OEM part number printed on the box ("16510M68K00"); the sku_id when the catalog gives none
+    part_number: npt.NDArray[np.str_]
+    #: what the counter calls it ("Oil filter Dhruv petrol"); may be empty
+    description: npt.NDArray[np.str_]
+    #: the dealer's word for the family ("filter", "brake", "tyre"); never empty
+    category: npt.NDArray[np.str_]
+    #: the vehicle models it fits, joined by ``FITS_SEPARATOR``; empty = universal
+    fits_models: npt.NDArray[np.str_]
 
     def __len__(self) -> int:
         return len(self.sku_id)
+
+    def models_fitted(self, sku: int) -> tuple[str, ...]:
+        """The models SKU ``sku`` fits, as written; empty when it fits any vehicle."""
+        text = str(self.fits_models[sku])
+        return tuple(name for name in text.split(FITS_SEPARATOR) if name)
 
     def newest(self) -> npt.NDArray[np.int64]:
         """For every SKU the index of the newest number in its supersession chain (demand rolls up to it)."""
@@ -89,6 +113,45 @@ class PartsCatalog:
         size = len(self)
         if size == 0:
             raise MasterDataError("parts_catalog", None, "count", 0, "the catalog has no SKUs")
+        for name in (
+            "part_class",
+            "unit_cost_inr",
+            "superseded_by",
+            "part_number",
+            "description",
+            "category",
+            "fits_models",
+        ):
+            column_size = len(getattr(self, name))
+            if column_size != size:
+                raise MasterDataError(
+                    "parts_catalog", None, name, column_size, f"has {column_size} values for {size} SKUs"
+                )
+        first_with_number: dict[str, int] = {}
+        for index, number in enumerate(self.part_number.astype(np.str_).tolist()):
+            if not number:
+                raise MasterDataError(
+                    "parts_catalog", str(self.sku_id[index]), "part_number", "", "must not be empty"
+                )
+            if number in first_with_number:
+                raise MasterDataError(
+                    "parts_catalog",
+                    str(self.sku_id[index]),
+                    "part_number",
+                    number,
+                    f"is already the part number of SKU {self.sku_id[first_with_number[number]]!s}",
+                )
+            first_with_number[number] = index
+        no_category = np.flatnonzero(np.char.str_len(self.category.astype(np.str_)) == 0)
+        if no_category.size:
+            index = int(no_category[0])
+            raise MasterDataError(
+                "parts_catalog",
+                str(self.sku_id[index]),
+                "category",
+                "",
+                "must name a family (or be left out)",
+            )
         bad_class = np.flatnonzero((self.part_class < 0) | (self.part_class >= len(PART_CLASSES)))
         if bad_class.size:
             index = int(bad_class[0])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from twin.domain.masterdata import MasterData
 from twin.domain.network import Carriers, Dealers, Network, Sites
-from twin.domain.parts import PART_CLASS_NAMES, PartsCatalog
+from twin.domain.parts import FITS_SEPARATOR, PART_CLASS_NAMES, PART_CLASSES, PartsCatalog
 from twin.domain.vehicles import SpecCatalog
 from twin.domain.vin import VIN_ALPHABET
 from twin.errors import MasterDataError
@@ -287,6 +287,8 @@ def _model_weight(
 
 
 def _parts_catalog(frame: pd.DataFrame) -> PartsCatalog:
+    """The catalog's arrays. The optional name columns take their defaults when left out or blank;
+    ``fits_models`` may name models no spec is of (dealers still stock parts of models no longer sold)."""
     sku_id = frame["sku_id"].astype(str).to_numpy()  # present and unique: MasterData.check_records
     class_lookup = {name: index for index, name in enumerate(PART_CLASS_NAMES)}
     part_class = np.empty(len(frame), dtype=np.int8)
@@ -317,14 +319,38 @@ def _parts_catalog(frame: pd.DataFrame) -> PartsCatalog:
                     "a SKU cannot supersede itself",
                 )
             superseded_by[row] = sku_lookup[successor]
+    default_category = [PART_CLASSES[index].default_category for index in part_class]
+    category = [
+        given.strip() or default
+        for given, default in zip(_optional_text(frame, "category"), default_category, strict=True)
+    ]
+    fits_models = [
+        FITS_SEPARATOR.join(name.strip() for name in given.split(FITS_SEPARATOR) if name.strip())
+        for given in _optional_text(frame, "fits_models")
+    ]
+    part_number = [
+        given.strip() or str(sku)
+        for given, sku in zip(_optional_text(frame, "part_number"), sku_id, strict=True)
+    ]
     catalog = PartsCatalog(
         sku_id=sku_id,
         part_class=part_class,
         unit_cost_inr=_numeric("parts_catalog", frame, "unit_cost_inr", "sku_id"),
         superseded_by=superseded_by,
+        part_number=np.array(part_number, dtype=np.str_),
+        description=np.array(_optional_text(frame, "description"), dtype=np.str_),
+        category=np.array(category, dtype=np.str_),
+        fits_models=np.array(fits_models, dtype=np.str_),
     )
     catalog.validate()
     return catalog
+
+
+def _optional_text(frame: pd.DataFrame, column: str) -> list[str]:
+    """A text column that a user's table may leave out or leave blank: empty strings then."""
+    if column not in frame.columns:
+        return [""] * len(frame)
+    return ["" if pd.isna(value) else str(value) for value in frame[column].tolist()]
 
 
 def _spec_catalog(master: MasterData, plants: Sites) -> tuple[SpecCatalog, npt.NDArray[np.float64]]:
