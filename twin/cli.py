@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import hydra
@@ -69,6 +70,10 @@ def execute(
     )
     bar.close()
     paths = write_outputs(result, output_dir)
+    if config.final_state:  # the end of the run as a state: what twin-ask and the web view read
+        saving = time.perf_counter()
+        simulation.snapshot().save(output_dir / "state")
+        log.info("final state written in %.1f s to %s", time.perf_counter() - saving, output_dir / "state")
     (output_dir / "resolved_config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     if simulation.forked_from is not None:
         (output_dir / "forked_from.json").write_text(json.dumps(simulation.forked_from, indent=1))

@@ -762,6 +762,78 @@ class SettlementConfig:
     ledger_csv: bool = False
 
 
+#: the intents of a dealer's question (issue #16), and those the twin asks: it can state their true answer
+QUERY_INTENTS = (
+    "allocation_status", "vin_status", "vehicle_stock", "part_stock", "part_eta", "network_availability",
+    "transfer_status", "stockout_risk", "statement", "incentive_status", "campaign_status", "other",
+)  # fmt: skip
+MODELLED_QUERY_INTENTS = (
+    "allocation_status", "vin_status", "vehicle_stock", "part_stock", "part_eta", "statement",
+    "incentive_status", "other", "transfer_status",
+)  # fmt: skip
+#: events that make a dealer ask: a car past its due day, a customer's part on backorder, a claim rejected,
+#: a dealer-to-dealer transfer to it on its way (policy/transfers=rebalancing)
+QUERY_TRIGGERS = ("late_allocation", "parts_backorder", "claim_rejected", "transfer_departed")
+#: who answers dealers' questions in the twin (``twin.engine.dealer_queries``)
+QUERY_ANSWERERS = ("manager", "clara")
+
+
+def _default_question_rates() -> dict[str, float]:
+    # estimates (no public figure): about 2.6 questions a dealer a week besides those events trigger
+    return {
+        "allocation_status": 0.6, "vin_status": 0.3, "vehicle_stock": 0.2, "part_stock": 0.4, "part_eta": 0.4,
+        "statement": 0.2, "incentive_status": 0.2, "other": 0.3,
+    }  # fmt: skip
+
+
+def _default_trigger_shares() -> dict[str, float]:
+    return {"late_allocation": 0.5, "parts_backorder": 0.1, "claim_rejected": 0.5, "transfer_departed": 0.3}
+
+
+@dataclass
+class QueriesConfig:
+    """Dealers' questions as a process in the twin (``twin.engine.dealer_queries``), answered by the regional
+    managers from the weekly export or by Clara from the live state. Hours are IST, day 0 starting at midnight."""
+
+    #: off (the default): no questions, and the run is exactly as without this section
+    enabled: bool = False
+    #: manager (the regional managers answer from the OEM's weekly export) or clara (answers at once from the
+    #: live state; what it escalates goes to the managers). conf/queries/<option>.yaml turns either on
+    answered_by: str = "manager"
+    #: questions a dealer asks a week by intent, besides triggered ones (modelled intents only; transfer_status
+    #: is asked when a transfer is on its way, see ask_probability_by_trigger)
+    questions_per_dealer_week: dict[str, float] = field(
+        default_factory=_default_question_rates,
+        metadata={"range": Range("questions per dealer per week", 0, 1000)},
+    )
+    #: chance that an event makes its dealer ask (late_allocation: per dealer-day with a car past due;
+    #: parts_backorder: per new backorder; claim_rejected: per rejected incentive claim; transfer_departed:
+    #: per dealer-day with a transfer to it leaving)
+    ask_probability_by_trigger: dict[str, float] = field(
+        default_factory=_default_trigger_shares, metadata={"range": PROBABILITY}
+    )
+    #: a car allocated to a dealer is late once it is still not in this many days after it could have come
+    #: (its wait at the stockyard up to operations.carrier_max_wait_days, then the lane's transit)
+    late_allocation_grace_days: float = ranged(1.0, DAYS)
+    #: dealers ask between these hours (IST, every day)
+    dealer_opens_hour: float = ranged(9.0, Range("hour of the day", 0, 24))
+    dealer_closes_hour: float = ranged(20.0, Range("hour of the day", 0, 24))
+    #: regional managers answering questions, per region
+    managers_per_region: int = ranged(2, Range("managers", 1, 10_000))
+    #: the managers' working hours (IST) and days
+    manager_opens_hour: float = ranged(9.5, Range("hour of the day", 0, 24))
+    manager_closes_hour: float = ranged(18.5, Range("hour of the day", 0, 24))
+    manager_weekdays: list[str] = field(
+        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+    )
+    #: a manager's handling time per question: lognormal with this mean (minutes) and log-sd
+    handling_minutes_mean: float = ranged(12.0, Range("minutes", 0, 10_000, low_open=True))
+    handling_minutes_sigma: float = ranged(0.6, Range("lognormal sigma", 0, 5))
+    #: a dealer given a wrong answer comes back (reopens) with this chance; a reopened question goes to
+    #: the managers and was not resolved autonomously
+    wrong_answer_reopen_probability: float = ranged(0.8, PROBABILITY)
+
+
 @dataclass
 class TwinConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -771,6 +843,7 @@ class TwinConfig:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     settlement: SettlementConfig = field(default_factory=SettlementConfig)
+    queries: QueriesConfig = field(default_factory=QueriesConfig)
     #: days simulated, and the first days left out of every KPI while the opening state settles
     horizon_days: int = ranged(365, Range("days; bounded by the memory the run needs", 1))
     warmup_days: int = ranged(28, DAYS)
@@ -788,6 +861,8 @@ class TwinConfig:
     fork: bool = False
     #: write a snapshot of the whole state at the start of these days, under <run folder>/snapshots/
     snapshot_days: list[int] = field(default_factory=list, metadata={"range": DAY})
+    #: write the state at the end of the run under <run folder>/state/ (what twin-ask and the web view read)
+    final_state: bool = True
     #: show a progress bar
     progress: bool = True
     #: the MLflow run name; empty = named by what sets the run apart (scenario, network, horizon, policies, seed)
@@ -1017,6 +1092,7 @@ def validate(config: TwinConfig) -> TwinConfig:
     )
     _validate_scenario(config.scenario)
     _validate_settlement(config.settlement, config.horizon_days)
+    _validate_queries(config.queries)
     return config
 
 
@@ -1107,6 +1183,44 @@ def _validate_scenario(scenario: ScenarioConfig) -> None:
             f"is launched by model_launches[{launched.get(launch.model)}] already: a model has one launch day",
         )
         launched[launch.model] = index
+
+
+def _validate_queries(queries: QueriesConfig) -> None:
+    """Names and relations; the question rates' and shares' ranges are declared on their fields."""
+    _require(
+        queries.answered_by in QUERY_ANSWERERS,
+        "queries.answered_by",
+        queries.answered_by,
+        f"must be one of {', '.join(QUERY_ANSWERERS)}",
+    )
+    for intent in queries.questions_per_dealer_week:
+        _require(
+            intent in MODELLED_QUERY_INTENTS,
+            f"queries.questions_per_dealer_week.{intent}",
+            queries.questions_per_dealer_week[intent],
+            f"the twin asks only {', '.join(MODELLED_QUERY_INTENTS)}"
+            + (" (it cannot state this intent's true answer)" if intent in QUERY_INTENTS else ""),
+        )
+    for trigger in queries.ask_probability_by_trigger:
+        _require(
+            trigger in QUERY_TRIGGERS,
+            f"queries.ask_probability_by_trigger.{trigger}",
+            queries.ask_probability_by_trigger[trigger],
+            f"must be one of {', '.join(QUERY_TRIGGERS)}",
+        )
+    for index, weekday in enumerate(queries.manager_weekdays):
+        _require(
+            weekday in WEEKDAYS,
+            f"queries.manager_weekdays[{index}]",
+            weekday,
+            f"must be a weekday name ({', '.join(WEEKDAYS)})",
+        )
+    _require(bool(queries.manager_weekdays), "queries.manager_weekdays", [], "managers work some day")
+    for who in ("dealer", "manager"):
+        opens, closes = getattr(queries, f"{who}_opens_hour"), getattr(queries, f"{who}_closes_hour")
+        _require(
+            closes > opens, f"queries.{who}_closes_hour", closes, f"must be after {who}_opens_hour ({opens})"
+        )
 
 
 FREIGHT_CATEGORIES = (

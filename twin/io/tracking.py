@@ -193,7 +193,7 @@ def log_small_artifacts(client: MlflowClient, run_id: str, folder: Path, max_art
     for path in sorted(item for item in folder.rglob("*") if item.is_file()):
         relative = path.relative_to(folder)
         size = path.stat().st_size
-        if size > max_artifact_bytes or relative.parts[0] == "snapshots":
+        if size > max_artifact_bytes or relative.parts[0] in ("snapshots", "state"):  # states stay whole
             kept.append({"path": relative.as_posix(), "bytes": size})
             continue
         client.log_artifact(run_id, str(path), relative.parent.as_posix() if relative.parent.parts else None)

@@ -1,0 +1,708 @@
+"""Clara's query service: a dealer's question answered from the network view, or escalated with a reason.
+
+Input: the dealer asking (its identity comes from the caller: the portal's login, the CLI's ``--dealer``),
+the free text, and a read-only ``NetworkView``. ``twin.clara.understanding`` says what was asked; this module
+decides whether it may be answered and answers it, every figure read from the view (never invented), with
+the records used (``sources``) and the date the state is as of.
+
+Scope and security: a dealer sees only its own allocations, VINs, yard, parts, consignments, transfers,
+statement and claims. A question naming another dealer's stock, statement or claims, a VIN that is not the
+dealer's, or text that tries to talk past the rules is refused (``not_allowed``) with an answer that holds
+no number, and logged on ``twin.clara.audit``. Which dealers could supply a spec or part is answered
+(``network_availability``: candidates only, as network policy allows).
+
+Escalations: ``low_confidence`` (the classifier is unsure), ``data_missing`` (the state lacks the section
+the answer needs, e.g. no control tower for stock-out risk, or the question lacks what it must name: a VIN
+for a VIN's status, an item for availability), ``needs_decision`` (requests a person decides: "send me 20
+more Dhruv", complaints), ``out_of_scope`` (nothing about the network). Questions that name no item are
+answered for the dealer as a whole: part stock without a part is the dealer's parts position, a part ETA
+without a part lists every consignment on its way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import TwinError
+from twin.views import NetworkView, UnknownDealerError
+
+audit_log = logging.getLogger("twin.clara.audit")
+
+ESCALATION_REASONS = ("not_allowed", "needs_decision", "out_of_scope", "data_missing", "low_confidence")
+#: the longest question accepted (the portal's text box holds no more)
+MAX_TEXT_CHARACTERS = 2000
+#: rows an answer lists by name before it sums up the rest
+LISTED = 3
+
+_GREETING = re.compile(
+    r"^\W*(?:hi+|hello+|hey+|namaste|namaskar|good\s+(?:morning|afternoon|evening|day)|thanks?|thank\s+you|"
+    r"thx|ty|dhanyavaad|dhanyawad|shukriya|ok(?:ay)?|bye|gm)\b",
+    re.IGNORECASE,
+)
+_DECISION = re.compile(
+    r"\b(?:send|allocate|allot|give|bhejo|bhej|dedo|de do|chahiye|need|want|increase|extend|approve|waive|"
+    r"discount|refund|cancel|complain\w*|escalate|urgent\w*|manager|call me|callback|call back|replace|"
+    r"compensat\w*|penalt\w*|credit note|more|extra|zyada|jaldi|why (?:so|did)|not happy|unhappy|angry|worst|"
+    r"delay\w*|late)\b",
+    re.IGNORECASE,
+)
+
+
+#: intents where naming another dealer is no request for its data: who could supply (network policy), the
+#: counterpart of the dealer's own transfer, and requests a person decides
+_NAMING_ANOTHER_DEALER_ALLOWED = ("network_availability", "transfer_status", "other")
+
+
+class ClaraError(TwinError, ValueError):
+    """A question Clara cannot take: a field and the value refused (an unknown dealer, bad text)."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(field, value, reason)
+
+    def __str__(self) -> str:
+        shown = (
+            self.value
+            if not isinstance(self.value, str) or len(self.value) <= 60
+            else self.value[:57] + "..."
+        )
+        return f"{self.field}={shown!r}: {self.reason}"
+
+
+class ClaraInputError(ClaraError):
+    """The text of a question is not a question: empty, too long, or binary."""
+
+
+class UnderstandsQuestions(Protocol):
+    """What Clara needs of ``twin.clara.understanding.Understander``."""
+
+    def understand_many(self, texts: Sequence[str], today: dt.date | None = None) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class ClaraReply:
+    """The answer to one question, as JSON: what was asked, whether it was answered, and from what."""
+
+    intent: str
+    entities: dict[str, Any]
+    resolved: bool
+    #: None when resolved, else one of ``ESCALATION_REASONS``
+    escalation_reason: str | None
+    answer: str
+    #: the date the state answered from is as of (ISO)
+    as_of: str
+    #: the records the answer used ("vehicles.parquet:vin=MA3...", "parts:on_hand[D0042,16510M68K00]")
+    sources: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "entities": self.entities,
+            "resolved": self.resolved,
+            "escalation_reason": self.escalation_reason,
+            "answer": self.answer,
+            "as_of": self.as_of,
+            "sources": list(self.sources),
+            "confidence": round(float(self.confidence), 4),
+        }
+
+
+def check_text(text: Any, field_name: str = "text") -> str:
+    """The question's text, or a ``ClaraInputError`` saying why it is not one."""
+    if isinstance(text, bytes):
+        raise ClaraInputError(field_name, text[:40].hex(), "is binary data, not text")
+    if not isinstance(text, str):
+        raise ClaraInputError(field_name, type(text).__name__, "must be text")
+    if "\x00" in text or "\ufffd" in text:
+        raise ClaraInputError(field_name, text[:40], "holds binary data (NUL or undecodable bytes), not text")
+    unprintable = sum(1 for character in text if not character.isprintable() and character not in "\n\r\t")
+    if text and unprintable > max(2, len(text) // 10):
+        raise ClaraInputError(field_name, text[:40], "is mostly control characters: binary data, not text")
+    if not text.strip():
+        raise ClaraInputError(field_name, text, "is empty: ask a question")
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise ClaraInputError(
+            field_name,
+            f"<{len(text):,} characters>",
+            f"is too long: at most {MAX_TEXT_CHARACTERS:,} characters",
+        )
+    return text
+
+
+class Clara:
+    """Answers dealers' questions from one view. ``understander`` reads them (``twin.clara.understanding``);
+    its confidence threshold (``CONFIDENCE_THRESHOLD``) decides ``low_confidence`` unless one is given."""
+
+    def __init__(
+        self, view: NetworkView, understander: UnderstandsQuestions, confidence_threshold: float | None = None
+    ) -> None:
+        self.view = view
+        self.understander = understander
+        if confidence_threshold is None:
+            from twin.clara.understanding import CONFIDENCE_THRESHOLD
+
+            confidence_threshold = CONFIDENCE_THRESHOLD
+        self.confidence_threshold = float(confidence_threshold)
+        self.as_of = view.as_of.isoformat()
+
+    # -- entry points -----------------------------------------------------------------------------------
+    def check(self, dealer_id: Any, text: Any) -> tuple[str, str]:
+        """Validate one question; ``ClaraError`` names an unknown dealer, ``ClaraInputError`` bad text."""
+        if not isinstance(dealer_id, str) or not dealer_id.strip():
+            raise ClaraError("dealer_id", dealer_id, "name the dealer asking (e.g. D0042)")
+        try:
+            self.view.dealer_index(dealer_id.strip())
+        except UnknownDealerError as error:
+            raise ClaraError("dealer_id", dealer_id, error.reason) from None
+        return dealer_id.strip(), check_text(text)
+
+    def ask(self, dealer_id: str, text: str) -> ClaraReply:
+        return self.ask_many([(dealer_id, text)])[0]
+
+    def ask_many(self, questions: Sequence[tuple[str, str]]) -> list[ClaraReply]:
+        """Many questions, understood in one batch. Every question is checked first: the first bad one
+        raises (``ClaraError`` naming ``questions[i]`` and the field), nothing is answered."""
+        checked = []
+        for index, (dealer_id, text) in enumerate(questions):
+            try:
+                checked.append(self.check(dealer_id, text))
+            except ClaraError as error:
+                raise type(error)(f"questions[{index}].{error.field}", error.value, error.reason) from None
+        understood = self.understander.understand_many([text for _, text in checked], self.view.as_of)
+        return [
+            self._reply(dealer_id, text, understanding)
+            for (dealer_id, text), understanding in zip(checked, understood, strict=True)
+        ]
+
+    # -- deciding ---------------------------------------------------------------------------------------
+    def _reply(self, dealer_id: str, text: str, understanding: Any) -> ClaraReply:
+        entities = understanding.entities
+        base = {
+            "intent": understanding.intent,
+            "entities": entities.to_json(),
+            "as_of": self.as_of,
+            "confidence": float(understanding.confidence),
+        }
+        refusal = self._refusal(dealer_id, understanding)
+        if refusal is not None:
+            audit_log.warning(
+                "refused dealer=%s intent=%s reason=not_allowed why=%s",
+                dealer_id,
+                understanding.intent,
+                refusal,
+            )
+            return ClaraReply(
+                **base,
+                resolved=False,
+                escalation_reason="not_allowed",
+                answer=f"Sorry, I can only share your own dealership's data: {refusal}.",
+                sources=[],
+            )
+        if understanding.confidence < self.confidence_threshold:
+            return ClaraReply(
+                **base,
+                resolved=False,
+                escalation_reason="low_confidence",
+                answer="I am not sure what you are asking; I have passed your question to your regional manager.",
+                sources=[],
+            )
+        handler = getattr(self, f"_{understanding.intent}", None)
+        if handler is None:
+            return self._escalate(base, "out_of_scope", "I cannot answer that here; a person will follow up.")
+        outcome: Answer = handler(dealer_id, entities, understanding.mentions, text)
+        return ClaraReply(
+            **base,
+            resolved=outcome.reason is None,
+            escalation_reason=outcome.reason,
+            answer=outcome.text,
+            sources=outcome.sources,
+        )
+
+    @staticmethod
+    def _escalate(base: dict[str, Any], reason: str, text: str) -> ClaraReply:
+        return ClaraReply(**base, resolved=False, escalation_reason=reason, answer=text, sources=[])
+
+    def _refusal(self, dealer_id: str, understanding: Any) -> str | None:
+        """Why the question must be refused (None when it may be answered)."""
+        entities = understanding.entities
+        if understanding.talks_past_rules:
+            return "requests for other dealers' data or to set the rules aside are not allowed"
+        other = entities.dealer_id
+        if other and other != dealer_id and understanding.intent not in _NAMING_ANOTHER_DEALER_ALLOWED:
+            return "another dealer's stock, statement and claims are private to that dealer"
+        if entities.vin:
+            record = self.view.vehicle(entities.vin)
+            if record is not None and record.dealer_id != dealer_id:
+                return "that VIN is not allocated to your dealership"
+        return None
+
+    # -- the intents (each returns an Answer) -------------------------------------------------------------
+    def _allocation_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        cars, what = self._vehicle_filter(self.view.rows("allocations", dealer_id), entities)
+        when = self._as_of_text()
+        count = len(cars["vin"])
+        if count == 0:
+            return Answer(
+                f"No {what}cars are allocated to you and on their way {when}.",
+                [f"vehicles.parquet:dealer={dealer_id},not_received"],
+            )
+        steps: dict[str, list[Any]] = {}
+        for step, due in zip(cars["step"].tolist(), cars["due_date"].tolist(), strict=True):
+            counted = steps.setdefault(step, [0, due])
+            counted[0] += 1
+            if due is not None and (counted[1] is None or due < counted[1]):
+                counted[1] = due
+        parts = [f"{number} {step} (next due {_date(due)})" for step, (number, due) in steps.items()]
+        text_out = (
+            f"You have {count} {what}car{_s(count)} allocated and not yet received {when}: "
+            + "; ".join(parts)
+            + f". The next is {_car_name(cars, 0)} (VIN {cars['vin'][0]}), {cars['step'][0]}, due "
+            f"{_date(cars['due_date'][0])}."
+        )
+        return Answer(text_out, [f"vehicles.parquet:vin={vin}" for vin in cars["vin"][:5].tolist()])
+
+    def _vin_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if not entities.vin:
+            unread = [mention for mention in mentions if len(re.sub(r"\W", "", mention)) >= 11]
+            detail = f" ({unread[0]!r} is not a valid VIN: check the characters)" if unread else ""
+            return Answer(
+                f"Please give the 17-character VIN you are asking about{detail}.", [], "data_missing"
+            )
+        record = self.view.vehicle(entities.vin)
+        if record is None:
+            return Answer(
+                f"VIN {entities.vin} is not in the network's records {self._as_of_text()}.",
+                [],
+                "data_missing",
+            )
+        name = f"{record.model} {record.variant.removeprefix(record.model).strip()} {record.colour}"
+        if record.status == "delivered":
+            state = f"was delivered to the customer on {_date(record.delivered_date)}"
+        elif record.status == "reserved":
+            state = f"is sold and awaiting handover in your yard (received {_date(record.received_date)})"
+        elif record.allocation_step is not None:
+            state = f"is {record.allocation_step} ({record.place}), due at your dealership {_date(record.due_date)}"
+        elif record.received_date is not None:
+            age = (self.view.as_of - record.received_date).days
+            state = f"is in your yard since {_date(record.received_date)} ({age} days)"
+        else:
+            state = f"is {record.place}"
+        return Answer(
+            f"VIN {record.vin} ({name}) {state}, {self._as_of_text()}.",
+            [f"vehicles.parquet:vin={record.vin}"],
+        )
+
+    def _vehicle_stock(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        yard = self.view.rows("yard", dealer_id)
+        yard = _select(yard, ~yard["reserved"].astype(bool))
+        yard, what = self._vehicle_filter(yard, entities)
+        when = self._as_of_text()
+        source = [f"vehicles.parquet:dealer={dealer_id},in_yard"]
+        count = len(yard["vin"])
+        if count == 0:
+            return Answer(f"You have no {what}cars in your yard {when}.", source)
+        by = "variant" if entities.model or entities.spec_id else "model"
+        names, counts = np.unique(yard[by].astype(str), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        listed = ", ".join(f"{names[i]} {counts[i]}" for i in order[:4])
+        more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+        aged = int((yard["age_days"] > 90).sum())
+        return Answer(
+            f"You have {count} {what}car{_s(count)} in your yard {when} (not counting sold cars awaiting "
+            f"handover): {listed}{more}. {aged} {'is' if aged == 1 else 'are'} older than 90 days; the oldest has "
+            f"waited {float(yard['age_days'].max()):.0f} days.",
+            source,
+        )
+
+    def _part_stock(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        when = self._as_of_text()
+        sku_ids = self._skus_asked(dealer_id, entities, mentions)
+        if sku_ids:
+            lines, sources = [], []
+            for sku_id in sku_ids[:LISTED]:
+                position = self.view.part_position(dealer_id, sku_id)
+                transit = f", {position['in_transit']} in transit" if position["in_transit"] else ""
+                back = f", {position['backorder']} on backorder" if position["backorder"] else ""
+                lines.append(
+                    f"{self._part_name(sku_id)}: {position['on_hand']} on hand, {position['reserved']} reserved for "
+                    f"customer orders, {position['available']} available, {position['workshop_wip']} in workshop "
+                    f"WIP{transit}{back}"
+                )
+                sources.append(f"parts:on_hand[{dealer_id},{sku_id}]")
+            more = f" ({len(sku_ids) - LISTED} more parts match)" if len(sku_ids) > LISTED else ""
+            return Answer(f"{_capital(when)}: " + "; ".join(lines) + more + ".", sources)
+        parts = self.view.rows("parts", dealer_id)
+        out = int((parts["on_hand"] == 0).sum())
+        return Answer(
+            f"{_capital(when)} you hold {len(parts['sku_id']):,} part numbers: {int(parts['on_hand'].sum()):,} "
+            f"units on hand, {int(parts['reserved'].sum()):,} reserved for customer orders, "
+            f"{int(parts['workshop_wip'].sum()):,} in workshop WIP, {int(parts['in_transit'].sum()):,} in "
+            f"transit; {out} part number{_s(out)} at zero and {int(parts['backorder'].sum()):,} units on "
+            "backorder. Name a part for its own figures.",
+            [f"parts:*[{dealer_id}]"],
+        )
+
+    def _part_eta(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        when = self._as_of_text()
+        arrivals = self.view.rows("arrivals", dealer_id)
+        sku_ids = self._skus_asked(dealer_id, entities, mentions)
+        if sku_ids:
+            lines, sources = [], []
+            for sku_id in sku_ids[:LISTED]:
+                rows = np.flatnonzero(arrivals["sku_id"] == sku_id)
+                sources.append(f"logistics:inbound[{dealer_id},{sku_id}]")
+                if rows.size == 0:
+                    position = self.view.part_position(dealer_id, sku_id)
+                    back = f"; {position['backorder']} on backorder" if position["backorder"] else ""
+                    lines.append(
+                        f"nothing of {self._part_name(sku_id)} is on its way to you "
+                        f"({position['available']} available{back})"
+                    )
+                    continue
+                shipments = ", ".join(
+                    f"{int(arrivals['units'][row])} units due {_date(arrivals['eta_date'][row])} "
+                    f"({arrivals['consignment'][row]}, {arrivals['carrier_id'][row]})"
+                    for row in rows[:LISTED]
+                )
+                lines.append(f"{self._part_name(sku_id)}: {shipments}")
+            return Answer(f"{_capital(when)}: " + "; ".join(lines) + ".", sources)
+        count = len(arrivals["sku_id"])
+        if count == 0:
+            return Answer(
+                f"No parts consignment is on its way to you {when}.", [f"logistics:inbound[{dealer_id}]"]
+            )
+        by_day: dict[Any, list[int]] = {}
+        for day, units in zip(arrivals["eta_date"].tolist(), arrivals["units"].tolist(), strict=True):
+            counted = by_day.setdefault(day, [0, 0])
+            counted[0] += 1
+            counted[1] += int(units)
+        listed = "; ".join(
+            f"{_date(day)}: {lines} line{_s(lines)}, {units:,} units"
+            for day, (lines, units) in list(by_day.items())[:LISTED]
+        )
+        return Answer(
+            f"{count} consignment line{_s(count)} ({int(arrivals['units'].sum()):,} units) are on their way to you "
+            f"{when}: {listed}. Name a part for its own ETA.",
+            [f"logistics:inbound[{dealer_id}]"],
+        )
+
+    def _network_availability(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        view = self.view
+        if entities.spec_id:
+            offers, item = view.network_availability(dealer_id, spec_id=entities.spec_id), entities.spec_id
+        elif entities.model:
+            offers, item = view.network_availability(dealer_id, model=entities.model), entities.model
+        else:
+            sku_ids = self._skus_asked(dealer_id, entities, mentions, require_position=False)
+            if not sku_ids:
+                return Answer(
+                    "Which model, spec or part should I look for in the network?", [], "data_missing"
+                )
+            offers = view.network_availability(dealer_id, sku_id=sku_ids[0])
+            item = self._part_name(sku_ids[0])
+        when = self._as_of_text()
+        source = [f"network_availability[{dealer_id},{item}]"]
+        if offers.empty:
+            return Answer(f"No dealer or site within network policy can spare {item} {when}.", source)
+        # rows come nearest first: name the nearest sources, count the rest
+        source_ids = offers["source_id"].to_numpy()
+        units = offers["units"].to_numpy()
+        nearest: list[str] = []
+        for source_id in source_ids:
+            if source_id not in nearest:
+                nearest.append(source_id)
+                if len(nearest) == LISTED:
+                    break
+        listed_parts = []
+        for source_id in nearest:
+            rows = np.flatnonzero(source_ids == source_id)
+            first = int(rows[0])
+            listed_parts.append(
+                f"{offers['source_kind'].iat[first]} {source_id} ({offers['source_name'].iat[first]}, "
+                f"{offers['distance_km'].iat[first]:.0f} km): {int(units[rows].sum())}"
+            )
+        listed = "; ".join(listed_parts)
+        sources = len(set(source_ids.tolist()))
+        more = f"; {sources - LISTED} more sources" if sources > LISTED else ""
+        total = int(offers["units"].sum())
+        return Answer(
+            f"{total} unit{_s(total)} of {item} could be sourced within network policy {when}: {listed}{more}. "
+            "A transfer or dealer trade needs the network's approval.",
+            source,
+        )
+
+    def _transfer_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if not (self.view.has("transfers") or self.view.has("orders") or self.view.has("settlement")):
+            return Answer(
+                "Transfer records are not in the data I have; your regional manager will reply.",
+                [],
+                "data_missing",
+            )
+        transfers = self.view.rows("transfers", dealer_id)
+        when = self._as_of_text()
+        source = [f"transfers[{dealer_id}]"]
+        if entities.vin:
+            transfers = _select(transfers, np.char.find(transfers["vins"].astype(str), entities.vin) >= 0)
+        if entities.dealer_id and entities.dealer_id != dealer_id:  # the counterpart of its own transfers
+            transfers = _select(transfers, transfers["counterpart_dealer_id"] == entities.dealer_id)
+        arrived = transfers["status"] == "arrived"
+        open_ = _select(transfers, ~arrived)
+        count = len(open_["transfer"])
+        if count == 0:
+            dates = [day for day in transfers["eta_date"][arrived].tolist() if isinstance(day, dt.date)]
+            last = f" The last one arrived {_date(max(dates))}." if dates else ""
+            return Answer(f"You have no transfer or dealer trade open {when}.{last}", source)
+        lines = []
+        for row in range(min(count, LISTED)):
+            direction = "from" if open_["direction"][row] == "in" else "to"
+            eta = open_["eta_date"][row]
+            due = f", due {_date(eta)}" if isinstance(eta, dt.date) else ""
+            item = f" {open_['item'][row]}" if open_["item"][row] else ""
+            units = f"{int(open_['units'][row])} " if open_["units"][row] > 0 else ""
+            lines.append(
+                f"{open_['transfer'][row]} ({open_['kind'][row]}{item}, {units}{direction} "
+                f"{open_['counterpart_dealer_id'][row]}): {open_['status'][row]}{due}"
+            )
+        more = f"; {count - LISTED} more" if count > LISTED else ""
+        return Answer(f"{count} transfer{_s(count)} open {when}: " + "; ".join(lines) + more + ".", source)
+
+    def _stockout_risk(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if not self.view.has("tower"):
+            return Answer(
+                "Stock-out alerts are not running for your network, so I cannot tell the risk; your regional "
+                "manager will reply.",
+                [],
+                "data_missing",
+            )
+        alerts = self.view.rows("alerts", dealer_id)
+        when = self._as_of_text()
+        sku_ids = self._skus_asked(dealer_id, entities, mentions, require_position=False)
+        if sku_ids:
+            alerts = _select(alerts, np.isin(alerts["sku_id"], sku_ids))
+            if len(alerts["sku_id"]) == 0:
+                return Answer(
+                    f"There is no open stock-out alert on {', '.join(self._part_name(sku) for sku in sku_ids[:LISTED])} "
+                    f"{when}.",
+                    [f"tower:alerts_open_alert[{dealer_id},{sku}]" for sku in sku_ids[:LISTED]],
+                )
+        count = len(alerts["sku_id"])
+        if count == 0:
+            return Answer(
+                f"You have no open stock-out alert {when}.", [f"tower:alerts_open_alert[{dealer_id}]"]
+            )
+        lines = [
+            f"{self._part_name(alerts['sku_id'][row])}, {alerts['severity'][row]}, "
+            f"{self._stockout_when(alerts['available'][row], alerts['expected_stockout_date'][row])}: "
+            f"{alerts['why'][row]}"
+            for row in range(min(count, LISTED))
+        ]
+        return Answer(
+            f"{count} open stock-out alert{_s(count)} {when}; the riskiest: " + " | ".join(lines) + ".",
+            [f"tower:alert[{dealer_id},{sku}]" for sku in alerts["sku_id"][:LISTED].tolist()],
+        )
+
+    def _statement(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        statement = self.view.statement(dealer_id)
+        if statement is None:
+            return Answer(
+                "Settlement records are not in the data I have; your regional manager will reply.",
+                [],
+                "data_missing",
+            )
+        balance = statement.balance_inr
+        position = (
+            f"you owe the network {_inr(balance)}" if balance > 0.005 else
+            f"the network owes you {_inr(-balance)}" if balance < -0.005 else "your account is settled (balance zero)"
+        )  # fmt: skip
+        text_out = f"{_capital(self._as_of_text())} {position}."
+        last = statement.last_statement
+        if last is not None:
+            paid = f", paid {_date(last['paid_date'])}" if last["paid_date"] else ", not yet paid"
+            text_out += (
+                f" Last statement (closed {_date(last['close_date'])}): freight {_inr(last['freight_inr'])}, "
+                f"transfers {_inr(last['transfers_inr'])}, incentives {_inr(last['incentives_inr'])}, closing "
+                f"{_inr(last['closing_inr'])}, due {_date(last['due_date'])}{paid}."
+            )
+        since = statement.since_last_close
+        text_out += (
+            f" Since then: freight billed {_inr(since['freight'])}, payments {_inr(-since['payments'])}, "
+            f"transfers {_inr(since['transfers'])}."
+        )
+        return Answer(text_out, [f"settlement:journal[{dealer_id}]", f"settlement:statements[{dealer_id}]"])
+
+    def _incentive_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if not self.view.has("settlement"):
+            return Answer(
+                "Incentive claim records are not in the data I have; your regional manager will reply.",
+                [],
+                "data_missing",
+            )
+        claims = self.view.rows("claims", dealer_id)
+        when = self._as_of_text()
+        source = [f"settlement:claims[{dealer_id}]"]
+        if entities.vin:
+            claims = _select(claims, claims["vin"] == entities.vin)
+            source.append(f"vehicles.parquet:vin={entities.vin}")
+            if len(claims["vin"]) == 0:
+                return Answer(f"No incentive claim on VIN {entities.vin} is recorded {when}.", source)
+            lines = [
+                f"{claims['scheme'][row]} {_inr(claims['amount_inr'][row])} filed {_date(claims['filed_date'][row])}: "
+                f"{claims['status'][row]}" + (f" ({claims['reason'][row]})" if claims["reason"][row] else "")
+                for row in range(len(claims["vin"]))
+            ]
+            return Answer(f"VIN {entities.vin}, {when}: " + "; ".join(lines) + ".", source)
+        count = len(claims["vin"])
+        if count == 0:
+            return Answer(f"You have filed no incentive claims {when}.", source)
+        paid = claims["status"] == "paid"
+        rejected = claims["status"] == "rejected"
+        text_out = (
+            f"{_capital(when)} you have {count} incentive claim{_s(count)}: {int(paid.sum())} paid "
+            f"({_inr(claims['amount_inr'][paid].sum())}), {int(rejected.sum())} not paid "
+            f"({_inr(claims['amount_inr'][rejected].sum())})."
+        )
+        if rejected.any():
+            reasons, counts = np.unique(claims["reason"][rejected].astype(str), return_counts=True)
+            order = np.argsort(-counts, kind="stable")[:LISTED]
+            text_out += " Not paid because: " + "; ".join(f"{reasons[i]} ({counts[i]})" for i in order)
+            latest = int(np.flatnonzero(rejected)[0])
+            text_out += f". Latest: VIN {claims['vin'][latest]}, filed {_date(claims['filed_date'][latest])}."
+        return Answer(text_out, source)
+
+    def _campaign_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if not self.view.has("campaigns"):
+            return Answer(
+                "Campaign records are not in the data I have; your regional manager will reply.",
+                [],
+                "data_missing",
+            )
+        campaigns = self.view.campaigns(dealer_id)
+        when = self._as_of_text()
+        source = [f"campaigns[{dealer_id}]"]
+        if entities.model:
+            campaigns = campaigns[campaigns["models"].str.contains(entities.model, regex=False)]
+        if campaigns.empty:
+            return Answer(f"No campaign covers your dealership {when}.", source)
+        lines = []
+        for row in campaigns.head(LISTED).itertuples():
+            target = f", stock target {row.target_units:.0f} cars" if np.isfinite(row.target_units) else ""
+            lines.append(
+                f"{row.campaign} ({row.models}, {_date(row.start_date)} to {_date(row.end_date)}, {row.status})"
+                f"{target}; {row.positioned_units} cars positioned for you, {row.landed_units} landed, "
+                f"{row.sold_units} sold; {row.stock_units} of its models in your yard"
+            )
+        return Answer(f"{_capital(when)}: " + " | ".join(lines) + ".", source)
+
+    def _other(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+        if _DECISION.search(text) or entities.quantities:
+            return Answer(
+                "That needs a decision by your regional manager; I have passed it on.", [], "needs_decision"
+            )
+        if _GREETING.search(text):
+            return Answer(
+                "Hello! Ask me about your allocations, a VIN, your yard, parts stock and ETAs, transfers, "
+                "stock-out alerts, your statement, incentive claims or campaigns.",
+                [],
+            )
+        return Answer(
+            "I can only help with your dealership's vehicles, parts and accounts; a person will follow up.",
+            [],
+            "out_of_scope",
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------------
+    def _as_of_text(self) -> str:
+        return f"as of {_date(self.view.as_of)}"
+
+    def _stockout_when(self, available: int, expected: Any) -> str:
+        """When the alert says the part runs out: now, or the expected day (never a day already gone)."""
+        if available <= 0:
+            return "out of stock now"
+        if isinstance(expected, dt.date) and expected > self.view.as_of:
+            return f"expected out {_date(expected)}"
+        return "expected out within a day"
+
+    def _part_name(self, sku_id: str) -> str:
+        return f"{self.view.part_descriptions[self.view.sku_index(sku_id)]} ({sku_id})"
+
+    def _vehicle_filter(
+        self, cars: dict[str, np.ndarray], entities: Any
+    ) -> tuple[dict[str, np.ndarray], str]:
+        if entities.spec_id:
+            return _select(cars, cars["spec_id"] == entities.spec_id), f"{entities.spec_id} "
+        if entities.model:
+            wanted = str(entities.model).lower()
+            return _select(cars, np.char.lower(cars["model"].astype(str)) == wanted), f"{entities.model} "
+        return cars, ""
+
+    def _skus_asked(
+        self, dealer_id: str, entities: Any, mentions: Any, require_position: bool = True
+    ) -> list[str]:
+        """The part numbers a question names: the linked SKU, else the dealer's parts whose description
+        holds every word of an unlinked mention ("brake pad" -> the brake pads it holds or awaits)."""
+        if entities.sku_id:
+            return [str(entities.sku_id)]
+        held = self.view.skus_of_dealer(dealer_id) if require_position else None
+        found: list[str] = []
+        for mention in mentions:
+            words = re.findall(r"[a-z0-9]+", str(mention).lower())
+            if not words or any(len(word) >= 11 for word in words):
+                continue  # a malformed VIN or part number, not a description
+            for sku_id in self.view.skus_described_by(tuple(words), held):
+                if sku_id not in found:
+                    found.append(sku_id)
+        return found
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an intent's handler found: the text, the records used, and an escalation reason (None: answered)."""
+
+    text: str
+    sources: list[str]
+    reason: str | None = None
+
+
+# -- formatting ---------------------------------------------------------------------------------------------
+def _date(value: Any) -> str:
+    """ "12 Dec 2026" (no leading zero); "an unknown date" for a missing one."""
+    if isinstance(value, pd.Timestamp):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value.day} {value.strftime('%b %Y')}"
+    return "an unknown date"
+
+
+def _inr(amount: float) -> str:
+    rounded = round(float(amount))
+    return f"INR {rounded:,}" if rounded >= 0 else f"INR -{-rounded:,}"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _select(rows: dict[str, np.ndarray], mask: Any) -> dict[str, np.ndarray]:
+    """The rows of a column dict where ``mask`` holds."""
+    return {name: column[mask] for name, column in rows.items()}
+
+
+def _car_name(cars: dict[str, np.ndarray], row: int) -> str:
+    """ "Dhruv ZXi Magma Grey": the model, the variant without the model's name, the colour."""
+    model = str(cars["model"][row])
+    return f"{model} {str(cars['variant'][row]).removeprefix(model).strip()} {cars['colour'][row]}"
