@@ -506,6 +506,77 @@ STATE_SCHEMA: tuple[Section, ...] = (
         ),
         optional=True,
     ),
+    Section(
+        "queries",
+        "twin.engine.dealer_queries.DealerQueries",
+        "Dealers' questions (queries.enabled): every question asked or planned and its answers so far, the "
+        "regional managers' queue, the OEM's last weekly picture the managers answer from, and the events watched.",
+        (
+            _table(
+                "questions",
+                (
+                    ("number", "id"),
+                    ("asked_day", "time"),
+                    ("dealer", "dealer"),
+                    ("intent", "id"),
+                    ("trigger", "any"),
+                    ("vehicle", "any"),
+                    ("sku", "any"),
+                    ("model", "any"),
+                    ("escalation", "any"),
+                    ("clara_answered", "count"),
+                    ("first_answer_day", "any"),
+                    ("first_answer_accurate", "any"),
+                    ("reopened", "count"),
+                    ("manager_minutes", "any"),
+                    ("closed", "count"),
+                ),
+                "-",
+                "one row per question (twin.engine.dealer_queries.Question; -1: none or not yet)",
+            ),
+            Field("question_texts", "str", (None,), "text", "each question's text, by question number"),
+            _int("tomorrow", (None,), "id", "triggered questions planned for the next day"),
+            _table(
+                "manager_due",
+                (("question", "id"), ("answer_time", "time")),
+                "-",
+                "questions a manager is answering or will answer, and when",
+            ),
+            _float(
+                "managers_free_at", ("regions", None), "time", "when each manager of a region is next free", 0
+            ),
+            _table(
+                "watched",
+                (("vehicle", "vehicle"), ("dealer", "dealer"), ("late_after", "time")),
+                "-",
+                "cars allocated and waiting for their truck, and when they count as late",
+            ),
+            _int("reported_late", (None,), "id", "cars already reported late (one question each)"),
+            Field("backordered", "bool", _DEALER_SKU, "flag", "dealer cells on backorder at the last look"),
+            _int("claims_seen", (1,), "count", "incentive claims already looked at"),
+            _int("export_on_hand", _DEALER_SKU, "units", "dealers' parts as of the last weekly export", None),
+            _int("export_reserved", _DEALER_SKU, "units", "reserved for customer orders, as exported"),
+            _int("export_workshop_wip", _DEALER_SKU, "units", "in the workshop, as exported"),
+            _int("export_in_transit", _DEALER_SKU, "units", "on the way, as exported"),
+            _float(
+                "export_inbound_eta_day",
+                _DEALER_SKU,
+                "day",
+                "next consignment due, as exported (inf: none)",
+                0,
+            ),
+            _int(
+                "export_as_of_days", (2,), "day", "the parts and vehicle exports' days (-1/-2: opening)", -2
+            ),
+            _table(
+                "export_due_days",
+                (("dealer", "dealer"), ("model", "any"), ("due_time", "time")),
+                "-",
+                "first car due per dealer and model (model -1: any) as of the last vehicle export",
+            ),
+        ),
+        optional=True,
+    ),
 )
 SECTIONS = {section.name: section for section in STATE_SCHEMA}
 

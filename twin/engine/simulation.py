@@ -52,6 +52,7 @@ from twin.domain.world import World
 from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower
 from twin.engine.customer_orders import CustomerOrders
+from twin.engine.dealer_queries import DealerQueries
 from twin.engine.dealer_transfers import RebalancingFlow
 from twin.engine.demand import DemandModel
 from twin.engine.eventlog import EventLog
@@ -271,6 +272,8 @@ class Simulation:
             if config.scenario.campaigns
             else None
         )
+        #: dealers' questions and who answers them; None unless queries.enabled (reads the others, writes none)
+        self.queries = self._build_queries() if config.queries.enabled else None
         # the late wiring of collaborations that run both ways (the callee is built after its caller)
         self.logistics.connect(self.parts_views.build, self.control_tower, self.rebalancing)
         self.vehicles.connect(self.customer_orders, self.campaigns)
@@ -335,6 +338,22 @@ class Simulation:
             self.transit, self.settlement, self.streams, self.kpis, self.event_log,
         )  # fmt: skip
 
+    def _build_queries(self) -> DealerQueries:
+        config = self.config
+        reader = None
+        if config.queries.answered_by == "clara":
+            from twin.clara.understanding import Understander, Vocabulary
+
+            reader = Understander(Vocabulary.from_world(self.world))
+        kept = {"transfers": self.rebalancing, "tower": self.control_tower, "campaigns": self.campaigns}
+        return DealerQueries(
+            self.env, config.queries, config.operations, self.world, self.start_date, config.horizon_days,
+            config.warmup_days, self.vehicles, self.parts, self.logistics,
+            self.settlement if self.settlement.enabled else None, self.demand.parts_rate_lines_per_day,
+            self.streams, self.event_log, reader,
+            frozenset(name for name, component in kept.items() if component is not None), self.rebalancing,
+        )  # fmt: skip
+
     def _check_supply_wiring(self) -> None:
         """Every stocked SKU has a supplier (its dealer's DC) and every model a plant."""
         model_plant = self.world.specs.model_plant
@@ -393,6 +412,7 @@ class Simulation:
             ("orders", self.customer_orders),
             ("campaigns", self.campaigns),
             ("oem_export", self.parts_export),
+            ("queries", self.queries),
         ]
         return owners + [(name, owner) for name, owner in optional if owner is not None]
 
@@ -644,6 +664,10 @@ class Simulation:
         if self.campaigns is not None:
             env.process(self._daily("campaign_measured", 0.96, self.campaigns.measure))
         env.process(self._daily("settled", 0.97, self.settlement.settle_day))
+        if self.queries is not None:
+            self.queries.start(self.start_day)
+            env.process(self._daily("queries_asked", 0.01, self.queries.plan_day))
+            env.process(self._daily("queries_events", 0.955, self.queries.scan))
         # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
         if self.pending_resume is not None:
             resume_in_flight(self.vehicles, self.pending_resume)
@@ -673,6 +697,8 @@ class Simulation:
         if self.campaigns is not None:
             summary |= self.campaigns.summary()
         summary |= self.settlement.summary(warmup)
+        if self.queries is not None:
+            summary |= self.queries.summary()
         return RunResult(
             config=self.config,
             summary=summary,
