@@ -146,7 +146,7 @@ def test_an_arm_that_does_not_compose_is_rejected_naming_it(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 30 days end before most windows
+@pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 21 days end before most windows
 @pytest.mark.parametrize("experiment", sorted(path.stem for path in EXPERIMENTS.glob("*.yaml")))
 def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
     # what --config-dir experiments does on the command line: both folders on one search path

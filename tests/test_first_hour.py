@@ -66,7 +66,7 @@ def test_every_shipped_scenario_and_policy_option_has_only_known_keys() -> None:
 def test_runs_are_named_by_what_sets_them_apart() -> None:
     config = to_twin_config(_compose(["debug=default", "seed=4", "policy/transfers=rebalancing"]))
     choices = {"policy/transfers": "rebalancing", "policy/allocation": "baseline", "debug": "default"}
-    assert run_name(config, choices) == "baseline-debug-30d-transfers=rebalancing-seed4"
+    assert run_name(config, choices) == f"baseline-debug-{config.horizon_days}d-transfers=rebalancing-seed4"
     default = to_twin_config(_compose([]))
     assert run_name(default, {"policy/allocation": "baseline"}) == "baseline-default-365d-seed1"
     named = to_twin_config(_compose(["run_name=my what-if"]))

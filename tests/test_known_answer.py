@@ -92,14 +92,18 @@ class BaseStockPolicy:
         self.dc_level = dc_level
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
-        position = view.on_hand.astype(np.int64) - view.reserved + view.in_transit
-        target = np.full(position.shape, self.dc_level, dtype=np.int64)
-        target[: view.dealer_count] = self.base_stock
-        location, sku = np.nonzero(position < target)
+        """The cells under review (the engine asks for dealers, then for DCs), order-up-to their level: a cell
+        whose position did not change since its last review is already at it."""
+        skus = view.on_hand.shape[1]
+        reviewed = candidate_cells
+        location, sku = np.divmod(reviewed, skus)
+        position = view.position(location, sku).astype(np.int64)
+        target = np.where(location < view.dealer_count, self.base_stock, self.dc_level)
+        order = position < target
         return ReplenishmentDecision(
-            location=location.astype(np.int64),
-            sku=sku.astype(np.int64),
-            quantity=(target - position)[location, sku].astype(np.int32),
+            location=location[order],
+            sku=sku[order],
+            quantity=(target - position)[order].astype(np.int32),
             deferred_cells=np.zeros(0, dtype=np.int64),
         )
 
@@ -139,7 +143,13 @@ def backorder_fill_rate(lines_per_day: float, base_stock: int, review_lag_days: 
 
 
 def run_single_dealer(
-    road_km: float, dispatch_delay_days: float, lines_per_day: float, base_stock: int, seed: int
+    road_km: float,
+    dispatch_delay_days: float,
+    lines_per_day: float,
+    base_stock: int,
+    seed: int,
+    dc_level: int | None = None,
+    supplier_lead_time_days: float = 1.0,
 ):  # type: ignore[no-untyped-def]
     master = tiny_master_data(
         [DealerSpec("D1", road_km)],
@@ -149,7 +159,9 @@ def run_single_dealer(
     config = TwinConfig(
         network=NetworkConfig(dealers=1, skus=1, vehicles_per_dealer=0, road_factor=ROAD_FACTOR),
         operations=OperationsConfig(
-            transit_time_cv=0.0, dc_dispatch_delay_days=dispatch_delay_days, supplier_lead_time_days=1.0
+            transit_time_cv=0.0,
+            dc_dispatch_delay_days=dispatch_delay_days,
+            supplier_lead_time_days=supplier_lead_time_days,
         ),
         horizon_days=WARMUP_DAYS + MEASURED_DAYS,
         warmup_days=WARMUP_DAYS,
@@ -159,7 +171,9 @@ def run_single_dealer(
     simulation = Simulation(
         config,
         world=build_world(master, ROAD_FACTOR),
-        replenishment=BaseStockPolicy(base_stock, dc_level=10 * base_stock + 100),
+        replenishment=BaseStockPolicy(
+            base_stock, dc_level=10 * base_stock + 100 if dc_level is None else dc_level
+        ),
         demand=UnitPoissonDemand(lines_per_day),
     )
     return simulation, simulation.run()
@@ -243,3 +257,42 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
         f"mean stock {recorded.mean():.3f} vs {expected_mean:.3f}"
     )
     assert recorded.max() <= base_stock
+
+
+@pytest.mark.slow
+def test_a_base_stock_dc_owes_its_dealer_what_it_cannot_ship_and_its_backorders_follow_palm() -> None:
+    """Palm's theorem at the DC (issue #18 item 1). The dealer never runs out (base stock 40 against Poisson
+    2 a day), so each evening it orders exactly the day's demand: the DC sees Poisson(2) unit orders a day.
+    The DC keeps its position (on hand + on order from the supplier - owed to its dealer) at S = 9 after the
+    day's dealer orders are booked, with a 3-day supplier lead time. Its end-of-day net stock is then S minus
+    the last three days' orders, so its backorders are Palm's: E[(Poisson(6) - 9)+] = 0.161 units. Without a
+    backorder book (an unfilled order asked for again the next evening) they were 2.69."""
+    lines_per_day, dc_level, supplier_lead_days = 2.0, 9, 3.0
+    simulation, result = run_single_dealer(
+        60.0, 0.0, lines_per_day, 40, seed=5, dc_level=dc_level, supplier_lead_time_days=supplier_lead_days
+    )
+    # the book balances: what the dealer has on order is what its DC owes it
+    book = simulation.logistics.open_orders
+    np.testing.assert_array_equal(book.sum(axis=0), 0)
+    assert book[0, 0] == -book[1, 0] >= 0
+    daily = result.daily.iloc[WARMUP_DAYS:]
+    assert daily["parts_lost_lines"].sum() == 0 and daily["parts_emergency_lines"].sum() == 0
+    owed = daily["parts_dc_backorder_units"].to_numpy()
+    demand = np.arange(200)
+    palm = float(
+        (np.maximum(demand - dc_level, 0) * poisson.pmf(demand, lines_per_day * supplier_lead_days)).sum()
+    )
+    assert palm == pytest.approx(0.161, abs=5e-4)
+    tolerance = 3.0 * batch_standard_error(owed, np.ones(owed.size))
+    assert abs(owed.mean() - palm) < tolerance, (
+        f"DC backorders {owed.mean():.3f} vs Palm {palm:.3f} (+-{tolerance:.3f})"
+    )
+    # the test has power: a DC that reviews before its dealer's orders (a day late) would miss by far more
+    late = float(
+        (
+            np.maximum(demand - dc_level, 0) * poisson.pmf(demand, lines_per_day * (supplier_lead_days + 1))
+        ).sum()
+    )
+    assert abs(late - palm) > 3 * tolerance
+    # and the DC fill rate is the share of days' orders shipped at once: P(net stock covers them)
+    assert result.summary["parts_dc_fill_rate_units"] < 1.0

@@ -22,8 +22,9 @@ Reading the pinned trace (checked by hand):
   max(9000, 62 INR/km x km) = 11160 (180 km) and 22320 (360 km); D1 then sells two of its three;
 - a consignment leaving on day t (at t + 0.75) with lead time L is received at 0.05 of day t + ceil(L) (the
   lead-time convention, twin.domain.lead_time): 0.75 + 1.1 -> day 2, 6.75 + 1.7 -> day 8; supplier orders to
-  the DC (21 days, e.g. day 1 + 21 -> day 22) are received after the horizon;
-- (the 43-unit supplier order and the 43-unit consignment at 6.75 are different SKUs: a coincidence).
+  the DC (21 days, e.g. day 0 + 21 -> day 21) are received after the horizon; the DC reviews the same evening,
+  after its dealers' orders are booked, so it reorders what it shipped that day;
+- (the 43-unit supplier order at 5.75 and the 43-unit consignment at 6.75 are different SKUs: a coincidence).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ HANDOVER_OFFSET = 0.90
 EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
     (0.725438, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA3TK000000", "wanted_spec": 0, "spec": 0}),
     (0.75, "consignment_departed", {"dealer": 0, "units": 17, "receive_day": 2}),
-    (1.75, "supplier_order", {"dc": 0, "units": 77, "receive_day": 22}),
+    (0.75, "supplier_order", {"dc": 0, "units": 77, "receive_day": 21}),
     (2.05, "consignment_received", {"locations": [0], "lines": 1, "units": 17}),
     (2.178896, "vehicle_sold", {"dealer": 0, "vin": "MALAAAAA5TK000001", "wanted_spec": 0, "spec": 0}),
     (2.263118, "factory_order", {"dealer": 0, "vin": "MALAAAAA6TK000007", "spec": 0, "quoted_days": 26.1}),
@@ -72,7 +73,7 @@ EXPECTED_TRACE: list[tuple[float, str, dict[str, Any]]] = [
     (5.28187, "vehicle_customer_lost", {"dealer": 0, "spec": 0}),
     (5.601842, "vehicle_customer_lost", {"dealer": 1, "spec": 0}),
     (5.75, "consignment_departed", {"dealer": 0, "units": 11, "receive_day": 7}),
-    (6.75, "supplier_order", {"dc": 0, "units": 43, "receive_day": 27}),
+    (5.75, "supplier_order", {"dc": 0, "units": 43, "receive_day": 26}),
     (6.75, "consignment_departed", {"dealer": 1, "units": 43, "receive_day": 8}),
     (6.9, "vehicle_delivered", {"dealer": 1, "vin": "MALAAAAA7TK000002"}),
     (7.05, "consignment_received", {"locations": [0], "lines": 1, "units": 11}),

@@ -25,7 +25,6 @@ from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.domain.vin import validate_vin
 from twin.errors import TwinError, VinError
 
-SCHEMA_VERSION = 2
 STATE_FILE = "state.npz"
 VEHICLES_FILE = "vehicles.parquet"
 META_FILE = "meta.json"

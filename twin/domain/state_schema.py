@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # -- the schema -------------------------------------------------------------------------------------------
 #: the named dimensions a shape may use; their sizes come from ``meta.json``'s ``dimensions`` (network) and,
@@ -212,6 +212,21 @@ STATE_SCHEMA: tuple[Section, ...] = (
                 "emergency delivery lines on the road; they close backorders (already counted as sold)",
             ),
             _int("outstanding_backorder_units", (1,), "units", "units owed to customers across the network"),
+            _int(
+                "open_orders",
+                ("locations", "skus"),
+                "units",
+                "the DCs' backorder book: a dealer row is what it ordered from its DC and was not shipped yet, a DC "
+                "row minus what it owes its dealers (each SKU's rows sum to 0)",
+                minimum=None,
+            ),
+            _float(
+                "open_since_day",
+                ("dealer_cells",),
+                "day",
+                "day the oldest open units of a dealer cell were ordered (inf: nothing owed); the book is filled oldest first",
+                minimum=0,
+            ),
         ),
     ),
     Section(

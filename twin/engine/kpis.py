@@ -52,6 +52,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "parts_dealer_stock_units",
     "parts_dealer_stock_value_inr",
     "parts_dc_stock_value_inr",
+    "parts_dc_units_ordered",
+    "parts_dc_units_filled_at_once",
+    "parts_dc_backorder_units",
     "vehicle_customers",
     "vehicle_first_choice_available",
     "vehicle_sold_from_stock",
@@ -203,6 +206,12 @@ class KpiRecorder:
             "parts_lost_margin_inr": total["parts_lost_margin_inr"],
             "parts_emergency_order_share": ratio(total["parts_emergency_lines"], total["parts_demand_lines"]),
             "parts_backorder_unit_days": total["parts_backorder_units"],
+            # the DCs as suppliers of their dealers: units of dealer stock orders shipped the day they were
+            # ordered, and units owed to dealers at the end of a day (the backorder book), on average
+            "parts_dc_fill_rate_units": ratio(
+                total["parts_dc_units_filled_at_once"], total["parts_dc_units_ordered"]
+            ),
+            "parts_dc_backorder_units": float(column["parts_dc_backorder_units"].mean()),
             "parts_days_supply": ratio(
                 self.daily[self.horizon_days - 1, self._column["parts_dealer_stock_units"]], sold_last_30
             ),

@@ -26,7 +26,7 @@ from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_export import PartsExport
-from twin.engine.parts_flow import LineOutcome, PartsFlow
+from twin.engine.parts_flow import LineOutcome, PartsFlow, scatter_add
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
@@ -119,6 +119,12 @@ class PartsLogistics:
         #: promised arrival day of the earliest consignment on its way to each dealer cell (inf: none); what
         #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
         self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
+        #: the DCs' backorder book, ``[location, sku]``: a dealer row holds the units it ordered from its DC
+        #: and has not been shipped yet (on order), a DC row minus the units it owes its dealers; the
+        #: inventory position counts it (PartsView.position), so an unfilled order is owed, not asked again
+        self.open_orders = np.zeros((network.location_count, self.skus), dtype=np.int32)
+        #: day the oldest open units of each dealer cell were ordered (inf: nothing owed); the book's FIFO key
+        self.open_since_day = np.full(self.dealers * self.skus, np.inf)
         #: units each parts carrier has already moved today (dealer transfers go before the DC's consignments)
         self._capacity_used_units = np.zeros(len(network.carriers), dtype=np.int64)
         self._capacity_day = -1
@@ -261,31 +267,42 @@ class PartsLogistics:
 
     # -- evening: the replenishment cycle -----------------------------------------------------------
     def replenishment_cycle(self, day: int) -> None:
-        candidates = np.flatnonzero(self.changed)
+        """Dealers review first and their orders reach the DCs' books tonight; then the DCs review, seeing
+        what they owe (a DC reviewing before its dealers' orders would replenish a day late)."""
         assert self.parts_view is not None, "PartsLogistics.connect() was not called"
-        decision = self.replenishment.replenish(self.parts_view(), candidates)
-        self.changed[candidates] = False
-        self.changed[decision.deferred_cells] = True
-        self.apply(decision)
+        dealer_cells = self.dealers * self.skus
+        for first, last in ((0, dealer_cells), (dealer_cells, self.changed.size)):
+            candidates = first + np.flatnonzero(self.changed[first:last])
+            decision = self.replenishment.replenish(self.parts_view(), candidates)
+            self.changed[candidates] = False
+            self.changed[decision.deferred_cells] = True
+            self.apply(decision)
 
     def apply(self, decision: ReplenishmentDecision) -> None:
-        """DC rows order from suppliers; dealer rows are filled by their DC in the decision's order, within
-        the day's parts-carrier capacity; what is not shipped is offered again at the next cycle."""
+        """DC rows order from suppliers; dealer rows are booked in their DC's backorder book, and each DC fills
+        its book oldest order first (today's orders in the decision's order) within its stock, the lanes and
+        the day's parts-carrier capacity; what is not shipped stays owed, counted in both positions."""
         now = self.env.now
         network = self.network
         location, sku, quantity = decision.location, decision.sku, decision.quantity
         to_dc = location >= self.dealers
         if to_dc.any():
             self._order_from_suppliers(location[to_dc], sku[to_dc], quantity[to_dc])
-        dealer, dealer_sku, dealer_quantity = location[~to_dc], sku[~to_dc], quantity[~to_dc]
-        if dealer.size == 0:
-            return
         day = int(now)
+        ordered = ~to_dc & (quantity > 0)
+        ordered_cells = location[ordered] * self.skus + sku[ordered]
+        ordered_units = quantity[ordered]
+        owed_before = self._book(location[ordered], sku[ordered], ordered_units, day)
+        cells = self._book_in_fill_order(ordered_cells, day)
+        if cells.size == 0:
+            return
+        dealer, dealer_sku = np.divmod(cells, self.skus)
         dealer_dc = network.dealers.parts_dc[dealer]
         source = self.dealers + dealer_dc
-        # a DC in an outage ships nothing; its dealers' orders wait for the next cycle
+        owed = self.open_orders[: self.dealers].reshape(-1)
+        # a DC in an outage ships nothing; its dealers' orders stay in the book
         requested = np.where(
-            self.effects.dc_open(day, len(network.parts_dcs))[dealer_dc], dealer_quantity, 0
+            self.effects.dc_open(day, len(network.parts_dcs))[dealer_dc], owed[cells], 0
         ).astype(np.int32)
         granted = self.parts.allocate_from(source, dealer_sku, requested)
         carrier = network.parts_carrier[dealer]
@@ -296,8 +313,9 @@ class PartsLogistics:
         returned = granted - allowed
         if returned.any():
             np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
-        short = allowed < dealer_quantity
-        self.touch(dealer[short] * self.skus + dealer_sku[short])
+        self._ship_from_book(
+            cells, source * self.skus + dealer_sku, allowed, ordered_cells, ordered_units, owed_before
+        )
         self.touch(source * self.skus + dealer_sku)
         shipped = allowed > 0
         dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped]
@@ -343,6 +361,55 @@ class PartsLogistics:
                 self.event_log.record(
                     now, "consignment_departed", dealer=target, units=target_units, receive_day=receive_day
                 )
+
+    # -- the DCs' backorder book ------------------------------------------------------------------------
+    def _book(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray, day: int) -> QuantityArray:
+        """Book today's dealer orders: owed by the dealer's DC from now; returns what each ordered cell was
+        owed before (the older part of its queue)."""
+        cells = dealer * self.skus + sku
+        owed = self.open_orders[: self.dealers].reshape(-1)
+        owed_before = owed[cells].copy()
+        scatter_add(owed, cells, quantity)
+        dc_rows = self.dealers + self.network.dealers.parts_dc[dealer]
+        scatter_add(self.open_orders.reshape(-1), dc_rows * self.skus + sku, -quantity)
+        opened = (owed_before == 0) & (quantity > 0)
+        self.open_since_day[cells[opened]] = day
+        self.kpis.add(day, "parts_dc_units_ordered", float(quantity.sum()))
+        return owed_before
+
+    def _book_in_fill_order(self, ordered_cells: IntArray, day: int) -> IntArray:
+        """Every dealer cell the DCs owe, oldest open order first; today's new orders after the older ones,
+        in the decision's order (its priority); ties by cell, so the order is deterministic."""
+        owed = self.open_orders[: self.dealers].reshape(-1)
+        cells = np.flatnonzero(owed > 0)
+        if cells.size == 0:
+            return cells
+        rank = np.full(owed.size, ordered_cells.size, dtype=np.int64)
+        rank[ordered_cells[::-1]] = np.arange(ordered_cells.size, dtype=np.int64)[::-1]  # first mention wins
+        since = self.open_since_day[cells]
+        secondary = np.where(since < day, cells, rank[cells])
+        return cells[np.lexsort((secondary, since))]
+
+    def _ship_from_book(
+        self,
+        cells: IntArray,
+        dc_cells: IntArray,
+        shipped: QuantityArray,
+        ordered_cells: IntArray,
+        ordered_units: QuantityArray,
+        owed_before: QuantityArray,
+    ) -> None:
+        """Take shipped units off the book. A cell's older units go first, so the part of today's order that
+        shipped at once is what exceeds its older queue: the DC fill rate counts that."""
+        owed = self.open_orders[: self.dealers].reshape(-1)
+        scatter_add(owed, cells, -shipped)
+        scatter_add(self.open_orders.reshape(-1), dc_cells, shipped)
+        self.open_since_day[cells[owed[cells] == 0]] = np.inf
+        if ordered_cells.size:
+            sorter = np.argsort(cells, kind="stable")
+            where = sorter[np.searchsorted(cells, ordered_cells, sorter=sorter)]
+            at_once = np.clip(shipped[where].astype(np.int64) - owed_before, 0, ordered_units)
+            self.kpis.add(self.env.now, "parts_dc_units_filled_at_once", float(at_once.sum()))
 
     def _update_eta_after_receipt(self, day: int, location: IntArray, cells: IntArray) -> None:
         """Received cells with nothing more on the way have no ETA; a later consignment still on the road is
@@ -440,6 +507,8 @@ class PartsLogistics:
             "inbound": lines(self.inbound),
             "emergency_inbound": lines(self.emergency_inbound),
             "outstanding_backorder_units": np.array([self.outstanding_backorder_units], dtype=np.int64),
+            "open_orders": self.open_orders.copy(),
+            "open_since_day": self.open_since_day.copy(),
         }
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
@@ -455,6 +524,8 @@ class PartsLogistics:
                     Shipment(day, rows[:, 2].copy(), rows[:, 3].copy(), rows[:, 4].astype(np.int32))
                 )
         self.outstanding_backorder_units = int(np.asarray(arrays["outstanding_backorder_units"])[0])
+        self.open_orders[:] = arrays["open_orders"]
+        self.open_since_day[:] = arrays["open_since_day"]
 
 
 def first_come_within(group: IntArray, units: npt.ArrayLike, limit_of_line: npt.ArrayLike) -> IntArray:

@@ -57,6 +57,7 @@ class PartsViewBuilder:
         forecaster: DemandForecast | None,
         effects: ScenarioEffects,
         export: PartsExport | None = None,
+        open_orders: npt.NDArray[np.int32] | None = None,
     ) -> None:
         """``export``: the OEM's DMS export ``build_oem`` reads dealers from; None = the live feed."""
         self.clock = clock
@@ -74,6 +75,9 @@ class PartsViewBuilder:
         self.inbound_eta_day = read_only(inbound_eta_day)
         self.forecaster = forecaster
         self.effects = effects
+        #: the DCs' backorder book [location, sku] (PartsLogistics.open_orders): the OEM's own, so live in
+        #: both views; None = no book (every position without it)
+        self.open_orders = None if open_orders is None else read_only(open_orders)
 
     def build(self) -> PartsView:
         """What a dealer's DMS sees: the shelves now."""
@@ -122,4 +126,5 @@ class PartsViewBuilder:
             inbound_eta_day=inbound_eta_day,
             forecast=self.forecaster,
             dc_shipping=read_only(self.effects.dc_open(day, self.dcs)),
+            open_orders=self.open_orders,
         )

@@ -232,7 +232,7 @@ class Simulation:
             env, self.parts, network, self.unit_cost, self.parts_history, self.dealer_lead_time_days,
             self.dealer_lead_time_sd_days, operations.supplier_lead_time_days, self.logistics.inbound_eta_day,
             self.control_tower.forecaster if self.control_tower is not None else None, effects,
-            export=self.parts_export,
+            export=self.parts_export, open_orders=self.logistics.open_orders,
         )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
         self.rebalancing = (
@@ -560,6 +560,7 @@ class Simulation:
         kpis.set(day, "parts_dc_stock_value_inr", dc_value)
         kpis.set(day, "parts_dealer_stock_units", float(stock[: self.dealers].sum()))
         kpis.set(day, "parts_backorder_units", float(self.logistics.outstanding_backorder_units))
+        kpis.set(day, "parts_dc_backorder_units", float(-self.logistics.open_orders[self.dealers :].sum()))
         kpis.set(
             day,
             "holding_cost_inr",

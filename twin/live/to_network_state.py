@@ -31,6 +31,8 @@ What is exact (equal to the engine's own state when the feed is complete) and wh
   receive days still to come.
 - ``outstanding_backorder_units``: the sum of the backorders, exact. ``changed``: every cell, so the
   replenishment policy reviews the whole network on the fork's first evening.
+- ``open_orders`` / ``open_since_day`` (estimated): no feed carries the DCs' book of dealer stock orders, so
+  none is open; dealers' policies order what their positions lack on the first evening.
 
 ``demand_history`` (estimated): the 12-month DMS export is not in the feeds. It is the demand model's expected
 lines a year per dealer x SKU (the rates the twin draws its own history from, off the master data) and units a
@@ -401,6 +403,9 @@ def _logistics(live: LiveState, config: TwinConfig, world: World, day: int) -> d
         "inbound": inbound,
         "emergency_inbound": emergency,
         "outstanding_backorder_units": np.array([int(backorder.sum(dtype=np.int64))], dtype=np.int64),
+        # no feed carries the DCs' book of dealer stock orders: none open (the policies order what they need)
+        "open_orders": np.zeros((network.location_count, skus), dtype=np.int32),
+        "open_since_day": np.full(dealers * skus, np.inf),
     }
 
 

@@ -55,9 +55,17 @@ class PartsView:
     forecast: DemandForecast | None = None
     #: per parts DC, whether it ships today (False during an outage); None = every DC ships
     dc_shipping: npt.NDArray[np.bool_] | None = None
+    #: the DCs' backorder book: a dealer row holds what it ordered from its DC and was not shipped yet (on
+    #: order, > 0), a DC row minus what it owes its dealers (committed); None = no open orders
+    open_orders: QuantityArray | None = None
 
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
-        return self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
+        """Inventory position: on hand - reserved + in transit + on order at the DC (a dealer) - owed to
+        dealers (a DC). An order the DC could not fill is owed, so it is counted, not asked for again."""
+        position = self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
+        if self.open_orders is not None:
+            position = position + self.open_orders[location, sku]
+        return position
 
 
 class DemandForecast(Protocol):
