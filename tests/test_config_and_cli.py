@@ -38,6 +38,7 @@ GROUPS = [
     "policy/replenishment",
     "policy/allocation",
     "policy/sourcing",
+    "queries",
     "scenario",
     "logger",
     "debug",

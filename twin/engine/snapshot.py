@@ -33,7 +33,7 @@ Snapshot = NetworkState
 #: sections every run has, in the order they are restored (the VIN table comes before ``vehicles``)
 CORE_SECTIONS = ("parts", "logistics", "demand_history", "vehicles", "carriers", "production", "kpis")
 #: config sections that shape the future of a run: a state continues only with the same ones (or a fork)
-FORKABLE_SECTIONS = ("policy", "scenario", "demand", "operations", "settlement")
+FORKABLE_SECTIONS = ("policy", "scenario", "demand", "operations", "settlement", "queries")
 
 
 class StateOwner(Protocol):
