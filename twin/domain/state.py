@@ -68,6 +68,16 @@ __all__ = [
 ]
 
 
+def write_npz(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """``np.savez_compressed`` at zlib level 1: what ``np.load`` reads, in about half the time (a default
+    year's ledger and VIN-sized arrays are ~190 MB raw; level 6 saves a few per cent more space for twice the
+    time)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
 # -- the state object -----------------------------------------------------------------------------------
 @dataclass
 class NetworkState:
@@ -108,7 +118,7 @@ class NetworkState:
         """Write the three files; ``meta.json`` last and atomically, with the digests of the other two."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(target / STATE_FILE, **self.arrays)  # type: ignore[arg-type]
+        write_npz(target / STATE_FILE, self.arrays)
         self.vehicles.to_parquet(target / VEHICLES_FILE, index=False)
         meta = {
             "schema_version": SCHEMA_VERSION,
