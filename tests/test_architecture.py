@@ -122,6 +122,43 @@ def test_domain_and_policies_import_neither_simpy_nor_the_engine():
     assert offenders == []
 
 
+#: the read side and Clara run in a live service (twin-ask, the web app): no SimPy and no engine, except
+#: the loader (the edge that converts a shadow's live state or makes the built-in world) and the engine's
+#: declaration of its KPI columns (pure constants, which the state schema refers to)
+READ_SIDE_PACKAGES = ("twin.views", "twin.clara", "twin.web")
+READ_SIDE_EDGES = ("twin.views.loading", "twin.clara.cli")
+READ_SIDE_ALLOWED = ("twin.engine.kpis",)
+
+
+def test_the_read_side_imports_neither_simpy_nor_the_engine():
+    offenders = []
+    for module, path in _modules().items():
+        if not module.startswith(READ_SIDE_PACKAGES) or module in READ_SIDE_EDGES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                engine = name == "twin.engine" or name.startswith("twin.engine.")
+                if name.split(".")[0] == "simpy" or (engine and name not in READ_SIDE_ALLOWED):
+                    offenders.append(f"{module} imports {name}")
+    assert offenders == []
+
+
+def test_the_read_side_loads_without_simpy():
+    """A live service holding a view and Clara must not pay for (or depend on) the simulator."""
+    code = (
+        "import sys\nimport twin.views\nimport twin.views.network_view\nimport twin.clara.service\n"
+        "print(sorted(m for m in sys.modules if m == 'simpy' or m.startswith('simpy.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_live_service_runs_without_simpy():
     """Shadow mode's consumer, state, policies and transports run in a live service: importing them must not
     load SimPy (only twin-feed, which runs the twin as the world, needs the engine)."""
