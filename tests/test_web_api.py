@@ -1,0 +1,489 @@
+"""The web app's API and security, through the ASGI test client on the small network's day-30 state.
+
+Sign-in (cookie flags, wrong password, rate limit), no session, IDOR (a dealer asking for another dealer's
+data gets 403 and none of it), CSRF on every state-changing route, OEM-only pages and API, bad input as a 4xx
+with a message (never a traceback), and the approval flow (recorded with user and time, out of the waiting
+list, into transfers in flight and approvals.jsonl).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.helpers.web_world import SNAPSHOT_DAY, web_run_folder
+from twin.web.accounts import AccountError, UserStore
+from twin.web.app import build_services, create_app
+from twin.web.database import Database
+from twin.web.dependencies import Services, csrf_checked
+from twin.web.settings import ServeConfig
+
+PASSWORD = "correct horse battery"
+USERS = {
+    "dealer3": ("dealer", "D0003"),
+    "dealer4": ("dealer", "D0004"),
+    "guessed": ("dealer", "D0005"),
+    "field": ("field_ops", None),
+    "money": ("finance", None),
+}
+DEALER_RESOURCES = ("allocations", "stock", "arrivals", "statement", "transfers", "claims", "alerts")
+
+
+@pytest.fixture(scope="module")
+def app_and_services(tmp_path_factory: pytest.TempPathFactory) -> tuple[FastAPI, Services, Path]:
+    folder = tmp_path_factory.mktemp("web_api") / "run"
+    shutil.copytree(web_run_folder(tmp_path_factory), folder)
+    settings = ServeConfig(state=str(folder), users=str(folder.parent / "users.db"), refresh_seconds=0)
+    store = UserStore(Database(settings.users))
+    for name, (role, dealer_id) in USERS.items():
+        store.add(name, role, dealer_id, PASSWORD)
+    services = build_services(settings)
+    return create_app(services), services, folder
+
+
+@pytest.fixture(scope="module")
+def app(app_and_services: tuple[FastAPI, Services, Path]) -> FastAPI:
+    return app_and_services[0]
+
+
+@pytest.fixture(scope="module")
+def services(app_and_services: tuple[FastAPI, Services, Path]) -> Services:
+    return app_and_services[1]
+
+
+def _client(app: FastAPI, address: str = "10.0.0.1") -> TestClient:
+    return TestClient(app, client=(address, 50000), follow_redirects=False, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def dealer3(app: FastAPI) -> tuple[TestClient, str]:
+    return _signed_in(app, "dealer3")
+
+
+@pytest.fixture(scope="module")
+def field(app: FastAPI) -> tuple[TestClient, str]:
+    return _signed_in(app, "field")
+
+
+def _signed_in(app: FastAPI, user: str, address: str = "10.0.0.1") -> tuple[TestClient, str]:
+    client = _client(app, address)
+    response = client.post("/api/login", json={"user": user, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client, response.json()["csrf_token"]
+
+
+# -- sign-in -----------------------------------------------------------------------------------------------
+def test_login_sets_an_httponly_samesite_cookie_and_returns_the_csrf_token(app: FastAPI) -> None:
+    response = _client(app).post("/api/login", json={"user": "dealer3", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"] == "dealer3" and body["role"] == "dealer" and body["dealer_id"] == "D0003"
+    assert len(body["csrf_token"]) >= 32
+    cookie = response.headers["set-cookie"].lower()
+    assert (
+        "twin_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    )
+    assert "secure" not in cookie  # secure_cookies=false by default (plain HTTP on loopback)
+
+
+def test_a_wrong_password_or_unknown_user_is_401_with_the_same_message(app: FastAPI) -> None:
+    client = _client(app, "10.0.0.2")
+    wrong = client.post("/api/login", json={"user": "dealer3", "password": "not it at all"})
+    unknown = client.post("/api/login", json={"user": "nobody", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": "wrong user name or password"}
+    assert "set-cookie" not in wrong.headers
+
+
+def test_failed_sign_ins_are_limited_per_user_and_per_address(app: FastAPI) -> None:
+    attacker = _client(app, "10.9.9.9")
+    for _ in range(5):
+        assert (
+            attacker.post("/api/login", json={"user": "guessed", "password": "guess-guess"}).status_code
+            == 401
+        )
+    blocked = attacker.post("/api/login", json={"user": "guessed", "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "too many failed sign-ins" in blocked.json()["detail"]
+    # the account is protected from other addresses too; the attacker's address for other accounts as well
+    assert (
+        _client(app, "10.0.0.3")
+        .post("/api/login", json={"user": "guessed", "password": PASSWORD})
+        .status_code
+        == 429
+    )
+    assert attacker.post("/api/login", json={"user": "dealer4", "password": PASSWORD}).status_code == 429
+    # another user from another address is not affected
+    assert (
+        _client(app, "10.0.0.3")
+        .post("/api/login", json={"user": "dealer4", "password": PASSWORD})
+        .status_code
+        == 200
+    )
+
+
+def test_the_login_form_signs_in_and_redirects_only_to_a_local_path(app: FastAPI) -> None:
+    client = _client(app, "10.0.0.4")
+    response = client.post("/login", data={"user": "field", "password": PASSWORD, "next": "//evil.example/x"})
+    assert response.status_code == 303 and response.headers["location"] == "/atlas"
+    local = _client(app, "10.0.0.4").post(
+        "/login", data={"user": "field", "password": PASSWORD, "next": "/atlas/finance"}
+    )
+    assert local.headers["location"] == "/atlas/finance"
+    bad = _client(app, "10.0.0.4").post("/login", data={"user": "field", "password": "wrong password"})
+    assert bad.status_code == 401 and "wrong user name or password" in bad.text and "<form" in bad.text
+
+
+def test_without_a_session_the_api_says_401_and_pages_redirect_to_sign_in(app: FastAPI) -> None:
+    client = _client(app)
+    response = client.get("/api/dealers/D0003/allocations")
+    assert response.status_code == 401 and response.json() == {
+        "detail": "not signed in: POST /api/login first"
+    }
+    for page in ("/portal", "/atlas", "/atlas/recommendations", "/"):
+        redirect = client.get(page)
+        assert redirect.status_code == 303 and redirect.headers["location"].startswith("/login?next=")
+    assert client.get("/events").status_code == 401
+    forged = _client(app)
+    forged.cookies.set("twin_session", "made-up.signature")
+    assert forged.get("/api/me").status_code == 401
+
+
+# -- scoping -------------------------------------------------------------------------------------------------
+def test_a_dealer_reads_its_own_allocations_stock_arrivals_and_statement(
+    dealer3: tuple[TestClient, str], services: Services
+) -> None:
+    client, _ = dealer3
+    view = services.states.current.view
+    allocations = client.get("/api/dealers/D0003/allocations").json()
+    assert allocations["day"] == view.day == 30 and allocations["as_of"] == "2026-01-31"
+    assert [row["vin"] for row in allocations["rows"]] == view.allocations("D0003")["vin"].tolist()
+    assert {"step", "due_date", "place"} <= set(allocations["rows"][0])
+    stock = client.get("/api/dealers/D0003/stock").json()
+    assert [row["vin"] for row in stock["vehicles"]] == view.yard("D0003")["vin"].tolist()
+    assert sorted(row["sku_id"] for row in stock["parts"]) == sorted(view.parts("D0003")["sku_id"])
+    assert sum(row["cars"] for row in stock["vehicles_by_spec"]) == len(view.yard("D0003"))
+    arrivals = client.get("/api/dealers/D0003/arrivals").json()["rows"]
+    assert sum(row["units"] for row in arrivals) == int(view.arrivals("D0003")["units"].sum())
+    statement = client.get("/api/dealers/D0003/statement").json()["statement"]
+    expected = view.statement("D0003")
+    assert expected is not None and statement["balance_inr"] == pytest.approx(expected.balance_inr)
+
+
+@pytest.mark.parametrize("resource", DEALER_RESOURCES)
+def test_a_dealer_asking_for_another_dealers_data_gets_403_and_no_data(
+    resource: str, dealer3: tuple[TestClient, str], services: Services
+) -> None:
+    client, _ = dealer3
+    response = client.get(f"/api/dealers/D0004/{resource}")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "a dealer user may read only its own dealership's data"}
+    others_vins = services.states.current.view.allocations("D0004")["vin"].tolist()
+    assert not any(vin in response.text for vin in others_vins)
+    # an id that does not exist is refused the same way: a dealer learns nothing about which ids exist
+    assert client.get(f"/api/dealers/D9999/{resource}").status_code == 403
+
+
+def test_oem_users_read_any_dealer_and_an_unknown_dealer_is_404(field: tuple[TestClient, str]) -> None:
+    client, _ = field
+    assert client.get("/api/dealers/D0004/allocations").status_code == 200
+    missing = client.get("/api/dealers/D9999/allocations")
+    assert missing.status_code == 404 and "D9999" in missing.json()["detail"]
+
+
+def test_a_dealer_cannot_reach_oem_pages_or_api(dealer3: tuple[TestClient, str]) -> None:
+    client, token = dealer3
+    for page in (
+        "/atlas",
+        "/atlas/alerts",
+        "/atlas/recommendations",
+        "/atlas/finance",
+        "/atlas/dealers/D0004",
+    ):
+        response = client.get(page)
+        assert (
+            response.status_code == 403
+            and "Not allowed" in response.text
+            and "OEM roles only" in response.text
+        )
+    for path in ("/api/recommendations", "/api/kpis", "/api/state"):
+        assert client.get(path).status_code == 403
+    decided = client.post(
+        "/api/recommendations/A1/decision", json={"decision": "approve"}, headers={"X-CSRF-Token": token}
+    )
+    assert decided.status_code == 403
+    assert client.get("/portal").status_code == 200
+
+
+def test_oem_users_have_no_portal(field: tuple[TestClient, str]) -> None:
+    client, _ = field
+    assert client.get("/portal").status_code == 403
+
+
+# -- CSRF ----------------------------------------------------------------------------------------------------
+def test_a_missing_or_wrong_csrf_token_is_403(
+    field: tuple[TestClient, str], dealer3: tuple[TestClient, str]
+) -> None:
+    client, token = field
+    path = "/api/recommendations/A0/decision"
+    assert client.post(path, json={"decision": "approve"}).status_code == 403
+    wrong = client.post(path, json={"decision": "approve"}, headers={"X-CSRF-Token": token[::-1]})
+    assert wrong.status_code == 403 and "CSRF" in wrong.json()["detail"]
+    form = client.post(
+        "/atlas/recommendations/A0/decision", data={"decision": "approve", "csrf_token": "nope"}
+    )
+    assert form.status_code == 403 and "CSRF" in form.text
+    dealer, _ = dealer3
+    assert dealer.post("/api/ask", json={"text": "where is my car?"}).status_code == 403
+    assert dealer.post("/logout").status_code == 403
+
+
+def _dependencies(dependant: Any) -> set[Any]:
+    found = {dependant.call}
+    for child in dependant.dependencies:
+        found |= _dependencies(child)
+    return found
+
+
+def test_every_state_changing_route_checks_the_csrf_token(app: FastAPI) -> None:
+    """Only the two sign-in routes are exempt (there is no session yet to hold a token)."""
+    unguarded = []
+    for route in app.routes:
+        methods = getattr(route, "methods", set()) or set()
+        changes = methods & {"POST", "PUT", "PATCH", "DELETE"} and route.path not in ("/login", "/api/login")
+        if changes and csrf_checked not in _dependencies(route.dependant):  # type: ignore[attr-defined]
+            unguarded.append(route.path)
+    assert unguarded == []
+
+
+# -- bad input -------------------------------------------------------------------------------------------------
+def test_bad_input_is_a_4xx_with_a_message_never_a_traceback(
+    app: FastAPI, field: tuple[TestClient, str]
+) -> None:
+    client, token = field
+    empty = _client(app).post("/api/login", json={"user": "", "password": "secret-password-echo"})
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "user"]
+    assert "secret-password-echo" not in empty.text  # the input is not echoed back
+    extra = _client(app).post("/api/login", json={"user": "a", "password": "b", "role": "admin"})
+    assert extra.status_code == 422
+    not_json = _client(app).post(
+        "/api/login", content=b"\xff\xfe", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    verb = client.post(
+        "/api/recommendations/A0/decision", json={"decision": "maybe"}, headers={"X-CSRF-Token": token}
+    )
+    assert verb.status_code == 422 and verb.json()["detail"][0]["loc"] == ["body", "decision"]
+    assert client.get("/api/kpis?day=-1").status_code == 422
+    no_day = client.get("/api/kpis?day=7")
+    assert (
+        no_day.status_code == 404
+        and no_day.json()["detail"] == "day=7: no state of that day here (days: [22, 30])"
+    )
+    long_filter = client.get("/atlas/alerts?region=" + "x" * 65)
+    assert long_filter.status_code == 422 and "Check the form" in long_filter.text
+    sku = client.get("/atlas/dealers/D0003/skus/NO-SUCH-PART")
+    assert sku.status_code == 404 and "NO-SUCH-PART" in sku.text
+    for response in (empty, verb, long_filter, sku, no_day):
+        assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+def test_an_unexpected_error_is_a_friendly_500(
+    app: FastAPI, field: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = field
+
+    def broken(*arguments: Any, **keywords: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("twin.web.routers.atlas.kpi_tiles", broken)
+    monkeypatch.setattr("twin.web.routers.recommendations.records_from_frame", broken)
+    page = client.get("/atlas")
+    assert page.status_code == 500 and "Something went wrong" in page.text
+    api = client.get("/api/recommendations")
+    assert api.status_code == 500 and api.json() == {
+        "detail": "internal error: the server logged it; nothing was changed"
+    }
+    for response in (page, api):
+        assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+# -- approvals ---------------------------------------------------------------------------------------------------
+def test_approving_records_user_and_time_and_moves_the_recommendation_in_flight(
+    app_and_services: tuple[FastAPI, Services, Path], field: tuple[TestClient, str]
+) -> None:
+    app, _, folder = app_and_services
+    client, token = field
+    waiting = client.get("/api/recommendations").json()["waiting"]
+    assert waiting, "the day-30 state has rebalancing recommendations waiting"
+    chosen = waiting[0]
+    money, money_token = _signed_in(app, "money")
+    refused = money.post(
+        f"/api/recommendations/{chosen['approval']}/decision",
+        json={"decision": "approve"},
+        headers={"X-CSRF-Token": money_token},
+    )
+    assert refused.status_code == 403 and "finance may not decide" in refused.json()["detail"]
+
+    made = client.post(
+        f"/api/recommendations/{chosen['approval']}/decision",
+        json={"decision": "approve", "note": "ok"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert made.status_code == 200
+    decision = made.json()
+    assert decision["user"] == "field" and decision["decision"] == "approved" and decision["state_day"] == 30
+    assert decision["decided_at"].endswith("+00:00")
+
+    after = client.get("/api/recommendations").json()
+    assert chosen["approval"] not in [row["approval"] for row in after["waiting"]]
+    assert after["decided"][-1]["approval"] == chosen["approval"] and after["decided"][-1]["user"] == "field"
+    in_flight = client.get("/atlas/transfers").text
+    assert chosen["approval"] in in_flight and "approved in Atlas, dispatching" in in_flight
+    receiver = chosen["receiver_id"].split(", ")[0]
+    rows = client.get(f"/api/dealers/{receiver}/transfers").json()["rows"]
+    assert rows[0]["transfer"] == chosen["approval"] and rows[0]["direction"] == "in"
+
+    lines = (folder / "approvals.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["recommendation_id"] == chosen["approval"] and line["decision"] == "approved"
+    assert (
+        line["user"] == "field" and line["format"] == 1 and line["recommendation"]["units"] == chosen["units"]
+    )
+
+    again = client.post(
+        f"/api/recommendations/{chosen['approval']}/decision",
+        json={"decision": "reject"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert again.status_code == 409 and "already approved by field" in again.json()["detail"]
+
+
+def test_decisions_are_taken_on_the_live_state_only(field: tuple[TestClient, str]) -> None:
+    client, _ = field
+    old = client.get(f"/atlas/recommendations?day={SNAPSHOT_DAY}")
+    assert (
+        old.status_code == 200
+        and "Decisions are taken on the live state" in old.text
+        and "Approve</button>" not in old.text
+    )
+
+
+# -- state and days -----------------------------------------------------------------------------------------------
+def test_planners_pick_a_day_and_dealers_always_see_the_live_state(
+    field: tuple[TestClient, str], dealer3: tuple[TestClient, str]
+) -> None:
+    client, _ = field
+    assert client.get("/api/state").json()["days"] == [SNAPSHOT_DAY, 30]
+    assert client.get(f"/api/kpis?day={SNAPSHOT_DAY}").json()["day"] == SNAPSHOT_DAY
+    overview = client.get(f"/atlas?day={SNAPSHOT_DAY}").text
+    assert 'id="day-slider"' in overview and "a past day: read only" in overview
+    dealer, _ = dealer3
+    assert dealer.get(f"/api/dealers/D0003/allocations?day={SNAPSHOT_DAY}").json()["day"] == 30
+
+
+def test_atlas_pages_render_for_oem_users(field: tuple[TestClient, str], services: Services) -> None:
+    client, _ = field
+    overview = client.get("/atlas")
+    assert overview.status_code == 200
+    assert overview.text.count('class="dot ') == len(services.states.current.view.dealer_ids)
+    assert "Parts fill rate" in overview.text and "Working capital" in overview.text
+    for page in (
+        "/atlas/alerts",
+        "/atlas/transfers",
+        "/atlas/allocations",
+        "/atlas/campaigns",
+        "/atlas/finance",
+        "/atlas/escalations",
+        "/atlas/dealers/D0004",
+    ):
+        assert client.get(page).status_code == 200, page
+    alerts = services.states.current.view.alerts("D0004")
+    if len(alerts):
+        filtered = client.get("/atlas/alerts?dealer=D0004").text
+        assert f"{len(alerts)} of" in filtered
+        sku = alerts["sku_id"].iloc[0]
+        assert sku in client.get(f"/atlas/dealers/D0004/skus/{sku}").text
+    fragment = client.get("/atlas", headers={"X-Fragment": "main"}).text
+    assert "<html" not in fragment and "Network overview" in fragment
+
+
+def test_security_headers_forbid_inline_scripts_and_framing(field: tuple[TestClient, str]) -> None:
+    client, _ = field
+    headers = client.get("/atlas").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_server_refuses_to_start_with_a_dealer_user_of_another_network(
+    tmp_path: Path, app_and_services: tuple[FastAPI, Services, Path]
+) -> None:
+    _, services, folder = app_and_services
+    users = tmp_path / "users.db"
+    UserStore(Database(users)).add("stray", "dealer", "D0999", PASSWORD)
+    loaded = services.states.current.view  # the same state, not loaded again
+    with pytest.raises(AccountError, match=r"stray \(D0999\)"):
+        build_services(
+            ServeConfig(state=str(folder), users=str(users), refresh_seconds=0), lambda path: loaded
+        )
+
+
+def test_sign_out_ends_the_session(app: FastAPI) -> None:
+    client, token = _signed_in(app, "dealer4", "10.0.0.7")
+    assert client.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 200
+    assert client.get("/api/me").status_code == 401
+
+
+# -- Clara -------------------------------------------------------------------------------------------------------
+def test_a_dealer_asks_clara_and_an_unanswered_question_reaches_the_regional_queue(
+    app: FastAPI, dealer3: tuple[TestClient, str], field: tuple[TestClient, str], services: Services
+) -> None:
+    client, token = dealer3
+    headers = {"X-CSRF-Token": token}
+    answered = client.post("/api/ask", json={"text": "where is my allocation?"}, headers=headers)
+    assert answered.status_code == 200
+    reply = answered.json()
+    assert (
+        reply["intent"] == "allocation_status"
+        and reply["resolved"] is True
+        and reply["as_of"].startswith("2026-01-31")
+    )
+    assert (
+        client.post("/api/ask", json={"text": "stock?", "dealer_id": "D0004"}, headers=headers).status_code
+        == 403
+    )
+    without_script = client.post("/portal/ask", data={"text": "where is my allocation?", "csrf_token": token})
+    assert without_script.status_code == 200 and 'class="answer resolved"' in without_script.text
+    assert client.post("/api/ask", json={"text": ""}, headers=headers).status_code == 422
+    assert client.post("/api/ask", json={"text": "x" * 2001}, headers=headers).status_code == 422
+
+    escalated = client.post(
+        "/api/ask", json={"text": "please send me 20 more Dhruv cars next week"}, headers=headers
+    )
+    assert escalated.status_code == 200 and escalated.json()["resolved"] is False
+    queued = services.escalations.list("open", dealer_id="D0003")
+    assert queued and queued[0].text == "please send me 20 more Dhruv cars next week"
+    assert queued[0].region == services.states.current.view.dealer("D0003").region
+
+    oem, oem_token = field
+    page = oem.get("/atlas/escalations").text
+    assert "please send me 20 more Dhruv cars next week" in page
+    missing = oem.post(
+        "/api/ask", json={"text": "where is my allocation?"}, headers={"X-CSRF-Token": oem_token}
+    )
+    assert missing.status_code == 400 and "dealer_id" in missing.json()["detail"]
+    on_behalf = oem.post("/api/ask", json={"text": "where is my allocation?", "dealer_id": "D0003"},
+                         headers={"X-CSRF-Token": oem_token})  # fmt: skip
+    assert on_behalf.status_code == 200 and len(services.escalations.list("open", dealer_id="D0003")) == len(
+        queued
+    )
+    closed = oem.post(f"/atlas/escalations/{queued[0].id}/close", data={"csrf_token": oem_token})
+    assert closed.status_code == 303
+    assert services.escalations.list("closed", dealer_id="D0003")[0].closed_by == "field"

@@ -1,0 +1,167 @@
+"""Sessions, CSRF tokens and the sign-in rate limit.
+
+- A session is a row in SQLite (id, user, CSRF token, expiry); the browser holds only its id, signed with a
+  secret kept in the same database (itsdangerous), in an HttpOnly, SameSite=Lax cookie. The server decides
+  when a session ends (``session_hours`` after sign-in, at sign-out, when the password changes or the user
+  is removed): a copied cookie is worth nothing after that.
+- CSRF: every state-changing request carries the session's token, in the form field ``csrf_token`` (pages) or
+  the ``X-CSRF-Token`` header (JSON clients: ``POST /api/login`` returns it). SameSite=Lax already keeps the
+  cookie off cross-site POSTs; the token also covers same-site attackers and older browsers.
+- Sign-in attempts are limited per user name and per client address (a sliding window of failures), so a
+  password cannot be guessed quickly from one address, nor one account from many.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, Signer
+
+from twin.web.accounts import User, UserStore
+from twin.web.database import Database
+
+SESSION_COOKIE = "twin_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+#: OEM roles that may approve or reject a transfer recommendation (finance reads, does not decide)
+APPROVER_ROLES = ("field_ops", "sales_ops", "admin")
+#: how long a session read from the database is trusted before it is read again (seconds)
+SESSION_CACHE_SECONDS = 5.0
+MAXIMUM_CACHED_SESSIONS = 100_000
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    user: User
+    csrf_token: str
+    expires_at: float
+
+
+class SessionManager:
+    """Create, find and end server-side sessions; sign and check the cookie that names one."""
+
+    def __init__(self, database: Database, users: UserStore, session_hours: float) -> None:
+        self.database = database
+        self.users = users
+        self.session_seconds = session_hours * 3600.0
+        self.signer = Signer(self._secret(), salt="twin-session")
+        #: session id -> (trusted until, monotonic seconds; the session)
+        self._cache: dict[str, tuple[float, Session]] = {}
+
+    def _secret(self) -> str:
+        """The signing key, made once per database so sessions survive a server restart."""
+        rows = self.database.query("SELECT value FROM secrets WHERE name = 'session_signing_key'")
+        if rows:
+            return str(rows[0]["value"])
+        key = secrets.token_urlsafe(48)
+        self.database.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES ('session_signing_key', ?)", (key,)
+        )
+        return str(
+            self.database.query("SELECT value FROM secrets WHERE name = 'session_signing_key'")[0]["value"]
+        )
+
+    def create(self, user: User) -> tuple[str, Session]:
+        """A new session for ``user``: the cookie value to set, and the session."""
+        now = time.time()
+        session = Session(
+            secrets.token_urlsafe(32), user, secrets.token_urlsafe(32), now + self.session_seconds
+        )
+        self.database.execute(
+            "INSERT INTO sessions (id, user_name, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (session.id, user.name, session.csrf_token, now, session.expires_at),
+        )
+        self.database.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+        return self.signer.sign(session.id).decode("ascii"), session
+
+    def find(self, cookie: str | None) -> Session | None:
+        """The live session a cookie names, or None (unsigned, tampered, expired, ended, user gone).
+
+        A session read from the database is trusted for ``SESSION_CACHE_SECONDS`` before it is read again,
+        so a busy page costs no query; sessions ended by this process (sign-out) leave the cache at once,
+        those ended by ``twin-users`` (another process) within that time."""
+        if not cookie:
+            return None
+        try:
+            session_id = self.signer.unsign(cookie).decode("ascii")
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        now = time.monotonic()
+        cached = self._cache.get(session_id)
+        if cached is not None and cached[0] > now and cached[1].expires_at > time.time():
+            return cached[1]
+        session = self._read(session_id)
+        if session is None:
+            self._cache.pop(session_id, None)
+        else:
+            if len(self._cache) > MAXIMUM_CACHED_SESSIONS:
+                self._cache.clear()
+            self._cache[session_id] = (now + SESSION_CACHE_SECONDS, session)
+        return session
+
+    def _read(self, session_id: str) -> Session | None:
+        rows = self.database.query(
+            "SELECT s.csrf_token, s.expires_at, u.name, u.role, u.dealer_id FROM sessions s "
+            "JOIN users u ON u.name = s.user_name WHERE s.id = ?",
+            (session_id,),
+        )
+        if not rows or rows[0]["expires_at"] < time.time():
+            return None
+        row = rows[0]
+        return Session(
+            session_id, User(row["name"], row["role"], row["dealer_id"]), row["csrf_token"], row["expires_at"]
+        )
+
+    def end(self, session: Session) -> None:
+        self._cache.pop(session.id, None)
+        self.database.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
+
+
+def csrf_matches(session: Session, supplied: str | None) -> bool:
+    return bool(supplied) and secrets.compare_digest(session.csrf_token, str(supplied))
+
+
+class LoginLimiter:
+    """At most ``failures`` failed sign-ins per key (user name, client address) within ``window_seconds``."""
+
+    def __init__(self, failures: int, window_seconds: float) -> None:
+        self.failures = failures
+        self.window_seconds = window_seconds
+        self._failed: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def retry_after(self, keys: Iterable[str]) -> float | None:
+        """Seconds until a sign-in may be tried again, or None when it may be tried now."""
+        now = time.monotonic()
+        waits = []
+        with self._lock:
+            for key in keys:
+                times = self._failed.get(key)
+                if times is None:
+                    continue
+                while times and times[0] <= now - self.window_seconds:
+                    times.popleft()
+                if len(times) >= self.failures:
+                    waits.append(times[0] + self.window_seconds - now)
+        return max(waits) if waits else None
+
+    def record_failure(self, keys: Iterable[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._failed[key].append(now)
+
+    def forget(self, key: str) -> None:
+        """A successful sign-in clears its user's count (not its address's)."""
+        with self._lock:
+            self._failed.pop(key, None)
+
+
+def limiter_keys(user_name: str, client_address: str) -> tuple[str, str]:
+    return f"user:{user_name.lower()}", f"address:{client_address}"

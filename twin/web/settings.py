@@ -1,0 +1,88 @@
+"""Settings of ``twin-serve``: what state to serve, where to listen, where the accounts live, how sessions and
+logins are limited. Declared once, here, with their ranges; ``conf/serve.yaml`` is validated against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+from twin.config_ranges import Range, check_ranges, ranged
+from twin.errors import ConfigError
+
+SERVE_SCHEMA_NAME = "serve_schema"
+#: addresses a development server may bind without exposing the portal to the network
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class ServerSettings:
+    #: interface to listen on; loopback by default (put a TLS proxy in front to serve others)
+    host: str = "127.0.0.1"
+    #: TCP port (0: any free port, printed at start)
+    port: int = ranged(8000, Range("port", 0, 65_535))
+    #: how long an idle kept-alive connection stays open (seconds): longer than a portal's polling pause
+    keep_alive_seconds: float = ranged(75.0, Range("seconds", 1.0, 3600.0))
+    #: uvicorn's log level (critical, error, warning, info, debug)
+    log_level: str = "warning"
+
+
+@dataclass
+class LoginLimitSettings:
+    #: failed sign-ins allowed per user name and per client address within the window; the next is refused (429)
+    failures: int = ranged(5, Range("failures", 1, 1_000))
+    #: the sliding window the failures are counted over (seconds)
+    window_seconds: float = ranged(300.0, Range("seconds", 1.0, 86_400.0))
+
+
+@dataclass
+class ServeConfig:
+    """``twin-serve``'s whole config."""
+
+    #: a twin-run folder (its final state and snapshots), one state folder, or a twin-shadow folder
+    #: (its newest checkpoint or live state); empty: the latest run under ./outputs
+    state: str = ""
+    server: ServerSettings = field(default_factory=ServerSettings)
+    #: the SQLite file of users, sessions, approval decisions and escalated questions
+    users: str = "twin_users.db"
+    #: how often the state folder is checked for a newer state (seconds; 0: never)
+    refresh_seconds: float = ranged(5.0, Range("seconds", 0.0, 86_400.0))
+    #: mark the session cookie Secure (true behind TLS; a plain-HTTP browser then never sends it back)
+    secure_cookies: bool = False
+    #: a session ends this long after sign-in, whatever it does (hours)
+    session_hours: float = ranged(8.0, Range("hours", 0.01, 24.0 * 30))
+    login: LoginLimitSettings = field(default_factory=LoginLimitSettings)
+
+
+def validate_serve(config: ServeConfig) -> ServeConfig:
+    """Unknown keys, ranges and choices, each refused naming the key and the value."""
+    _refuse_unknown(config, "")
+    check_ranges(config)
+    if config.server.log_level not in ("critical", "error", "warning", "info", "debug"):
+        raise ConfigError(
+            "server.log_level", config.server.log_level, "must be critical, error, warning, info or debug"
+        )
+    if not config.server.host.strip():
+        raise ConfigError("server.host", config.server.host, "must name an interface, e.g. 127.0.0.1")
+    if not config.users.strip():
+        raise ConfigError("users", config.users, "must name the SQLite file of the accounts")
+    return config
+
+
+def _refuse_unknown(node: Any, key: str) -> None:
+    """A key that is not a field (a ``+key=`` override) would be silently ignored: refuse it."""
+    if not is_dataclass(node) or isinstance(node, type):
+        return
+    names = {setting.name for setting in fields(node)}
+    prefix = f"{key}." if key else ""
+    for name, value in vars(node).items():
+        if name not in names:
+            raise ConfigError(prefix + name, value, f"is not a setting of {type(node).__name__}")
+    for name in sorted(names):
+        _refuse_unknown(getattr(node, name), prefix + name)
+
+
+def register_serve_config() -> None:
+    """``conf/serve.yaml`` lists ``serve_schema`` first in its defaults, so Hydra checks every key against it."""
+    ConfigStore.instance().store(name=SERVE_SCHEMA_NAME, node=ServeConfig)
