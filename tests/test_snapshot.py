@@ -154,3 +154,17 @@ def test_a_snapshot_on_the_first_day_is_the_opening_state(tmp_path: Path) -> Non
     result = Simulation(config).run(snapshot_days=[0], snapshot_dir=tmp_path)
     resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "day_000")).run()
     assert resumed.summary == result.summary
+
+
+def test_a_snapshot_before_the_vehicle_watchs_first_full_week_loads_and_continues(tmp_path: Path) -> None:
+    # until a week has passed the watch has no "last week" (NaN in memory), which a state must not hold
+    config = _config(horizon_days=16)
+    config.policy.alerts.enabled = True
+    uninterrupted = Simulation(config).run()
+    first_leg = Simulation(config)
+    first_leg.advance(6)
+    take_snapshot(first_leg).save(tmp_path / "day_006")
+
+    resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "day_006")).run()
+
+    assert resumed.summary == uninterrupted.summary

@@ -128,7 +128,9 @@ class VehicleWatch:
             "pending_spec": np.asarray(spec, dtype=np.int64),
             "week_forecast": self.week_forecast.copy(),
             "week_actual": self.week_actual.copy(),
-            "last_week_actual": self.last_week_actual.copy(),
+            # before the first full week there is no last week (NaN in memory); a state holds numbers only
+            "last_week_actual": np.nan_to_num(self.last_week_actual, nan=0.0),
+            "last_week_known": np.array([int(not np.isnan(self.last_week_actual).any())]),
             "accuracy": np.array([self.accuracy[name] for name in _ACCURACY_SUMS]),
             "at_risk_share": np.array(self.at_risk_share, dtype=float).reshape(-1, 3),
         }
@@ -155,6 +157,8 @@ class VehicleWatch:
         self.week_forecast = np.array(arrays["week_forecast"], dtype=float)
         self.week_actual = np.array(arrays["week_actual"], dtype=float)
         self.last_week_actual = np.array(arrays["last_week_actual"], dtype=float)
+        if "last_week_known" in arrays and not int(np.asarray(arrays["last_week_known"])[0]):
+            self.last_week_actual[:] = np.nan
         self.accuracy = dict(
             zip(_ACCURACY_SUMS, np.asarray(arrays["accuracy"], dtype=float).tolist(), strict=True)
         )
