@@ -167,4 +167,5 @@ def test_a_snapshot_before_the_vehicle_watchs_first_full_week_loads_and_continue
 
     resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "day_006")).run()
 
-    assert resumed.summary == uninterrupted.summary
+    # NaN where a 14-day window is not yet measured: compared as text, NaN equals NaN
+    assert json.dumps(resumed.summary, sort_keys=True) == json.dumps(uninterrupted.summary, sort_keys=True)
