@@ -173,6 +173,17 @@ def test_transfers_and_trades_involve_the_dealer_and_another_one(view: NetworkVi
     for _, receiver, vehicle, _ in trades.astype(np.int64).tolist():
         incoming = view.transfers(view.dealer_ids[receiver])
         assert vins[vehicle] in set(incoming.loc[incoming["direction"] == "in", "vins"])
+    # a car is named under one transfer at most, and only one going to the dealer it is now allocated to
+    named: list[str] = []
+    dealer_of = dict(zip(vins, view.state.vehicles["dealer"].to_numpy(), strict=True))
+    for dealer_id in view.dealer_ids:
+        transfers = view.transfers(dealer_id)
+        incoming = transfers[transfers["direction"] == "in"]
+        for cars in incoming["vins"]:
+            for vin in str(cars).split():
+                named.append(vin)
+                assert view.dealer_ids[dealer_of[vin]] == dealer_id
+    assert len(named) == len(set(named))
 
 
 def test_network_availability_offers_other_holders_within_policy_and_only_for_the_item(

@@ -575,9 +575,11 @@ class NetworkView:
         cell = np.asarray(tower["alerts_alert_cell"], dtype=np.int64)[ids]
         dealer, sku = cell // self.skus, cell % self.skus
         risk_rows = len(tower["alerts_alert_cell"])
+        horizons = self.settings.alert_horizons_days()
+        if risk_rows == 0:  # no alert raised yet: nothing to reshape
+            return _ByDealer(pd.DataFrame(columns=columns), np.zeros(0, np.int64), self.dealers)
         risk = np.asarray(tower["alerts_alert_risk"], dtype=np.float64).reshape(risk_rows, -1)[ids]
         flags = np.asarray(tower["alerts_alert_flag_day"], dtype=np.int64).reshape(risk_rows, -1)[ids]
-        horizons = self.settings.alert_horizons_days()
         if len(horizons) != risk.shape[1]:
             horizons = list(range(1, risk.shape[1] + 1))
         flagged = flags >= 0
@@ -655,10 +657,20 @@ class NetworkView:
                         self.date_of(line[12]), None, float(line[10]),
                     )
                 )  # fmt: skip
+        # the cars of a vehicle transfer: the state keys moved cars by receiver and arrival day only, so they
+        # are named only where one vehicle transfer reaches that dealer that day (never another sender's cars)
         moved: dict[tuple[int, int], list[str]] = {}
         if "transfers:vehicles_moved" in arrays:
             for vehicle, receiver, arrive, *_ in np.asarray(arrays["transfers:vehicles_moved"]).tolist():
                 moved.setdefault((int(receiver), int(np.ceil(arrive))), []).append(str(vins[int(vehicle)]))
+        vehicle_batches: dict[tuple[int, int], int] = {}
+        for key in ("transfers:arriving", "orders:arriving"):
+            for batch in (
+                np.asarray(arrays.get(key, np.zeros((0, 11))), dtype=np.float64).reshape(-1, 11).tolist()
+            ):
+                if int(batch[0]) >= 0 and int(batch[1]) == FreightCategory.VEHICLE_TRANSFER:
+                    landing = (int(batch[3]), int(batch[7]))
+                    vehicle_batches[landing] = vehicle_batches.get(landing, 0) + 1
         for key in ("transfers:arriving", "orders:arriving"):
             if key not in arrays:
                 continue
@@ -668,7 +680,9 @@ class NetworkView:
                     continue  # dealer trades are listed per car below
                 ship_day, arrive_day = int(batch[6]), int(batch[7])
                 kind = "vehicles" if category == FreightCategory.VEHICLE_TRANSFER else "parts"
-                cars = moved.get((receiver, arrive_day), []) if kind == "vehicles" else []
+                landing = (receiver, arrive_day)
+                alone = vehicle_batches.get(landing, 0) == 1
+                cars = moved.get(landing, []) if kind == "vehicles" and alone else []
                 rows.append(
                     _transfer_row(
                         f"T{transfer}", kind, sender, receiver, "", " ".join(cars), int(batch[9]),
