@@ -202,8 +202,9 @@ def test_clara_escalations_join_the_managers_queue(runs):
     assert summary["queries_escalated_needs_decision"] + summary["queries_escalated_data_missing"] > 0
     assert 0.5 < summary["queries_autonomous_resolution_rate"] <= summary["queries_containment_rate"] <= 1.0
     assert summary["queries_first_response_minutes_median"] == 0.0
-    # Clara's answers are computed live: only a misread makes one wrong
-    assert summary["queries_clara_answer_accuracy"] > 0.9
+    # Clara's answers are computed live: only a misread makes one wrong. The dealers write phrasings the twin's
+    # Clara never trained on (held_out_templates), so misreads are real: most answers are still right
+    assert summary["queries_clara_answer_accuracy"] > 0.75
     assert summary["queries_manager_hours"] < summary_of(runs["manager"])["queries_manager_hours"]
     assert asked == summary_of(runs["manager"])["queries_asked"]
 
@@ -317,3 +318,15 @@ def test_queries_settings_are_checked_naming_the_key(setting, value, message):
     with pytest.raises(ConfigError, match=message) as error:
         validate(config)
     assert f"queries.{setting}" in str(error.value)
+
+
+def test_the_twins_dealers_write_phrasings_its_clara_never_trained_on() -> None:
+    from twin.clara.corpus.templates import TEMPLATES
+    from twin.engine.dealer_queries import held_out_templates, writer_groups
+
+    held_out = held_out_templates(TEMPLATES)
+    groups = writer_groups(TEMPLATES)
+    for members in groups.values():  # every kind of question the twin asks has a held-out phrasing
+        assert any(template in held_out for template in members)
+    trained = {template for phrasings in TEMPLATES.values() for template in phrasings} - held_out
+    assert trained and not (trained & held_out)

@@ -342,9 +342,9 @@ class Simulation:
         config = self.config
         reader = None
         if config.queries.answered_by == "clara":
-            from twin.clara.understanding import Understander, Vocabulary
+            from twin.engine.dealer_queries import twin_reader
 
-            reader = Understander(Vocabulary.from_world(self.world))
+            reader = twin_reader(self.world)
         kept = {"transfers": self.rebalancing, "tower": self.control_tower, "campaigns": self.campaigns}
         return DealerQueries(
             self.env, config.queries, config.operations, self.world, self.start_date, config.horizon_days,
