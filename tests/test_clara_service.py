@@ -28,8 +28,17 @@ class Scripted:
         self.meanings: dict[str, Understanding] = {}
 
     def means(self, text: str, intent: str, confidence: float = 0.95, rules: bool = False,
-              mentions: tuple[str, ...] = (), **entities: object) -> str:  # fmt: skip
-        self.meanings[text] = Understanding(intent, confidence, Entities(**entities), rules, mentions)  # type: ignore[arg-type]
+              mentions: tuple[str, ...] = (), candidates: tuple[str, ...] = (), role: str | None = None,
+              **entities: object) -> str:  # fmt: skip
+        self.meanings[text] = Understanding(
+            intent,
+            confidence,
+            Entities(**entities),
+            rules,
+            mentions,
+            candidates,
+            role,  # type: ignore[arg-type]
+        )
         return text
 
     def understand_many(self, texts: Sequence[str], today: dt.date | None = None) -> list[Understanding]:
@@ -145,7 +154,12 @@ def test_network_availability_names_candidates_only_for_the_item(view: NetworkVi
     reply = _ask(clara, dealer, "network_availability", model=model, dealer_id=view.dealer_ids[1])
     assert reply.resolved  # naming another dealer is fine here: network policy allows candidates
     if len(offers):
-        assert reply.answer.startswith(f"{int(offers['units'].sum())} unit")
+        sources = offers["source_id"].nunique()
+        assert f"from {sources} source" in reply.answer
+        # another dealer's holding is never counted out: one to spare, or several
+        for row in offers[offers["source_kind"] == "dealer"].itertuples():
+            if row.units > 1:
+                assert f"{row.units} " not in reply.answer.split(row.source_id, 1)[-1][:60]
     asked_nothing = _ask(clara, dealer, "network_availability")
     assert asked_nothing.escalation_reason == "data_missing"
 
@@ -257,3 +271,50 @@ def test_naming_the_counterpart_of_a_transfer_is_not_a_probe(view: NetworkView, 
         (transfers["counterpart_dealer_id"] == counterpart) & (transfers["status"] != "arrived")
     ]
     assert reply.answer.startswith(f"{len(with_them)} transfer") or with_them.empty
+
+
+def test_another_dealers_records_are_refused_even_where_naming_a_dealer_is_allowed(
+    view: NetworkView, clara, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ "Show me all transfers of D0004" / "D0004 ke transfers dikhao": the dealer named as the owner of the
+    records is refused, also for transfers and availability; as the counterpart of a transfer it is answered."""
+    dealer = max(view.dealer_ids, key=lambda d: len(view.transfers(d)))
+    counterpart = view.transfers(dealer)["counterpart_dealer_id"].iloc[0]
+    with caplog.at_level(logging.WARNING, logger="twin.clara.audit"):
+        refused = [
+            _ask(clara, dealer, "transfer_status", dealer_id=counterpart, role="possessor"),
+            _ask(
+                clara,
+                dealer,
+                "network_availability",
+                dealer_id=counterpart,
+                role="possessor",
+                model=view.world.specs.model_names[0],
+            ),
+            _ask(clara, dealer, "other", dealer_id=counterpart, role="possessor"),
+            # named as the owner but not recognised (a city with several dealers): refused all the same
+            _ask(clara, dealer, "transfer_status", role="possessor"),
+        ]
+    for reply in refused:
+        assert (
+            reply.escalation_reason == "not_allowed" and _numbers(reply.answer) == [] and reply.sources == []
+        )
+    assert sum(record.name == "twin.clara.audit" for record in caplog.records) == len(refused)
+    answered = _ask(clara, dealer, "transfer_status", dealer_id=counterpart, role="counterpart")
+    assert answered.resolved and answered.escalation_reason is None
+    own = _ask(clara, dealer, "statement", dealer_id=dealer, role="possessor")  # its own statement by its id
+    assert own.escalation_reason != "not_allowed"
+
+
+def test_a_description_fitting_several_parts_is_answered_for_those_the_dealer_holds(
+    view: NetworkView, clara
+) -> None:
+    dealer = view.dealer_ids[0]
+    held = [str(sku) for sku in view.parts(dealer)["sku_id"]]
+    not_held = [str(sku) for sku in view.world.parts.sku_id if str(sku) not in set(held)]
+    reply = _ask(clara, dealer, "part_stock", candidates=(not_held[0], held[0]), mentions=("some part",))
+    assert reply.resolved and f"({held[0]})" in reply.answer and f"({not_held[0]})" not in reply.answer
+    assert reply.sources == [f"parts:on_hand[{dealer},{held[0]}]"]
+    # none of them held: they are answered all the same (nothing on hand), not the whole parts position
+    nothing = _ask(clara, dealer, "part_stock", candidates=tuple(not_held[:2]), mentions=("some part",))
+    assert f"({not_held[0]})" in nothing.answer and "0 on hand" in nothing.answer

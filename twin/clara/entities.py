@@ -1,11 +1,20 @@
 """Finding the things a dealer's question is about: ids by pattern, names by fuzzy linking to master data.
 
 Patterns first, because they are exact: a 17-character VIN (its ISO 3779 check digit decides whether it is
-linked or only kept as a mention), dealer/yard/carrier ids, spec codes, part numbers, dates and quantities. Then
-the names dealers type, linked with rapidfuzz to the network's vocabulary: models ("druv" -> Dhruv), variants
-("zx" -> ZXi), colours, dealer names and cities ("Pune dealer"), stockyards, carriers and part descriptions
-("brek pads for kavi"). A span that looks like an entity but links to nothing, or to several records equally
-well, is kept in ``mentions`` and its slot stays empty: the service then asks or escalates instead of guessing.
+linked or only kept as a mention), dealer/yard/carrier ids, spec codes, the catalog's spec tokens as dealers type
+them ("185/65R15", "35 ah", "5W-30", "3.5 ltr", "H4": read before dates and quantities, so a pack size is no
+quantity and "3.5" no 3 May), part numbers, dates and quantities. Then the names dealers type, linked with
+rapidfuzz to the network's vocabulary: models ("druv" -> Dhruv), variants ("zx" -> ZXi), dealer names and cities
+("Pune dealer"), stockyards, carriers, part descriptions ("brek pads for kavi", "Amaron Go 35Ah", "air filtr elan
+petrl": ``twin.clara.part_index``), and last the car's colour, among the words no part description took ("PU
+leather black" is a seat cover's). A span that looks like an entity but links to nothing, or to several records
+equally well, is kept in ``mentions`` and its slot stays empty (a part description fitting several SKUs also gives
+them as ``part_candidates``): the service then asks, or answers for those, instead of guessing.
+
+A dealer named is also read for its role (``dealer_role``): the owner of the records asked for ("transfers of
+D0004", "D0004's stock", "D0004 ka statement", "D0004 ki list"), the counterpart of the asker's own business
+("transfer from D0004", "Pune Motors 3 se", "to D0389"), or neither. The service refuses the first for another
+dealer whatever the intent.
 
 Every span found is also masked in a copy of the text ("<vin>", "<part>", "<model>"...), which is what the
 intent classifier reads, so it learns how a question is phrased rather than which VIN or part it names.
@@ -15,16 +24,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from twin.clara.corpus import ABBREVIATIONS
 from twin.clara.corpus.templates import TEMPLATES
+from twin.clara.part_index import SPEC_FORMS, PartIndex, has_digit, tokens_of
 from twin.clara.vocabulary import Vocabulary, normalise
 from twin.domain.vin import VIN_LENGTH, check_digit
 
@@ -34,6 +44,8 @@ _SITE_ID = re.compile(r"(?<![A-Za-z0-9])(SY|CR|PL|DC)[ -]?(\d{1,2})(?![A-Za-z0-9
 _SPEC_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{3}-[A-Za-z0-9+]{2,8}-\d{1,2}(?![A-Za-z0-9])")
 _PART_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){4,19}(?![A-Za-z0-9])")
 _WORD = re.compile(r"[A-Za-z0-9+]+")
+#: a word that may be a catalog spec token ("h4", "38b20l", "p21/5w", "r15")
+_SPEC_WORD = re.compile(r"(?<![a-z0-9/.])[a-z0-9+]+(?:[/.][a-z0-9+]+)*")
 
 _MONTHS = {name.lower(): index for index, name in enumerate(calendar.month_abbr) if name}
 _MONTHS |= {name.lower(): index for index, name in enumerate(calendar.month_name) if name}
@@ -101,7 +113,10 @@ _QUANTITY_PATTERNS = (
     re.compile(rf"(?<![A-Za-z0-9<])(\d{{1,5}})\s*(?:{_QUANTITY_UNITS})\b", re.IGNORECASE),
     re.compile(r"\b(?:qty|quantity|qnty|qtty)\s*(?:of|:|=|-)?\s*(\d{1,5})(?![A-Za-z0-9])", re.IGNORECASE),
     re.compile(r"(?<![A-Za-z0-9<])(\d{1,5})\s+(?:more|extra|aur|additional|zyada|jyada)\b", re.IGNORECASE),
-    re.compile(r"(?<![A-Za-z0-9<])(\d{1,5})\s+<model>", re.IGNORECASE),
+    re.compile(
+        r"(?<![A-Za-z0-9<])(\d{1,5})\s+(?:(?!days?\b|din\b|weeks?\b|months?\b|hours?\b)[a-z]+\s+)?<model>",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"\b(?:need|needs|want|send|order|bhejo|bhej|chahiye|chaiye|dedo|required|require|book|allot|allocate)"
         r"\s+(\d{1,5})(?![A-Za-z0-9/.-])",
@@ -119,7 +134,7 @@ _YARD_WORDS = frozenset({"yard", "yards", "stockyard", "stockyards", "stock-yard
 _NOT_NAMES = frozenset(
     {"gadi", "gaadi", "bold", "plan", "clean", "kitna", "kitne", "bata", "batao", "hai", "kab", "mera", "meri",
      "mere", "what", "when", "where", "with", "stock", "status", "have", "gate", "date", "data", "late", "rate",
-     "pad", "pads", "part", "parts", "send", "sent", "arrive", "aata", "aati", "ata", "bhai", "sir",
+     "pad", "pads", "pade", "pada", "padi", "part", "parts", "send", "sent", "arrive", "aata", "aati", "ata", "bhai", "sir",
      "again", "also", "order", "orders", "older", "alert", "claim", "claims", "cost", "left", "list", "tyre",
      "tire", "tyres", "tires", "will", "hello", "hi", "ok", "okay", "thanks", "front", "rear", "yet", "abhi",
      "tak", "ka", "ki", "ke", "ko", "se", "me", "mein", "nahi", "nhi", "bhi", "aur", "and", "the", "for", "our",
@@ -183,6 +198,12 @@ class Extraction:
     mentions: tuple[str, ...]
     #: the text with every span replaced by its placeholder: what the intent classifier reads
     masked_text: str
+    #: when a part description fits several SKUs equally well: those SKUs (catalog order), else empty
+    part_candidates: tuple[str, ...] = ()
+    #: how another dealer is named: "possessor" (whose data is asked for: "D0004's stock", "transfers of
+    #: D0004", "D0004 ka statement"), "counterpart" (the other side of the asker's own business: "transfer
+    #: from D0004", "Pune Motors 3 se"), "named" (neither shows), None when no dealer is named
+    dealer_role: str | None = None
 
 
 @dataclass
@@ -195,6 +216,9 @@ class _Found:
     dates: list[tuple[int, str]] = field(default_factory=list)
     quantities: list[tuple[int, int]] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
+    #: character spans naming a dealer (by id, full name or city), linked or not
+    dealer_spans: list[tuple[int, int]] = field(default_factory=list)
+    part_candidates: tuple[str, ...] = ()
 
     def free(self, start: int, end: int) -> bool:
         return all(end <= taken_start or start >= taken_end for taken_start, taken_end, _ in self.spans)
@@ -261,7 +285,7 @@ class EntityExtractor:
                 self._colours_by_word[word] = self._colours_by_word[generic]
         self._cities = {city: ids for city, ids in vocabulary.dealers_by_city.items()}
         self._city_first_words = {city.split()[0] for city in self._cities}
-        self._parts = _PartIndex(vocabulary)
+        self._parts = PartIndex(vocabulary, _phrasing_words())
 
     # -- the whole pass -------------------------------------------------------------------------------
     def extract(self, text: str, today: dt.date | None = None) -> Extraction:
@@ -269,6 +293,7 @@ class EntityExtractor:
         self._vins(found)
         self._ids(found)
         self._spec_codes(found)
+        part_specs = self._part_specs(found)
         self._part_numbers(found)
         self._dates(found, today)
         tokens = [
@@ -278,8 +303,9 @@ class EntityExtractor:
         ]
         tokens = self._dealer_names(found, tokens)
         tokens = self._yards_and_carriers(found, tokens)
-        tokens = self._vehicles(found, tokens)
-        self._part_descriptions(found, tokens)
+        vehicle = self._vehicles(found, tokens)
+        used = self._part_descriptions(found, tokens, part_specs, vehicle)
+        self._vehicle_colour(found, tokens, vehicle, used | vehicle.token_indices)
         self._quantities(found)
         slots = found.slots
         entities = Entities(
@@ -293,7 +319,13 @@ class EntityExtractor:
             dates=tuple(dict.fromkeys(value for _, value in sorted(found.dates))),
             quantities=tuple(value for _, value in sorted(found.quantities)),
         )
-        return Extraction(entities, tuple(found.mentions), found.masked())
+        return Extraction(
+            entities,
+            tuple(found.mentions),
+            found.masked(),
+            part_candidates=found.part_candidates,
+            dealer_role=_dealer_role(text, found.dealer_spans),
+        )
 
     # -- patterns -------------------------------------------------------------------------------------
     def _vins(self, found: _Found) -> None:
@@ -317,6 +349,7 @@ class EntityExtractor:
                 continue
             dealer_id = f"D{int(match.group(1)):04d}"
             found.claim(match.start(), match.end(), "<dealer>")
+            found.dealer_spans.append((match.start(), match.end()))
             if dealer_id in vocabulary.dealer_names:
                 found.link("dealer_id", dealer_id, match.group())
             else:
@@ -448,6 +481,7 @@ class EntityExtractor:
                     continue
                 span = found.text[tokens[index].start : tokens[index + size - 1].end]
                 found.claim(tokens[index].start, tokens[index + size - 1].end, "<dealer>")
+                found.dealer_spans.append((tokens[index].start, tokens[index + size - 1].end))
                 found.link("dealer_id", dealer_id, span)
                 used |= set(range(index, index + size))
         for index, token in enumerate(tokens):
@@ -464,6 +498,7 @@ class EntityExtractor:
             end_token = tokens[index + length - 1]
             span = found.text[token.start : end_token.end]
             found.claim(token.start, end_token.end, "<dealer>")
+            found.dealer_spans.append((token.start, end_token.end))
             used |= set(range(index, index + length))
             dealers = self._cities[city]
             if len(dealers) == 1:
@@ -533,8 +568,9 @@ class EntityExtractor:
         needed = self.SHORT_TOKEN_RATIO if len(word) == 4 else self.FUZZY_RATIO
         return self._models_lower[best[0]] if best[1] >= needed else None
 
-    def _vehicles(self, found: _Found, tokens: list[_Token]) -> list[_Token]:
-        """Model, then variant and colour near it; all three known -> the spec id."""
+    def _vehicles(self, found: _Found, tokens: list[_Token]) -> _VehicleReading:
+        """Models, and the variant next to the first, claimed. The colour is left to ``_vehicle_colour``, once
+        the part words are known ("PU leather black" is a seat cover's colour, not the car's)."""
         used: set[int] = set()
         models: list[tuple[int, str]] = []
         for index, token in enumerate(tokens):
@@ -542,7 +578,7 @@ class EntityExtractor:
             if model is not None:
                 models.append((index, model))
         if not models:
-            return tokens
+            return _VehicleReading(None, None, frozenset(), frozenset())
         words = [token.word for token in tokens]
         for index, model in models:
             found.claim(tokens[index].start, tokens[index].end, "<model>")
@@ -554,19 +590,29 @@ class EntityExtractor:
             start, end = variant_span
             found.claim(tokens[start].start, tokens[end - 1].end, "<variant>")
             used |= set(range(start, end))
-        colours, colour_span = self._colour_in(words, used, model)
-        if colour_span is not None:
-            start, end = colour_span
-            found.claim(tokens[start].start, tokens[end - 1].end, "<colour>")
-            used |= set(range(start, end))
-        if variant is not None and colours:
-            if len(colours) == 1:
-                spec_id = self.vocabulary.spec_by_parts.get((model, variant, next(iter(colours))))
-                if spec_id is not None:
-                    found.link("spec_id", spec_id, model)
-            elif colour_span is not None:
-                found.mention(found.text[tokens[colour_span[0]].start : tokens[colour_span[1] - 1].end])
-        return [token for index, token in enumerate(tokens) if index not in used]
+        model_indices = frozenset(index for index, _ in models)
+        return _VehicleReading(model, variant, frozenset(used), model_indices)
+
+    def _vehicle_colour(
+        self, found: _Found, tokens: list[_Token], vehicle: _VehicleReading, part_words: Set[int]
+    ) -> None:
+        """The car's colour among the words no part description took; with the variant, the spec id."""
+        if vehicle.model is None:
+            return
+        words = [token.word for token in tokens]
+        colours, colour_span = self._colour_in(words, set(part_words), vehicle.model)
+        if colour_span is None:
+            return
+        start, end = colour_span
+        found.claim(tokens[start].start, tokens[end - 1].end, "<colour>")
+        if vehicle.variant is None or not colours:
+            return
+        if len(colours) == 1:
+            spec_id = self.vocabulary.spec_by_parts.get((vehicle.model, vehicle.variant, next(iter(colours))))
+            if spec_id is not None:
+                found.link("spec_id", spec_id, vehicle.model)
+        else:
+            found.mention(found.text[tokens[start].start : tokens[end - 1].end])
 
     def _variant_near(
         self, words: list[str], model_index: int, model: str
@@ -593,162 +639,140 @@ class EntityExtractor:
                     return colours & offered or colours, (index, index + length)
         return set(), None
 
-    def _part_descriptions(self, found: _Found, tokens: list[_Token]) -> None:
-        match = self._parts.match([token.word for token in tokens], found.slots.get("model"))
-        if match is None:
+    def _part_specs(self, found: _Found) -> list[tuple[int, int, str]]:
+        """Spec tokens of the catalog written in the question ("185/65R15", "35 ah", "5W-30", "3.5 ltr", "H4"):
+        claimed before dates and quantities read them ("3.5" is no 3 May, "1 ltr" no quantity)."""
+        text = found.text
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return []
+        specs: list[tuple[int, int, str]] = []
+        for pattern, _ in SPEC_FORMS:
+            for match in pattern.finditer(lowered):
+                self._claim_spec(found, specs, match.start(), match.end())
+        for match in _SPEC_WORD.finditer(lowered):
+            if has_digit(match.group()):
+                self._claim_spec(found, specs, match.start(), match.end())
+        return specs
+
+    def _claim_spec(self, found: _Found, specs: list[tuple[int, int, str]], start: int, end: int) -> None:
+        if not found.free(start, end):
             return
-        sku_id, token_indices = match
-        first, last = min(token_indices), max(token_indices)
-        span = found.text[tokens[first].start : tokens[last].end]
-        for index in token_indices:
-            found.claim(tokens[index].start, tokens[index].end, "<part>")
-        if sku_id is None:
+        known = [token for token in tokens_of(found.text[start:end]) if self._parts.knows(token)]
+        if not known:
+            return
+        found.claim(start, end, "<part>")
+        specs.extend((start, end, token) for token in known)
+
+    def _part_descriptions(
+        self, found: _Found, tokens: list[_Token], specs: list[tuple[int, int, str]], vehicle: _VehicleReading
+    ) -> set[int]:
+        """Link the part words (see ``twin.clara.part_index``); the indices of the tokens it took. The words
+        of a variant stay in ("elan cng spark plug": CNG is the engine the plug is for), models do not."""
+        match = self._parts.match(
+            ["" if index in vehicle.model_indices else token.word for index, token in enumerate(tokens)],
+            [token for _, _, token in specs],
+            found.slots.get("model"),
+            vehicle.variant,
+            _NOT_NAMES,
+        )
+        if match is None:
+            return set()
+        spans = [(tokens[index].start, tokens[index].end) for index in match.word_indices]
+        spans += [(start, end) for start, end, token in specs if token in match.spec_tokens]
+        if not spans:
+            return set()
+        for index in match.word_indices:
+            if index not in vehicle.token_indices:
+                found.claim(tokens[index].start, tokens[index].end, "<part>")
+        span = found.text[min(start for start, _ in spans) : max(end for _, end in spans)]
+        if match.sku_id is None:
             found.mention(span)
+            found.part_candidates = match.candidates
         elif "sku_id" not in found.slots:
-            found.link("sku_id", sku_id, span)
+            found.link("sku_id", match.sku_id, span)
+        return set(match.word_indices)
 
 
-class _PartIndex:
-    """Part descriptions as word sets. A question's words are linked to part words, exactly or fuzzily
-    ("brek" -> brake, "pads" -> pad), never from the words questions are phrased with ("stock", "status",
-    "cars"); then the SKU whose description covers the most of them, fits the model named and is current
-    wins. Several SKUs covering them equally well (front and rear pads, petrol and diesel filters) is an
-    ambiguity: no SKU, the span is a mention."""
+@dataclass(frozen=True)
+class _VehicleReading:
+    """The first model named and the variant next to it (suffix as the specs write it), if any, and the
+    indices of the tokens they took (all, and the models')."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
-        described = vocabulary.described_parts
-        model_words = {model.lower() for model in vocabulary.models}
-        self.entries = described
-        #: each description's words in order (models, sizes and stop words left out), and as a set
-        self.sequences: list[tuple[str, ...]] = []
-        self.words: list[frozenset[str]] = []
-        #: words that name a part on their own: a description's first word or a category ("battery", "horn")
-        self.head_nouns: set[str] = set()
-        for entry in described:
-            sequence = tuple(
-                _stem(word)
-                for word in normalise(entry.description).split()
-                if word not in model_words
-                and len(word) > 1
-                and not any(character.isdigit() for character in word)
-                and word not in _PART_STOP_WORDS
-            )
-            self.sequences.append(sequence)
-            self.words.append(frozenset(sequence))
-            if sequence:
-                self.head_nouns.add(sequence[0])
-            self.head_nouns.update(
-                _stem(word) for word in normalise(entry.category.replace("_", " ")).split()
-            )
-        self.by_word: dict[str, list[int]] = defaultdict(list)
-        for index, words in enumerate(self.words):
-            for word in words:
-                self.by_word[word].append(index)
-        self.phrasing_words = (_phrasing_words() | _PHRASING_ONLY) - _PART_WORDS_IN_PHRASING
-        #: words that say what a part is (the generic ones only narrow it down: "front", "set", "petrol")
-        self.naming_words = sorted(word for word in self.by_word if word not in _GENERIC_PART_WORDS)
-        skeletons: dict[str, set[str]] = defaultdict(set)
-        for word in self.naming_words:
-            if len(word) >= 4:
-                skeletons[_skeleton(word)].add(word)
-        self.by_skeleton = {
-            skeleton: next(iter(words)) for skeleton, words in skeletons.items() if len(words) == 1
-        }
-
-    def _word_of(self, word: str) -> str | None:
-        if word in self.phrasing_words:
-            return None
-        stemmed = _stem(word)
-        if stemmed in self.by_word:
-            return stemmed
-        if len(stemmed) < 4 or word in _NOT_NAMES or any(character.isdigit() for character in stemmed):
-            return None
-        best = process.extractOne(stemmed, self.naming_words, scorer=fuzz.ratio)
-        needed = EntityExtractor.SHORT_TOKEN_RATIO if len(stemmed) == 4 else EntityExtractor.FUZZY_RATIO
-        if best is not None and best[1] >= needed:
-            return str(best[0])
-        # a vowel typed wrong or left out ("brek" for brake, "filtr" for filter): the consonants agree
-        return self.by_skeleton.get(_skeleton(stemmed))
-
-    def match(self, words: list[str], model: str | None) -> tuple[str | None, list[int]] | None:
-        """(sku id, or None when ambiguous; the indices of the words that named a part), or None."""
-        if not self.entries:
-            return None
-        linked: dict[int, str] = {}
-        for index, word in enumerate(words):
-            part_word = self._word_of(word)
-            if part_word is not None:
-                linked[index] = part_word
-        naming = {word for word in linked.values() if word not in _GENERIC_PART_WORDS}
-        if not naming or (len(naming) == 1 and not naming & self.head_nouns):
-            return None  # "colour", "low" alone name no part; "battery", "horn" do
-        wanted = set(linked.values())
-        candidates: set[int] = set()
-        for word in naming:
-            candidates |= set(self.by_word[word])
-        scored = []
-        for candidate in candidates:
-            entry = self.entries[candidate]
-            fits = model is None or not entry.fits_models or model in entry.fits_models
-            sequence = self.sequences[candidate]
-            # "clutch plate" is the Clutch plate, not the Clutch pressure plate: words written together count
-            together = sum(
-                first in wanted and second in wanted for first, second in itertools.pairwise(sequence)
-            )
-            scored.append(
-                (len(wanted & self.words[candidate]), fits, together, entry.superseded_by < 0, candidate)
-            )
-        scored.sort(reverse=True)
-        best = scored[0]
-        token_indices = sorted(index for index, word in linked.items() if word in self.words[best[-1]])
-        if not token_indices:
-            return None
-        ties = [row for row in scored if row[:-1] == best[:-1]]
-        if (model is not None and not best[1]) or len(ties) > 1:
-            return None, token_indices
-        return self.entries[best[-1]].sku_id, token_indices
+    model: str | None
+    variant: str | None
+    token_indices: frozenset[int]
+    model_indices: frozenset[int]
 
 
-_PART_STOP_WORDS = frozenset(
-    {"for", "and", "with", "of", "the", "a", "an", "to", "in", "ka", "ki", "ke", "assy"}
+#: possessive marks after a dealer: "D0004's", "D0004 ka/ke/ki ..." (not "ke paas", "ke saath", "se")
+_POSSESSIVE_AFTER = re.compile(
+    r"^(?:\s*['\u2019]s?\b|s'|\s+(?:ka|ke|ki|kaa|kee)\b(?!\s+(?:paas|pass|pas|saath|sath|yahan|yaha|yahaan|"
+    r"taraf|liye|se|ko|dwara|through|wala|wale)\b))",
+    re.IGNORECASE,
 )
-#: description words that narrow a part down but do not name one
-_GENERIC_PART_WORDS = frozenset(
-    {"set", "kit", "front", "rear", "lh", "rh", "left", "right", "upper", "lower", "inner", "outer", "assembly",
-     "petrol", "diesel", "cng", "at", "mt", "side", "driver", "passenger", "long", "life", "black", "grey", "tan",
-     "silver", "white", "red", "blue", "brown", "pu", "leather", "fabric", "rubber", "chrome", "led", "halogen",
-     "element", "concentrate", "universal", "heavy", "duty", "premium", "standard", "genuine"}
-)  # fmt: skip
-#: words dealers phrase questions with that descriptions also use; never read as naming a part
-_PHRASING_ONLY = frozenset(
-    {"car", "cars", "order", "stock", "status", "time", "date", "plant", "yard", "low"}
+#: a dealer followed by a word for its private records: "D0004 transfers", "Pune Motors 3 stock"
+_RECORDS_AFTER = re.compile(
+    r"^\s+(?:transfers|stocks?|inventory|inventories|statements?|stmt|balances?|ledgers?|claims?|allocations?|"
+    r"allotments?|list|data|details|sales|vins|alerts|accounts?|dues|yard|incentives?|orders|margins?|"
+    r"numbers?|contacts?|phone|email|(?:transfer|stock|parts?|claim|payment)\s+(?:list|history|details|records|"
+    r"data|report))\b",
+    re.IGNORECASE,
 )
-#: template words that are part words all the same ("seat cover", "ac filter")
-_PART_WORDS_IN_PHRASING = frozenset({"ac", "cover"})
+#: "of D0004", "for D0004" after a records word ("statement for D0004")
+_OF_BEFORE = re.compile(r"\bof\s+(?:the\s+)?(?:dealer(?:ship)?\s+)?$", re.IGNORECASE)
+_RECORDS_FOR_BEFORE = re.compile(
+    r"\b(?:transfers|stock|inventory|statement|stmt|balance|ledger|claims|allocations?|list|data|details|sales|"
+    r"vins|alerts|account|dues|incentives?|margins?|numbers?|contacts?)\s+(?:\w+\s+)?for\s+(?:the\s+)?"
+    r"(?:dealer(?:ship)?\s+)?$",
+    re.IGNORECASE,
+)
+#: the other side of the asker's own business: "from D0004", "to D0004", "D0004 se", "D0004 ko"
+_COUNTERPART_BEFORE = re.compile(
+    r"\b(?:from|frm|to|with|between|by|via)\s+(?:the\s+)?(?:dealer(?:ship)?\s+)?$", re.IGNORECASE
+)
+_COUNTERPART_AFTER = re.compile(
+    r"^\s+(?:se|ko|ne|sey|say|wala|wale|wali|waala|waale|waali|ke\s+(?:saath|sath|yahan|yaha|yahaan)|"
+    r"ki\s+taraf)\b",
+    re.IGNORECASE,
+)
+
+
+def _dealer_role(text: str, spans: list[tuple[int, int]]) -> str | None:
+    """How the dealers named are named: "possessor" if any is asked about as the owner of records (the
+    service refuses that for another dealer), else "counterpart" if one is the other side of the asker's own
+    transfer or trade, else "named"; None when no dealer is named."""
+    if not spans:
+        return None
+    roles = set()
+    for start, end in spans:
+        before, after = text[max(0, start - 60) : start], text[end : end + 60]
+        if (
+            _POSSESSIVE_AFTER.search(after)
+            or _RECORDS_AFTER.search(after)
+            or _OF_BEFORE.search(before)
+            or _RECORDS_FOR_BEFORE.search(before)
+        ):
+            roles.add("possessor")
+        elif _COUNTERPART_BEFORE.search(before) or _COUNTERPART_AFTER.search(after):
+            roles.add("counterpart")
+    for role in ("possessor", "counterpart"):
+        if role in roles:
+            return role
+    return "named"
 
 
 def _phrasing_words() -> set[str]:
-    """Every word of the training templates outside their slots: how questions are asked, not what about."""
+    """Every word of the training templates outside their slots, and the abbreviations the corpus types them
+    with: how questions are asked, not what about."""
     words: set[str] = set()
     for templates in TEMPLATES.values():
         for template in templates:
             words.update(normalise(re.sub(r"\{\w+\}", " ", template)).split())
+    for forms in ABBREVIATIONS.values():
+        for form in forms:
+            words.update(normalise(form).split())
     return words
-
-
-def _skeleton(word: str) -> str:
-    """The first letter, then the consonants with repeats collapsed: "brek" and "brake" are both "brk"."""
-    consonants = word[0] + "".join(character for character in word[1:] if character not in "aeiouy")
-    return re.sub(r"(.)\1+", r"\1", consonants)
-
-
-def _stem(word: str) -> str:
-    """Plural to singular the simple way dealers' words need ("pads" -> "pad", "batteries" -> "battery")."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def _variant_forms(names: Iterable[str]) -> dict[str, str]:

@@ -242,15 +242,17 @@ def service_refusal(
 
 
 def text_scope_refusal(question: Question, result: Understanding) -> bool:
-    """What the text alone shows, without the state: rules talked past, or another dealer named outside the
-    questions that may name one (which dealers could supply, a transfer with that dealer). A VIN of another
-    dealer needs the state: that is the service's check."""
+    """What the text alone shows, without the state: rules talked past, another dealer named outside the
+    questions that may name one (which dealers could supply, a transfer with that dealer), or named as the
+    owner of the records asked for. A VIN of another dealer needs the state: that is the service's check."""
 
     named = result.entities.dealer_id
     other_dealer = (
         named is not None and named != question.dealer_id and result.intent not in MAY_NAME_ANOTHER_DEALER
     )
-    return result.talks_past_rules or other_dealer
+    # another dealer named as the owner of records ("transfers of D0004", "D0004 ka stock"), whatever the intent
+    owner = result.dealer_role == "possessor" and named != question.dealer_id
+    return result.talks_past_rules or other_dealer or owner
 
 
 def threshold_study(understander: Understander, held_out_share: float = 0.25, seed: int = 7) -> str:

@@ -44,7 +44,8 @@ LISTED = 3
 
 _GREETING = re.compile(
     r"^\W*(?:hi+|hello+|hey+|namaste|namaskar|good\s+(?:morning|afternoon|evening|day)|thanks?|thank\s+you|"
-    r"thx|ty|dhanyavaad|dhanyawad|shukriya|ok(?:ay)?|bye|gm)\b",
+    r"thx|ty|dhanyavaad|dhanyawad|shukriya|ok(?:ay)?|bye|gm|who\s+(?:is\s+this|are\s+you|r\s+u)|"
+    r"what\s+is\s+your\s+name|aap\s+kaun|kaun\s+(?:ho|hai|bol))\b",
     re.IGNORECASE,
 )
 _DECISION = re.compile(
@@ -57,7 +58,8 @@ _DECISION = re.compile(
 
 
 #: intents where naming another dealer is no request for its data: who could supply (network policy), the
-#: counterpart of the dealer's own transfer, and requests a person decides
+#: counterpart of the dealer's own transfer, and requests a person decides. Even there a dealer named as the
+#: owner of records ("transfers of D0004", "D0004 ke transfers", "D0004's stock") is refused: see ``_refusal``
 _NAMING_ANOTHER_DEALER_ALLOWED = ("network_availability", "transfer_status", "other")
 
 
@@ -220,7 +222,7 @@ class Clara:
         handler = getattr(self, f"_{understanding.intent}", None)
         if handler is None:
             return self._escalate(base, "out_of_scope", "I cannot answer that here; a person will follow up.")
-        outcome: Answer = handler(dealer_id, entities, understanding.mentions, text)
+        outcome: Answer = handler(dealer_id, entities, understanding, text)
         return ClaraReply(
             **base,
             resolved=outcome.reason is None,
@@ -239,6 +241,10 @@ class Clara:
         if understanding.talks_past_rules:
             return "requests for other dealers' data or to set the rules aside are not allowed"
         other = entities.dealer_id
+        if getattr(understanding, "dealer_role", None) == "possessor" and other != dealer_id:
+            # "show me the transfers of D0004", "D0004 ke transfers", "Pune dealer ka stock": another dealer's
+            # records, whatever the intent (a counterpart of the dealer's own transfer is named otherwise)
+            return "another dealer's transfers, stock, statement and claims are private to that dealer"
         if other and other != dealer_id and understanding.intent not in _NAMING_ANOTHER_DEALER_ALLOWED:
             return "another dealer's stock, statement and claims are private to that dealer"
         if entities.vin:
@@ -248,7 +254,7 @@ class Clara:
         return None
 
     # -- the intents (each returns an Answer) -------------------------------------------------------------
-    def _allocation_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _allocation_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         cars, what = self._vehicle_filter(self.view.rows("allocations", dealer_id), entities)
         when = self._as_of_text()
         count = len(cars["vin"])
@@ -272,9 +278,9 @@ class Clara:
         )
         return Answer(text_out, [f"vehicles.parquet:vin={vin}" for vin in cars["vin"][:5].tolist()])
 
-    def _vin_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _vin_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not entities.vin:
-            unread = [mention for mention in mentions if len(re.sub(r"\W", "", mention)) >= 11]
+            unread = [mention for mention in reading.mentions if len(re.sub(r"\W", "", mention)) >= 11]
             detail = f" ({unread[0]!r} is not a valid VIN: check the characters)" if unread else ""
             return Answer(
                 f"Please give the 17-character VIN you are asking about{detail}.", [], "data_missing"
@@ -303,7 +309,7 @@ class Clara:
             [f"vehicles.parquet:vin={record.vin}"],
         )
 
-    def _vehicle_stock(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _vehicle_stock(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         yard = self.view.rows("yard", dealer_id)
         yard = _select(yard, ~yard["reserved"].astype(bool))
         yard, what = self._vehicle_filter(yard, entities)
@@ -325,9 +331,9 @@ class Clara:
             source,
         )
 
-    def _part_stock(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _part_stock(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         when = self._as_of_text()
-        sku_ids = self._skus_asked(dealer_id, entities, mentions)
+        sku_ids = self._skus_asked(dealer_id, entities, reading)
         if sku_ids:
             lines, sources = [], []
             for sku_id in sku_ids[:LISTED]:
@@ -353,10 +359,10 @@ class Clara:
             [f"parts:*[{dealer_id}]"],
         )
 
-    def _part_eta(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _part_eta(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         when = self._as_of_text()
         arrivals = self.view.rows("arrivals", dealer_id)
-        sku_ids = self._skus_asked(dealer_id, entities, mentions)
+        sku_ids = self._skus_asked(dealer_id, entities, reading)
         if sku_ids:
             lines, sources = [], []
             for sku_id in sku_ids[:LISTED]:
@@ -397,14 +403,14 @@ class Clara:
             [f"logistics:inbound[{dealer_id}]"],
         )
 
-    def _network_availability(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _network_availability(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         view = self.view
         if entities.spec_id:
             offers, item = view.network_availability(dealer_id, spec_id=entities.spec_id), entities.spec_id
         elif entities.model:
             offers, item = view.network_availability(dealer_id, model=entities.model), entities.model
         else:
-            sku_ids = self._skus_asked(dealer_id, entities, mentions, require_position=False)
+            sku_ids = self._skus_asked(dealer_id, entities, reading, require_position=False)
             if not sku_ids:
                 return Answer(
                     "Which model, spec or part should I look for in the network?", [], "data_missing"
@@ -428,21 +434,25 @@ class Clara:
         for source_id in nearest:
             rows = np.flatnonzero(source_ids == source_id)
             first = int(rows[0])
+            kind = str(offers["source_kind"].iat[first])
+            spare = int(units[rows].sum())
+            # another dealer's stock is its own business: say whether it can spare one or several, never how
+            # many it holds (asking model by model would rebuild its yard); the OEM's stockyards are counted
+            amount = str(spare) if kind != "dealer" else ("1 to spare" if spare == 1 else "several to spare")
             listed_parts.append(
-                f"{offers['source_kind'].iat[first]} {source_id} ({offers['source_name'].iat[first]}, "
-                f"{offers['distance_km'].iat[first]:.0f} km): {int(units[rows].sum())}"
+                f"{kind} {source_id} ({offers['source_name'].iat[first]}, "
+                f"{offers['distance_km'].iat[first]:.0f} km): {amount}"
             )
         listed = "; ".join(listed_parts)
         sources = len(set(source_ids.tolist()))
         more = f"; {sources - LISTED} more sources" if sources > LISTED else ""
-        total = int(offers["units"].sum())
         return Answer(
-            f"{total} unit{_s(total)} of {item} could be sourced within network policy {when}: {listed}{more}. "
-            "A transfer or dealer trade needs the network's approval.",
+            f"{item} could be sourced from {sources} source{_s(sources)} within network policy {when}: "
+            f"{listed}{more}. A transfer or dealer trade needs the network's approval.",
             source,
         )
 
-    def _transfer_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _transfer_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not (self.view.has("transfers") or self.view.has("orders") or self.view.has("settlement")):
             return Answer(
                 "Transfer records are not in the data I have; your regional manager will reply.",
@@ -477,7 +487,7 @@ class Clara:
         more = f"; {count - LISTED} more" if count > LISTED else ""
         return Answer(f"{count} transfer{_s(count)} open {when}: " + "; ".join(lines) + more + ".", source)
 
-    def _stockout_risk(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _stockout_risk(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("tower"):
             return Answer(
                 "Stock-out alerts are not running for your network, so I cannot tell the risk; your regional "
@@ -487,7 +497,7 @@ class Clara:
             )
         alerts = self.view.rows("alerts", dealer_id)
         when = self._as_of_text()
-        sku_ids = self._skus_asked(dealer_id, entities, mentions, require_position=False)
+        sku_ids = self._skus_asked(dealer_id, entities, reading, require_position=False)
         if sku_ids:
             alerts = _select(alerts, np.isin(alerts["sku_id"], sku_ids))
             if len(alerts["sku_id"]) == 0:
@@ -512,7 +522,7 @@ class Clara:
             [f"tower:alert[{dealer_id},{sku}]" for sku in alerts["sku_id"][:LISTED].tolist()],
         )
 
-    def _statement(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _statement(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         statement = self.view.statement(dealer_id)
         if statement is None:
             return Answer(
@@ -541,7 +551,7 @@ class Clara:
         )
         return Answer(text_out, [f"settlement:journal[{dealer_id}]", f"settlement:statements[{dealer_id}]"])
 
-    def _incentive_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _incentive_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("settlement"):
             return Answer(
                 "Incentive claim records are not in the data I have; your regional manager will reply.",
@@ -580,7 +590,7 @@ class Clara:
             text_out += f". Latest: VIN {claims['vin'][latest]}, filed {_date(claims['filed_date'][latest])}."
         return Answer(text_out, source)
 
-    def _campaign_status(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _campaign_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("campaigns"):
             return Answer(
                 "Campaign records are not in the data I have; your regional manager will reply.",
@@ -604,7 +614,7 @@ class Clara:
             )
         return Answer(f"{_capital(when)}: " + " | ".join(lines) + ".", source)
 
-    def _other(self, dealer_id: str, entities: Any, mentions: Any, text: str) -> Answer:
+    def _other(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if _DECISION.search(text) or entities.quantities:
             return Answer(
                 "That needs a decision by your regional manager; I have passed it on.", [], "needs_decision"
@@ -647,15 +657,22 @@ class Clara:
         return cars, ""
 
     def _skus_asked(
-        self, dealer_id: str, entities: Any, mentions: Any, require_position: bool = True
+        self, dealer_id: str, entities: Any, reading: Any, require_position: bool = True
     ) -> list[str]:
-        """The part numbers a question names: the linked SKU, else the dealer's parts whose description
-        holds every word of an unlinked mention ("brake pad" -> the brake pads it holds or awaits)."""
+        """The part numbers a question names: the linked SKU; else, for a description that fits several SKUs,
+        those of them the dealer holds or awaits (all of them when it holds none: the answer then says so);
+        else the dealer's parts whose description holds every word of an unlinked mention."""
         if entities.sku_id:
             return [str(entities.sku_id)]
         held = self.view.skus_of_dealer(dealer_id) if require_position else None
+        candidates = [str(sku) for sku in getattr(reading, "part_candidates", ()) or ()]
+        if candidates:
+            if held is None:
+                return candidates
+            kept = [sku for sku in candidates if held[self.view.sku_index(sku)]]
+            return kept or candidates
         found: list[str] = []
-        for mention in mentions:
+        for mention in reading.mentions:
             words = re.findall(r"[a-z0-9]+", str(mention).lower())
             if not words or any(len(word) >= 11 for word in words):
                 continue  # a malformed VIN or part number, not a description

@@ -55,50 +55,89 @@ CONFIDENCE_THRESHOLD = 0.40
 #: how many characters of a question are read (a longer text is cut there: nobody types 10 kB to a chat)
 MAX_TEXT_CHARACTERS = 2000
 
+#: the families of text that try to set the rules aside, each general rather than one sentence:
 _OVERRIDE = re.compile(
-    r"ignore (?:all |the |any |your |previous |prior |above |earlier |these |those )*"
-    r"(?:rules?|instructions?|prompts?|restrictions?|guidelines?|policy|policies|limits?)"
-    r"|(?:forget|disregard|bypass|override|skip) (?:all |the |your |any |previous |prior )*"
-    r"(?:rules?|instructions?|restrictions?|guidelines?|polic(?:y|ies)|limits?|security|checks?)"
-    r"|rules? (?:ko )?(?:ignore|bhool|chhod|bypass)"
-    r"|you are (?:now )?(?:an? |the )?(?:admin|administrator|root|superuser|developer|system|oem|head office)"
-    r"|(?:act|behave|pretend|respond) (?:as|like) (?:an? |the )?(?:admin|administrator|root|superuser|developer|"
-    r"system|head office|regional manager|oem|different)"
-    r"|admin (?:mode|access|privileges?|rights)|developer mode|god mode|jailbreak|sudo"
-    r"|system prompt|(?:reveal|show|print) (?:your |the )?(?:prompt|instructions|rules|config)"
-    r"|i am (?:the )?(?:admin|administrator|regional manager|head office|oem)",
+    # ignore / forget / bypass the rules, instructions, restrictions (English and Hinglish)
+    r"\b(?:ignore|forget|disregard|bypass|override|skip|break|turn off|switch off|disable)\s+"
+    r"(?:all\s+|the\s+|any\s+|your\s+|previous\s+|prior\s+|above\s+|earlier\s+|these\s+|those\s+|of\s+|my\s+)*"
+    r"(?:rules?|instructions?|prompts?|restrictions?|guidelines?|polic(?:y|ies)|limits?|security|checks?|"
+    r"filters?|guardrails?|safety|scope|permissions?)"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|the\s+|everything\s+)?(?:above|previous|prior|earlier|"
+    r"everything|what\s+(?:you\s+were|i)\s+(?:told|said))\b"
+    r"|\b(?:rules?|restrictions?|niyam|limits?|instructions?)\s+(?:ko\s+)?"
+    r"(?:ignore|bhool|bhul|chhod|chod|bypass|hata|hatao|tod|todo|mat\s+maan|mat\s+mano)"
+    # role play: "you are now ...", "act as ...", "pretend ...", "from now on you ...", "ab tum ... ho"
+    r"|\byou\s+are\s+now\b|\bfrom\s+now\s+on\s+(?:you|u)\b|\bnow\s+you\s+are\b"
+    r"|\byou\s+are\s+(?:an?\s+|the\s+)?(?:admin|administrator|root|superuser|super\s+user|developer|system|oem|"
+    r"head\s+office|regional\s+manager|god|dan|unrestricted|unfiltered)\b"
+    r"|\b(?:act|behave|pretend|roleplay|role\s+play)\s+(?:as|like|to\s+be)\b"
+    r"|\bpretend\s+(?:you|u|that|to)\b|\bimagine\s+(?:you|u)\s+(?:are|r)\b|\brole\s*-?\s*play\b"
+    r"|\b(?:ab\s+)?(?:tum|aap|tu)\s+(?:ab\s+)?(?:admin|developer|root|system|head\s+office|manager)\s+(?:ho|hai|hain|bano)\b"
+    r"|\bi\s+am\s+(?:the\s+|your\s+|an?\s+)?(?:admin|administrator|developer|regional\s+manager|head\s+office|oem|"
+    r"root|owner|ceo|auditor)\b"
+    r"|\bmain\s+(?:admin|developer|head\s+office|regional\s+manager)\s+(?:hoon|hu|hun)\b"
+    # special modes and commands
+    r"|\b(?:developer|dev|debug|admin|god|root|maintenance|super\s*user|superuser|unrestricted|"
+    r"privileged|sudo|dan)\s+(?:mode|access|privileges?|rights|console|shell)\b"
+    r"|\bsudo\b|\bjailbreak\w*|\bsu\s+root\b|\bchmod\b|\bexec\s*\(|\bdrop\s+table\b|\bselect\s+\*|"
+    r"\bunion\s+select\b|<\s*/?\s*script\b|\{\{.*\}\}"
+    # the assistant's own set-up
+    r"|\bsystem\s+prompt\b|\bsystem\s+message\b|\binitial\s+prompt\b|\bhidden\s+(?:prompt|instructions?|rules)\b"
+    r"|\b(?:reveal|show|print|display|repeat|dump|leak|tell|dikhao|dikha|batao|bata|give)\s+(?:me\s+)?"
+    r"(?:(?:your|apna|apne|apni)\s+(?:prompt|instructions|rules|config(?:uration)?|settings|source\s+code|"
+    r"training\s+data)|(?:the\s+)?(?:prompt|source\s+code|training\s+data|api\s+keys?|passwords?|credentials|"
+    r"secrets?|config(?:uration)?\s+files?))\b"
+    r"|\b(?:prompt|instructions|config|source\s+code|password|credentials)\s+(?:dikhao|dikha|batao|bata|bhejo|do)\b"
+    # bulk extraction: dump/export all, the whole database
+    r"|\b(?:dump|export|download|extract|scrape|leak)\s+(?:me\s+)?(?:all|every|everything|the\s+whole|whole|"
+    r"the\s+entire|entire|complete|full|the\s+full|sab|saara|sara|pura|poora)\b"
+    r"(?!\s+(?:of\s+)?(?:my|mera|meri|mere|our|hamara|hamari|hamare)\b)"
+    r"|\b(?:whole|entire|complete|full|pura|poora|saara)\s+(?:database|db|data\s*base|dataset|master\s+data|"
+    r"dealer\s+list|network\s+data)\b|\bdatabase\b|\bsql\b",
     re.IGNORECASE,
 )
-#: "all dealers", "every dealer's", "sab dealers", "har dealer" ...
+#: "all dealers", "every dealer's", "sab dealers", "har dealer", "another dealer's", "kisi aur dealer ka" ...
 _EVERY_DEALER = re.compile(
-    r"\b(?:all|every|each|evry|al|sab|sabhi|saare|sare|saari|har|baaki|baki|other|dusre|doosre)\s+(?:the\s+)?"
-    r"(?:other\s+)?(?:dealers?|dealerships?|dlrs?|delars?|showrooms?)(?:'s|s')?",
+    r"\b(?:all|every|each|evry|al|sab|sabhi|saare|sare|saari|har|baaki|baki|other|others|dusre|doosre|another|"
+    r"kisi\s+aur|kisi\s+dusre|any\s+other|the\s+other|rest\s+of\s+the|competitor|competitors|competing)"
+    r"\s+(?:the\s+)?(?:other\s+)?(?:dealers?|dealerships?|dlrs?|delars?|showrooms?|outlets?)(?:'s|s'|’s)?",
     re.IGNORECASE,
 )
-#: what one dealer may not see of the others: their lists, accounts and claims
+#: what one dealer may not see of the others: their lists, accounts, claims, margins and contacts
 _PRIVATE_DATA = re.compile(
     r"\b(?:list|lists|dump|export|download|show|dikhao|dikha|bata|batao|give|send|bhejo|print|details?|data|"
-    r"statements?|stmt|balances?|ledgers?|accounts?|claims?|incentives?|payments?|sales|margins?|"
-    r"stock\s*lists?|inventory|inventories|numbers|names|contacts?|phone|emails?|passwords?|vins?)\b",
+    r"statements?|stmt|balances?|ledgers?|accounts?|claims?|incentives?|payments?|sales|margins?|profits?|"
+    r"discounts?|prices?|pricing|stock\s*lists?|inventory|inventories|numbers|names|contacts?|phone|mobile|"
+    r"emails?|addresses|passwords?|logins?|vins|targets?|allocations?|transfers|performance|turnover|revenue)\b",
     re.IGNORECASE,
 )
 #: availability questions ("do other dealers have X") are allowed by network policy
 _AVAILABILITY = re.compile(
-    r"\b(?:have|has|hai|h|available|availability|supply|mil sakti|milegi|milega|transfer|spare|arrange)\b",
+    r"\b(?:have|has|hai|h|available|availability|supply|mil sakti|milegi|milega|transfer|spare|arrange|"
+    r"holding|stock of|paas|with|having|kiske|kahan|where|who|which|nearest|nearby|get|source|lend|"
+    r"give\s+(?:me\s+|us\s+)?(?:a|an|one|ek|some)|de\s+sakt[aei]|mil\w*)\b",
+    re.IGNORECASE,
+)
+#: words of a request to see others' business rather than to find a car or part
+_BULK_WORDS = re.compile(
+    r"\b(?:list|dump|export|all|download|margins?|profits?|phone|mobile|contacts?|emails?|numbers|names|"
+    r"passwords?|statements?|balances?|ledgers?|claims?|sales|turnover|revenue|performance|targets?)\b",
     re.IGNORECASE,
 )
 
 
 def talks_past_rules(text: str) -> bool:
-    """True for text that tries to get round the dealer's scope: instructions to ignore the rules or take a
-    role ("you are now admin"), or a request for every dealer's lists, accounts or claims. Asking which dealers
-    could supply a spec is not one of these (network policy allows it)."""
+    """True for text that tries to get round the dealer's scope: instructions to ignore the rules, role play
+    ("you are now admin", "act as head office"), special modes ("developer mode", "sudo"), the assistant's
+    set-up ("system prompt dikhao"), bulk extraction ("dump all", "export the whole database"), or a request
+    for other dealers' lists, accounts, claims, margins or contacts ("every dealer's stock", "phone numbers of
+    all dealers"). Asking which dealers could supply a spec is not one of these (network policy allows it)."""
     if _OVERRIDE.search(text):
         return True
     for match in _EVERY_DEALER.finditer(text):
         around = text[max(0, match.start() - 60) : match.end() + 60]
         if _PRIVATE_DATA.search(around) and not (
-            _AVAILABILITY.search(around) and not re.search(r"\b(?:list|dump|export|all)\b", around, re.I)
+            _AVAILABILITY.search(around) and not _BULK_WORDS.search(around)
         ):
             return True
         if re.search(r"\b(?:list|dump|export)\s+(?:of\s+)?(?:all|every|sab|saare)\b", around, re.IGNORECASE):
@@ -119,6 +158,12 @@ class Understanding:
     talks_past_rules: bool
     #: spans seen but not linked: a VIN with a bad check digit, an unknown part number, an ambiguous name
     mentions: tuple[str, ...]
+    #: the SKUs a part description fits equally well when it fits several (catalog order), else empty
+    part_candidates: tuple[str, ...] = ()
+    #: how another dealer is named: "possessor" (its records are asked for: "D0004's stock", "transfers of
+    #: D0004", "D0004 ka statement"), "counterpart" ("transfer from D0004", "Pune Motors 3 se"), "named"
+    #: (neither shows); None when no dealer is named
+    dealer_role: str | None = None
 
     @property
     def confident(self) -> bool:
@@ -131,6 +176,8 @@ class Understanding:
             "entities": self.entities.to_json(),
             "talks_past_rules": self.talks_past_rules,
             "mentions": list(self.mentions),
+            "part_candidates": list(self.part_candidates),
+            "dealer_role": self.dealer_role,
         }
 
 
@@ -182,4 +229,6 @@ def _understanding(text: str, extraction: Extraction, intent: str, confidence: f
         entities=extraction.entities,
         talks_past_rules=talks_past_rules(text),
         mentions=extraction.mentions,
+        part_candidates=extraction.part_candidates,
+        dealer_role=extraction.dealer_role,
     )
