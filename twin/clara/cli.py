@@ -9,8 +9,9 @@ built-in world is made once (``twin.views.loading``). The state is loaded once; 
 chunks (one classifier call each) with a progress bar on long files, and ends with a summary line:
 answered, escalated by reason, errors, questions per second. A bad line (not JSON, a field missing, an
 unknown dealer, empty or binary text) gets an error line with its id and the batch goes on. Refusals
-(``not_allowed``) are logged on ``twin.clara.audit``: to stderr for one question, to ``--audit-log``
-(default ``<out>.audit.log``) for a batch. Exit codes: 0 answered (escalations are answers), 2 bad input
+(``not_allowed``) are logged on ``twin.clara.audit`` (dealer, the batch line's id, intent, the entities probed
+and the question's first 80 characters): to stderr for one question, to ``--audit-log`` (default
+``<out>.audit.log``) for a batch. Exit codes: 0 answered (escalations are answers), 2 bad input
 (arguments, the state path, the question, the batch file).
 """
 
@@ -102,11 +103,17 @@ def _clara(state: str | None) -> tuple[Any, float]:
 
 
 def _ask_one(clara: Any, dealer_id: str, question: str) -> None:
-    if not logging.getLogger(AUDIT_LOGGER).handlers:
+    audit = logging.getLogger(AUDIT_LOGGER)
+    handler: logging.Handler | None = None
+    if not audit.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("audit: %(message)s"))
-        logging.getLogger(AUDIT_LOGGER).addHandler(handler)
-    reply = clara.ask(dealer_id, question)
+        audit.addHandler(handler)
+    try:
+        reply = clara.ask(dealer_id, question)
+    finally:  # the logger is the process's: leave it as found (twin-ask may run in-process, e.g. in tests)
+        if handler is not None:
+            audit.removeHandler(handler)
     print(json.dumps({"dealer_id": dealer_id, **reply.to_json()}, ensure_ascii=False, indent=1))
 
 
@@ -142,11 +149,6 @@ def _ask_batch(clara: Any, args: argparse.Namespace, load_seconds: float) -> Non
     from twin.clara.service import ClaraError
 
     audit_path = args.audit_log or args.out.with_name(args.out.name + ".audit.log")
-    audit = logging.getLogger(AUDIT_LOGGER)
-    handler = logging.FileHandler(audit_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    audit.addHandler(handler)
-    audit.propagate = False
     rows = _read_questions(args.batch)
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
@@ -158,6 +160,12 @@ def _ask_batch(clara: Any, args: argparse.Namespace, load_seconds: float) -> Non
         file=sys.stderr,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    audit = logging.getLogger(AUDIT_LOGGER)
+    handler = logging.FileHandler(audit_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    audit.addHandler(handler)
+    propagate = audit.propagate
+    audit.propagate = False  # a batch's refusals go to its audit file, not to the terminal
     try:
         with args.out.open("w", encoding="utf-8") as out:
             for start in range(0, len(rows), CHUNK):
@@ -178,7 +186,10 @@ def _ask_batch(clara: Any, args: argparse.Namespace, load_seconds: float) -> Non
                     results[position] = (
                         identity if problem is None else {**identity, "line": number, "error": problem}
                     )
-                replies = clara.ask_many([(chunk[i][1]["dealer_id"], chunk[i][1]["text"]) for i in valid])  # type: ignore[index]
+                replies = clara.ask_many(
+                    [(chunk[i][1]["dealer_id"], chunk[i][1]["text"]) for i in valid],  # type: ignore[index]
+                    [chunk[i][1]["id"] for i in valid],  # type: ignore[index]
+                )
                 for position, reply in zip(valid, replies, strict=True):
                     results[position] = {**results[position], **reply.to_json()}
                 for result in results:
@@ -191,6 +202,7 @@ def _ask_batch(clara: Any, args: argparse.Namespace, load_seconds: float) -> Non
     finally:
         bar.close()
         audit.removeHandler(handler)
+        audit.propagate = propagate
         handler.close()
     seconds = time.perf_counter() - started
     asked = len(rows) - outcomes["error"]

@@ -8,15 +8,18 @@ the records used (``sources``) and the date the state is as of.
 Scope and security: a dealer sees only its own allocations, VINs, yard, parts, consignments, transfers,
 statement and claims. A question naming another dealer's stock, statement or claims, a VIN that is not the
 dealer's, or text that tries to talk past the rules is refused (``not_allowed``) with an answer that holds
-no number, and logged on ``twin.clara.audit``. Which dealers could supply a spec or part is answered
-(``network_availability``: candidates only, as network policy allows).
+no number, and logged on ``twin.clara.audit`` (the dealer, the question's id, the entities probed and a
+slice of the text). A VIN now at another dealer stays the asker's business where its own records hold it:
+its claim on the car (claim questions), its transfer of it (transfer questions). Which dealers could supply
+a spec or part is answered (``network_availability``: candidates only, as network policy allows).
 
 Escalations: ``low_confidence`` (the classifier is unsure), ``data_missing`` (the state lacks the section
 the answer needs, e.g. no control tower for stock-out risk, or the question lacks what it must name: a VIN
-for a VIN's status, an item for availability), ``needs_decision`` (requests a person decides: "send me 20
-more Dhruv", complaints), ``out_of_scope`` (nothing about the network). Questions that name no item are
-answered for the dealer as a whole: part stock without a part is the dealer's parts position, a part ETA
-without a part lists every consignment on its way.
+for a VIN's status, an item for availability; or it names a part the catalog does not hold, "stock of
+P999999"), ``needs_decision`` (requests a person decides: "send me 20 more Dhruv", complaints),
+``out_of_scope`` (nothing about the network). Questions that name no item are answered for the dealer as a
+whole: part stock without a part is the dealer's parts position, a part ETA without a part lists every
+consignment on its way.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import TwinError
+from twin.settlement.book import STATEMENT_GROUPS
 from twin.views import NetworkView, UnknownDealerError
 
 audit_log = logging.getLogger("twin.clara.audit")
@@ -41,6 +45,8 @@ ESCALATION_REASONS = ("not_allowed", "needs_decision", "out_of_scope", "data_mis
 MAX_TEXT_CHARACTERS = 2000
 #: rows an answer lists by name before it sums up the rest
 LISTED = 3
+#: the most of a refused question's text an audit line quotes (one line)
+AUDIT_TEXT_CHARACTERS = 80
 
 _GREETING = re.compile(
     r"^\W*(?:hi+|hello+|hey+|namaste|namaskar|good\s+(?:morning|afternoon|evening|day)|thanks?|thank\s+you|"
@@ -61,6 +67,15 @@ _DECISION = re.compile(
 #: counterpart of the dealer's own transfer, and requests a person decides. Even there a dealer named as the
 #: owner of records ("transfers of D0004", "D0004 ke transfers", "D0004's stock") is refused: see ``_refusal``
 _NAMING_ANOTHER_DEALER_ALLOWED = ("network_availability", "transfer_status", "other")
+#: words that make a mention a dealer's name, not a part's description
+_DEALER_WORDS = frozenset({"dealer", "dealers", "dealership", "showroom", "outlet", "yard", "stockyard"})
+#: an id that is no part number: a dealer, site or spec code, a VIN's length without dashes
+_OTHER_ID = re.compile(
+    r"[Dd]-?\d{1,4}|(?:SY|CR|PL|DC)[ -]?\d{1,2}|[A-Za-z]{3}-[A-Za-z0-9+]{2,8}-\d{1,2}|[A-Za-z0-9]{16,18}",
+    re.IGNORECASE,
+)
+#: the view's status of a rebalancing proposal a network manager has not yet decided
+PROPOSED = "awaiting approval"
 
 
 class ClaraError(TwinError, ValueError):
@@ -157,6 +172,7 @@ class Clara:
             confidence_threshold = CONFIDENCE_THRESHOLD
         self.confidence_threshold = float(confidence_threshold)
         self.as_of = view.as_of.isoformat()
+        self._dealer_words: frozenset[str] | None = None
 
     # -- entry points -----------------------------------------------------------------------------------
     def check(self, dealer_id: Any, text: Any) -> tuple[str, str]:
@@ -169,12 +185,23 @@ class Clara:
             raise ClaraError("dealer_id", dealer_id, error.reason) from None
         return dealer_id.strip(), check_text(text)
 
-    def ask(self, dealer_id: str, text: str) -> ClaraReply:
-        return self.ask_many([(dealer_id, text)])[0]
+    def ask(self, dealer_id: str, text: str, question_id: Any = None) -> ClaraReply:
+        return self.ask_many([(dealer_id, text)], [question_id])[0]
 
-    def ask_many(self, questions: Sequence[tuple[str, str]]) -> list[ClaraReply]:
+    def ask_many(
+        self, questions: Sequence[tuple[str, str]], question_ids: Sequence[Any] | None = None
+    ) -> list[ClaraReply]:
         """Many questions, understood in one batch. Every question is checked first: the first bad one
-        raises (``ClaraError`` naming ``questions[i]`` and the field), nothing is answered."""
+        raises (``ClaraError`` naming ``questions[i]`` and the field), nothing is answered. ``question_ids``
+        (a batch file's line ids) only label the audit log's lines, so a refusal can be traced."""
+        if question_ids is None:
+            question_ids = [None] * len(questions)
+        elif len(question_ids) != len(questions):
+            raise ClaraError(
+                "question_ids",
+                f"<{len(question_ids)} ids>",
+                f"must hold one id per question ({len(questions)})",
+            )
         checked = []
         for index, (dealer_id, text) in enumerate(questions):
             try:
@@ -183,12 +210,14 @@ class Clara:
                 raise type(error)(f"questions[{index}].{error.field}", error.value, error.reason) from None
         understood = self.understander.understand_many([text for _, text in checked], self.view.as_of)
         return [
-            self._reply(dealer_id, text, understanding)
-            for (dealer_id, text), understanding in zip(checked, understood, strict=True)
+            self._reply(dealer_id, text, understanding, question_id)
+            for (dealer_id, text), understanding, question_id in zip(
+                checked, understood, question_ids, strict=True
+            )
         ]
 
     # -- deciding ---------------------------------------------------------------------------------------
-    def _reply(self, dealer_id: str, text: str, understanding: Any) -> ClaraReply:
+    def _reply(self, dealer_id: str, text: str, understanding: Any, question_id: Any = None) -> ClaraReply:
         entities = understanding.entities
         base = {
             "intent": understanding.intent,
@@ -199,9 +228,12 @@ class Clara:
         refusal = self._refusal(dealer_id, understanding)
         if refusal is not None:
             audit_log.warning(
-                "refused dealer=%s intent=%s reason=not_allowed why=%s",
+                'refused dealer=%s id=%s intent=%s reason=not_allowed probed=%s text="%s" why=%s',
                 dealer_id,
+                "-" if question_id is None else _one_line(str(question_id), 40),
                 understanding.intent,
+                _probed(entities, getattr(understanding, "dealer_role", None)),
+                _one_line(text, AUDIT_TEXT_CHARACTERS),
                 refusal,
             )
             return ClaraReply(
@@ -249,9 +281,24 @@ class Clara:
             return "another dealer's stock, statement and claims are private to that dealer"
         if entities.vin:
             record = self.view.vehicle(entities.vin)
-            if record is not None and record.dealer_id != dealer_id:
+            if (
+                record is not None
+                and record.dealer_id != dealer_id
+                and not self._vin_of_own_records(dealer_id, entities.vin, understanding.intent)
+            ):
                 return "that VIN is not allocated to your dealership"
         return None
+
+    def _vin_of_own_records(self, dealer_id: str, vin: str, intent: str) -> bool:
+        """Whether a VIN now at another dealer is still the asker's business: its own claim on the car (a
+        claim question), its own transfer of it (a transfer question), either for the VIN's status."""
+        if intent in ("incentive_status", "vin_status") and bool(
+            np.any(self.view.rows("claims", dealer_id)["vin"] == vin)
+        ):
+            return True
+        return intent in ("transfer_status", "vin_status") and bool(
+            np.any(_vin_rows(self.view.rows("transfers", dealer_id), vin))
+        )
 
     # -- the intents (each returns an Answer) -------------------------------------------------------------
     def _allocation_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
@@ -293,6 +340,8 @@ class Clara:
                 "data_missing",
             )
         name = f"{record.model} {record.variant.removeprefix(record.model).strip()} {record.colour}"
+        if record.dealer_id != dealer_id:  # a car now elsewhere that the asker's own records hold
+            return self._former_vin(dealer_id, record.vin, name)
         if record.status == "delivered":
             state = f"was delivered to the customer on {_date(record.delivered_date)}"
         elif record.status == "reserved":
@@ -307,6 +356,42 @@ class Clara:
         return Answer(
             f"VIN {record.vin} ({name}) {state}, {self._as_of_text()}.",
             [f"vehicles.parquet:vin={record.vin}"],
+        )
+
+    def _former_vin(self, dealer_id: str, vin: str, name: str) -> Answer:
+        """A car no longer the asker's: only what its own records hold (its transfer of the car, its claims
+        on it), never where the car is now or whose it is."""
+        facts, sources = [], [f"vehicles.parquet:vin={vin}"]
+        transfers = _select(
+            self.view.rows("transfers", dealer_id), _vin_rows(self.view.rows("transfers", dealer_id), vin)
+        )
+        for row in range(len(transfers["transfer"])):
+            way = "to" if transfers["direction"][row] == "out" else "from"
+            eta = transfers["eta_date"][row]
+            due = (
+                f", due {_date(eta)}"
+                if isinstance(eta, dt.date) and transfers["status"][row] != "arrived"
+                else ""
+            )
+            facts.append(
+                f"your {transfers['kind'][row]} {transfers['transfer'][row]} {way} "
+                f"{transfers['counterpart_dealer_id'][row]} is {transfers['status'][row]}{due}"
+            )
+            sources.append(f"transfers[{dealer_id}]")
+        claims = self.view.rows("claims", dealer_id)
+        claims = _select(claims, claims["vin"] == vin)
+        for row in range(len(claims["vin"])):
+            reason = f" ({claims['reason'][row]})" if claims["reason"][row] else ""
+            facts.append(
+                f"your {claims['scheme'][row]} claim of {_date(claims['filed_date'][row])} is "
+                f"{claims['status'][row]}{reason}"
+            )
+            sources.append(f"settlement:claims[{dealer_id}]")
+        return Answer(
+            f"VIN {vin} ({name}) is no longer with your dealership {self._as_of_text()}: "
+            + "; ".join(facts)
+            + ".",
+            list(dict.fromkeys(sources)),
         )
 
     def _vehicle_stock(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
@@ -334,6 +419,8 @@ class Clara:
     def _part_stock(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         when = self._as_of_text()
         sku_ids = self._skus_asked(dealer_id, entities, reading)
+        if not sku_ids and (unknown := self._unknown_part(reading)):
+            return unknown
         if sku_ids:
             lines, sources = [], []
             for sku_id in sku_ids[:LISTED]:
@@ -363,6 +450,8 @@ class Clara:
         when = self._as_of_text()
         arrivals = self.view.rows("arrivals", dealer_id)
         sku_ids = self._skus_asked(dealer_id, entities, reading)
+        if not sku_ids and (unknown := self._unknown_part(reading)):
+            return unknown
         if sku_ids:
             lines, sources = [], []
             for sku_id in sku_ids[:LISTED]:
@@ -411,6 +500,8 @@ class Clara:
             offers, item = view.network_availability(dealer_id, model=entities.model), entities.model
         else:
             sku_ids = self._skus_asked(dealer_id, entities, reading, require_position=False)
+            if not sku_ids and (unknown := self._unknown_part(reading)):
+                return unknown
             if not sku_ids:
                 return Answer(
                     "Which model, spec or part should I look for in the network?", [], "data_missing"
@@ -463,29 +554,52 @@ class Clara:
         when = self._as_of_text()
         source = [f"transfers[{dealer_id}]"]
         if entities.vin:
-            transfers = _select(transfers, np.char.find(transfers["vins"].astype(str), entities.vin) >= 0)
-        if entities.dealer_id and entities.dealer_id != dealer_id:  # the counterpart of its own transfers
-            transfers = _select(transfers, transfers["counterpart_dealer_id"] == entities.dealer_id)
+            transfers = _select(transfers, _vin_rows(transfers, entities.vin))
+        proposed = transfers["status"] == PROPOSED
+        if entities.dealer_id and entities.dealer_id != dealer_id:
+            # the counterpart of its own transfers; a proposal has none yet (the network has not decided)
+            transfers = _select(
+                transfers, ~proposed & (transfers["counterpart_dealer_id"] == entities.dealer_id)
+            )
+            proposed = transfers["status"] == PROPOSED
         arrived = transfers["status"] == "arrived"
-        open_ = _select(transfers, ~arrived)
-        count = len(open_["transfer"])
-        if count == 0:
+        # one transfer may span several rows (a proposal has a line per part): count and list by transfer id
+        moving = _by_transfer(_select(transfers, ~arrived & ~proposed))
+        proposals = _by_transfer(_select(transfers, proposed))
+        if not moving and not proposals:
             dates = [day for day in transfers["eta_date"][arrived].tolist() if isinstance(day, dt.date)]
             last = f" The last one arrived {_date(max(dates))}." if dates else ""
             return Answer(f"You have no transfer or dealer trade open {when}.{last}", source)
-        lines = []
-        for row in range(min(count, LISTED)):
-            direction = "from" if open_["direction"][row] == "in" else "to"
-            eta = open_["eta_date"][row]
-            due = f", due {_date(eta)}" if isinstance(eta, dt.date) else ""
-            item = f" {open_['item'][row]}" if open_["item"][row] else ""
-            units = f"{int(open_['units'][row])} " if open_["units"][row] > 0 else ""
-            lines.append(
-                f"{open_['transfer'][row]} ({open_['kind'][row]}{item}, {units}{direction} "
-                f"{open_['counterpart_dealer_id'][row]}): {open_['status'][row]}{due}"
+        if moving:
+            listed = []
+            for transfer in moving[:LISTED]:
+                direction = "from" if transfer["direction"] == "in" else "to"
+                eta = transfer["eta_date"]
+                due = f", due {_date(eta)}" if isinstance(eta, dt.date) else ""
+                listed.append(
+                    f"{transfer['transfer']} ({_transfer_goods(transfer)} {direction} "
+                    f"{transfer['counterpart_dealer_id']}): {transfer['status']}{due}"
+                )
+            more = f"; {len(moving) - LISTED} more" if len(moving) > LISTED else ""
+            text_out = (
+                f"{len(moving)} transfer{_s(len(moving))} open {when}: " + "; ".join(listed) + more + "."
             )
-        more = f"; {count - LISTED} more" if count > LISTED else ""
-        return Answer(f"{count} transfer{_s(count)} open {when}: " + "; ".join(lines) + more + ".", source)
+        else:
+            text_out = f"You have no transfer or dealer trade on its way {when}."
+        if proposals:
+            listed = [
+                f"{proposal['transfer']} ({_transfer_goods(proposal)} "
+                f"{'to you' if proposal['direction'] == 'in' else 'from you'})"
+                for proposal in proposals[:LISTED]
+            ]
+            more = f"; {len(proposals) - LISTED} more" if len(proposals) > LISTED else ""
+            text_out += (
+                f" {len(proposals)} {'more ' if moving else ''}proposed, awaiting the network's approval: "
+                + "; ".join(listed)
+                + more
+                + "."
+            )
+        return Answer(text_out, source)
 
     def _stockout_risk(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("tower"):
@@ -498,6 +612,8 @@ class Clara:
         alerts = self.view.rows("alerts", dealer_id)
         when = self._as_of_text()
         sku_ids = self._skus_asked(dealer_id, entities, reading, require_position=False)
+        if not sku_ids and (unknown := self._unknown_part(reading)):
+            return unknown
         if sku_ids:
             alerts = _select(alerts, np.isin(alerts["sku_id"], sku_ids))
             if len(alerts["sku_id"]) == 0:
@@ -513,7 +629,7 @@ class Clara:
             )
         lines = [
             f"{self._part_name(alerts['sku_id'][row])}, {alerts['severity'][row]}, "
-            f"{self._stockout_when(alerts['available'][row], alerts['expected_stockout_date'][row])}: "
+            f"{self._stockout_when(alerts, row)}: "
             f"{alerts['why'][row]}"
             for row in range(min(count, LISTED))
         ]
@@ -532,22 +648,30 @@ class Clara:
             )
         balance = statement.balance_inr
         position = (
-            f"you owe the network {_inr(balance)}" if balance > 0.005 else
-            f"the network owes you {_inr(-balance)}" if balance < -0.005 else "your account is settled (balance zero)"
+            f"you owe the network {_money(balance)}" if balance > 0.005 else
+            f"the network owes you {_money(-balance)}" if balance < -0.005 else "your account is settled (balance zero)"
         )  # fmt: skip
-        text_out = f"{_capital(self._as_of_text())} {position}."
+        # one sign for every figure (the ledger's): + adds to what the dealer owes, - to what it is owed;
+        # the closing balance plus every group posted since is the balance now
+        text_out = (
+            f"{_capital(self._as_of_text())} {position}. Amounts: + adds to what you owe, - to what the network "
+            "owes you."
+        )
         last = statement.last_statement
+        closing = 0.0
         if last is not None:
+            closing = float(last["closing_inr"])
             paid = f", paid {_date(last['paid_date'])}" if last["paid_date"] else ", not yet paid"
+            groups = ", ".join(f"{group} {_signed(last[f'{group}_inr'])}" for group in STATEMENT_GROUPS)
             text_out += (
-                f" Last statement (closed {_date(last['close_date'])}): freight {_inr(last['freight_inr'])}, "
-                f"transfers {_inr(last['transfers_inr'])}, incentives {_inr(last['incentives_inr'])}, closing "
-                f"{_inr(last['closing_inr'])}, due {_date(last['due_date'])}{paid}."
+                f" Last statement (closed {_date(last['close_date'])}, due {_date(last['due_date'])}{paid}): "
+                f"opening {_signed(last['opening_inr'])}, {groups}, closing {_signed(closing)}."
             )
         since = statement.since_last_close
+        groups = ", ".join(f"{group} {_signed(since.get(group, 0.0))}" for group in STATEMENT_GROUPS)
         text_out += (
-            f" Since then: freight billed {_inr(since['freight'])}, payments {_inr(-since['payments'])}, "
-            f"transfers {_inr(since['transfers'])}."
+            f" Since then: {groups}; {'closing' if last is not None else 'opening'} {_signed(closing)} plus "
+            f"these = {_signed(balance)} now."
         )
         return Answer(text_out, [f"settlement:journal[{dealer_id}]", f"settlement:statements[{dealer_id}]"])
 
@@ -635,13 +759,23 @@ class Clara:
     def _as_of_text(self) -> str:
         return f"as of {_date(self.view.as_of)}"
 
-    def _stockout_when(self, available: int, expected: Any) -> str:
-        """When the alert says the part runs out: now, or the expected day (never a day already gone)."""
+    def _stockout_when(self, alerts: dict[str, np.ndarray], row: int) -> str:
+        """When the part runs out: now; the alert's expected day while it is still ahead; else (the alert's
+        day gone by, stock left) today + available / demand a day, with the alert's own expectation."""
+        available = int(alerts["available"][row])
+        expected = alerts["expected_stockout_date"][row]
         if available <= 0:
             return "out of stock now"
         if isinstance(expected, dt.date) and expected > self.view.as_of:
             return f"expected out {_date(expected)}"
-        return "expected out within a day"
+        raised = f"the alert of {_date(alerts['raised_date'][row])}"
+        earlier = f"{raised} expected it by {_date(expected)}" if isinstance(expected, dt.date) else ""
+        demand = float(alerts["demand_per_day"][row])
+        if not (np.isfinite(demand) and demand > 0):
+            return earlier or f"{raised} gave no run-out date"
+        days = int(available // demand)
+        estimate = f"expected out about {_date(self.view.as_of + dt.timedelta(days=days))} at today's demand"
+        return f"{estimate} ({earlier})" if earlier else estimate
 
     def _part_name(self, sku_id: str) -> str:
         return f"{self.view.part_descriptions[self.view.sku_index(sku_id)]} ({sku_id})"
@@ -672,14 +806,61 @@ class Clara:
             kept = [sku for sku in candidates if held[self.view.sku_index(sku)]]
             return kept or candidates
         found: list[str] = []
-        for mention in reading.mentions:
-            words = re.findall(r"[a-z0-9]+", str(mention).lower())
-            if not words or any(len(word) >= 11 for word in words):
-                continue  # a malformed VIN or part number, not a description
-            for sku_id in self.view.skus_described_by(tuple(words), held):
+        for mention in self._described_items(reading):
+            words = tuple(re.findall(r"[a-z0-9]+", mention.lower()))
+            # the dealer's own parts first; a description none of them fits is looked up in the catalog
+            matched = self.view.skus_described_by(words, held)
+            if not matched and held is not None:
+                matched = self.view.skus_described_by(words)
+            for sku_id in matched:
                 if sku_id not in found:
                     found.append(sku_id)
         return found
+
+    def _described_items(self, reading: Any) -> list[str]:
+        """The mentions that may describe a part: not an id (VIN, part number, dealer, site or spec code)
+        and not a place or dealer name ("Pune dealer", a city with several dealers)."""
+        items = []
+        for mention in reading.mentions:
+            words = re.findall(r"[a-z0-9]+", str(mention).lower())
+            if (
+                not words
+                or any(len(word) >= 11 for word in words)  # a malformed VIN or part number
+                or _looks_like_part_number(str(mention))
+                or _OTHER_ID.fullmatch(str(mention).strip())
+                or self._names_a_dealer(words)
+            ):
+                continue
+            items.append(str(mention))
+        return items
+
+    def _names_a_dealer(self, words: Sequence[str]) -> bool:
+        if self._dealer_words is None:
+            names = " ".join(str(name) for name in self.view.world.network.dealers.name).lower()
+            self._dealer_words = frozenset(re.findall(r"[a-z]+", names)) | _DEALER_WORDS
+        return any(word in self._dealer_words for word in words)
+
+    def _unknown_part(self, reading: Any) -> Answer | None:
+        """A question about a part that is not in the catalog: a part number no SKU has ("P999999"), or a
+        description no part fits. Escalated (``data_missing``) rather than answered for every part."""
+        for mention in reading.mentions:
+            if _looks_like_part_number(str(mention)):
+                return Answer(
+                    f"Part number {mention} is not in the catalog {self._as_of_text()}; please check the number. "
+                    "Your regional manager will follow up.",
+                    ["catalog:parts"],
+                    "data_missing",
+                )
+        for mention in self._described_items(reading):
+            words = tuple(re.findall(r"[a-z0-9]+", mention.lower()))
+            if not self.view.skus_described_by(words):
+                return Answer(
+                    f"No part in the catalog matches {mention!r} {self._as_of_text()}; please give the part "
+                    "number. Your regional manager will follow up.",
+                    ["catalog:parts"],
+                    "data_missing",
+                )
+        return None
 
 
 @dataclass(frozen=True)
@@ -706,6 +887,19 @@ def _inr(amount: float) -> str:
     return f"INR {rounded:,}" if rounded >= 0 else f"INR -{-rounded:,}"
 
 
+def _money(amount: float) -> str:
+    """ "INR 1,545,998" or, with paise, "INR 849,611.82": a statement's figures add up to the paisa."""
+    paise = round(abs(float(amount)) * 100)
+    rupees, rest = divmod(paise, 100)
+    return f"INR {rupees:,}" + (f".{rest:02d}" if rest else "")
+
+
+def _signed(amount: float) -> str:
+    """A statement figure with its sign: "+INR 62,756", "-INR 80,000", "INR 0"."""
+    paise = round(float(amount) * 100)
+    return _money(amount) if paise == 0 else f"{'+' if paise > 0 else '-'}{_money(amount)}"
+
+
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
@@ -714,9 +908,83 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _one_line(text: str, limit: int) -> str:
+    """``text`` as one printable line of at most ``limit`` characters (an audit line cannot be split or
+    forged by the text it quotes)."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split()).replace('"', "'")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _probed(entities: Any, dealer_role: str | None) -> str:
+    """The entities a refused question named, for the audit line ("vin=MA3...,dealer_id=D0004")."""
+    named = [
+        f"{slot}={value}"
+        for slot in ("vin", "dealer_id", "sku_id", "spec_id", "model")
+        if (value := getattr(entities, slot, None))
+    ]
+    if dealer_role:
+        named.append(f"dealer_role={dealer_role}")
+    return ",".join(named) or "-"
+
+
 def _select(rows: dict[str, np.ndarray], mask: Any) -> dict[str, np.ndarray]:
     """The rows of a column dict where ``mask`` holds."""
     return {name: column[mask] for name, column in rows.items()}
+
+
+def _vin_rows(transfers: dict[str, np.ndarray], vin: str) -> np.ndarray:
+    """Which transfer rows carry ``vin`` (their ``vins`` column lists the cars, space-separated)."""
+    return np.fromiter(
+        (vin in str(cars).split() for cars in transfers["vins"]), dtype=bool, count=len(transfers["vins"])
+    )
+
+
+def _looks_like_part_number(mention: str) -> bool:
+    """Letters and at least four digits, 6 to 20 characters (as ``twin.clara.entities`` reads a part
+    number), and not another kind of id."""
+    compact = re.sub(r"[^A-Z0-9]", "", mention.upper())
+    digits = sum(character.isdigit() for character in compact)
+    return (
+        6 <= len(compact) <= 20
+        and digits >= 4
+        and digits < len(compact)
+        and not _OTHER_ID.fullmatch(mention.strip())
+    )
+
+
+def _by_transfer(rows: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Transfer rows grouped by transfer id, in the view's order: its kind, direction, counterpart, status,
+    the latest ETA, the part numbers or specs (``items``), the units and cars it moves."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in range(len(rows["transfer"])):
+        transfer = grouped.setdefault(
+            str(rows["transfer"][row]),
+            {
+                name: rows[name][row]
+                for name in ("transfer", "kind", "direction", "counterpart_dealer_id", "status")
+            }
+            | {"eta_date": None, "items": [], "units": 0, "lines": 0},
+        )
+        transfer["lines"] += 1
+        eta = rows["eta_date"][row]
+        if isinstance(eta, dt.date) and (transfer["eta_date"] is None or eta > transfer["eta_date"]):
+            transfer["eta_date"] = eta
+        if rows["item"][row] and rows["item"][row] not in transfer["items"]:
+            transfer["items"].append(rows["item"][row])
+        transfer["units"] += max(int(rows["units"][row]), 0)
+    return list(grouped.values())
+
+
+def _transfer_goods(transfer: dict[str, Any]) -> str:
+    """ "parts, 3 part numbers, 40 units", "dealer trade ELA-ZDi-3, 1 car": what a transfer moves."""
+    kind, items, units = transfer["kind"], transfer["items"], transfer["units"]
+    if kind == "parts":
+        what = f", {items[0]}" if len(items) == 1 else f", {len(items)} part numbers" if items else ""
+        amount = f", {units:,} unit{_s(units)}" if units else ""
+    else:
+        what = f" {items[0]}" if len(items) == 1 else f", {len(items)} specs" if items else ""
+        amount = f", {units:,} car{_s(units)}" if units else ""
+    return f"{kind}{what}{amount}"
 
 
 def _car_name(cars: dict[str, np.ndarray], row: int) -> str:
