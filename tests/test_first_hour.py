@@ -150,10 +150,13 @@ def test_an_interrupt_exits_cleanly_with_one_line(tmp_path: Path) -> None:
     import signal
     import time
 
+    # Ctrl-C reaches a run in a terminal; a test runner started as a background job of a non-interactive shell
+    # ignores SIGINT and its children would inherit that, so the child gets the default disposition back
     run = subprocess.Popen(
         [sys.executable, "-m", "twin.cli", "horizon_days=365", "logger=none", "progress=false",
          f"hydra.run.dir={tmp_path / 'run'}"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (tmp_path / "run" / ".hydra").exists() and time.monotonic() < deadline:

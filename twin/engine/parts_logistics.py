@@ -276,9 +276,9 @@ class PartsLogistics:
             decision = self.replenishment.replenish(self.parts_view(), candidates)
             self.changed[candidates] = False
             self.changed[decision.deferred_cells] = True
-            self.apply(decision)
+            self.apply(decision, fill_book=first == 0)
 
-    def apply(self, decision: ReplenishmentDecision) -> None:
+    def apply(self, decision: ReplenishmentDecision, fill_book: bool = True) -> None:
         """DC rows order from suppliers; dealer rows are booked in their DC's backorder book, and each DC fills
         its book oldest order first (today's orders in the decision's order) within its stock, the lanes and
         the day's parts-carrier capacity; what is not shipped stays owed, counted in both positions."""
@@ -293,6 +293,8 @@ class PartsLogistics:
         ordered_cells = location[ordered] * self.skus + sku[ordered]
         ordered_units = quantity[ordered]
         owed_before = self._book(location[ordered], sku[ordered], ordered_units, day)
+        if not fill_book:  # the DCs' own review: tonight's book was filled right after the dealers ordered
+            return
         cells = self._book_in_fill_order(ordered_cells, day)
         if cells.size == 0:
             return
@@ -384,10 +386,14 @@ class PartsLogistics:
         cells = np.flatnonzero(owed > 0)
         if cells.size == 0:
             return cells
-        rank = np.full(owed.size, ordered_cells.size, dtype=np.int64)
-        rank[ordered_cells[::-1]] = np.arange(ordered_cells.size, dtype=np.int64)[::-1]  # first mention wins
         since = self.open_since_day[cells]
-        secondary = np.where(since < day, cells, rank[cells])
+        secondary = cells.copy()
+        today = (
+            since >= day
+        )  # opened tonight, so ordered tonight: in the decision's order (its first mention)
+        if today.any():
+            listed, first = np.unique(ordered_cells, return_index=True)
+            secondary[today] = first[np.searchsorted(listed, cells[today])]
         return cells[np.lexsort((secondary, since))]
 
     def _ship_from_book(
