@@ -8,8 +8,14 @@ list, into transfers in flight and approvals.jsonl).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import stat
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +24,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.helpers.web_world import SNAPSHOT_DAY, web_run_folder
+from twin.errors import ConfigError
+from twin.web import cli
 from twin.web.accounts import AccountError, UserStore
 from twin.web.app import build_services, create_app
 from twin.web.database import Database
 from twin.web.dependencies import Services, csrf_checked
-from twin.web.settings import ServeConfig
+from twin.web.routers import events
+from twin.web.security import LoginLimiter, limiter_keys
+from twin.web.settings import ServeConfig, ServerSettings, proxy_settings, validate_serve
 
 PASSWORD = "correct horse battery"
 USERS = {
@@ -487,3 +497,190 @@ def test_a_dealer_asks_clara_and_an_unanswered_question_reaches_the_regional_que
     closed = oem.post(f"/atlas/escalations/{queued[0].id}/close", data={"csrf_token": oem_token})
     assert closed.status_code == 303
     assert services.escalations.list("closed", dealer_id="D0003")[0].closed_by == "field"
+
+
+# -- security review fixes, most severe first -----------------------------------------------------------------
+def test_parallel_wrong_guesses_cannot_get_past_the_per_user_limit(app: FastAPI) -> None:
+    """The limit is checked and the attempt counted in one step, before the ~50 ms password check."""
+
+    def guess(index: int) -> int:
+        client = _client(app, f"10.20.0.{index}")  # a different address each: only the user's count limits
+        return client.post("/api/login", json={"user": "parallel", "password": "guess-guess"}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(guess, range(10)))
+    assert statuses.count(401) == 5 and statuses.count(429) == 5, statuses
+
+
+def test_a_successful_sign_in_releases_its_reserved_attempt() -> None:
+    limiter = LoginLimiter(failures=2, window_seconds=60.0)
+    keys = limiter_keys("someone", "10.1.1.1")
+    wait, stamp = limiter.reserve(keys)  # a failure: kept
+    assert wait is None
+    wait, stamp = limiter.reserve(keys)  # a success: released
+    assert wait is None
+    limiter.release(keys, stamp)
+    assert limiter.reserve(keys)[0] is None  # the user's count was cleared; the address has 1 failure
+    assert limiter.reserve(limiter_keys("other", "10.1.1.1"))[0] is not None  # the address is at 2 now
+
+
+def test_forwarded_for_headers_are_believed_only_from_configured_proxies() -> None:
+    assert proxy_settings(ServerSettings()) == {"proxy_headers": False, "forwarded_allow_ips": None}
+    behind = proxy_settings(ServerSettings(trusted_proxies="127.0.0.1, ::1"))
+    assert behind == {"proxy_headers": True, "forwarded_allow_ips": ["127.0.0.1", "::1"]}
+    with pytest.raises(ConfigError, match=r"server\.trusted_proxies"):
+        validate_serve(ServeConfig(server=ServerSettings(trusted_proxies="127.0.0.1, proxy.example")))
+    assert "**proxy_settings(config.server)" in Path(cli.__file__).read_text()  # what uvicorn is given
+
+
+def test_the_users_database_is_owner_only_and_keeps_no_raw_session_id(
+    app: FastAPI, services: Services, tmp_path: Path
+) -> None:
+    client = _client(app, "10.0.0.30")
+    assert client.post("/api/login", json={"user": "dealer4", "password": PASSWORD}).status_code == 200
+    session_id = services.sessions.signer.unsign(client.cookies["twin_session"]).decode("ascii")
+    stored = {row["id"] for row in services.database.query("SELECT id FROM sessions")}
+    assert session_id not in stored and hashlib.sha256(session_id.encode()).hexdigest() in stored
+    path = Path(services.settings.users)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    loose = tmp_path / "loose.db"
+    loose.write_bytes(b"")
+    loose.chmod(0o644)
+    Database(loose).close()
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+
+
+def test_another_day_loads_in_a_worker_thread_once_for_concurrent_requests(
+    services: Services, field: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states = services.states
+    loaded_before = dict(states._other_days)  # a day another test loaded is reused: the load is what counts
+    monkeypatch.setattr(states, "_other_days", OrderedDict())
+    loads: list[str] = []
+    original = states.loader
+
+    def counting(path: Path) -> Any:
+        loads.append(threading.current_thread().name)
+        time.sleep(0.05)  # long enough for the other requests to arrive while it loads
+        return loaded_before[SNAPSHOT_DAY].view if SNAPSHOT_DAY in loaded_before else original(path)
+
+    monkeypatch.setattr(states, "loader", counting)
+    client, _ = field
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(lambda _: client.get(f"/api/kpis?day={SNAPSHOT_DAY}").status_code, range(3)))
+    assert statuses == [200, 200, 200]
+    assert len(loads) == 1 and loads[0].startswith("AnyIO worker thread"), loads
+
+
+def test_sign_in_from_another_site_is_refused(app: FastAPI) -> None:
+    client = _client(app, "10.0.0.31")
+    body = {"user": "dealer4", "password": PASSWORD}
+    evil = client.post("/api/login", json=body, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "not this site" in evil.json()["detail"]
+    assert client.post("/api/login", json=body, headers={"Origin": "null"}).status_code == 403
+    form = client.post("/login", data=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert form.status_code == 403 and "another site" in form.text and "set-cookie" not in form.headers
+    same = client.post(
+        "/login", data=body, headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    )
+    assert same.status_code == 303
+    assert client.post("/api/login", json=body).status_code == 200  # API clients send no Origin
+
+
+def test_a_non_ascii_csrf_token_is_403_not_500(app: FastAPI) -> None:
+    client, _ = _signed_in(app, "dealer4", "10.0.0.32")
+    assert client.post("/logout", data={"csrf_token": "jeton-é-ü"}).status_code == 403
+    header = client.post("/api/logout", headers={"X-CSRF-Token": "é".encode("latin-1")})
+    assert header.status_code == 403 and "CSRF" in header.json()["detail"]
+    assert client.get("/api/me").status_code == 200
+
+
+def test_signing_in_again_ends_the_previous_session(app: FastAPI) -> None:
+    client, _ = _signed_in(app, "dealer4", "10.0.0.33")
+    first = client.cookies["twin_session"]
+    assert client.post("/api/login", json={"user": "dealer3", "password": PASSWORD}).status_code == 200
+    assert client.get("/api/me").json()["user"] == "dealer3"
+    replayed = _client(app, "10.0.0.33")
+    replayed.cookies.set("twin_session", first)
+    assert replayed.get("/api/me").status_code == 401
+
+
+def test_an_event_stream_stops_when_its_session_ends(
+    app: FastAPI, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(events, "SESSION_CHECK_SECONDS", 0.04)
+    client, _ = _signed_in(app, "dealer4", "10.0.0.34")
+    session = services.sessions.find(client.cookies["twin_session"])
+    assert session is not None
+    result: dict[str, Any] = {}
+
+    def read() -> None:  # the test client returns once the stream has ended
+        result["response"] = client.get("/events")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.2)
+    services.sessions.end(session)
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "the stream went on after sign-out"
+    assert "event: hello" in result["response"].text and "event: signed-out" in result["response"].text
+
+
+def test_the_alerts_page_caches_only_known_filters(field: tuple[TestClient, str], services: Services) -> None:
+    client, _ = field
+    served = services.states.current
+    before = len(served._cache)
+    for index in range(5):
+        page = client.get(f"/atlas/alerts?region=made-up-{index}&part_class=nothing-{index}")
+        assert page.status_code == 200
+    assert len(served._cache) == before
+
+
+def test_the_sign_in_limiter_forgets_empty_keys_and_caps_them() -> None:
+    limiter = LoginLimiter(failures=3, window_seconds=60.0, maximum_keys=10)
+    for index in range(50):
+        limiter.reserve(limiter_keys(f"user{index}", f"10.3.0.{index}"))
+    assert limiter.key_count() <= 10
+    emptied = LoginLimiter(failures=3, window_seconds=60.0)
+    keys = limiter_keys("someone", "10.3.1.1")
+    _, stamp = emptied.reserve(keys)
+    emptied.release(keys, stamp)
+    assert emptied.key_count() == 0
+    expired = LoginLimiter(failures=3, window_seconds=0.01, maximum_keys=2)
+    expired.reserve(limiter_keys("old", "10.3.2.1"))
+    time.sleep(0.02)
+    expired.reserve(limiter_keys("new", "10.3.2.2"))
+    assert expired.key_count() == 2  # the expired pair was swept, not the new one
+
+
+def test_the_api_description_is_not_served(app: FastAPI, field: tuple[TestClient, str]) -> None:
+    assert _client(app).get("/api/openapi.json").status_code == 404
+    client, _ = field
+    assert client.get("/api/openapi.json").status_code == 404
+
+
+def test_the_approvals_banner_confirms_only_a_recorded_decision(field: tuple[TestClient, str]) -> None:
+    client, token = field
+    forged = client.get("/atlas/recommendations?done=Your account is locked, call 555:approved")
+    assert forged.status_code == 200 and "Your account is locked" not in forged.text
+    waiting = client.get("/api/recommendations").json()["waiting"]
+    assert waiting
+    chosen = waiting[-1]["approval"]
+    wrong_verb = client.get(f"/atlas/recommendations?done={chosen}:approved")
+    assert f"Recommendation {chosen} approved." not in wrong_verb.text  # not decided yet
+    made = client.post(
+        f"/api/recommendations/{chosen}/decision",
+        json={"decision": "reject"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert made.status_code == 200
+    assert (
+        f"Recommendation {chosen} rejected."
+        in client.get(f"/atlas/recommendations?done={chosen}:rejected").text
+    )
+    assert (
+        f"Recommendation {chosen} approved."
+        not in client.get(f"/atlas/recommendations?done={chosen}:approved").text
+    )

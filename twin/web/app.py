@@ -118,7 +118,7 @@ def create_app(services: Services) -> FastAPI:
         title="Dealer-network twin: Atlas and the dealer portal",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # the API description is not served: it would map the API for anyone, signed in or not
         lifespan=lifespan,
     )
     app.state.services = services

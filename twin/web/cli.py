@@ -20,7 +20,13 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from twin.errors import TwinError
-from twin.web.settings import LOOPBACK_HOSTS, ServeConfig, register_serve_config, validate_serve
+from twin.web.settings import (
+    LOOPBACK_HOSTS,
+    ServeConfig,
+    proxy_settings,
+    register_serve_config,
+    validate_serve,
+)
 
 register_serve_config()
 #: conf/ beside the package (as twin-run's; not imported from twin.cli, which loads the simulator)
@@ -76,6 +82,7 @@ def serve(config: ServeConfig) -> None:
             timeout_keep_alive=int(config.server.keep_alive_seconds),
             timeout_graceful_shutdown=3,
             access_log=False,
+            **proxy_settings(config.server),
         )
     )
     server.run(sockets=[listener])

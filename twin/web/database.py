@@ -6,7 +6,9 @@ decisions, escalations); WAL mode so a ``twin-users`` command can add a user whi
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -69,6 +71,7 @@ class Database:
             raise FileNotFoundError(
                 f"users database {self.path}: the folder {self.path.parent} does not exist"
             )
+        _owner_only(self.path)
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
@@ -101,3 +104,17 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+
+def _owner_only(path: Path) -> None:
+    """Create the file readable and writable by its owner only (0600) before SQLite opens it, and tighten an
+    existing one: it holds password hashes, sessions and the cookie signing key. SQLite gives the -wal and
+    -shm files it creates the database file's mode; existing ones are tightened here too."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(candidate.stat().st_mode) & 0o077:
+                candidate.chmod(0o600)
+        except FileNotFoundError:
+            continue

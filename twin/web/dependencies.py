@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Query, Request
 
 from twin.web.accounts import DEALER_ROLE, User, UserStore
@@ -128,7 +129,9 @@ async def served_state(
     """The live state; an OEM planner may ask for another day of a run folder (``?day=N``)."""
     if day is None or not user.is_oem:
         return found.states.current
-    served = found.states.for_day(day)
+    # another day may need loading (seconds on the default network): in a worker thread, never on the event
+    # loop, where it would hold up every other request
+    served = await anyio.to_thread.run_sync(found.states.for_day, day)
     if served is None:
         days = [entry.day for entry in found.states.entries if entry.day is not None]
         raise HTTPException(404, f"day={day}: no state of that day here (days: {days})")

@@ -1,7 +1,8 @@
 """Sessions, CSRF tokens and the sign-in rate limit.
 
-- A session is a row in SQLite (id, user, CSRF token, expiry); the browser holds only its id, signed with a
-  secret kept in the same database (itsdangerous), in an HttpOnly, SameSite=Lax cookie. The server decides
+- A session is a row in SQLite (SHA-256 of its id, user, CSRF token, expiry); the browser holds only its id,
+  signed with a secret kept in the same database (itsdangerous), in an HttpOnly, SameSite=Lax cookie; the
+  file is readable by its owner only. The server decides
   when a session ends (``session_hours`` after sign-in, at sign-out, when the password changes or the user
   is removed): a copied cookie is worth nothing after that.
 - CSRF: every state-changing request carries the session's token, in the form field ``csrf_token`` (pages) or
@@ -13,11 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, Signer
@@ -75,7 +78,7 @@ class SessionManager:
         )
         self.database.execute(
             "INSERT INTO sessions (id, user_name, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            (session.id, user.name, session.csrf_token, now, session.expires_at),
+            (session_key(session.id), user.name, session.csrf_token, now, session.expires_at),
         )
         self.database.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
         return self.signer.sign(session.id).decode("ascii"), session
@@ -109,7 +112,7 @@ class SessionManager:
         rows = self.database.query(
             "SELECT s.csrf_token, s.expires_at, u.name, u.role, u.dealer_id FROM sessions s "
             "JOIN users u ON u.name = s.user_name WHERE s.id = ?",
-            (session_id,),
+            (session_key(session_id),),
         )
         if not rows or rows[0]["expires_at"] < time.time():
             return None
@@ -120,47 +123,96 @@ class SessionManager:
 
     def end(self, session: Session) -> None:
         self._cache.pop(session.id, None)
-        self.database.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
+        self.database.execute("DELETE FROM sessions WHERE id = ?", (session_key(session.id),))
+
+
+def session_key(session_id: str) -> str:
+    """What the database keeps of a session id: its SHA-256, so a copy of the file opens no session."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 def csrf_matches(session: Session, supplied: str | None) -> bool:
-    return bool(supplied) and secrets.compare_digest(session.csrf_token, str(supplied))
+    """Compared as UTF-8 bytes: ``compare_digest`` refuses non-ASCII str (a TypeError, i.e. a 500)."""
+    if not supplied:
+        return False
+    return secrets.compare_digest(
+        session.csrf_token.encode("utf-8"), str(supplied).encode("utf-8", "surrogatepass")
+    )
+
+
+#: keys (user names, addresses) the limiter remembers at most; beyond it the oldest are dropped
+MAXIMUM_LIMITER_KEYS = 100_000
 
 
 class LoginLimiter:
-    """At most ``failures`` failed sign-ins per key (user name, client address) within ``window_seconds``."""
+    """At most ``failures`` failed sign-ins per key (user name, client address) within ``window_seconds``.
 
-    def __init__(self, failures: int, window_seconds: float) -> None:
+    ``reserve`` checks the limit and counts the attempt in one locked step, before the (slow) password check:
+    parallel guesses cannot all pass the check before any failure is counted. A successful sign-in
+    ``release``s its attempt; a failed one keeps it."""
+
+    def __init__(
+        self, failures: int, window_seconds: float, maximum_keys: int = MAXIMUM_LIMITER_KEYS
+    ) -> None:
         self.failures = failures
         self.window_seconds = window_seconds
-        self._failed: dict[str, deque[float]] = defaultdict(deque)
+        self.maximum_keys = maximum_keys
+        #: key -> attempt times (monotonic seconds), oldest first; insertion order = age of the key
+        self._failed: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, keys: Iterable[str]) -> float | None:
-        """Seconds until a sign-in may be tried again, or None when it may be tried now."""
+    def _live(self, key: str, now: float) -> deque[float] | None:
+        """The key's attempts within the window; a key left with none is forgotten."""
+        times = self._failed.get(key)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window_seconds:
+            times.popleft()
+        if not times:
+            del self._failed[key]
+            return None
+        return times
+
+    def reserve(self, keys: Sequence[str]) -> tuple[float | None, float]:
+        """``(seconds to wait, None)`` when a key is at its limit (nothing recorded), else ``(None, stamp)``
+        with a pending attempt recorded on every key: pass ``stamp`` to ``release`` on success."""
         now = time.monotonic()
-        waits = []
         with self._lock:
+            waits = []
             for key in keys:
+                times = self._live(key, now)
+                if times is not None and len(times) >= self.failures:
+                    waits.append(times[0] + self.window_seconds - now)
+            if waits:
+                return max(waits), now
+            for key in keys:
+                self._failed.setdefault(key, deque()).append(now)
+            if len(self._failed) > self.maximum_keys:
+                for known in list(self._failed):  # first the keys whose attempts all left the window
+                    self._live(known, now)
+            while len(self._failed) > self.maximum_keys:  # then the oldest keys
+                del self._failed[next(iter(self._failed))]
+            return None, now
+
+    def release(self, keys: Sequence[str], stamp: float, forget_first: bool = True) -> None:
+        """A successful sign-in: its pending attempt no longer counts; its user's count is cleared
+        (``forget_first``: the first key is the user name), not its address's."""
+        with self._lock:
+            for index, key in enumerate(keys):
                 times = self._failed.get(key)
                 if times is None:
                     continue
-                while times and times[0] <= now - self.window_seconds:
-                    times.popleft()
-                if len(times) >= self.failures:
-                    waits.append(times[0] + self.window_seconds - now)
-        return max(waits) if waits else None
+                if index == 0 and forget_first:
+                    times.clear()
+                else:
+                    with contextlib.suppress(ValueError):  # gone already: the window passed
+                        times.remove(stamp)
+                if not times:
+                    del self._failed[key]
 
-    def record_failure(self, keys: Iterable[str]) -> None:
-        now = time.monotonic()
+    def key_count(self) -> int:
         with self._lock:
-            for key in keys:
-                self._failed[key].append(now)
-
-    def forget(self, key: str) -> None:
-        """A successful sign-in clears its user's count (not its address's)."""
-        with self._lock:
-            self._failed.pop(key, None)
+            return len(self._failed)
 
 
 def limiter_keys(user_name: str, client_address: str) -> tuple[str, str]:

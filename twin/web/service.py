@@ -86,6 +86,7 @@ class StateService:
         self._current = self._load(self._entries[-1], warm=False)
         self._other_days: OrderedDict[int, ServedState] = OrderedDict()
         self._lock = threading.Lock()
+        self._day_locks: dict[int, threading.Lock] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -111,11 +112,19 @@ class StateService:
             if day in self._other_days:
                 self._other_days.move_to_end(day)
                 return self._other_days[day]
-        served = self._load(entry, warm=False)
-        with self._lock:
-            self._other_days[day] = served
-            while len(self._other_days) > OTHER_DAYS_KEPT:
-                self._other_days.popitem(last=False)
+            # one lock per day (days are the run's entries, so few): concurrent requests for a day wait for
+            # one load instead of each loading it
+            day_lock = self._day_locks.setdefault(day, threading.Lock())
+        with day_lock:
+            with self._lock:
+                if day in self._other_days:
+                    self._other_days.move_to_end(day)
+                    return self._other_days[day]
+            served = self._load(entry, warm=False)
+            with self._lock:
+                self._other_days[day] = served
+                while len(self._other_days) > OTHER_DAYS_KEPT:
+                    self._other_days.popitem(last=False)
         return served
 
     # -- loading ---------------------------------------------------------------------------------------

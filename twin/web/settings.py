@@ -3,6 +3,7 @@ logins are limited. Declared once, here, with their ranges; ``conf/serve.yaml`` 
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ class ServerSettings:
     keep_alive_seconds: float = ranged(75.0, Range("seconds", 1.0, 3600.0))
     #: uvicorn's log level (critical, error, warning, info, debug)
     log_level: str = "warning"
+    #: addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated,
+    #: e.g. "127.0.0.1"); empty: none, the client address is the TCP peer's. A listed proxy must overwrite
+    #: (not append to) X-Forwarded-For, or any client can choose the address the sign-in limit counts
+    trusted_proxies: str = ""
 
 
 @dataclass
@@ -65,9 +70,27 @@ def validate_serve(config: ServeConfig) -> ServeConfig:
         )
     if not config.server.host.strip():
         raise ConfigError("server.host", config.server.host, "must name an interface, e.g. 127.0.0.1")
+    for address in _proxy_addresses(config.server.trusted_proxies):
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigError(
+                "server.trusted_proxies", address, "must be IP addresses or networks, comma-separated"
+            ) from None
     if not config.users.strip():
         raise ConfigError("users", config.users, "must name the SQLite file of the accounts")
     return config
+
+
+def _proxy_addresses(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def proxy_settings(server: ServerSettings) -> dict[str, Any]:
+    """uvicorn's proxy options: X-Forwarded-* are believed only from ``trusted_proxies`` (by default from no
+    one; uvicorn's own default believes 127.0.0.1, i.e. any client of a loopback-bound server)."""
+    addresses = _proxy_addresses(server.trusted_proxies)
+    return {"proxy_headers": bool(addresses), "forwarded_allow_ips": addresses or None}
 
 
 def _refuse_unknown(node: Any, key: str) -> None:

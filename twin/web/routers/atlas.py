@@ -111,8 +111,13 @@ async def alerts(
         return render_fragment("_alerts_table.html", context), len(frame)
 
     # the network-wide views (no dealer named) are few and the heaviest: rendered once per state and filter
+    # only filters naming a known region and part class are cached: a raw query value as a key would let
+    # any client grow the cache without bound
+    known = (not region or region in region_names(served)) and (
+        not part_class or part_class in set(all_alerts["part_class"])
+    )
     key = f"{region}|{part_class}"
-    table_html, shown = table() if dealer else served.cached("alerts_html", key, table)
+    table_html, shown = served.cached("alerts_html", key, table) if known and not dealer else table()
     context = page_context(
         found, session, served, "Alerts", "/atlas/alerts", table_html=table_html, total=len(all_alerts),
         shown=shown, filters={"region": region, "dealer": dealer, "part_class": part_class},
@@ -202,8 +207,12 @@ async def recommendations(
         if not live
         else f"Your role ({user.role}) reads recommendations; {', '.join(APPROVER_ROLES)} decide them."
     )
+    # the banner only confirms a decision that exists: ``done=`` is a query value anyone can craft
     approval, _, verb = done.partition(":")
-    message = f"Recommendation {approval} {verb}." if done and verb in ("approved", "rejected") else ""
+    made = found.decisions.get(approval) if approval else None
+    message = (
+        f"Recommendation {made.recommendation_id} {made.decision}." if made and made.decision == verb else ""
+    )
     context = page_context(
         found,
         session,

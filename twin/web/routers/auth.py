@@ -23,8 +23,9 @@ def _client(request: Request) -> str:
 
 def _sign_in(request: Request, found: Services, name: str, password: str) -> tuple[str, Session]:
     """Check the rate limit, then the password; a failure counts against the user and the address."""
+    _refuse_cross_site(request)
     keys = limiter_keys(name, _client(request))
-    wait = found.limiter.retry_after(keys)
+    wait, stamp = found.limiter.reserve(keys)
     if wait is not None:
         raise HTTPException(
             429,
@@ -33,10 +34,30 @@ def _sign_in(request: Request, found: Services, name: str, password: str) -> tup
         )
     user: User | None = found.users.verify(name, password)
     if user is None:
-        found.limiter.record_failure(keys)
-        raise HTTPException(401, "wrong user name or password")
-    found.limiter.forget(keys[0])
+        raise HTTPException(401, "wrong user name or password")  # the reserved attempt stays counted
+    found.limiter.release(keys, stamp)
+    # the session this browser already had ends here: a cookie planted before sign-in (or another user's)
+    # must not outlive it
+    previous = found.sessions.find(request.cookies.get(SESSION_COOKIE))
+    if previous is not None:
+        found.sessions.end(previous)
     return found.sessions.create(user)
+
+
+def _refuse_cross_site(request: Request) -> None:
+    """Login CSRF: another site must not sign a browser in (as the attacker's account). A browser names the
+    page that sent a POST (``Origin``, ``Sec-Fetch-Site``); API clients send neither and are not affected."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        raise HTTPException(403, "sign-in refused: the form was sent from another site")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.netloc.lower() != request.headers.get("host", "").lower()
+    ):
+        raise HTTPException(403, f"sign-in refused: Origin {origin!r} is not this site")
 
 
 def _set_cookie(response: Response, found: Services, cookie: str) -> None:

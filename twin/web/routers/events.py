@@ -12,11 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from twin.web.dependencies import ServicesDep, SessionDep
+from twin.web.security import SESSION_COOKIE
 
 router = APIRouter(tags=["live"])
 #: how often a stream looks at the served version (seconds); a check is reading one integer
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
+#: how often a stream checks that its session still lives (seconds): a signed-out stream stops within it
+SESSION_CHECK_SECONDS = 3.0
 
 
 @router.get("/events")
@@ -27,10 +30,18 @@ async def events(request: Request, found: ServicesDep, session: SessionDep) -> S
         seen = states.version
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps(_payload(found))}\n\n"
         quiet = 0.0
+        unchecked = 0.0
+        cookie = request.cookies.get(SESSION_COOKIE)
         while not states.stopping:
             await asyncio.sleep(POLL_SECONDS)
             if await request.is_disconnected():
                 return
+            unchecked += POLL_SECONDS
+            if unchecked >= SESSION_CHECK_SECONDS:
+                unchecked = 0.0
+                if found.sessions.find(cookie) is None:
+                    yield "event: signed-out\ndata: {}\n\n"
+                    return
             if states.version != seen:
                 seen = states.version
                 quiet = 0.0

@@ -22,6 +22,7 @@ async function reloadMain(payload) {
 function listen() {
   if (document.body.dataset.live !== "yes" || !window.EventSource) { return; }
   const source = new EventSource("/events");
+  source.addEventListener("signed-out", () => { source.close(); });
   source.addEventListener("state", (event) => {
     const payload = JSON.parse(event.data);
     if (String(payload.version) !== document.body.dataset.version) { reloadMain(payload); }
