@@ -290,3 +290,53 @@ def test_the_run_folder_holds_the_audit_trail(run: RunResult, tmp_path: Path) ->
         == run.summary["transfer_lines_recommended"] + run.summary["vehicle_transfer_lines_recommended"]
     )
     assert {"kind", "action", "decided_by", "sender", "receiver", "item", "units"} <= set(audit.columns)
+
+
+def test_approvals_decided_in_atlas_are_applied_when_the_twin_starts_from_that_state(tmp_path: Path) -> None:
+    """The web app writes people's decisions to approvals.jsonl beside the state it serves; a run from that
+    state ships the approved transfer at once and drops the rejected one (twin.engine.approvals)."""
+    import json
+
+    from twin.live.to_network_state import load_start_state
+
+    config = _config()
+    first_leg = Simulation(config)
+    for day in range(20, 40):
+        first_leg.advance(day)
+        assert first_leg.rebalancing is not None
+        if len(first_leg.rebalancing.awaiting) >= 2:
+            break
+    waiting = sorted(first_leg.rebalancing.awaiting)
+    assert len(waiting) >= 2, "the check needs two approvals waiting"
+    approved, rejected = waiting[0], waiting[1]
+    run_folder = tmp_path / "run"
+    take_snapshot(first_leg).save(run_folder / "state")
+    with (run_folder / "approvals.jsonl").open("w") as lines:  # as twin-serve writes them, in the run folder
+        for token, decision in ((approved, "approved"), (rejected, "rejected"), (99_999, "approved")):
+            lines.write(
+                json.dumps({"format": 1, "recommendation_id": f"A{token}", "decision": decision}) + "\n"
+            )
+        lines.write(json.dumps({"format": 2, "recommendation_id": "A1", "decision": "approved"}) + "\n")
+    config.start_from_snapshot = str(run_folder / "state")
+
+    start = load_start_state(config)
+    assert start.approval_decisions == {approved: True, rejected: False, 99_999: True}
+    resumed = Simulation(config, snapshot=start.state, approval_decisions=start.approval_decisions)
+    flow = resumed.rebalancing
+    assert flow is not None
+    assert rejected not in flow.awaiting and approved in flow.awaiting
+    assert resumed.forked_from is not None
+    assert resumed.forked_from["approval_decisions"] == {"approved": 1, "rejected": 1, "not_waiting": 1}
+    shipped_before = flow.counters[0]["transfers_approved"] + flow.counters[1]["transfers_approved"]
+    resumed.advance(resumed.start_day + 1)
+    assert approved not in flow.awaiting  # shipped on the first day, whatever its simulated wait was
+    assert flow.counters[0]["transfers_approved"] + flow.counters[1]["transfers_approved"] > shipped_before
+
+
+def test_a_malformed_approvals_line_names_the_file_line_and_field(tmp_path: Path) -> None:
+    from twin.engine.approvals import read_approvals
+
+    path = tmp_path / "approvals.jsonl"
+    path.write_text('{"format": 1, "recommendation_id": "A3", "decision": "maybe"}\n')
+    with pytest.raises(ConfigError, match=r"approvals.jsonl line 1: decision='maybe'"):
+        read_approvals(path)

@@ -51,7 +51,7 @@ def execute(
     config = start.config
     for line in start.describe():
         print(line)
-    simulation = Simulation(config, snapshot=start.state)
+    simulation = Simulation(config, snapshot=start.state, approval_decisions=start.approval_decisions)
     bar = tqdm(
         total=config.horizon_days,
         unit="day",

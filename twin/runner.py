@@ -52,7 +52,7 @@ def run_job(job: ReplicationJob) -> ArmResult:
     from twin.live.to_network_state import load_start_state
 
     start = load_start_state(job.config)  # a saved state, or a live state converted (every arm alike)
-    result = Simulation(start.config, snapshot=start.state).run()
+    result = Simulation(start.config, snapshot=start.state, approval_decisions=start.approval_decisions).run()
     return ArmResult(arm=job.arm, replication=job.replication, seed=job.seed, summary=dict(result.summary))
 
 

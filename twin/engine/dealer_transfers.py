@@ -549,6 +549,26 @@ class RebalancingFlow:
         else:
             self.audit = []
 
+    def apply_decisions(self, decisions: dict[int, bool]) -> dict[str, int]:
+        """People's decisions on approvals still waiting (Atlas's approvals.jsonl, twin.engine.approvals): an
+        approved one ships at the first chance, a rejected one is dropped; call before ``resume``."""
+        applied = {"approved": 0, "rejected": 0, "not_waiting": 0}
+        for token, approved in sorted(decisions.items()):
+            lines = self.awaiting.get(token)
+            if lines is None:
+                applied["not_waiting"] += 1
+                continue
+            if approved:
+                lines["due_time"] = np.full_like(lines["due_time"], self.env.now)
+                applied["approved"] += 1
+                continue
+            del self.awaiting[token]
+            counters = self.counters[int(lines["kind"][0])]
+            counters["lines_approved"] -= float(len(lines["kind"]))
+            counters["lines_declined"] += float(len(lines["kind"]))
+            applied["rejected"] += 1
+        return applied
+
     def resume(self) -> None:
         """Start the waits of approvals that were pending when the snapshot was taken."""
         for token in sorted(self.awaiting):

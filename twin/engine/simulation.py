@@ -130,8 +130,10 @@ class Simulation:
         sourcing: SourcingPolicy | None = None,
         demand: DemandModel | None = None,
         snapshot: NetworkState | None = None,
+        approval_decisions: dict[int, bool] | None = None,
     ) -> None:
-        """Build a run; with ``snapshot`` the state (and clock) are taken from it instead of generated."""
+        """Build a run; with ``snapshot`` the state (and clock) are taken from it instead of generated, and
+        ``approval_decisions`` (people's decisions on its waiting approvals, twin.engine.approvals) applied."""
         self.config = validate(config)
         self.world = world if world is not None else load_world(config)
         self.start_date = dt.date.fromisoformat(config.start_date)
@@ -299,6 +301,8 @@ class Simulation:
             self._export_opening_position()
         else:
             self._restore(snapshot)
+            if approval_decisions:
+                self._apply_decisions(approval_decisions)
             # demand rates are derived state: re-apply the supersessions that happened before the snapshot
             for day in range(self.start_day):
                 for old_sku, new_sku in self.effects.supersessions_on(day):
@@ -463,6 +467,20 @@ class Simulation:
         if "oem_export" in fresh:  # a fork into the weekly-export world starts from an export of the eve
             self._export_opening_position(state.day - 1)
         self.pending_resume = state
+
+    def _apply_decisions(self, decisions: dict[int, bool]) -> None:
+        """People decided some of the state's waiting approvals (in Atlas): the run continues with them."""
+        if self.rebalancing is None:
+            raise ConfigError(
+                "policy.transfers.enabled",
+                False,
+                "the state's approvals were decided in Atlas: run with transfers",
+            )
+        applied = self.rebalancing.apply_decisions(decisions)
+        self.forked_from = {
+            **(self.forked_from or {"snapshot": self.config.start_from_snapshot, "day": self.start_day}),
+            "approval_decisions": applied,
+        }
 
     def _build_plan_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         rows = [

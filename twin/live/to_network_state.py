@@ -91,6 +91,7 @@ from twin.domain.state import NetworkState, SnapshotError
 from twin.domain.state_schema import VEHICLE_COLUMN_NAMES, row_table
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.domain.world import World
+from twin.engine.approvals import find_approvals, read_approvals
 from twin.engine.demand import DemandModel
 from twin.engine.kpis import DAILY_COLUMNS, REGION_COLUMNS
 from twin.engine.parts_flow import RELEASE_KINDS
@@ -185,6 +186,8 @@ class StartState:
     config: TwinConfig
     #: the live-state folder the state was converted from (None: a saved state, or none)
     live_folder: Path | None = None
+    #: people's decisions on the state's waiting approvals, from Atlas's approvals.jsonl beside it
+    approval_decisions: dict[int, bool] | None = None
 
     def describe(self) -> list[str]:
         """Lines telling the user what a converted state estimated (empty for a saved state)."""
@@ -203,7 +206,9 @@ def load_start_state(config: TwinConfig, world: World | None = None) -> StartSta
         return StartState(None, config)
     folder = find_live_state(config.start_from_snapshot)
     if folder is None:
-        return StartState(NetworkState.load(config.start_from_snapshot), config)
+        approvals = find_approvals(config.start_from_snapshot)
+        decisions = read_approvals(approvals) if approvals is not None else None
+        return StartState(NetworkState.load(config.start_from_snapshot), config, None, decisions)
     world = world if world is not None else load_world(config)
     live = read_live_state(folder, config, world)
     day = live_state_day(live)
