@@ -9,8 +9,8 @@ class TwinError(Exception):
     """Base class of every error the twin raises on purpose."""
 
 
-class ConfigError(TwinError, ValueError):
-    """A setting is out of range or inconsistent; raised before anything is built."""
+class FieldError(TwinError, ValueError):
+    """An input refused for one field: says the field, the value and why."""
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
@@ -22,6 +22,10 @@ class ConfigError(TwinError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}={self.value!r}: {self.reason}"
+
+
+class ConfigError(FieldError):
+    """A setting is out of range or inconsistent; raised before anything is built."""
 
 
 class MasterDataError(TwinError, ValueError):

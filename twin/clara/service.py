@@ -545,11 +545,7 @@ class Clara:
 
     def _transfer_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not (self.view.has("transfers") or self.view.has("orders") or self.view.has("settlement")):
-            return Answer(
-                "Transfer records are not in the data I have; your regional manager will reply.",
-                [],
-                "data_missing",
-            )
+            return _records_missing("Transfer")
         transfers = self.view.rows("transfers", dealer_id)
         when = self._as_of_text()
         source = [f"transfers[{dealer_id}]"]
@@ -641,11 +637,7 @@ class Clara:
     def _statement(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         statement = self.view.statement(dealer_id)
         if statement is None:
-            return Answer(
-                "Settlement records are not in the data I have; your regional manager will reply.",
-                [],
-                "data_missing",
-            )
+            return _records_missing("Settlement")
         balance = statement.balance_inr
         position = (
             f"you owe the network {_money(balance)}" if balance > 0.005 else
@@ -677,11 +669,7 @@ class Clara:
 
     def _incentive_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("settlement"):
-            return Answer(
-                "Incentive claim records are not in the data I have; your regional manager will reply.",
-                [],
-                "data_missing",
-            )
+            return _records_missing("Incentive claim")
         claims = self.view.rows("claims", dealer_id)
         when = self._as_of_text()
         source = [f"settlement:claims[{dealer_id}]"]
@@ -716,11 +704,7 @@ class Clara:
 
     def _campaign_status(self, dealer_id: str, entities: Any, reading: Any, text: str) -> Answer:
         if not self.view.has("campaigns"):
-            return Answer(
-                "Campaign records are not in the data I have; your regional manager will reply.",
-                [],
-                "data_missing",
-            )
+            return _records_missing("Campaign")
         campaigns = self.view.campaigns(dealer_id)
         when = self._as_of_text()
         source = [f"campaigns[{dealer_id}]"]
@@ -991,3 +975,10 @@ def _car_name(cars: dict[str, np.ndarray], row: int) -> str:
     """ "Dhruv ZXi Magma Grey": the model, the variant without the model's name, the colour."""
     model = str(cars["model"][row])
     return f"{model} {str(cars['variant'][row]).removeprefix(model).strip()} {cars['colour'][row]}"
+
+
+def _records_missing(records: str) -> Answer:
+    """The state lacks the section an answer needs (the feature was off, or a live state carries none)."""
+    return Answer(
+        f"{records} records are not in the data I have; your regional manager will reply.", [], "data_missing"
+    )

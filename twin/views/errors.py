@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from twin.errors import TwinError
+from twin.errors import FieldError
 
 
-class ViewError(TwinError, ValueError):
+class ViewError(FieldError):
     """A read of the view was asked with a value it cannot answer (a field and the value refused)."""
-
-    def __init__(self, field: str, value: Any, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(field, value, reason)
-
-    def __str__(self) -> str:
-        return f"{self.field}={self.value!r}: {self.reason}"
 
 
 class UnknownDealerError(ViewError):
