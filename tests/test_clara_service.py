@@ -158,7 +158,9 @@ def test_network_availability_names_candidates_only_for_the_item(view: NetworkVi
         assert f"from {sources} source" in reply.answer
         # another dealer's holding is never counted out: one to spare, or several
         for row in offers[offers["source_kind"] == "dealer"].itertuples():
-            if f"dealer {row.source_id} (" in reply.answer:  # listed: "...km): 1 to spare" or "several to spare"
+            if (
+                f"dealer {row.source_id} (" in reply.answer
+            ):  # listed: "...km): 1 to spare" or "several to spare"
                 listed = reply.answer.split(f"dealer {row.source_id} (", 1)[1].split("): ", 1)[1]
                 assert listed.startswith(("1 to spare", "several to spare")), listed
     asked_nothing = _ask(clara, dealer, "network_availability")
