@@ -1,16 +1,20 @@
 """Finished vehicles at VIN level: the sellable spec catalog and the vehicle record with its lifecycle.
 
-A vehicle is a small slotted dataclass (tens of thousands exist at once); its status only moves forward
-through ``VehicleStatus`` and every move stamps the day, so age in yard and transfer lead times are exact.
+Vehicles live in ``VehicleTable``: numpy columns indexed by vehicle id (hundreds of thousands exist in a
+year). A status only moves forward through ``VehicleStatus`` and every move stamps the day, so age in yard and
+transfer lead times are exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NoReturn, overload
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from twin.errors import MasterDataError
 
@@ -86,40 +90,305 @@ class SpecCatalog:
 
 NOT_YET = -1.0
 
+#: ``ALLOWED_MOVES[old, new]``: the lifecycle as a table, so a batch of moves is checked in one array lookup
+ALLOWED_MOVES = np.zeros((len(VehicleStatus), len(VehicleStatus)), dtype=bool)
+for _old, _news in ALLOWED_TRANSITIONS.items():
+    ALLOWED_MOVES[_old, [int(new) for new in _news]] = True
 
-@dataclass(slots=True)
-class Vehicle:
-    vin: str
-    spec: int
-    status: VehicleStatus
-    site_kind: SiteKind
-    #: index within the site kind (dealer, stockyard, plant); on the road, the destination's index
-    #: (a stockyard, or the dealer in ``dealer``); -1 with the customer
-    site_index: int
-    #: dealer the vehicle is allocated or sold to, -1 while unallocated
-    dealer: int = -1
-    #: True when built against a customer's factory order
-    customer_order: bool = False
-    ordered_day: float = NOT_YET
-    built_day: float = NOT_YET
-    shipped_day: float = NOT_YET
-    received_day: float = NOT_YET
-    delivered_day: float = NOT_YET
-    #: when the current timed step (build, trunk or carrier leg) ends; lets a snapshot resume it
-    eta_day: float = NOT_YET
+_ALLOWED_PAIRS: list[list[bool]] = ALLOWED_MOVES.tolist()
+IntArray = npt.NDArray[np.int64]
+#: the day stamped by a move into each status (None: the status stamps no day)
+_DAY_STAMPED = {
+    VehicleStatus.BUILT: "built_day",
+    VehicleStatus.IN_TRANSIT: "shipped_day",
+    VehicleStatus.DELIVERED: "delivered_day",
+}
+#: column name -> dtype, in the order of the state's VIN table (without the VIN string)
+VEHICLE_COLUMN_TYPES: dict[str, type[np.generic]] = {
+    "spec": np.int32,
+    "status": np.int8,
+    "site_kind": np.int8,
+    "site_index": np.int32,
+    "dealer": np.int32,
+    "customer_order": np.bool_,
+    "ordered_day": np.float64,
+    "built_day": np.float64,
+    "shipped_day": np.float64,
+    "received_day": np.float64,
+    "delivered_day": np.float64,
+    "eta_day": np.float64,
+}
+#: how a VIN string is made from (spec, model year, serial) when it is first asked for
+VinMaker = Callable[[int, int, int], str]
+#: told the ids of vehicles whose record just changed (the feed recorder listens; nobody else pays)
+ChangeWatch = Callable[[IntArray], None]
+
+
+class VehicleTable:
+    """Every VIN ever ordered or built, as numpy columns indexed by vehicle id (its row number).
+
+    The engine moves whole loads, trunks and allocation batches with one array operation each, so a year's
+    quarter of a million cars costs no Python object apiece. A VIN string is made once, when first asked for
+    (logs, feeds, queries and the saved state ask; the hot path never does). Columns are attributes
+    (``table.spec``, ``table.status``, ...) sized to the capacity: index them by id, or take ``[: len(table)]``.
+    """
+
+    def __init__(self, vin_maker: VinMaker | None = None, capacity: int = 4096) -> None:
+        self.vin_maker = vin_maker
+        self.watch: ChangeWatch | None = None
+        self._size = 0
+        self._columns: dict[str, np.ndarray] = {}
+        for name, dtype in VEHICLE_COLUMN_TYPES.items():
+            self._columns[name] = np.full(capacity, NOT_YET if dtype is np.float64 else 0, dtype=dtype)
+        #: what the VIN is made from: model year and serial (-1: the VIN came from a saved state)
+        self._columns["model_year"] = np.zeros(capacity, dtype=np.int32)
+        self._columns["serial"] = np.full(capacity, -1, dtype=np.int64)
+        self._vins: list[str | None] = []
+        self._bind()
+
+    def _bind(self) -> None:
+        columns = self._columns
+        self.spec, self.status, self.site_kind = columns["spec"], columns["status"], columns["site_kind"]
+        self.site_index, self.dealer = columns["site_index"], columns["dealer"]
+        self.customer_order = columns["customer_order"]
+        self.ordered_day, self.built_day = columns["ordered_day"], columns["built_day"]
+        self.shipped_day, self.received_day = columns["shipped_day"], columns["received_day"]
+        self.delivered_day, self.eta_day = columns["delivered_day"], columns["eta_day"]
+        self.model_year, self.serial = columns["model_year"], columns["serial"]
+
+    def __len__(self) -> int:
+        return self._size
+
+    def column(self, name: str) -> np.ndarray:
+        """One column, cut to the vehicles that exist."""
+        return self._columns[name][: self._size]
+
+    # -- growth --------------------------------------------------------------------------------------------
+    def _reserve(self, count: int) -> None:
+        needed = self._size + count
+        capacity = self.spec.size
+        if needed <= capacity:
+            return
+        while capacity < needed:
+            capacity *= 2
+        for name, old in self._columns.items():
+            grown = np.full(
+                capacity,
+                -1 if name == "serial" else (NOT_YET if old.dtype == np.float64 else 0),
+                dtype=old.dtype,
+            )
+            grown[: self._size] = old[: self._size]
+            self._columns[name] = grown
+        self._bind()
+
+    def add(
+        self,
+        spec: IntArray,
+        status: VehicleStatus,
+        site_kind: SiteKind,
+        site_index: IntArray,
+        ordered_day: float | npt.NDArray[np.float64],
+        model_year: int | IntArray,
+        serial: IntArray,
+    ) -> IntArray:
+        """New vehicles (one row each); returns their ids."""
+        count = int(np.size(spec))
+        self._reserve(count)
+        ids = np.arange(self._size, self._size + count, dtype=np.int64)
+        rows = slice(self._size, self._size + count)
+        self.spec[rows] = spec
+        self.status[rows] = status
+        self.site_kind[rows] = site_kind
+        self.site_index[rows] = site_index
+        self.dealer[rows] = -1
+        self.customer_order[rows] = False
+        self.ordered_day[rows] = ordered_day
+        for name in ("built_day", "shipped_day", "received_day", "delivered_day", "eta_day"):
+            self._columns[name][rows] = NOT_YET
+        self.model_year[rows] = model_year
+        self.serial[rows] = serial
+        self._vins.extend([None] * count)
+        self._size += count
+        self.changed(ids)
+        return ids
+
+    # -- changes ---------------------------------------------------------------------------------------------
+    def changed(self, ids: IntArray | int) -> None:
+        """Records were written directly (not through ``move``/``set``): tell the watcher, if any."""
+        if self.watch is not None:
+            self.watch(np.atleast_1d(np.asarray(ids, dtype=np.int64)))
+
+    def move(
+        self,
+        ids: IntArray | int,
+        status: VehicleStatus,
+        site_kind: SiteKind,
+        site_index: IntArray | int,
+        day: float,
+    ) -> None:
+        """Advance the lifecycle of one or many vehicles; an illegal jump is a bug in the engine, never bad
+        user input. Stamps the status's day (arrival at a dealer stamps ``received_day``)."""
+        if isinstance(ids, int):
+            if not _ALLOWED_PAIRS[int(self.status[ids])][status]:
+                self._illegal_move(ids, status)
+        elif not bool(np.all(ALLOWED_MOVES[self.status[ids], status])):
+            chosen = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+            self._illegal_move(int(chosen[~ALLOWED_MOVES[self.status[chosen], status]][0]), status)
+        self.status[ids] = status
+        self.site_kind[ids] = site_kind
+        self.site_index[ids] = site_index
+        stamped = _DAY_STAMPED.get(status)
+        if stamped is not None:
+            self._columns[stamped][ids] = day
+        elif status is VehicleStatus.IN_YARD and site_kind is SiteKind.DEALER:
+            self.received_day[ids] = day
+        if self.watch is not None:
+            self.changed(ids)
+
+    def _illegal_move(self, vehicle_id: int, status: VehicleStatus) -> NoReturn:
+        old = VehicleStatus(int(self.status[vehicle_id]))
+        raise RuntimeError(f"VIN {self.vin(vehicle_id)}: {old.name} -> {status.name} is not a lifecycle step")
+
+    def set(self, ids: IntArray | int, name: str, value: object) -> None:
+        """Write one column of one or many vehicles (the watcher hears of it)."""
+        self._columns[name][ids] = value
+        if self.watch is not None:
+            self.changed(ids)
+
+    # -- VIN strings ------------------------------------------------------------------------------------------
+    def vin(self, vehicle_id: int) -> str:
+        vin = self._vins[vehicle_id]
+        if vin is None:
+            if self.vin_maker is None:
+                raise RuntimeError(f"vehicle {vehicle_id} has no VIN and the table no VIN maker")
+            vin = self.vin_maker(
+                int(self.spec[vehicle_id]), int(self.model_year[vehicle_id]), int(self.serial[vehicle_id])
+            )
+            self._vins[vehicle_id] = vin
+        return vin
+
+    def vins(self, ids: Iterable[int] | None = None) -> list[str]:
+        """VIN strings of the given vehicles (default: all)."""
+        chosen = range(self._size) if ids is None else ids
+        return [self.vin(int(vehicle_id)) for vehicle_id in chosen]
+
+    # -- records (for code off the hot path) ------------------------------------------------------------
+    @overload
+    def __getitem__(self, vehicle_id: int) -> VehicleRecord: ...
+    @overload
+    def __getitem__(self, vehicle_id: slice) -> list[VehicleRecord]: ...
+    def __getitem__(self, vehicle_id: int | slice) -> VehicleRecord | list[VehicleRecord]:
+        if isinstance(vehicle_id, slice):
+            return [VehicleRecord(self, index) for index in range(self._size)[vehicle_id]]
+        if not 0 <= vehicle_id < self._size:
+            raise IndexError(f"vehicle id {vehicle_id} is not in the table ({self._size} vehicles)")
+        return VehicleRecord(self, int(vehicle_id))
+
+    def __iter__(self) -> Iterator[VehicleRecord]:
+        return (VehicleRecord(self, vehicle_id) for vehicle_id in range(self._size))
+
+    # -- the state's VIN table -------------------------------------------------------------------------------
+    def frame(self, column_names: Sequence[str]) -> pd.DataFrame:
+        """One row per vehicle in the state's column order (``vin`` plus the columns)."""
+        data: dict[str, object] = {}
+        for name in column_names:
+            if name == "vin":
+                data[name] = self.vins()
+            else:
+                values = self.column(name)
+                data[name] = values.astype(np.int64) if values.dtype.kind == "i" else values.copy()
+        return pd.DataFrame(data, columns=list(column_names))
+
+    def load_frame(self, frame: pd.DataFrame) -> None:
+        """Replace every row with a saved table's (VIN strings as saved; no serial needed)."""
+        self._size = 0
+        self._vins = []
+        count = len(frame)
+        self._reserve(count)
+        for name in VEHICLE_COLUMN_TYPES:
+            self._columns[name][:count] = frame[name].to_numpy()
+        self.model_year[:count] = 0
+        self.serial[:count] = -1
+        self._vins = [str(vin) for vin in frame["vin"].tolist()]
+        self._size = count
+
+
+class VehicleRecord:
+    """One vehicle's row, read and written through the table (for code off the hot path)."""
+
+    __slots__ = ("id", "table")
+
+    def __init__(self, table: VehicleTable, vehicle_id: int) -> None:
+        self.table = table
+        self.id = vehicle_id
+
+    @property
+    def vin(self) -> str:
+        return self.table.vin(self.id)
+
+    @property
+    def spec(self) -> int:
+        return int(self.table.spec[self.id])
+
+    @property
+    def status(self) -> VehicleStatus:
+        return VehicleStatus(int(self.table.status[self.id]))
+
+    @property
+    def site_kind(self) -> SiteKind:
+        return SiteKind(int(self.table.site_kind[self.id]))
+
+    @property
+    def site_index(self) -> int:
+        return int(self.table.site_index[self.id])
+
+    @property
+    def dealer(self) -> int:
+        return int(self.table.dealer[self.id])
+
+    @dealer.setter
+    def dealer(self, value: int) -> None:
+        self.table.set(self.id, "dealer", value)
+
+    @property
+    def customer_order(self) -> bool:
+        return bool(self.table.customer_order[self.id])
+
+    @customer_order.setter
+    def customer_order(self, value: bool) -> None:
+        self.table.set(self.id, "customer_order", value)
+
+    @property
+    def ordered_day(self) -> float:
+        return float(self.table.ordered_day[self.id])
+
+    @property
+    def built_day(self) -> float:
+        return float(self.table.built_day[self.id])
+
+    @property
+    def shipped_day(self) -> float:
+        return float(self.table.shipped_day[self.id])
+
+    @property
+    def received_day(self) -> float:
+        return float(self.table.received_day[self.id])
+
+    @received_day.setter
+    def received_day(self, value: float) -> None:
+        self.table.set(self.id, "received_day", value)
+
+    @property
+    def delivered_day(self) -> float:
+        return float(self.table.delivered_day[self.id])
+
+    @property
+    def eta_day(self) -> float:
+        return float(self.table.eta_day[self.id])
+
+    @eta_day.setter
+    def eta_day(self, value: float) -> None:
+        self.table.set(self.id, "eta_day", value)
 
     def move(self, status: VehicleStatus, site_kind: SiteKind, site_index: int, day: float) -> None:
-        """Advance the lifecycle; an illegal jump is a bug in the engine, never bad user input."""
-        if status not in ALLOWED_TRANSITIONS[self.status]:
-            raise RuntimeError(f"VIN {self.vin}: {self.status.name} -> {status.name} is not a lifecycle step")
-        self.status = status
-        self.site_kind = site_kind
-        self.site_index = site_index
-        if status is VehicleStatus.BUILT:
-            self.built_day = day
-        elif status is VehicleStatus.IN_TRANSIT:
-            self.shipped_day = day
-        elif status is VehicleStatus.IN_YARD and site_kind is SiteKind.DEALER:
-            self.received_day = day
-        elif status is VehicleStatus.DELIVERED:
-            self.delivered_day = day
+        self.table.move(self.id, status, site_kind, site_index, day)

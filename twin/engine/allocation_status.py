@@ -46,16 +46,17 @@ def allocation_status(flow: VehicleFlow) -> pd.DataFrame:
     }
     yard_to_dealer = flow.carriers.yard_to_dealer_days
     rows = []
-    for vehicle_id, vehicle in enumerate(flow.vehicles):
-        if vehicle.dealer < 0 or vehicle.status in (VehicleStatus.RESERVED, VehicleStatus.DELIVERED):
-            continue
+    table = flow.vehicles
+    dealer, status_column = table.column("dealer"), table.column("status")
+    received = (
+        (status_column == VehicleStatus.IN_YARD)
+        & (table.column("site_kind") == SiteKind.DEALER)
+        & (table.column("site_index") == dealer)
+    )
+    handed_over = (status_column == VehicleStatus.RESERVED) | (status_column == VehicleStatus.DELIVERED)
+    for vehicle_id in np.flatnonzero((dealer >= 0) & ~handed_over & ~received).tolist():
+        vehicle = table[vehicle_id]
         status, site = vehicle.status, vehicle.site_kind
-        if (
-            status is VehicleStatus.IN_YARD
-            and site is SiteKind.DEALER
-            and vehicle.site_index == vehicle.dealer
-        ):
-            continue  # received
         onward = float(yard_to_dealer[vehicle.dealer])
         if status is VehicleStatus.ORDERED:
             step = AllocationStep.IN_BUILD

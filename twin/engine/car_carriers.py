@@ -18,7 +18,7 @@ import simpy
 from twin.config import OperationsConfig
 from twin.domain.network import Network
 from twin.domain.state_schema import row_table
-from twin.domain.vehicles import SiteKind, Vehicle, VehicleStatus
+from twin.domain.vehicles import SiteKind, VehicleStatus, VehicleTable
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.scenario_effects import ScenarioEffects, VehicleFleetBlock
@@ -45,7 +45,7 @@ class CarCarriers:
         settlement: LoadSettlement,
         kpis: KpiRecorder,
         event_log: EventLog,
-        vehicles: list[Vehicle],
+        vehicles: VehicleTable,
         unload: Unload,
     ) -> None:
         """``vehicles`` is the registry of every vehicle (by id); ``unload`` hands a load's cars to their dealer."""
@@ -123,17 +123,16 @@ class CarCarriers:
             transit = float(self.yard_to_dealer_days[dealer]) * self.transit.factor(
                 "vehicle_lane", int(now), dealer
             )
-            for vehicle_id in load:
-                vehicle = self.vehicles[vehicle_id]
-                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
-                vehicle.eta_day = now + transit
+            ids = np.array(load, dtype=np.int64)
+            self.vehicles.move(ids, VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
+            self.vehicles.set(ids, "eta_day", now + transit)
             if self.event_log.enabled:
                 self.event_log.record(
                     now,
                     "carrier_load_departed",
                     dealer=dealer,
                     carrier=carrier,
-                    vins=[self.vehicles[v].vin for v in load],
+                    vins=self.vehicles.vins(load),
                     freight_inr=round(freight, 2),
                 )
             yield from self.drive(dealer, carrier, load, transit, transit)
@@ -148,7 +147,7 @@ class CarCarriers:
         self.unload(dealer, load, arrival)
         if self.event_log.enabled:
             self.event_log.record(
-                arrival, "carrier_load_arrived", dealer=dealer, vins=[self.vehicles[v].vin for v in load]
+                arrival, "carrier_load_arrived", dealer=dealer, vins=self.vehicles.vins(load)
             )
         token = next(self._tokens)
         self.trucks_returning[token] = (carrier, arrival + return_days)

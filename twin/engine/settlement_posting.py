@@ -273,8 +273,8 @@ class SettlementFlow:
         vehicle, delivered_day = np.array(self.delivered, dtype=np.int64).T
         self.delivered = []
         flow, book = self._flow(), self.book
-        dealer = np.array([flow.vehicles[v].dealer for v in vehicle.tolist()], dtype=np.int64)
-        spec = np.array([flow.vehicles[v].spec for v in vehicle.tolist()], dtype=np.int64)
+        dealer = flow.vehicles.dealer[vehicle].astype(np.int64)
+        spec = flow.vehicles.spec[vehicle].astype(np.int64)
         model = self.world.specs.model[spec]
         for handover in np.unique(delivered_day).tolist():
             same = delivered_day == handover

@@ -19,7 +19,7 @@ import simpy
 
 from twin.config import OperationsConfig
 from twin.domain.state_schema import VEHICLE_COLUMN_NAMES, row_table, table_rows
-from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
+from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus, VehicleTable
 from twin.domain.vin import VinFactory
 from twin.domain.world import World
 from twin.engine.car_carriers import CarCarriers, LoadSettlement
@@ -107,9 +107,8 @@ class VehicleFlow:
         network = world.network
         self.specs = world.specs
         dealers, specs, yards = network.dealer_count, len(world.specs), len(network.stockyards)
-        self.vehicles: list[Vehicle] = []
-        #: the record type of new VINs: a feed recorder swaps in a subclass that notes every change
-        self.vehicle_type: type[Vehicle] = Vehicle
+        #: every VIN ordered or built so far, in columns (a feed recorder watches it for changes)
+        self.vehicles = VehicleTable(vin_maker=self._make_vin)
         self.dealer_yard: list[dict[int, deque[int]]] = [{} for _ in range(dealers)]
         self.dealer_stock = np.zeros((dealers, specs), dtype=np.int32)
         self.dealer_inbound = np.zeros((dealers, specs), dtype=np.int32)
@@ -134,10 +133,9 @@ class VehicleFlow:
         self._vins = VinFactory()
         self._attributes = [self._attribute_code(spec) for spec in range(specs)]
         plant_codes = world.network.plants.code
-        self._spec_plant = [
-            (int(plant), str(plant_codes[plant]))
-            for plant in world.specs.model_plant[world.specs.model].tolist()
-        ]
+        self.spec_plant = world.specs.model_plant[world.specs.model].astype(np.int64)
+        self._spec_plant = [(int(plant), str(plant_codes[plant])) for plant in self.spec_plant.tolist()]
+        self._model_years: dict[int, int] = {}
         #: the carrier of plant-to-stockyard trunk moves
         self.trunk_carrier = int(network.carriers.of_mode("vehicles")[0])
         self._view_day = -1
@@ -177,20 +175,34 @@ class VehicleFlow:
         self.campaigns = campaigns
 
     # -- registry -------------------------------------------------------------------------------------
-    def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
-        plant, code = self._spec_plant[spec]
-        model_year = (self.start_date + dt.timedelta(days=max(int(day), 0))).year
-        vin = self._vins.make(code[:3], self._attributes[spec], model_year, code[3], self.serial % 1_000_000)
-        self.serial += 1
-        vehicle = self.vehicle_type(
-            vin=vin, spec=spec, status=status, site_kind=SiteKind.PLANT, site_index=plant, ordered_day=day
+    def new_vehicles(self, specs: IntArray, status: VehicleStatus, day: float) -> IntArray:
+        """Vehicles ordered (or built) at their models' plants on ``day``; their VINs are numbered in order."""
+        count = int(specs.size)
+        serials = (self.serial + np.arange(count, dtype=np.int64)) % 1_000_000
+        self.serial += count
+        return self.vehicles.add(
+            specs, status, SiteKind.PLANT, self.spec_plant[specs], day, self.model_year(day), serials
         )
-        self.vehicles.append(vehicle)
-        return len(self.vehicles) - 1
+
+    def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
+        return int(self.new_vehicles(np.array([spec], dtype=np.int64), status, day)[0])
+
+    def model_year(self, day: float) -> int:
+        """The model year stamped in a VIN ordered on ``day`` (opening stock: the first day's year)."""
+        whole_day = max(int(day), 0)
+        year = self._model_years.get(whole_day)
+        if year is None:
+            year = (self.start_date + dt.timedelta(days=whole_day)).year
+            self._model_years[whole_day] = year
+        return year
+
+    def _make_vin(self, spec: int, model_year: int, serial: int) -> str:
+        code = self._spec_plant[spec][1]
+        return self._vins.make(code[:3], self._attributes[spec], model_year, code[3], serial)
 
     def plant_of(self, vehicle_id: int) -> int:
         """The plant that builds (or built) a vehicle: its model's."""
-        return self._spec_plant[self.vehicles[vehicle_id].spec][0]
+        return int(self.spec_plant[self.vehicles.spec[vehicle_id]])
 
     def _attribute_code(self, spec: int) -> str:
         """VIN positions 4-8: model, variant (2 chars), colour, restraint code, all in the VIN alphabet."""
@@ -204,21 +216,14 @@ class VehicleFlow:
             + "A"
         )
 
-    def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float, initial: bool = False) -> None:
-        vehicle = self.vehicles[vehicle_id]
-        if initial:
-            vehicle.status, vehicle.site_kind, vehicle.site_index, vehicle.received_day = (
-                VehicleStatus.IN_YARD,
-                SiteKind.DEALER,
-                dealer,
-                day,
-            )
-        else:
-            vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day)
-        vehicle.dealer = dealer
-        self.dealer_yard[dealer].setdefault(vehicle.spec, deque()).append(vehicle_id)
-        self.dealer_stock[dealer, vehicle.spec] += 1
-        self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[vehicle.spec]
+    def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float) -> None:
+        table = self.vehicles
+        table.move(vehicle_id, VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day)
+        table.set(vehicle_id, "dealer", dealer)
+        spec = int(table.spec[vehicle_id])
+        self.dealer_yard[dealer].setdefault(spec, deque()).append(vehicle_id)
+        self.dealer_stock[dealer, spec] += 1
+        self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[spec]
 
     def take_from_dealer_yard(self, dealer: int, spec: int) -> int:
         vehicle_id = self.dealer_yard[dealer][spec].popleft()
@@ -287,10 +292,8 @@ class VehicleFlow:
             preference = weights[world.dealer_region[dealer]]
             preference = preference / preference.sum()
             specs = rng.choice(preference.size, size=count, p=preference)
-            ages = rng.uniform(0.0, 80.0, size=count)
-            for spec, age in zip(specs.tolist(), np.sort(ages)[::-1].tolist(), strict=True):
-                vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, -age - 30.0)
-                self.place_in_dealer_yard(vehicle_id, dealer, -age, initial=True)
+            ages = np.sort(rng.uniform(0.0, 80.0, size=count))[::-1]
+            self.seed_dealer_yard(dealer, specs.astype(np.int64), ages)
         # last 28 days of retail before the run (as in a DMS export); it rolls out of the window day by day
         expected = self.demand.base_customers_per_day(0)[:, None] * weights[world.dealer_region]
         history = rng.poisson(expected * self.sales_window_days * self.planned_conversion)
@@ -305,6 +308,26 @@ class VehicleFlow:
                 list(zip(dealer_of_sale[members].tolist(), spec_of_sale[members].tolist(), strict=True))
             )
         self.view = self.export_view()
+
+    def seed_dealer_yard(self, dealer: int, specs: IntArray, ages_days: npt.NDArray[np.float64]) -> None:
+        """Opening stock: cars already in the dealer's yard, ordered 30 days before they arrived."""
+        if specs.size == 0:
+            return
+        ids = self.new_vehicles(specs, VehicleStatus.ORDERED, -float(ages_days.max()) - 30.0)
+        table = self.vehicles
+        table.ordered_day[ids] = -ages_days - 30.0
+        table.status[ids] = VehicleStatus.IN_YARD
+        table.site_kind[ids] = SiteKind.DEALER
+        table.site_index[ids] = dealer
+        table.received_day[ids] = -ages_days
+        table.dealer[ids] = dealer
+        table.changed(ids)
+        yard, cost = self.dealer_yard[dealer], self.vehicle_cost_inr
+        value = self.dealer_stock_value_inr
+        for vehicle_id, spec in zip(ids.tolist(), specs.tolist(), strict=True):
+            yard.setdefault(spec, deque()).append(vehicle_id)
+            value[dealer] += cost[spec]  # one car at a time, as every later change: the float sum stays exact
+        np.add.at(self.dealer_stock[dealer], specs, 1)
 
     # -- customers ------------------------------------------------------------------------------------
     def customers(self, day: int, batch: VehicleCustomers):
@@ -351,11 +374,11 @@ class VehicleFlow:
             if campaigns is not None:
                 campaigns.customer(today, dealer, spec, "sold_from_stock")
             vehicle_id = self.take_from_dealer_yard(dealer, chosen)
-            vehicle = self.vehicles[vehicle_id]
-            vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
+            self.vehicles.move(vehicle_id, VehicleStatus.RESERVED, SiteKind.DEALER, dealer, now)
             kpi.count(today, "vehicle_sold_from_stock")
             if log.enabled:
-                log.record(now, "vehicle_sold", dealer=dealer, vin=vehicle.vin, wanted_spec=spec, spec=chosen)
+                vin = self.vehicles.vin(vehicle_id)
+                log.record(now, "vehicle_sold", dealer=dealer, vin=vin, wanted_spec=spec, spec=chosen)
             self.schedule_delivery(vehicle_id)
             return
         orders = self.customer_orders
@@ -389,13 +412,13 @@ class VehicleFlow:
             if campaigns is not None:
                 campaigns.customer(today, dealer, spec, "factory_orders")
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
-            vehicle = self.vehicles[vehicle_id]
-            vehicle.dealer, vehicle.customer_order = dealer, True
+            self.vehicles.set(vehicle_id, "dealer", dealer)
+            self.vehicles.set(vehicle_id, "customer_order", True)
             log.record(
                 now,
                 "factory_order",
                 dealer=dealer,
-                vin=vehicle.vin,
+                vin=self.vehicles.vin(vehicle_id) if log.enabled else "",
                 spec=spec,
                 quoted_days=round(decision.quoted_days, 3),
             )
@@ -416,18 +439,24 @@ class VehicleFlow:
         self.deliveries_due.setdefault(int(self.env.now + DELIVERY_DAYS), []).append(vehicle_id)
 
     def deliver_due(self, day: int) -> None:
-        now = self.env.now
-        for vehicle_id in self.deliveries_due.pop(day, []):
-            vehicle = self.vehicles[vehicle_id]
-            vehicle.move(VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
-            self.kpis.count(day, "vehicle_deliveries")
-            self.deliveries_today[vehicle.dealer] += 1
-            self.sales_28d[vehicle.dealer, vehicle.spec] += 1
-            self._today_sales.append((vehicle.dealer, vehicle.spec))
+        due = self.deliveries_due.pop(day, [])
+        if not due:
+            return
+        now, table = self.env.now, self.vehicles
+        ids = np.array(due, dtype=np.int64)
+        table.move(ids, VehicleStatus.DELIVERED, SiteKind.CUSTOMER, -1, now)
+        dealers, specs = table.dealer[ids].astype(np.int64), table.spec[ids].astype(np.int64)
+        self.kpis.count(day, "vehicle_deliveries", float(ids.size))
+        np.add.at(self.deliveries_today, dealers, 1)
+        np.add.at(self.sales_28d, (dealers, specs), 1)
+        self._today_sales.extend(zip(dealers.tolist(), specs.tolist(), strict=True))
+        orders, log = self.customer_orders, self.event_log
+        for vehicle_id, dealer in zip(due, dealers.tolist(), strict=True):
             self.settlement.vehicle_delivered(vehicle_id)
-            if self.customer_orders is not None:
-                self.customer_orders.delivered(vehicle_id, now)
-            self.event_log.record(now, "vehicle_delivered", dealer=vehicle.dealer, vin=vehicle.vin)
+            if orders is not None:
+                orders.delivered(vehicle_id, now)
+            if log.enabled:
+                log.record(now, "vehicle_delivered", dealer=dealer, vin=table.vin(vehicle_id))
 
     def roll_sales_window(self) -> None:
         """End of day: today's deliveries enter the 28-day window, day -28's leave it."""
@@ -440,15 +469,22 @@ class VehicleFlow:
     # -- supply ---------------------------------------------------------------------------------------
     def build(self, vehicle_id: int, build_days: float):
         """Factory order: build, then ship to the dealer's stockyard and on to the dealer."""
-        vehicle = self.vehicles[vehicle_id]
-        vehicle.eta_day = self.env.now + build_days
-        self.builds_in_progress[vehicle_id] = vehicle.eta_day
+        table = self.vehicles
+        eta = self.env.now + build_days
+        table.set(vehicle_id, "eta_day", eta)
+        self.builds_in_progress[vehicle_id] = eta
         yield self.env.timeout(build_days)
         del self.builds_in_progress[vehicle_id]
-        vehicle.move(VehicleStatus.BUILT, SiteKind.PLANT, vehicle.site_index, self.env.now)
-        self.event_log.record(self.env.now, "vehicle_built", vin=vehicle.vin, customer_order=True)
-        self.dealer_inbound[vehicle.dealer, vehicle.spec] += 1
-        yard = int(self.world.network.dealers.stockyard[vehicle.dealer])
+        table.move(
+            vehicle_id, VehicleStatus.BUILT, SiteKind.PLANT, int(table.site_index[vehicle_id]), self.env.now
+        )
+        if self.event_log.enabled:
+            self.event_log.record(
+                self.env.now, "vehicle_built", vin=table.vin(vehicle_id), customer_order=True
+            )
+        dealer = int(table.dealer[vehicle_id])
+        self.dealer_inbound[dealer, table.spec[vehicle_id]] += 1
+        yard = int(self.world.network.dealers.stockyard[dealer])
         yield from self.trunk([vehicle_id], yard, self.trunk_days(yard))
 
     def build_stock(self, specs: list[int], yard: int):
@@ -459,14 +495,11 @@ class VehicleFlow:
     def new_stock_vehicles(self, specs: list[int]) -> list[int]:
         """Stock vehicles built today at their plants, not yet on the trunk."""
         now = self.env.now
-        vehicle_ids = []
-        for spec in specs:
-            vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
-            self.vehicles[vehicle_id].move(
-                VehicleStatus.BUILT, SiteKind.PLANT, self.vehicles[vehicle_id].site_index, now
-            )
-            self.pipeline[spec] += 1
-            vehicle_ids.append(vehicle_id)
+        spec_array = np.array(specs, dtype=np.int64)
+        ids = self.new_vehicles(spec_array, VehicleStatus.ORDERED, now)
+        self.vehicles.move(ids, VehicleStatus.BUILT, SiteKind.PLANT, self.spec_plant[spec_array], now)
+        np.add.at(self.pipeline, spec_array, 1)
+        vehicle_ids: list[int] = ids.tolist()
         return vehicle_ids
 
     def trunk_days(self, yard: int) -> float:
@@ -476,14 +509,14 @@ class VehicleFlow:
 
     def trunk(self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False):
         """Plant to stockyard. Stock joins the yard's unallocated pool; a customer's car queues for its dealer."""
-        now = self.env.now
+        now, table = self.env.now, self.vehicles
+        ids = np.array(vehicle_ids, dtype=np.int64)
         if not departed:
-            for vehicle_id in vehicle_ids:
-                vehicle = self.vehicles[vehicle_id]
-                vehicle.move(VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
-                vehicle.eta_day = now + transit_days
+            table.move(ids, VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
+            table.set(ids, "eta_day", now + transit_days)
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
-            freight = sum(self.trunk_freight_per_vehicle_inr(self.plant_of(v), yard) for v in vehicle_ids)
+            plants = self.spec_plant[table.spec[ids]].tolist()
+            freight = sum(self.trunk_freight_per_vehicle_inr(plant, yard) for plant in plants)
             self.kpis.add(now, "freight_vehicle_inr", freight)
             self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
@@ -491,17 +524,18 @@ class VehicleFlow:
         yield self.env.timeout(transit_days)
         del self.trunks_on_road[token]
         arrival = self.env.now
-        for vehicle_id in vehicle_ids:
-            vehicle = self.vehicles[vehicle_id]
-            vehicle.move(VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
-            if vehicle.customer_order:
-                self.carriers.dispatch_queue[vehicle.dealer].append((vehicle_id, arrival))
+        table.move(ids, VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
+        pool, queues, campaigns = self.yard_pool[yard], self.carriers.dispatch_queue, self.campaigns
+        columns = (table.customer_order[ids].tolist(), table.dealer[ids].tolist(), table.spec[ids].tolist())
+        for vehicle_id, ordered, dealer, spec in zip(vehicle_ids, *columns, strict=True):
+            if ordered:
+                queues[dealer].append((vehicle_id, arrival))
             else:
-                self.pipeline[vehicle.spec] -= 1
-                self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vehicle_id)
-                self.yard_stock[yard, vehicle.spec] += 1
-                if self.campaigns is not None:
-                    self.campaigns.reached_yard(vehicle_id)
+                self.pipeline[spec] -= 1
+                pool.setdefault(spec, deque()).append(vehicle_id)
+                self.yard_stock[yard, spec] += 1
+                if campaigns is not None:
+                    campaigns.reached_yard(vehicle_id)
 
     def trunk_freight_per_vehicle_inr(self, plant: int, yard: int) -> float:
         """Plant to stockyard moves in full car-carrier loads: a slot's share of the load charge."""
@@ -522,76 +556,64 @@ class VehicleFlow:
             vehicle_ids = [vehicle_id for queue in pool.values() for vehicle_id in queue]
             if not vehicle_ids:
                 continue
-            specs = np.array([self.vehicles[vehicle_id].spec for vehicle_id in vehicle_ids], dtype=np.int64)
+            specs = self.vehicles.spec[vehicle_ids].astype(np.int64)
             if positioning:
                 assert campaigns is not None
                 dealers = campaigns.allocate(view, yard, vehicle_ids, specs)
             else:
                 dealers = self.allocation.allocate(view, yard, specs)
+            ids = np.array(vehicle_ids, dtype=np.int64)
+            assigned = dealers >= 0
             remaining: dict[int, deque[int]] = {}
-            for vehicle_id, spec, dealer in zip(vehicle_ids, specs.tolist(), dealers.tolist(), strict=True):
-                if dealer < 0:
-                    remaining.setdefault(spec, deque()).append(vehicle_id)
-                    continue
-                self.yard_stock[yard, spec] -= 1
-                self.vehicles[vehicle_id].dealer = dealer
-                self.dealer_inbound[dealer, spec] += 1
-                self.carriers.dispatch_queue[dealer].append((vehicle_id, self.env.now))
+            for vehicle_id, spec in zip(ids[~assigned].tolist(), specs[~assigned].tolist(), strict=True):
+                remaining.setdefault(spec, deque()).append(vehicle_id)
             self.yard_pool[yard] = remaining
+            if not assigned.any():
+                continue
+            chosen, to_dealer, chosen_specs = ids[assigned], dealers[assigned], specs[assigned]
+            np.subtract.at(self.yard_stock[yard], chosen_specs, 1)
+            np.add.at(self.dealer_inbound, (to_dealer, chosen_specs), 1)
+            self.vehicles.set(chosen, "dealer", to_dealer)
+            now, queues = self.env.now, self.carriers.dispatch_queue
+            for vehicle_id, dealer in zip(chosen.tolist(), to_dealer.tolist(), strict=True):
+                queues[dealer].append((vehicle_id, now))
 
     def unload(self, dealer: int, load: list[int], arrival: float) -> None:
         """A car-carrier load reaches its dealer: stock joins the yard, a customer's car is reserved for them."""
         self.settlement.load_arrived(load)
+        table, orders = self.vehicles, self.customer_orders
         for vehicle_id in load:
-            vehicle = self.vehicles[vehicle_id]
-            self.dealer_inbound[dealer, vehicle.spec] -= 1
-            orders = self.customer_orders
-            if vehicle.customer_order and orders is not None and not orders.still_wanted(vehicle_id, arrival):
-                vehicle.customer_order = False  # the customer gave up waiting: the car is dealer stock now
-            if vehicle.customer_order:
-                vehicle.move(VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
-                vehicle.move(VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
+            spec = int(table.spec[vehicle_id])
+            self.dealer_inbound[dealer, spec] -= 1
+            ordered = bool(table.customer_order[vehicle_id])
+            if ordered and orders is not None and not orders.still_wanted(vehicle_id, arrival):
+                ordered = False  # the customer gave up waiting: the car is dealer stock now
+                table.set(vehicle_id, "customer_order", False)
+            if ordered:
+                table.move(vehicle_id, VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, arrival)
+                table.move(vehicle_id, VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
                 self.schedule_delivery(vehicle_id)
             else:
-                first_received = vehicle.received_day
+                first_received = float(table.received_day[vehicle_id])
                 self.place_in_dealer_yard(vehicle_id, dealer, arrival)
                 if first_received != NOT_YET:  # moved from another dealer: it keeps its age in dealer stock
-                    vehicle.received_day = first_received
+                    table.set(vehicle_id, "received_day", first_received)
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:
-        now = self.env.now
-        received = [
-            self.vehicles[vehicle_id].received_day
-            for yard in self.dealer_yard
-            for queue in yard.values()
-            for vehicle_id in queue
-        ]
-        return now - np.asarray(received, dtype=np.float64)
+        ids = [vehicle_id for yard in self.dealer_yard for queue in yard.values() for vehicle_id in queue]
+        return self.env.now - self.vehicles.received_day[np.array(ids, dtype=np.int64)]
 
     # -- state (section "vehicles" of twin.domain.state, and the VIN table) --------------------------
     EXPORTED = ("dealer_stock", "dealer_inbound", "dealer_sales_28d", "yard_stock", "pipeline")
 
     def vehicle_table(self) -> pd.DataFrame:
         """Every VIN ordered or built so far, one row each; the row number is the vehicle id."""
-        return pd.DataFrame(
-            [[getattr(vehicle, column) for column in VEHICLE_COLUMN_NAMES] for vehicle in self.vehicles],
-            columns=list(VEHICLE_COLUMN_NAMES),
-        )
+        return self.vehicles.frame(VEHICLE_COLUMN_NAMES)
 
     def load_vehicle_table(self, frame: pd.DataFrame) -> None:
-        """Replace the VIN registry in place: the car carriers hold the same list."""
-        self.vehicles[:] = [
-            self.vehicle_type(
-                vin=str(row.vin), spec=int(row.spec), status=VehicleStatus(int(row.status)),
-                site_kind=SiteKind(int(row.site_kind)), site_index=int(row.site_index), dealer=int(row.dealer),
-                customer_order=bool(row.customer_order), ordered_day=float(row.ordered_day),
-                built_day=float(row.built_day), shipped_day=float(row.shipped_day),
-                received_day=float(row.received_day), delivered_day=float(row.delivered_day),
-                eta_day=float(row.eta_day),
-            )
-            for row in frame.itertuples(index=False)
-        ]  # fmt: skip
+        """Replace the VIN registry in place: the car carriers hold the same table."""
+        self.vehicles.load_frame(frame)
 
     def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         arrays: dict[str, npt.NDArray[np.generic]] = {
@@ -647,15 +669,16 @@ class VehicleFlow:
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
         """Rebuild the yards and counts from the VIN table (``load_vehicle_table`` first). Builds and trunks
         in progress are restarted by ``resume_in_flight`` once the clock runs."""
+        spec_of = self.vehicles.spec
         for dealer, vid in table_rows(arrays["dealer_yard_order"]):
-            vehicle = self.vehicles[vid]
-            self.dealer_yard[dealer].setdefault(vehicle.spec, deque()).append(vid)
-            self.dealer_stock[dealer, vehicle.spec] += 1
-            self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[vehicle.spec]
+            spec = int(spec_of[vid])
+            self.dealer_yard[dealer].setdefault(spec, deque()).append(vid)
+            self.dealer_stock[dealer, spec] += 1
+            self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[spec]
         for yard, vid in table_rows(arrays["stockyard_order"]):
-            vehicle = self.vehicles[vid]
-            self.yard_pool[yard].setdefault(vehicle.spec, deque()).append(vid)
-            self.yard_stock[yard, vehicle.spec] += 1
+            spec = int(spec_of[vid])
+            self.yard_pool[yard].setdefault(spec, deque()).append(vid)
+            self.yard_stock[yard, spec] += 1
         for day, vid in table_rows(arrays["deliveries_due"]):
             self.deliveries_due.setdefault(day, []).append(vid)
         window = np.asarray(table_rows(arrays["sales_window"]), dtype=np.int64).reshape(-1, 3)

@@ -112,11 +112,16 @@ class VehicleTransfers:
         flow = self.vehicles
         now = self.env.now
         aged = np.zeros(flow.dealer_stock.shape, dtype=np.int64)
-        for dealer, yard in enumerate(flow.dealer_yard):
-            for spec, queue in yard.items():
-                aged[dealer, spec] = sum(
-                    now - flow.vehicles[vehicle].received_day > self.age_limit_days for vehicle in queue
-                )
+        cells = [
+            (dealer, spec, vehicle)
+            for dealer, yard in enumerate(flow.dealer_yard)
+            for spec, queue in yard.items()
+            for vehicle in queue
+        ]
+        if cells:
+            dealer, spec, vehicle = np.array(cells, dtype=np.int64).T
+            old = now - flow.vehicles.received_day[vehicle] > self.age_limit_days
+            np.add.at(aged, (dealer[old], spec[old]), 1)
         return aged
 
     def recommend(self) -> VehicleRecommendations:

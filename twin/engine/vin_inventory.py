@@ -35,9 +35,9 @@ def vin_inventory(flow: VehicleFlow) -> VinInventory:
         rows.extend((vehicle, SourceKind.PIPELINE, stockyard, eta) for vehicle in vehicles)
     vehicle = np.array([row[0] for row in rows], dtype=np.int64)
     registry = flow.vehicles
-    spec = np.array([registry[v].spec for v in vehicle.tolist()], dtype=np.int64)
-    received = np.array([registry[v].received_day for v in vehicle.tolist()], dtype=np.float64)
-    reserved = np.array([registry[v].customer_order for v in vehicle.tolist()], dtype=bool)
+    spec = registry.spec[vehicle].astype(np.int64)
+    received = registry.received_day[vehicle]
+    reserved = registry.customer_order[vehicle].copy()
     return VinInventory(
         vehicle=vehicle,
         spec=spec,

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.domain.lead_time import usable_day
-from twin.domain.vehicles import NOT_YET, SiteKind, Vehicle, VehicleStatus
+from twin.domain.vehicles import NOT_YET, SiteKind, VehicleRecord, VehicleStatus
 from twin.engine.demand import PartsLines
 from twin.engine.parts_flow import LineOutcome
 from twin.engine.parts_logistics import Shipment
@@ -101,22 +101,16 @@ class FeedRecorder:
         self.export_weekday = export_weekday
         self.pending: list[TruthEvent] = []
         env = simulation.env
-        dirty: dict[int, tuple[Vehicle, float]] = {}
+        #: vehicle id -> when its record last changed (only a feed run watches; the engine pays nothing)
+        dirty: dict[int, float] = {}
         self._dirty = dirty
 
-        class TrackedVehicle(Vehicle):
-            """A VIN record that notes when it changes (only in a feed run; the engine's hot path is unchanged)."""
+        def note_changes(vehicle_ids: npt.NDArray[np.int64]) -> None:
+            now = env.now
+            for vehicle_id in vehicle_ids.tolist():
+                dirty[vehicle_id] = now
 
-            __slots__ = ()
-
-            def __setattr__(self, name: str, value: Any) -> None:
-                object.__setattr__(self, name, value)
-                dirty[id(self)] = (self, env.now)
-
-        flow = simulation.vehicles
-        flow.vehicle_type = TrackedVehicle
-        for vehicle in flow.vehicles:
-            vehicle.__class__ = TrackedVehicle
+        simulation.vehicles.vehicles.watch = note_changes
         #: per VIN: revision and the record last reported
         self._reported: dict[str, tuple[int, tuple[Any, ...]]] = {}
         self._last_position = {name: getattr(simulation.parts.state, name).copy() for name in POSITION_FIELDS}
@@ -164,8 +158,10 @@ class FeedRecorder:
         """A DMS back from silence resends its whole parts position and the record of every car it has had."""
         for dealer in sorted(dealers):
             self.pending.append(self._position_event(dealer, now, full=True))
-        for vehicle in self.simulation.vehicles.vehicles:
-            if vehicle.dealer in dealers and vehicle.vin in self._reported:
+        table = self.simulation.vehicles.vehicles
+        for vehicle_id in np.flatnonzero(np.isin(table.column("dealer"), list(dealers))).tolist():
+            vehicle = table[vehicle_id]
+            if vehicle.vin in self._reported:
                 revision = self._reported[vehicle.vin][0]
                 payload = self._vehicle_payload(vehicle, revision, destination_yard=False)
                 source = f"DMS:{self.codes.dealer_ids[vehicle.dealer]}"
@@ -256,14 +252,17 @@ class FeedRecorder:
     # -- vehicles ----------------------------------------------------------------------------------------
     def _flush_vehicles(self, now: float, onboarding: bool = False) -> None:
         flow = self.simulation.vehicles
-        changed = [(vehicle, now) for vehicle in flow.vehicles] if onboarding else list(self._dirty.values())
+        table = flow.vehicles
+        changed = (
+            [(table[vehicle_id], now) for vehicle_id in range(len(table))]
+            if onboarding
+            else [(table[vehicle_id], day) for vehicle_id, day in self._dirty.items()]
+        )
         self._dirty.clear()
         if not changed:
             return
         on_trunks = {
-            id(flow.vehicles[vehicle_id])
-            for _, vehicle_ids, _ in flow.trunks_on_road.values()
-            for vehicle_id in vehicle_ids
+            vehicle_id for _, vehicle_ids, _ in flow.trunks_on_road.values() for vehicle_id in vehicle_ids
         }
         for vehicle, changed_day in changed:
             record = (
@@ -277,7 +276,7 @@ class FeedRecorder:
             revision = 1 if previous is None else previous[0] + 1
             self._reported[vehicle.vin] = (revision, record)
             kind = self._vehicle_event_type(vehicle, None if previous is None else previous[1], onboarding)
-            destination_yard = id(vehicle) in on_trunks
+            destination_yard = vehicle.id in on_trunks
             payload = self._vehicle_payload(vehicle, revision, destination_yard)
             dealer = vehicle.dealer if vehicle.dealer >= 0 else None
             if kind in _DEALER_STEPS and dealer is not None:
@@ -289,7 +288,9 @@ class FeedRecorder:
             self.pending.append(TruthEvent(changed_day, source, kind, payload, dealer))
 
     @staticmethod
-    def _vehicle_event_type(vehicle: Vehicle, previous: tuple[Any, ...] | None, onboarding: bool) -> str:
+    def _vehicle_event_type(
+        vehicle: VehicleRecord, previous: tuple[Any, ...] | None, onboarding: bool
+    ) -> str:
         status = vehicle.status
         if onboarding:
             return "vehicle.updated"
@@ -314,7 +315,9 @@ class FeedRecorder:
             return "vehicle.reserved"
         return "vehicle.updated"
 
-    def _vehicle_payload(self, vehicle: Vehicle, revision: int, destination_yard: bool) -> dict[str, Any]:
+    def _vehicle_payload(
+        self, vehicle: VehicleRecord, revision: int, destination_yard: bool
+    ) -> dict[str, Any]:
         codes, iso = self.codes, self.clock.iso
         kind = SiteKind(vehicle.site_kind)
         if kind is SiteKind.CUSTOMER or vehicle.site_index < 0:
