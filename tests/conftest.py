@@ -9,6 +9,9 @@ xdist installed.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 # fixtures shared by modules: a real Redis server (TWIN_REDIS_URL, or one started on 127.0.0.1) and stream names
@@ -22,3 +25,17 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     # xdist's own short option; pytest reserves lowercase short options, so register it the way xdist does
     group._addoption("-n", "--numprocesses", dest="numprocesses", default=None, help="ignored without xdist")
     group.addoption("--dist", dest="dist", default="no", help="ignored without xdist")
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_log_handlers() -> Iterator[None]:
+    """An in-process Hydra run logs to ``twin-run.log`` in its run folder, a test's tmp_path that goes away:
+    the handlers it added must not outlive the test (a later test's log line would hit a deleted file)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [handler for handler in root.handlers if handler not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+    logging.captureWarnings(False)

@@ -160,6 +160,11 @@ class VehicleFlow:
         self.plant_to_yard_km = network.road_km(
             plant_lat[:, None], plant_lon[:, None], yard_lat[None, :], yard_lon[None, :]
         )
+        #: per stockyard, per plant: ``trunk_freight_per_vehicle_inr`` (read for every car on every trunk)
+        self._trunk_slot_inr = [
+            [self.trunk_freight_per_vehicle_inr(plant, yard) for plant in range(len(network.plants.code))]
+            for yard in range(yards)
+        ]
         self.factory_lead_time_days = (
             operations.factory_order_build_days
             + operations.plant_to_stockyard_days
@@ -516,7 +521,7 @@ class VehicleFlow:
             table.set(ids, "eta_day", now + transit_days)
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
             plants = self.spec_plant[table.spec[ids]].tolist()
-            freight = sum(self.trunk_freight_per_vehicle_inr(plant, yard) for plant in plants)
+            freight = sum(self._trunk_slot_inr[yard][plant] for plant in plants)
             self.kpis.add(now, "freight_vehicle_inr", freight)
             self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
