@@ -1,8 +1,9 @@
 """Finished vehicles through the network: plant -> stockyard -> car carrier -> dealer yard -> customer.
 
 SimPy runs the discrete parts: customer arrivals, factory builds, plant-to-yard transit, carrier loads (a
-truck is a unit of the carrier's fleet ``Resource``, held for the round trip), deliveries. Counts by dealer
-and spec are kept in arrays next to the Vehicle records so policies and KPIs read them without loops.
+truck is a unit of the carrier's fleet ``Resource``, held for the round trip), deliveries. Every VIN is a row
+of ``VehicleTable`` (numpy columns), and counts by dealer and spec are kept in arrays beside it, so trunks,
+loads, deliveries and allocation move whole batches at once and policies and KPIs read counts without loops.
 """
 
 from __future__ import annotations
