@@ -452,3 +452,19 @@ def test_no_ordinary_training_question_reads_as_talking_past_the_rules(understan
         if talks_past_rules(text)
     ]
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # none of these is a corpus phrasing: the trade words carry the meaning (twin.clara.lexicon)
+        ("oil filter dhruv petrol DC se nikla kya", "part_eta"),
+        ("air filter elan petrol ka consignment kidhar hai", "part_eta"),
+        (f"clm of {VALID_VIN} kyu ruka", "incentive_status"),
+        ("mere incntv ka paisa ruka hua hai", "incentive_status"),
+        ("how many gti are allocated to me", "allocation_status"),
+    ],
+)
+def test_phrasings_never_trained_on_read_as_their_words_mean(understander, text, intent):
+    reading = understander.understand(text, TODAY)
+    assert (reading.intent, reading.confident) == (intent, True), reading

@@ -1,7 +1,13 @@
-"""The intent classifier: character and word n-gram TF-IDF with a logistic regression, trained at first use.
+"""The intent classifier: character n-gram, word n-gram and domain-concept TF-IDF with a logistic regression,
+trained at first use.
 
 Character n-grams within words (2-5) carry misspellings and Hinglish inflections ("aayega", "ayega", "aaega"
-share most of theirs); word uni- and bigrams carry phrasing ("kab aayega", "<part> stock"). The model reads
+share most of theirs); word uni- and bigrams carry phrasing ("kab aayega", "<part> stock"); the domain
+concepts of ``twin.clara.lexicon`` carry what the words mean whatever the sentence around them ("dispatch",
+"dspatch", "in transit" ask when something comes; with a ``<part>`` named, when that part comes), so a phrasing
+never trained on reads as its words mean: with them (and the checks of ``twin.clara.understanding``) Clara's
+answers to the twin's held-out phrasings went from 89% to 99.5% right (``twin-run queries=clara``, 2026-12-06;
+``benchmarks/clara_held_out.py`` measures the same without the simulation). The model reads
 the masked text (entities replaced by "<vin>", "<part>"...), so it learns how each intent is asked, not which
 part or VIN. The logistic regression gives probabilities (one-vs-rest, normalised), whose maximum is the
 confidence the service compares with ``CONFIDENCE_THRESHOLD``.
@@ -24,6 +30,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from twin.clara import corpus
 from twin.clara.corpus.templates import TEMPLATES
+from twin.clara.lexicon import concept_features
 from twin.clara.vocabulary import Vocabulary
 
 #: seed of the corpus generator: the same corpus, hence the same classifier, on every machine
@@ -60,6 +67,10 @@ class IntentClassifier:
                         token_pattern=r"<\w+>|[a-z0-9+]+",
                         sublinear_tf=True,
                     ),
+                ),
+                (
+                    "concepts",
+                    TfidfVectorizer(analyzer=concept_features, sublinear_tf=True),
                 ),
             ]
         )

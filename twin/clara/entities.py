@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
-from twin.clara.corpus import ABBREVIATIONS
+from twin.clara.corpus import ABBREVIATIONS, FILLERS_AFTER, FILLERS_BEFORE
 from twin.clara.corpus.templates import TEMPLATES
+from twin.clara.lexicon import CONCEPT_WORDS
 from twin.clara.part_index import SPEC_FORMS, PartIndex, has_digit, tokens_of
 from twin.clara.vocabulary import Vocabulary, normalise
 from twin.domain.vin import VIN_LENGTH, check_digit
@@ -140,6 +142,15 @@ _NOT_NAMES = frozenset(
      "tak", "ka", "ki", "ke", "ko", "se", "me", "mein", "nahi", "nhi", "bhi", "aur", "and", "the", "for", "our",
      "your", "mujhe", "hume", "humara", "hamara", "please", "pls", "plz", "kya", "kyu", "kyun", "kaise",
      "statement", "balance", "payment", "campaign", "transfer", "allocation", "incentive", "vehicle"}
+)  # fmt: skip
+#: everyday words (English, Hinglish, chat) one letter from a short name: never read as a model mistyped
+_COMMON_WORDS = frozenset(
+    {"area", "aura", "ark", "arm", "apka", "aapka", "arc", "bot", "bol", "bola", "bole", "boli", "boat",
+     "boot", "belt", "volt", "colt", "bolt", "plan", "clan", "flan", "gai", "gayi", "gaya", "gat", "jati",
+     "hati", "gali", "bati", "sati", "get", "got", "gift", "city", "cat", "can", "man", "all", "ola",
+     "also", "else", "pan", "van", "fan", "ban", "tan", "than", "then", "when", "alan", "eat", "ela", "elm",
+     "mat", "bat", "rat", "sat", "hat", "fat", "pat", "art", "arts", "earn", "loan", "lane", "lone", "bill",
+     "dhruva", "falco", "alert", "alarm"}
 )  # fmt: skip
 #: generic colour words and the named colours they may stand for
 _COLOUR_WORDS = {
@@ -286,6 +297,27 @@ class EntityExtractor:
         self._cities = {city: ids for city, ids in vocabulary.dealers_by_city.items()}
         self._city_first_words = {city.split()[0] for city in self._cities}
         self._parts = PartIndex(vocabulary, _phrasing_words())
+        #: words that are never a model mistyped, though one letter off one ("belt", "plan", "gai", "apka")
+        self._known_words = (
+            _phrasing_words()
+            | set(_NOT_NAMES)
+            | _COMMON_WORDS
+            | {word for words in CONCEPT_WORDS.values() for phrase in words for word in phrase.split()}
+            | {word for entry in vocabulary.parts for word in normalise(entry.description).split()}
+            | {
+                word
+                for entry in vocabulary.parts
+                for word in normalise(entry.category.replace("_", " ")).split()
+            }
+            | {word for colour in vocabulary.colours for word in normalise(colour).split()}
+            | set(_COLOUR_WORDS)
+            | {
+                word
+                for names in vocabulary.variants_by_model.values()
+                for name in names
+                for word in normalise(name).split()
+            }
+        )
 
     # -- the whole pass -------------------------------------------------------------------------------
     def extract(self, text: str, today: dt.date | None = None) -> Extraction:
@@ -560,13 +592,29 @@ class EntityExtractor:
         exact = self._models_lower.get(word)
         if exact is not None:
             return exact
-        if len(word) < 4 or word in _NOT_NAMES or word.isdigit():
+        if len(word) < 3 or word in _NOT_NAMES or word.isdigit():
             return None
+        if len(word) == 3:
+            return self._model_one_slip_away(word)
         best = process.extractOne(word, list(self._models_lower), scorer=fuzz.ratio)
         if best is None:
             return None
         needed = self.SHORT_TOKEN_RATIO if len(word) == 4 else self.FUZZY_RATIO
-        return self._models_lower[best[0]] if best[1] >= needed else None
+        if best[1] >= needed:
+            return self._models_lower[best[0]]
+        return self._model_one_slip_away(word)
+
+    def _model_one_slip_away(self, word: str) -> str | None:
+        """The model a word is one slip of the thumb from (a letter dropped, added, changed or two swapped:
+        "gti", "blot", "elyn", "agti" -> Gati, Bolt, Elan, Gati), when exactly one model is and the word is
+        no word of the trade, of the catalog or of everyday chat ("belt", "plan", "gai" are words). A slip of
+        an everyday word can still land on a model ("gaai" for "gaadi" reads as the Gati): measured on the
+        twin's held-out phrasings, also refusing words one slip from an everyday word lost more right
+        readings ("blot", "agti") than it saved (2026-12-06)."""
+        if not 3 <= len(word) <= 6 or not word.isalpha() or word in self._known_words:
+            return None
+        near = [model for lowered, model in self._models_lower.items() if OSA.distance(word, lowered) <= 1]
+        return near[0] if len(near) == 1 else None
 
     def _vehicles(self, found: _Found, tokens: list[_Token]) -> _VehicleReading:
         """Models, and the variant next to the first, claimed. The colour is left to ``_vehicle_colour``, once
@@ -763,8 +811,8 @@ def _dealer_role(text: str, spans: list[tuple[int, int]]) -> str | None:
 
 
 def _phrasing_words() -> set[str]:
-    """Every word of the training templates outside their slots, and the abbreviations the corpus types them
-    with: how questions are asked, not what about."""
+    """Every word of the training templates outside their slots, the abbreviations the corpus types them
+    with and the polite words around them: how questions are asked, not what about."""
     words: set[str] = set()
     for templates in TEMPLATES.values():
         for template in templates:
@@ -772,6 +820,9 @@ def _phrasing_words() -> set[str]:
     for forms in ABBREVIATIONS.values():
         for form in forms:
             words.update(normalise(form).split())
+    # the polite words around a question ("dear team", "sir ji", "asap"): "dear" is no gear
+    for filler in (*FILLERS_BEFORE, *FILLERS_AFTER):
+        words.update(normalise(filler).split())
     return words
 
 

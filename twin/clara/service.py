@@ -243,7 +243,10 @@ class Clara:
                 answer=f"Sorry, I can only share your own dealership's data: {refusal}.",
                 sources=[],
             )
-        if understanding.confidence < self.confidence_threshold:
+        if (
+            understanding.confidence < self.confidence_threshold
+            or getattr(understanding, "conflict", None) is not None
+        ):
             return ClaraReply(
                 **base,
                 resolved=False,

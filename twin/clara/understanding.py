@@ -2,8 +2,10 @@
 
 English, Indian English and Hinglish in Roman script, typed fast ("mera allocation kab aayega", "Dhruv ZX ka
 stock?", "stmt bhejo"), all offline: entities by pattern and fuzzy linking (``twin.clara.entities``), the intent
-by a classifier trained at first use on the shipped paraphrase corpus (``twin.clara.classifier``). The service
-(``twin.clara.service``) decides what to answer; this module only says what was asked and how sure it is.
+by a classifier trained at first use on the shipped paraphrase corpus (``twin.clara.classifier``), checked
+against what the text names (``domain_conflict``: a parts intent for a question about cars is not trusted,
+however sure the classifier is). The service (``twin.clara.service``) decides what to answer; this module only
+says what was asked and how sure it is.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from twin.clara.classifier import IntentClassifier, trained_classifier
 from twin.clara.entities import Entities, EntityExtractor, Extraction
+from twin.clara.lexicon import concepts
 from twin.clara.vocabulary import Vocabulary
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "Understander",
     "Understanding",
     "Vocabulary",
+    "domain_conflict",
     "talks_past_rules",
 ]
 
@@ -46,10 +50,10 @@ INTENTS: tuple[str, ...] = (
 #: below this classifier probability the service escalates (``low_confidence``) instead of answering.
 #: Chosen on phrasings the classifier has not seen, never on the evaluation set: ``python -m twin.clara.evaluate
 #: --threshold-study`` holds a quarter of the templates out, trains on the rest and reads the held-out ones.
-#: There (2026-12-06) 0.40 escalated 4% and the rest were 87% right; 0.50 escalated 8% for 87%, 0.70 20% for
-#: 92%. Confidence separates right from wrong readings only weakly on unseen phrasings, so a higher threshold
-#: escalates many right readings for little; 0.40 catches the questions the classifier is torn on (on the
-#: evaluation set, under 1% of questions fall below it).
+#: There (2026-12-06, with the lexicon's concepts) 0.40 escalated 0.4% and the rest were 93% right; 0.50
+#: escalated 2% for 94%, 0.70 5% for 96%. The classifier's wrong readings are mostly confident ones (a
+#: phrasing of one intent made of another's words), so a higher threshold escalates many right readings for
+#: little; what catches those is the text contradicting the reading (``domain_conflict``), not the probability.
 CONFIDENCE_THRESHOLD = 0.40
 
 #: how many characters of a question are read (a longer text is cut there: nobody types 10 kB to a chat)
@@ -165,9 +169,13 @@ class Understanding:
     #: (neither shows); None when no dealer is named
     dealer_role: str | None = None
 
+    #: why the intent read disagrees with what the text names (``domain_conflict``), else None: escalated as
+    #: ``low_confidence`` however sure the classifier is
+    conflict: str | None = None
+
     @property
     def confident(self) -> bool:
-        return self.confidence >= CONFIDENCE_THRESHOLD
+        return self.confidence >= CONFIDENCE_THRESHOLD and self.conflict is None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -178,6 +186,7 @@ class Understanding:
             "mentions": list(self.mentions),
             "part_candidates": list(self.part_candidates),
             "dealer_role": self.dealer_role,
+            "conflict": self.conflict,
         }
 
 
@@ -222,6 +231,67 @@ def _clean(text: str) -> str:
     return printable[:MAX_TEXT_CHARACTERS].strip()
 
 
+#: the intents about cars and about parts, and the words that say which a question is about
+_CAR_INTENTS = frozenset({"allocation_status", "vin_status", "vehicle_stock"})
+_PART_INTENTS = frozenset({"part_stock", "part_eta"})
+_CAR_WORDS = re.compile(r"\b(?:gaa?d(?:i|ee|iy)\w*|cars?|vehicles?|vehs?|vehicals?)\b", re.IGNORECASE)
+#: concepts of a question that asks only when something comes
+_ONLY_WHEN = frozenset({"when", "movement", "request", "greeting", "vehicle_trace"})
+_PART_WORDS = re.compile(r"<part>|\b(?:parts?|prts|spares?)\b", re.IGNORECASE)
+
+
+#: a request for a decision, in the imperative: "increase my allocation by 5", "approve the pending claim",
+#: "extend my credit limit", "waive the freight" (not "is my transfer approved", "transfer kab approve hoga")
+_DECISION_ASKED = re.compile(
+    r"\b(?:approve|increase|extend|waive|reduce|cancel|stop|sanction|release|raise|badhao|badha\s+do|kam\s+karo)"
+    r"\s+(?:my|the|our|this|these|all|pending|mera|meri|mere|hamara|hamari|hamare|<\w+>)\b",
+    re.IGNORECASE,
+)
+#: the concepts or named things that say a question is of an intent (none: nothing in the text points to it)
+_EVIDENCE = {
+    "allocation_status": {"allocation", "when", "movement", "yard"},
+    "vin_status": {"<vin>", "vehicle_trace", "when", "movement"},
+    "vehicle_stock": {"yard", "count", "<model>", "<variant>", "<spec>", "<colour>"},
+    "part_stock": {"count", "reserved", "<part>", "order"},
+    "part_eta": {"when", "movement", "order", "<part>"},
+    "network_availability": {"network", "<yard>", "<dealer>"},
+    "transfer_status": {"transfer"},
+    "stockout_risk": {"alert"},
+    "statement": {"money"},
+    "incentive_status": {"claim", "money"},
+    "campaign_status": {"campaign"},
+}
+
+
+def domain_conflict(intent: str, masked_text: str) -> str | None:
+    """Why reading ``intent`` contradicts what the (masked) question says, or None. The classifier can be sure
+    of a misreading when a phrasing of one kind of question is made of words it learnt for another; the text
+    then still shows it: a decision asked for ("increase my allocation by 5" is no allocation status), nothing
+    in it that speaks of the intent ("weather kaisa hai" is no statement), a parts intent for a question that
+    speaks of cars and names no part ("hamari gaadiyan kab dispatch hongi"), a car intent for one naming a
+    part, an account question asking when cars come, a stock question asking only when something comes. Such
+    a reading is escalated (``low_confidence``), not answered."""
+    found = set(concepts(masked_text))
+    named = {
+        kind
+        for kind in ("<vin>", "<part>", "<model>", "<variant>", "<spec>", "<colour>", "<yard>", "<dealer>")
+        if kind in masked_text
+    }
+    if intent != "other" and _DECISION_ASKED.search(masked_text):
+        return "it asks for a decision, which is a person's to make"
+    if intent in _EVIDENCE and not _EVIDENCE[intent] & (found | named):
+        return f"nothing in it speaks of {intent.replace('_', ' ')}"
+    if intent in _PART_INTENTS and _CAR_WORDS.search(masked_text) and not _PART_WORDS.search(masked_text):
+        return "read as a parts question, but it speaks of cars and names no part"
+    if intent in _CAR_INTENTS and "<part>" in named:
+        return "read as a question about cars, but it names a part"
+    if intent == "statement" and _CAR_WORDS.search(masked_text) and "when" in found:
+        return "read as a question about the account, but it asks when cars come"
+    if intent == "part_stock" and found and found <= _ONLY_WHEN:
+        return "read as a question about stock on hand, but it asks only when something comes"
+    return None
+
+
 def _understanding(text: str, extraction: Extraction, intent: str, confidence: float) -> Understanding:
     return Understanding(
         intent=intent,
@@ -231,4 +301,5 @@ def _understanding(text: str, extraction: Extraction, intent: str, confidence: f
         mentions=extraction.mentions,
         part_candidates=extraction.part_candidates,
         dealer_role=extraction.dealer_role,
+        conflict=domain_conflict(intent, extraction.masked_text),
     )
