@@ -1039,7 +1039,9 @@ class DealerQueries:
             self.event_log.record(self.env.now, "query_answered_again", number=number, right=given == truth)
 
     def _first_answer(self, question: Question, now: float, right: bool, by: str, facts: Facts) -> None:
-        factual = INTENTS[question.intent] != "other"
+        # a question that needs a person has no factual answer, but Clara answering it with figures is a
+        # wrong answer (it read a request as a question), so her answers are always judged
+        factual = INTENTS[question.intent] != "other" or by == "clara"
         question.first_answer_day = now
         question.first_answer_accurate = int(right) if factual else -1
         self.event_log.record(
