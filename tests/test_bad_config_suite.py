@@ -144,6 +144,7 @@ CASES: list[tuple[str, Any, dict[str, str]]] = [
     ("policy.forecast.tsb_alpha_probability", -0.05, {}),
     ("policy.forecast.ses_alpha", INF, {}),
     ("policy.forecast.accuracy_sample_series", -1, {}),
+    ("policy.forecast.selection", "best", {}),
     ("policy.alerts.risk_threshold", 0.0, {}),
     ("policy.alerts.clear_threshold", 0.7, {}),
     ("policy.alerts.horizons_days[2]", 0, {}),

@@ -169,3 +169,19 @@ def test_a_snapshot_before_the_vehicle_watchs_first_full_week_loads_and_continue
 
     # NaN where a 14-day window is not yet measured: compared as text, NaN equals NaN
     assert json.dumps(resumed.summary, sort_keys=True) == json.dumps(uninterrupted.summary, sort_keys=True)
+
+
+def test_forecasts_selected_by_past_error_continue_exactly_after_a_restart(tmp_path: Path) -> None:
+    """With ``policy.forecast.selection=error`` the forecaster's error table is part of the state."""
+    config = _config(horizon_days=30)
+    config.policy.alerts.enabled = True
+    config.policy.forecast.selection = "error"
+    uninterrupted = Simulation(config).run()
+    first_leg = Simulation(config)
+    first_leg.advance(17)
+    take_snapshot(first_leg).save(tmp_path / "day_017")
+
+    resumed = Simulation(config, snapshot=Snapshot.load(tmp_path / "day_017")).run()
+
+    assert json.dumps(resumed.summary, sort_keys=True) == json.dumps(uninterrupted.summary, sort_keys=True)
+    assert "tower:forecast_errors" in take_snapshot(resumed.simulation).arrays

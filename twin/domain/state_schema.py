@@ -382,7 +382,14 @@ STATE_SCHEMA: tuple[Section, ...] = (
             Field("tower_changed", "bool", ("dealer_cells",), "flag", "cell's risk must be re-assessed"),
         ),
         optional=True,
-        open_prefixes=("alerts_alert_", "alerts_stockout_", "vehicle_", "tower_accuracy_", "tower_previous"),
+        open_prefixes=(
+            "alerts_alert_",
+            "alerts_stockout_",
+            "vehicle_",
+            "tower_accuracy_",
+            "tower_previous",
+            "forecast_errors",
+        ),
     ),
     Section(
         "settlement",

@@ -46,6 +46,7 @@ from twin.policies.forecasting import (
     ForecastSettings,
     IntermittentForecaster,
     Method,
+    Selection,
 )
 from twin.policies.stockout_risk import expected_stockout_days, stockout_probability
 
@@ -97,6 +98,7 @@ class ControlTower:
             method_by_class=tuple(
                 Method[getattr(forecast, f"method_{name}").upper()] for name in DEMAND_CLASS_NAMES
             ),
+            selection=Selection(forecast.selection),
         )
         # the OEM knows its network's parts seasonality from past years; the forecaster gets that profile
         season = np.array([demand.parts_season(day) for day in range(horizon_days + 15)])

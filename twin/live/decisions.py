@@ -47,7 +47,13 @@ from twin.live.codes import MasterCodes
 from twin.live.live_state import LiveState
 from twin.policies.alerts import AlertBook, AlertOutcome
 from twin.policies.demand_distribution import exceed_probability_approximate
-from twin.policies.forecasting import DEMAND_CLASS_NAMES, ForecastSettings, IntermittentForecaster, Method
+from twin.policies.forecasting import (
+    DEMAND_CLASS_NAMES,
+    ForecastSettings,
+    IntermittentForecaster,
+    Method,
+    Selection,
+)
 from twin.policies.observation import PartsView, VehicleView, read_only
 from twin.policies.protocols import TransferPolicy, VehicleAllocationPolicy, VehicleTransferPlanner
 from twin.policies.stockout_risk import expected_stockout_days, stockout_probability
@@ -120,6 +126,7 @@ class LiveDecisions:
             method_by_class=tuple(
                 Method[getattr(forecast, f"method_{name}").upper()] for name in DEMAND_CLASS_NAMES
             ),
+            selection=Selection(forecast.selection),
         )
         #: built on the first closed day (a cold start needs to know its first day)
         self.forecaster: IntermittentForecaster | None = None
