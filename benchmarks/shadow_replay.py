@@ -10,7 +10,7 @@ here; ``feed_transport.py`` measures transports), then replayed through a consum
 ``TWIN_REDIS_URL`` or one started on 127.0.0.1 and stopped by pid. Figures: records and events per second,
 MB/s, events per simulated day, wall seconds, and the peak resident memory of a child process doing only
 the replay. Prints Markdown. Run:
-``.venv/bin/python benchmarks/shadow_replay.py --feed <twin-feed run folder> [--redis]``.
+``.venv/bin/python benchmarks/shadow_replay.py --feed <twin-feed run folder> [--redis] [--truth]``.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import json
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,11 +52,11 @@ def replay(overrides: list[str], folder: str, queue: Any) -> None:
     from twin.live.shadow import ShadowRunner
 
     config = _compose("shadow", overrides)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     report = ShadowRunner(config, Path(folder)).run(progress=False)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"report": report, "wall_seconds": wall, "peak_mb": peak_mb})
+    queue.put({"report": report, "wall_seconds": wall, "cpu_seconds": cpu, "peak_mb": peak_mb})
 
 
 def timed_replay(overrides: list[str]) -> dict[str, Any]:
@@ -62,7 +64,15 @@ def timed_replay(overrides: list[str]) -> dict[str, Any]:
         queue: Any = multiprocessing.get_context("fork").Queue()
         child = multiprocessing.get_context("fork").Process(target=replay, args=(overrides, scratch, queue))
         child.start()
-        result = queue.get()
+        while True:  # a child that dies (an exception, the OOM killer) must not leave us waiting for ever
+            try:
+                result = queue.get(timeout=1.0)
+                break
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(
+                        f"the replay process ended (exit code {child.exitcode}) without a result"
+                    ) from None
         child.join()
         return dict(result)
 
@@ -83,6 +93,14 @@ def publish(feed: Path, url: str, stream: str) -> None:
 
 
 def main() -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="shadow-feed-"))
+    try:
+        measure(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the feed made here, Redis's folder
+
+
+def measure(scratch: Path) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -92,9 +110,13 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="replay from a Redis Stream too")
     parser.add_argument("--no-jsonl", action="store_true", help="skip the JSONL replay (with --redis)")
     parser.add_argument("--decisions", action="store_true", help="run the live policies each closed day")
+    parser.add_argument(
+        "--truth",
+        action="store_true",
+        help="compare the final live state with the feed's truth/ (not timed apart)",
+    )
     arguments = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="shadow-feed-"))
     folder = arguments.feed
     if folder is None:
         folder = scratch / "feed"
@@ -118,6 +140,10 @@ def main() -> None:
     days = max(manifest["truth_days"])
     base = [f"network={network}", "logger=none", "progress=false", f"horizon_days={days}",
             f"shadow.decisions={str(arguments.decisions).lower()}", "shadow.checkpoint_every_records=200000"]  # fmt: skip
+    if arguments.feed is None:
+        base.append("warmup_days=5")  # as make_feed made it (the default warm-up outlasts a short feed)
+    if arguments.truth:
+        base.append(f"truth={folder / 'truth'}")
     rows = []
     if not arguments.no_jsonl:
         rows.append(("JSONL file", timed_replay([*base, f"feed.path={feed_file}"])))
@@ -148,14 +174,24 @@ def main() -> None:
           f"over {days} days = {events / days:,.0f} events/day; network {network}; decisions {arguments.decisions})")  # fmt: skip
     del config
     print()
-    print("| source | records | wall s | records/s | events/s | MB/s | peak memory MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| source | records | wall s | CPU s | records/s | events/s | MB/s | peak memory MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, result in rows:
         report, wall = result["report"], result["wall_seconds"]
         print(
-            f"| {name} | {report['events_read']:,} | {wall:.1f} | {report['events_read'] / wall:,.0f} "
-            f"| {report['events_applied'] / wall:,.0f} | {size_mb / wall:,.1f} | {result['peak_mb']:,.0f} |"
+            f"| {name} | {report['events_read']:,} | {wall:.1f} | {result['cpu_seconds']:.1f} "
+            f"| {report['events_read'] / wall:,.0f} | {report['events_applied'] / wall:,.0f} | {size_mb / wall:,.1f} "
+            f"| {result['peak_mb']:,.0f} |"
         )
+    print()
+    print(
+        "CPU s: the replaying process's own CPU time (on a shared machine the wall time also holds waiting)."
+    )
+    for name, result in rows:
+        report = result["report"]
+        if "state_differences_vs_truth" in report:
+            print(f"{name}: {report['state_differences_vs_truth']} differences from the truth of day "
+                  f"{report['truth_day']}, {report['dead_lettered']} dead letters")  # fmt: skip
 
 
 if __name__ == "__main__":

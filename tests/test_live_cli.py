@@ -130,6 +130,7 @@ def test_help_lists_each_setting_with_its_meaning(
         (lambda record: record.update(occurred_at="2026-01-01T10:00:00"), "occurred_at", "timezone"),
         (lambda record: record.update(occurred_at=12.5), "occurred_at", "datetime"),
         (lambda record: record.update(colour="red"), "colour", "unknown field"),
+        (lambda record: record.update(source="dms:d0001"), "source", "matching regex"),
         (lambda record: record.update(sequence=0), "sequence", ">= 1"),
         (lambda record: record["payload"]["lines"].update(uom="BOX"), "payload.lines.uom", ""),
         (
@@ -162,3 +163,32 @@ def test_a_bad_record_is_refused_naming_the_field(change, field: str, reason: st
         parse_record(json.dumps(record))
     assert refused.value.field == field
     assert reason in refused.value.reason
+
+
+def test_a_vehicle_record_s_timestamps_are_read_exactly_and_a_bad_one_is_named() -> None:
+    """Timestamps are checked and converted once per distinct text: the days they give are a datetime's, and
+    a bad one is refused naming its field however often it comes."""
+    import datetime as dt
+
+    from twin.live.codes import FeedClock
+    from twin.live.contract import FeedRecordError, parse_record
+
+    record = {
+        "event_id": "OEM/5", "source": "OEM", "sequence": 5, "schema_version": 1, "type": "vehicle.dispatched",
+        "occurred_at": "2026-01-04T17:07:10.217555+05:30",
+        "payload": {"vin": "1M8GDM9AXKP042788", "vin_revision": 3, "spec_code": "S1", "status": "in_transit",
+                    "location_type": "road", "location_id": "D0001", "dealer_id": "D0001", "customer_order": False,
+                    "ordered_at": "2026-01-01T02:24:00.000000+05:30", "eta": "2026-01-06T09:00:00+00:00"},
+    }  # fmt: skip
+    clock = FeedClock(dt.date(2026, 1, 1))
+    for _ in range(2):  # the second time from the cache
+        event = parse_record(json.dumps(record))
+        for text in (event.occurred_at, event.payload.ordered_at, event.payload.eta):
+            assert clock.day_of(text) == clock.day_of(dt.datetime.fromisoformat(text))
+    assert clock.day_of(event.payload.eta) == pytest.approx(5 + 14.5 / 24)  # 09:00 UTC is 14:30 in India
+    record["payload"]["built_at"] = "2026-01-02T10:00:00"  # no UTC offset
+    for _ in range(2):
+        with pytest.raises(FeedRecordError) as refused:
+            parse_record(json.dumps(record))
+        assert (refused.value.field, refused.value.value) == ("payload.built_at", "2026-01-02T10:00:00")
+        assert "timezone" in refused.value.reason

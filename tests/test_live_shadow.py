@@ -302,3 +302,28 @@ def test_a_live_state_is_not_read_on_another_network(clean_feed: tuple[Path, dic
     other = [*shadow_overrides(feed, HORIZON), "network.skus=300"]
     with pytest.raises(ConfigError, match="another network"):
         run_shadow(tmp_path / "shadow", other)
+
+
+def test_a_quantity_beyond_any_integer_is_refused_not_a_crash() -> None:
+    """JSON allows a 20-digit count; the live state refuses the record whole (dead letter), it does not stop."""
+    import datetime as dt
+
+    from twin.live.codes import FeedClock, MasterCodes
+    from twin.live.contract import FeedRecordError, parse_record
+    from twin.live.live_state import LiveState
+
+    config = compose_config("shadow", ["network=small", "logger=none", "progress=false"])
+    codes = MasterCodes(load_world(config))
+    state = LiveState(codes, FeedClock(dt.date.fromisoformat(config.start_date)))
+    dealer, parts = codes.dealer_ids[0], codes.part_numbers[:2]
+    record = {
+        "event_id": f"DMS:{dealer}/1", "source": f"DMS:{dealer}", "sequence": 1, "schema_version": 1,
+        "occurred_at": "2026-01-05T10:00:00+05:30", "type": "parts.position_delta",
+        "payload": {"location_id": dealer, "lines": {
+            "part_number": parts, "on_hand": [4, 2**63], "reserved": [0, 0], "workshop_wip": [0, 0],
+            "on_order": [0, 0], "backorder": [0, 0]}},
+    }  # fmt: skip
+    with pytest.raises(FeedRecordError) as refused:
+        state.apply(parse_record(json.dumps(record)))
+    assert "2^31" in refused.value.reason
+    assert not state.levels.any() and not state.sources[f"DMS:{dealer}"].contiguous

@@ -80,6 +80,21 @@ def test_jsonl_returns_records_in_order_with_the_byte_offset_after_each(tmp_path
     resumed.close()
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 7, 64, 1 << 22])
+def test_jsonl_reads_the_same_records_whatever_its_chunk_size(tmp_path: Path, chunk_bytes: int) -> None:
+    """The reader takes the file in chunks: a line cut by a chunk's end, or a blank line, changes nothing."""
+    path = tmp_path / "feed.jsonl"
+    lines = [line.encode() for line in records(6)]
+    path.write_bytes(b"\n".join([*lines[:3], b"", b"  ", *lines[3:]]) + b"\n")
+    feed = JsonlReader(path, chunk_bytes=chunk_bytes)
+    got = read_all(feed, limit=4)
+    feed.close()
+    assert [record for _, record in got] == lines
+    assert got[-1][0] == path.stat().st_size
+    assert got[2][0] == sum(len(line) + 1 for line in lines[:3])
+    assert got[3][0] == got[2][0] + len(b"") + 1 + len(b"  ") + 1 + len(lines[3]) + 1
+
+
 def test_jsonl_line_still_being_written_is_returned_only_once_complete(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     first, second = records(2)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from twin.domain.vehicles import SiteKind
 from twin.domain.world import World
+from twin.live.contract import timestamp_seconds
 
 #: the network's local time: feeds are stamped in it, business dates are its calendar days
 LOCAL_TIME = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
@@ -47,8 +48,11 @@ class FeedClock:
     def iso(self, day: float) -> str:
         return _iso(self.origin, day)
 
-    def day_of(self, moment: dt.datetime) -> float:
-        return (moment.timestamp() - self.origin_seconds) / SECONDS_PER_DAY
+    def day_of(self, moment: dt.datetime | str) -> float:
+        """Days since local midnight of ``start_date``: of a datetime, or of a feed timestamp's text (checked
+        and converted once per distinct text, see ``twin.live.contract.timestamp_seconds``)."""
+        seconds = timestamp_seconds(moment) if isinstance(moment, str) else moment.timestamp()
+        return (seconds - self.origin_seconds) / SECONDS_PER_DAY
 
     def date(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)

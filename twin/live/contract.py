@@ -7,6 +7,12 @@ JSON, the envelope and the payload (types, units, ranges) and returns a typed ``
 number, a VIN's spec) is master data, checked when the record is applied (``twin.live.live_state``).
 ``docs/feeds.md`` documents every field; ``python -m twin.live.contract`` regenerates its reference part.
 
+Parsing is most of a replay's time (a year of the default network's feed is 3M records): msgspec validates
+while it decodes, in one pass over the tagged union (the ``type`` tag comes before the payload); timestamps
+stay text in the typed event, each distinct text checked once (RFC 3339 with an offset) and its POSIX seconds
+kept (``timestamp_seconds``), because a VIN's record repeats its timestamps in every message; a source's name
+is matched against ``SOURCE_PATTERN`` once per source, not per record.
+
 Ordering and duplicates rest on two envelope fields:
 - ``sequence``: each source numbers its messages 1, 2, 3, ... and a resend keeps its number, so
   ``event_id`` is ``<source>/<sequence>`` and a duplicate is recognised without keeping every id ever seen;
@@ -18,9 +24,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 import types
 import typing
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -38,8 +46,22 @@ Quantity = Annotated[int, Meta(ge=0)]
 PositiveQuantity = Annotated[int, Meta(gt=0)]
 Code = Annotated[str, Meta(min_length=1, max_length=40)]
 Vin = Annotated[str, Meta(min_length=17, max_length=17)]
+
+
+class _TimestampText:
+    """Marks a field as a timestamp carried as its text: ``parse_record`` checks it (RFC 3339, a UTC offset
+    required) and turns it into POSIX seconds once per distinct text (``timestamp_seconds``), because a VIN's
+    record repeats its timestamps in every message and a datetime costs ~1 us to make and convert."""
+
+    def __repr__(self) -> str:
+        return "timestamp"
+
+
+TIMESTAMP = _TimestampText()
 #: ISO 8601 text with a UTC offset (a bare number could be seconds, days or a typo, so it is refused)
-Timestamp = Annotated[dt.datetime, Meta(tz=True)]
+Timestamp = Annotated[str, TIMESTAMP]
+#: how a timestamp's text is checked (msgspec's RFC 3339 reader): on a cache miss only
+_AWARE_DATETIME = Annotated[dt.datetime, Meta(tz=True)]
 Date = dt.date
 #: the only unit of measure parts quantities may carry: each (piece); a pack or a litre is a different SKU
 UnitOfMeasure = Literal["EA"]
@@ -55,19 +77,26 @@ class FeedRecordError(TwinError, ValueError):
         super().__init__(f"{field}={value!r}: {reason}")
 
 
-class _Strict(Struct, forbid_unknown_fields=True, kw_only=True):
-    """Records refuse fields they do not know: a misspelt field is an error, never silently dropped."""
+class _Strict(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """Records refuse fields they do not know: a misspelt field is an error, never silently dropped.
+    ``gc=False``: a record holds only scalars, lists of scalars and other records, never a cycle, so the
+    cyclic garbage collector need not track the millions a replay makes."""
 
 
 # -- payloads -------------------------------------------------------------------------------------------
 def _same_lengths(model: Any, names: tuple[str, ...]) -> None:
-    lengths = {name: len(getattr(model, name)) for name in names}
-    if len(set(lengths.values())) > 1:
+    lengths = [len(getattr(model, name)) for name in names]
+    if lengths.count(lengths[0]) != len(lengths):
         first = names[0]
-        odd = next(name for name in names if lengths[name] != lengths[first])
+        odd = next(name for name, length in zip(names, lengths, strict=True) if length != lengths[0])
         raise ValueError(
-            f"lines.{odd} has {lengths[odd]} entries, lines.{first} {lengths[first]}: one per line"
+            f"lines.{odd} has {len(getattr(model, odd))} entries, lines.{first} {lengths[0]}: one per line"
         )
+
+
+_POSITION_COLUMNS = ("part_number", "on_hand", "reserved", "workshop_wip", "on_order", "backorder")
+_ISSUE_COLUMNS = ("part_number", "channel", "document_number", "quantity_requested", "quantity_issued",
+                  "quantity_lost", "emergency_order")  # fmt: skip
 
 
 class PositionLines(_Strict):
@@ -90,7 +119,7 @@ class PositionLines(_Strict):
     uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
 
     def __post_init__(self) -> None:
-        _same_lengths(self, ("part_number", "on_hand", "reserved", "workshop_wip", "on_order", "backorder"))
+        _same_lengths(self, _POSITION_COLUMNS)
 
 
 class PartsPosition(_Strict):
@@ -122,8 +151,7 @@ class IssueLines(_Strict):
     uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
 
     def __post_init__(self) -> None:
-        names = ("part_number", "channel", "document_number", "quantity_requested", "quantity_issued")
-        _same_lengths(self, (*names, "quantity_lost", "emergency_order"))
+        _same_lengths(self, _ISSUE_COLUMNS)
 
 
 class DealerIssueLines(_Strict):
@@ -230,13 +258,9 @@ class _Envelope(_Strict, tag_field="type"):
             min_length=3, max_length=80, description="'<source>/<sequence>': unique, and the same on a resend"
         ),
     ]
-    source: Annotated[
-        str,
-        Meta(
-            pattern=SOURCE_PATTERN,
-            description="DMS:<dealer id>, OEM, DC:<parts DC id> or CARRIER:<carrier id>",
-        ),
-    ]
+    #: checked against ``SOURCE_PATTERN`` by ``parse_record``, once per distinct source (a pattern here
+    #: would run the regular expression on every record)
+    source: Annotated[str, Meta(description="DMS:<dealer id>, OEM, DC:<parts DC id> or CARRIER:<carrier id>")]
     sequence: Annotated[
         PositiveQuantity, Meta(description="the source's message number: 1, 2, 3, ... per source")
     ]
@@ -326,13 +350,89 @@ def parse_record(raw: str | bytes) -> Any:
         raise _record_error(raw, str(error)) from None
     except msgspec.DecodeError as error:
         raise FeedRecordError("record", _excerpt(raw), f"not JSON: {error}") from None
-    if event.event_id != event_id_of(event.source, event.sequence):
+    if event.source not in _SOURCES_SEEN:
+        if _SOURCE.match(event.source) is None:
+            raise FeedRecordError("source", event.source, f"Expected `str` matching regex {SOURCE_PATTERN!r}")
+        if len(_SOURCES_SEEN) < _SOURCES_KEPT:
+            _SOURCES_SEEN.add(event.source)
+    if event.event_id != f"{event.source}/{event.sequence}":
         raise FeedRecordError(
             "event_id",
             event.event_id,
             f"must be '<source>/<sequence>' ({event_id_of(event.source, event.sequence)})",
         )
+    seconds = _SECONDS
+    texts = _TIMESTAMP_TEXTS[type(event)](event)
+    for text in texts:
+        if text is not None and text not in seconds:
+            for path, unseen in zip(_TIMESTAMP_PATHS[type(event)], texts, strict=True):
+                if unseen is not None:
+                    _learn_timestamp(path, unseen)
+            break
     return event
+
+
+#: sources whose name matched ``SOURCE_PATTERN`` (a network has a few thousand; capped against junk)
+_SOURCE = re.compile(SOURCE_PATTERN)
+_SOURCES_SEEN: set[str] = set()
+_SOURCES_KEPT = 100_000
+
+
+# -- timestamps ---------------------------------------------------------------------------------------------
+#: POSIX seconds of every timestamp text checked lately (cleared when full: it is only a cache)
+_SECONDS: dict[str, float] = {}
+_SECONDS_KEPT = 500_000
+
+
+def _learn_timestamp(field: str, text: str) -> float:
+    """Check one timestamp's text strictly and remember its POSIX seconds; ``FeedRecordError`` if it is bad."""
+    known = _SECONDS.get(text)
+    if known is not None:
+        return known
+    try:
+        moment = msgspec.convert(text, _AWARE_DATETIME)
+    except msgspec.ValidationError as error:
+        match = _PATH.match(str(error))
+        raise FeedRecordError(field, text, match.group("reason") if match else str(error)) from None
+    if len(_SECONDS) >= _SECONDS_KEPT:
+        _SECONDS.clear()
+    seconds = _SECONDS[text] = moment.timestamp()
+    return seconds
+
+
+def timestamp_seconds(text: str) -> float:
+    """A feed timestamp's POSIX seconds (its text checked once, then looked up)."""
+    seconds = _SECONDS.get(text)
+    return seconds if seconds is not None else _learn_timestamp("timestamp", text)
+
+
+def _is_timestamp(annotation: Any) -> bool:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return any(item is TIMESTAMP for item in args[1:]) or _is_timestamp(args[0])
+    if origin in (types.UnionType, typing.Union):
+        return any(_is_timestamp(arg) for arg in args)
+    return False
+
+
+def _timestamp_paths(model: type[Struct], prefix: str = "") -> list[str]:
+    """The dotted path of every timestamp field under ``model``."""
+    paths = []
+    for name, annotation, _required, _default in _struct_fields(model):
+        if _is_timestamp(annotation):
+            paths.append(prefix + name)
+        nested = _nested_model(annotation)
+        if nested is not None:
+            paths += _timestamp_paths(nested, f"{prefix}{name}.")
+    return paths
+
+
+def _texts_getter(paths: list[str]) -> Callable[[Any], tuple[str | None, ...]]:
+    """One C call (``operator.attrgetter``) that returns the texts at ``paths`` as a tuple."""
+    getter: Callable[[Any], Any] = operator.attrgetter(*paths)
+    if len(paths) > 1:
+        return getter
+    return lambda event: (getter(event),)
 
 
 #: msgspec's messages end with the path of the offending value: "... - at `$.payload.lines.uom`"
@@ -348,6 +448,8 @@ def _record_error(raw: str | bytes, message: str) -> FeedRecordError:
     if named:  # the message names the field inside the object the path points at
         field = f"{field}.{named.group(1)}" if field else named.group(1)
     field = field or "record"
+    if reason.startswith("Expected `str`") and field.rsplit(".", 1)[-1] in _TIMESTAMP_NAMES:
+        reason = reason.replace("`str`", "`datetime`", 1)  # the text of a timestamp, not any string
     value = _value_at(_loads_or_none(raw), field)
     if field == "type":
         return FeedRecordError(
@@ -426,6 +528,8 @@ def _describe_type(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
         base, *metadata = args
+        if TIMESTAMP in metadata:
+            return "timestamp with a UTC offset"
         text = _describe_type(base)
         for constraint in metadata:
             if getattr(constraint, "ge", None) is not None:
@@ -484,6 +588,14 @@ def contract_markdown() -> str:
         lines += _field_rows(payload, prefix="payload.")
         lines.append("")
     return "\n".join(lines)
+
+
+# -- tables built from the contract above -------------------------------------------------------------
+#: per event class: the paths of its timestamps, and one call that returns their texts
+_TIMESTAMP_PATHS: dict[type, list[str]] = {cls: _timestamp_paths(cls) for cls in set(EVENT_CLASSES.values())}
+_TIMESTAMP_TEXTS = {cls: _texts_getter(paths) for cls, paths in _TIMESTAMP_PATHS.items()}
+#: field names that hold a timestamp somewhere (to word a decoding error as a timestamp's)
+_TIMESTAMP_NAMES = {path.rsplit(".", 1)[-1] for paths in _TIMESTAMP_PATHS.values() for path in paths}
 
 
 if __name__ == "__main__":

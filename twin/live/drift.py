@@ -64,11 +64,14 @@ class DriftTracker:
         self.closed_days += 1
         record: dict[str, Any] = {"day": day}
         status = state.vehicles.columns["status"][: len(state.vehicles)]
+        # dense float32 over every dealer cell: cheaper than gathering the scored cells (most of them)
+        on_hand_units = on_hand.astype(np.float32)
         for projection in sorted(self.pending.pop(day, []), key=lambda projection: projection.horizon_days):
-            record.update(self._score(projection, on_hand, status, state))
+            record.update(self._score(projection, on_hand, on_hand_units, status, state))
         inbound = state.open_inbound()
+        naive_on_hand = on_hand.copy()  # the naive baseline of both horizons (read only)
         for horizon in HORIZONS_DAYS:
-            projection = self._project(day, horizon, on_hand, state, inbound)
+            projection = self._project(day, horizon, on_hand_units, naive_on_hand, state, inbound)
             self.pending.setdefault(day + horizon, []).append(projection)
         record.update(self.staleness(state, watermark_day))
         return record
@@ -78,17 +81,18 @@ class DriftTracker:
         self,
         day: int,
         horizon: int,
-        on_hand: npt.NDArray[np.int32],
+        on_hand_units: npt.NDArray[np.float32],
+        naive_on_hand: npt.NDArray[np.int32],
         state: LiveState,
         open_inbound: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     ) -> _Projection:
         cells, units, eta = open_inbound
         dealer_cells = self.dealers * self.skus
         arriving = (cells < dealer_cells) & (eta <= day + 1 + horizon)
-        inbound = np.bincount(cells[arriving], weights=units[arriving], minlength=dealer_cells).astype(
-            np.float32
-        )
-        projected = np.maximum(on_hand - self.mean_daily_units * horizon, 0.0) + inbound
+        projected = self.mean_daily_units * np.float32(horizon)
+        np.subtract(on_hand_units, projected, out=projected)
+        np.maximum(projected, np.float32(0.0), out=projected)
+        np.add.at(projected, cells[arriving], units[arriving].astype(np.float32))
         columns, count = state.vehicles.columns, len(state.vehicles)
         status = columns["status"][:count].astype(np.int8)
         step_ends = (columns["eta_day"][:count] >= 0) & (columns["eta_day"][:count] <= day + 1 + horizon)
@@ -96,28 +100,37 @@ class DriftTracker:
         moves = {VehicleStatus.ORDERED: VehicleStatus.BUILT, VehicleStatus.IN_TRANSIT: VehicleStatus.IN_YARD}
         for before, after in moves.items():
             projected_status[step_ends & (status == before)] = after
-        return _Projection(
-            day, horizon, projected.astype(np.float32), on_hand.copy(), count, projected_status, status
-        )
+        return _Projection(day, horizon, projected, naive_on_hand, count, projected_status, status)
 
     # -- scoring -------------------------------------------------------------------------------------------
     def _score(
         self,
         projection: _Projection,
         on_hand: npt.NDArray[np.int32],
+        on_hand_units: npt.NDArray[np.float32],
         status: npt.NDArray[np.int64],
         state: LiveState,
     ) -> dict[str, Any]:
+        """Scored cells: those the feed, the projection or the baseline hold stock in. Stock is never negative,
+        so every other cell has zero error, and the sums run densely over all cells (no gathering)."""
         horizon = projection.horizon_days
-        scored_cells = np.flatnonzero(
-            (on_hand > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
-        )
-        actual = on_hand[scored_cells].astype(np.float32)
-        error = projection.on_hand[scored_cells] - actual
-        naive_error = projection.naive_on_hand[scored_cells] - actual
-        off = np.abs(error) > self.threshold_units
-        flagged_cells = scored_cells[off & (np.abs(naive_error) > self.threshold_units)]
+        scored_mask = (on_hand > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
+        scored = np.count_nonzero(scored_mask.reshape(self.dealers, self.skus), axis=1)
+        error = projection.on_hand - on_hand_units
+        absolute_error = np.abs(error)
+        naive_error = projection.naive_on_hand - on_hand  # whole pieces: exact in int32
+        naive_absolute_error = np.abs(naive_error)
+        off = absolute_error > self.threshold_units
+        naive_off = naive_absolute_error > self.threshold_units
+        flagged_cells = np.flatnonzero(off & naive_off)
         codes = state.codes
+        largest = flagged_cells
+        if flagged_cells.size > FLAGGED_EXAMPLES:
+            largest = flagged_cells[
+                np.argpartition(-absolute_error[flagged_cells], FLAGGED_EXAMPLES - 1)[:FLAGGED_EXAMPLES]
+            ]
+        order = np.lexsort((largest, -absolute_error[largest]))  # largest error first, then by cell
+        largest = largest[order]
         examples = [
             {
                 "dealer_id": codes.dealer_ids[int(cell) // self.skus],
@@ -125,31 +138,27 @@ class DriftTracker:
                 "projected": round(float(projection.on_hand[cell]), 1),
                 "reported": int(on_hand[cell]),
             }
-            for cell in flagged_cells[
-                np.argsort(-np.abs(projection.on_hand[flagged_cells] - on_hand[flagged_cells]))
-            ][:FLAGGED_EXAMPLES]
+            for cell in largest
         ]
         # a dealer stands out when far more of its cells are off than the network's share (a stuck DMS)
         flagged = np.bincount(flagged_cells // self.skus, minlength=self.dealers)
-        scored = np.bincount(scored_cells // self.skus, minlength=self.dealers)
         network_share = flagged.sum() / max(scored.sum(), 1)
         stands_out = (flagged >= FLAGGED_DEALER_MIN_CELLS) & (
             flagged > FLAGGED_DEALER_RATIO * network_share * scored
         )
         vins = projection.vin_count
         known = status[:vins].astype(np.int8)
-        cells = max(int(scored_cells.size), 1)
+        scored_count = int(scored.sum())
+        cells = max(scored_count, 1)
         prefix = f"h{horizon}_"
         return {
-            f"{prefix}parts_cells_scored": int(scored_cells.size),
-            f"{prefix}parts_mae_units": float(np.abs(error).sum() / cells),
-            f"{prefix}parts_bias_units": float(error.sum() / cells),
-            f"{prefix}parts_share_off": float(off.sum() / cells),
-            f"{prefix}naive_parts_mae_units": float(np.abs(naive_error).sum() / cells),
-            f"{prefix}naive_parts_bias_units": float(naive_error.sum() / cells),
-            f"{prefix}naive_parts_share_off": float(
-                (np.abs(naive_error) > self.threshold_units).sum() / cells
-            ),
+            f"{prefix}parts_cells_scored": scored_count,
+            f"{prefix}parts_mae_units": float(absolute_error.sum(dtype=np.float64) / cells),
+            f"{prefix}parts_bias_units": float(error.sum(dtype=np.float64) / cells),
+            f"{prefix}parts_share_off": float(np.count_nonzero(off) / cells),
+            f"{prefix}naive_parts_mae_units": float(naive_absolute_error.sum(dtype=np.int64) / cells),
+            f"{prefix}naive_parts_bias_units": float(naive_error.sum(dtype=np.int64) / cells),
+            f"{prefix}naive_parts_share_off": float(np.count_nonzero(naive_off) / cells),
             f"{prefix}vins_scored": vins,
             f"{prefix}vin_status_share_off": float((projection.status != known).mean()) if vins else 0.0,
             f"{prefix}naive_vin_status_share_off": float((projection.naive_status != known).mean())

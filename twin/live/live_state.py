@@ -15,9 +15,11 @@ Pure data and numpy; no SimPy, so the live service and the twin's shadow run sha
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,9 @@ from twin.domain.state_schema import VEHICLE_COLUMN_NAMES
 from twin.domain.vehicles import NOT_YET, SiteKind, VehicleStatus
 from twin.domain.vin import validate_vin
 from twin.errors import ConfigError, VinError
-from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
+from twin.live.codes import SECONDS_PER_DAY, SUPPLIER_ID, FeedClock, MasterCodes
 from twin.live.contract import (
+    EVENT_CLASSES,
     CarrierInvoiceEvent,
     CarrierTrackingEvent,
     ConsignmentCreatedEvent,
@@ -42,6 +45,7 @@ from twin.live.contract import (
     PositionSnapshotEvent,
     VehicleEvent,
     VehicleRecord,
+    timestamp_seconds,
 )
 
 #: the parts position fields, as in the state's ``parts`` section (feed name ``on_order`` = ``in_transit``)
@@ -52,10 +56,16 @@ _STATUS_BY_NAME = {status.name.lower(): status for status in VehicleStatus}
 _SITE_BY_NAME = {kind.name.lower(): kind for kind in SiteKind}
 #: plain ints for the numpy columns (an IntEnum costs a conversion on every store)
 _STATUS_CODE = {name: int(status) for name, status in _STATUS_BY_NAME.items()}
+_SITE_CODE = {name: int(kind) for name, kind in _SITE_BY_NAME.items()}
+_ROAD, _CUSTOMER = int(SiteKind.ROAD), int(SiteKind.CUSTOMER)
 _DAY_COLUMNS = ("ordered_day", "built_day", "shipped_day", "received_day", "delivered_day", "eta_day")
-_DAY_FIELDS = ("ordered_at", "built_at", "shipped_at", "received_at", "delivered_at", "eta")
+#: the VIN table's columns as one record writes them (``VinTable.write``)
+_ROW_FIELDS = ("revision", "spec", "status", "site_kind", "site_index", "dealer", "customer_order",
+               *_DAY_COLUMNS)  # fmt: skip
 #: two timestamps closer than this are the same instant (a feed carries microseconds; days are float64)
 TIME_TOLERANCE_DAYS = 1e-6
+#: the largest piece count a position cell holds (int32)
+_MAX_PIECES = int(np.iinfo(np.int32).max)
 
 
 class Applied:
@@ -90,24 +100,46 @@ class SourceBook:
 
 
 class VinTable:
-    """The VIN table as growable numpy columns, one row per VIN, found by its VIN string."""
+    """The VIN table as growable numpy columns, one row per VIN, found by its VIN string.
+
+    A VIN record is written as one tuple into ``_pending`` (the newest per row) and reaches the columns when
+    they are next read (``columns``, ``frame``): a numpy store per field per record cost more than the rest
+    of applying it. ``revisions`` keeps each row's revision as a plain list for the ordering check."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self.row_of: dict[str, int] = {}
         self.vins: list[str] = []
-        self.columns: dict[str, npt.NDArray[Any]] = {}
+        self.revisions: list[int] = []
+        self._columns: dict[str, npt.NDArray[Any]] = {}
+        #: row -> values in ``_ROW_FIELDS`` order, not yet in the columns
+        self._pending: dict[int, tuple[Any, ...]] = {}
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
-        old, count = self.columns, len(self.vins)
+        old, count = self._columns, len(self.vins)
         dtypes = {
             "spec": np.int64, "status": np.int64, "site_kind": np.int64, "site_index": np.int64,
             "dealer": np.int64, "customer_order": np.bool_, "revision": np.int64,
             **dict.fromkeys(_DAY_COLUMNS, np.float64),
         }  # fmt: skip
-        self.columns = {name: np.zeros(capacity, dtype=dtype) for name, dtype in dtypes.items()}
+        self._columns = {name: np.zeros(capacity, dtype=dtype) for name, dtype in dtypes.items()}
         for name, values in old.items():
-            self.columns[name][:count] = values[:count]
+            self._columns[name][:count] = values[:count]
+
+    @property
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """Every column, with the records applied so far written in."""
+        if self._pending:
+            self._flush()
+        return self._columns
+
+    def _flush(self) -> None:
+        rows = np.fromiter(self._pending.keys(), dtype=np.int64, count=len(self._pending))
+        values = np.array(list(self._pending.values()), dtype=np.float64).reshape(rows.size, len(_ROW_FIELDS))
+        for index, name in enumerate(_ROW_FIELDS):
+            column = self._columns[name]
+            column[rows] = values[:, index].astype(column.dtype)
+        self._pending = {}
 
     def __len__(self) -> int:
         return len(self.vins)
@@ -116,28 +148,35 @@ class VinTable:
         row = self.row_of.get(vin)
         if row is None:
             row = len(self.vins)
-            if row == len(self.columns["spec"]):
+            if row == len(self._columns["spec"]):
                 self._allocate(2 * row)
             self.row_of[vin] = row
             self.vins.append(vin)
-            self.columns["revision"][row] = 0
+            self.revisions.append(0)
         return row
+
+    def write(self, row: int, values: tuple[Any, ...]) -> None:
+        """A VIN's whole record, in ``_ROW_FIELDS`` order (the revision first)."""
+        self.revisions[row] = values[0]
+        self._pending[row] = values
 
     def frame(self) -> pd.DataFrame:
         """The table in ``VEHICLE_COLUMNS`` order (plus ``revision``), one row per VIN."""
         count = len(self.vins)
+        columns = self.columns
         data: dict[str, Any] = {"vin": self.vins}
         for name in (*VEHICLE_COLUMN_NAMES[1:], "revision"):
-            data[name] = self.columns[name][:count].copy()
+            data[name] = columns[name][:count].copy()
         return pd.DataFrame(data)
 
     def load_frame(self, frame: pd.DataFrame) -> None:
-        self.vins, self.columns = [], {}
+        self.vins, self._columns, self._pending = [], {}, {}
         self._allocate(max(1024, 2 * len(frame)))
         self.vins = [str(vin) for vin in frame["vin"]]
         self.row_of = {vin: row for row, vin in enumerate(self.vins)}
-        for name in self.columns:
-            self.columns[name][: len(self.vins)] = frame[name].to_numpy()
+        for name in self._columns:
+            self._columns[name][: len(self.vins)] = frame[name].to_numpy()
+        self.revisions = self._columns["revision"][: len(self.vins)].tolist()
 
 
 @dataclass
@@ -159,7 +198,10 @@ class LiveState:
     def __init__(self, codes: MasterCodes, clock: FeedClock) -> None:
         self.codes, self.clock = codes, clock
         shape = (codes.locations, codes.skus)
-        self.parts = {name: np.zeros(shape, dtype=np.int32) for name in POSITION_FIELDS}
+        #: every position field in one array, so a message's cells are written in one step; ``parts`` names
+        #: its planes (views)
+        self.levels = np.zeros((len(POSITION_FIELDS), *shape), dtype=np.int32)
+        self.parts = _planes(self.levels)
         self.cell_sequence = np.zeros(shape, dtype=np.int64)
         self.vehicles = VinTable()
         self.sources: dict[str, SourceBook] = {}
@@ -172,36 +214,49 @@ class LiveState:
         self.closed_days: set[int] = set()
         self.invoices: dict[str, int] = {}
         self.invoice_paise_by_carrier: dict[str, int] = {}
+        self._handlers = self._handler_table()
 
     # -- entry point --------------------------------------------------------------------------------------
-    def apply(self, event: Any) -> str:
+    def apply(self, event: Any, occurred_day: float | None = None) -> str:
         """Apply one parsed event; returns an ``Applied`` value, or raises ``FeedRecordError`` (nothing
-        changed) when it names something the master data does not know."""
+        changed) when it names something the master data does not know. ``occurred_day``: the event's
+        ``occurred_at`` in days, when the caller has it already."""
         book = self.sources.get(event.source)
         if book is None:
             book = self.sources[event.source] = SourceBook()
-        if book.seen(event.sequence):
+        sequence = event.sequence
+        if sequence <= book.contiguous or sequence in book.above:
             return Applied.DUPLICATE
-        outcome = self._apply_payload(event)
-        book.mark(event.sequence)
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise FeedRecordError("type", getattr(event, "type", None), "no handler for this event type")
+        outcome = handler(event)
+        if sequence == book.contiguous + 1 and not book.above:
+            book.contiguous = sequence  # the usual case: the next message in order
+        else:
+            book.mark(sequence)
         book.events += 1
-        book.last_occurred_day = max(book.last_occurred_day, self.clock.day_of(event.occurred_at))
+        if occurred_day is None:
+            occurred_day = self.clock.day_of(event.occurred_at)
+        if occurred_day > book.last_occurred_day:
+            book.last_occurred_day = occurred_day
         return outcome
 
-    def _apply_payload(self, event: Any) -> str:
-        if isinstance(event, PositionDeltaEvent | PositionSnapshotEvent):
-            return self._apply_position(event, full=isinstance(event, PositionSnapshotEvent))
-        if isinstance(event, VehicleEvent):
-            return self._apply_vehicle(event.payload)
-        if isinstance(event, IssueLinesEvent):
-            return self._apply_issue_lines(event)
-        if isinstance(event, ConsignmentCreatedEvent):
-            return self._apply_consignment(event)
-        if isinstance(event, CarrierTrackingEvent):
-            return self._apply_tracking(event)
-        if isinstance(event, CarrierInvoiceEvent):
-            return self._apply_invoice(event)
-        raise FeedRecordError("type", getattr(event, "type", None), "no handler for this event type")
+    def _handler_table(self) -> dict[type, Callable[[Any], str]]:
+        """The apply function of each event class (one dictionary lookup per event instead of a chain of
+        isinstance checks)."""
+        table: dict[type, Callable[[Any], str]] = {
+            PositionDeltaEvent: lambda event: self._apply_position(event, full=False),
+            PositionSnapshotEvent: lambda event: self._apply_position(event, full=True),
+            IssueLinesEvent: self._apply_issue_lines,
+            ConsignmentCreatedEvent: self._apply_consignment,
+            CarrierTrackingEvent: self._apply_tracking,
+            CarrierInvoiceEvent: self._apply_invoice,
+        }
+        for event_class in EVENT_CLASSES.values():
+            if issubclass(event_class, VehicleEvent):
+                table[event_class] = lambda event: self._apply_vehicle(event.payload)
+        return table
 
     # -- parts ------------------------------------------------------------------------------------------
     def _location(self, field_name: str, code: str, source: str) -> int:
@@ -232,33 +287,36 @@ class LiveState:
             raise FeedRecordError(
                 "payload.lines.part_number", payload.location_id, "a part number is listed twice"
             )
-        values = np.array(
-            [lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder],
-            dtype=np.int64,
-        ).reshape(len(POSITION_FIELDS), -1)
-        over = np.flatnonzero(values[1] > values[0])
-        if over.size:
-            bad = int(over[0])
-            raise FeedRecordError(
-                f"payload.lines.reserved[{bad}]",
-                int(values[1, bad]),
-                f"exceeds on_hand {int(values[0, bad])}",
-            )
-        if values.size and values.max() > np.iinfo(np.int32).max:
-            raise FeedRecordError("payload.lines", int(values.max()), "quantity beyond 2^31 pieces")
+        # one C loop over the five columns (the contract made them equally long)
+        values = _quantities(
+            "payload.lines",
+            (lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder),
+            skus.size,
+        )
+        if skus.size:
+            if (values[1] > values[0]).any():
+                bad = int(np.flatnonzero(values[1] > values[0])[0])
+                raise FeedRecordError(
+                    f"payload.lines.reserved[{bad}]",
+                    int(values[1, bad]),
+                    f"exceeds on_hand {int(values[0, bad])}",
+                )
+            if values.max() > _MAX_PIECES:
+                raise FeedRecordError("payload.lines", int(values.max()), "quantity beyond 2^31 pieces")
         sequence = event.sequence
         if full:
             # a full export: every part number it does not list is zero at this location
             levels = np.zeros((len(POSITION_FIELDS), self.codes.skus), dtype=np.int64)
             levels[:, skus] = values
             skus, values = np.arange(self.codes.skus), levels
-        newer = self.cell_sequence[location, skus] < sequence
+        location_sequence = self.cell_sequence[location]
+        newer = location_sequence[skus] < sequence
         if not newer.any():
             return Applied.SUPERSEDED
-        skus, values = skus[newer], values[:, newer]
-        for row, name in enumerate(POSITION_FIELDS):
-            self.parts[name][location, skus] = values[row]
-        self.cell_sequence[location, skus] = sequence
+        if not newer.all():
+            skus, values = skus[newer], values[:, newer]
+        self.levels[:, location, skus] = values
+        location_sequence[skus] = sequence
         return Applied.APPLIED
 
     def _apply_issue_lines(self, event: IssueLinesEvent) -> str:
@@ -272,11 +330,12 @@ class LiveState:
             )
         lines = payload.lines
         skus = self._skus("payload.lines.part_number", lines.part_number)
-        requested = np.asarray(lines.quantity_requested, dtype=np.int64)
-        lost = np.asarray(lines.quantity_lost, dtype=np.int64)
-        over = np.flatnonzero(np.asarray(lines.quantity_issued, dtype=np.int64) + lost > requested)
-        if over.size:
-            bad = int(over[0])
+        requested, issued, lost = _quantities(
+            "payload.lines", (lines.quantity_requested, lines.quantity_issued, lines.quantity_lost), skus.size
+        )
+        over = issued + lost > requested
+        if over.any():
+            bad = int(np.flatnonzero(over)[0])
             raise FeedRecordError(
                 f"payload.lines.quantity_issued[{bad}]",
                 lines.quantity_issued[bad],
@@ -284,7 +343,8 @@ class LiveState:
             )
         day = self.clock.day_of_date(payload.business_date)
         chunk = np.empty((len(skus), 3), dtype=np.int64)
-        chunk[:, 0] = dealer * self.codes.skus + skus
+        chunk[:, 0] = skus
+        chunk[:, 0] += dealer * self.codes.skus
         chunk[:, 1] = requested
         chunk[:, 2] = lost
         if day in self.closed_days:
@@ -302,7 +362,8 @@ class LiveState:
     # -- vehicles ---------------------------------------------------------------------------------------
     def _apply_vehicle(self, record: VehicleRecord) -> str:
         codes = self.codes
-        if record.vin not in self.vehicles.row_of:  # a VIN already on file passed this check
+        row = self.vehicles.row_of.get(record.vin)
+        if row is None:  # a VIN already on file passed this check
             try:
                 validate_vin(record.vin)
             except VinError as error:
@@ -310,7 +371,7 @@ class LiveState:
         spec = codes.spec_index.get(record.spec_code)
         if spec is None:
             raise FeedRecordError("payload.spec_code", record.spec_code, "unknown spec")
-        site_kind = _SITE_BY_NAME[record.location_type]
+        site_kind = _SITE_CODE[record.location_type]
         site_index = -1
         if record.location_id is not None:
             site = codes.site_of.get(record.location_id)
@@ -318,14 +379,14 @@ class LiveState:
                 raise FeedRecordError(
                     "payload.location_id", record.location_id, "unknown plant, stockyard or dealer"
                 )
-            if site_kind is not SiteKind.ROAD and site[0] is not site_kind:
+            if site_kind != _ROAD and site[0] != site_kind:
                 raise FeedRecordError(
                     "payload.location_id",
                     record.location_id,
                     f"is a {site[0].name.lower()}, not a {record.location_type}",
                 )
             site_index = site[1]
-        elif site_kind is not SiteKind.CUSTOMER:
+        elif site_kind != _CUSTOMER:
             raise FeedRecordError("payload.location_id", None, f"required at a {record.location_type}")
         dealer = -1
         if record.dealer_id is not None:
@@ -334,21 +395,20 @@ class LiveState:
                 raise FeedRecordError("payload.dealer_id", record.dealer_id, "unknown dealer id")
             dealer = found
         table = self.vehicles
-        row = table.row(record.vin)
-        columns = table.columns
-        if record.vin_revision <= columns["revision"][row]:
+        row = table.row(record.vin) if row is None else row
+        if record.vin_revision <= table.revisions[row]:
             return Applied.SUPERSEDED
-        columns["revision"][row] = record.vin_revision
-        columns["spec"][row] = spec
-        columns["status"][row] = _STATUS_CODE[record.status]
-        columns["site_kind"][row] = int(site_kind)
-        columns["site_index"][row] = site_index
-        columns["dealer"][row] = dealer
-        columns["customer_order"][row] = record.customer_order
-        day_of = self.clock.day_of
-        for column, name in zip(_DAY_COLUMNS, _DAY_FIELDS, strict=True):
-            moment = getattr(record, name)
-            columns[column][row] = NOT_YET if moment is None else day_of(moment)
+        origin_seconds = self.clock.origin_seconds
+        days = [
+            NOT_YET if moment is None else (timestamp_seconds(moment) - origin_seconds) / SECONDS_PER_DAY
+            for moment in (record.ordered_at, record.built_at, record.shipped_at, record.received_at,
+                           record.delivered_at, record.eta)
+        ]  # fmt: skip
+        table.write(
+            row,
+            (record.vin_revision, spec, _STATUS_CODE[record.status], site_kind, site_index, dealer,
+             record.customer_order, *days),
+        )  # fmt: skip
         return Applied.APPLIED
 
     # -- consignments, tracking, invoices ---------------------------------------------------------------
@@ -424,17 +484,25 @@ class LiveState:
 
     def open_inbound(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Lines of consignments not yet delivered: flat cell (location * skus + sku), units, ETA day."""
-        cells, units, etas = [], [], []
-        skus = self.codes.skus
-        for consignment in self.consignments.values():
-            if consignment.status == "delivered" or consignment.to_location < 0:
-                continue
-            cells.append(consignment.to_location * skus + consignment.sku)
-            units.append(consignment.quantity)
-            etas.append(np.full(consignment.sku.size, consignment.eta_day))
-        if not cells:
+        open_ones = [
+            consignment
+            for consignment in self.consignments.values()
+            if consignment.status != "delivered" and consignment.to_location >= 0
+        ]
+        if not open_ones:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        return np.concatenate(cells), np.concatenate(units), np.concatenate(etas)
+        # one array call per column for all consignments (a year has tens of thousands in flight)
+        lines = np.fromiter((c.sku.size for c in open_ones), dtype=np.int64, count=len(open_ones))
+        cells = np.concatenate([c.sku for c in open_ones])
+        cells += np.repeat(
+            np.fromiter((c.to_location for c in open_ones), dtype=np.int64, count=len(open_ones))
+            * self.codes.skus,
+            lines,
+        )
+        etas = np.repeat(
+            np.fromiter((c.eta_day for c in open_ones), dtype=np.float64, count=len(open_ones)), lines
+        )
+        return cells, np.concatenate([c.quantity for c in open_ones]), etas
 
     # -- comparison with the truth ----------------------------------------------------------------------
     def differences(self, truth: NetworkState) -> dict[str, int]:
@@ -481,8 +549,11 @@ class LiveState:
         arrays["cell_sequence"] = self.cell_sequence
         for day, chunks in self.open_demand.items():
             arrays[f"demand:{day}"] = np.concatenate(chunks)
-        for consignment_id, consignment in self.consignments.items():
-            arrays[f"consignment_lines:{consignment_id}"] = np.stack([consignment.sku, consignment.quantity])
+        # every consignment's lines in one array (one archive member per consignment made a checkpoint slow)
+        lines = [
+            np.stack([consignment.sku, consignment.quantity]) for consignment in self.consignments.values()
+        ]
+        arrays["consignment_lines"] = np.concatenate(lines, axis=1) if lines else np.zeros((2, 0), np.int64)
         with open(folder / "live_arrays.npz", "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]
         self.vehicles.frame().to_parquet(folder / "live_vehicles.parquet", index=False)
@@ -493,7 +564,15 @@ class LiveState:
                 for name, book in self.sources.items()
             },
             "consignments": {
-                name: [c.to_location, c.dispatched_day, c.eta_day, c.carrier, c.status, c.delivered_day]
+                name: [
+                    c.to_location,
+                    c.dispatched_day,
+                    c.eta_day,
+                    c.carrier,
+                    c.status,
+                    c.delivered_day,
+                    c.sku.size,
+                ]
                 for name, c in self.consignments.items()
             },
             "late_demand_lines": self.late_demand_lines,
@@ -506,8 +585,10 @@ class LiveState:
     def load(self, folder: Path) -> None:
         with np.load(folder / "live_arrays.npz") as archive:
             arrays = {key: archive[key] for key in archive.files}
-        for name in POSITION_FIELDS:
-            self.parts[name] = arrays[f"parts:{name}"].copy()
+        self.levels = np.stack([arrays[f"parts:{name}"] for name in POSITION_FIELDS]).astype(
+            np.int32, copy=False
+        )
+        self.parts = _planes(self.levels)
         self.cell_sequence = arrays["cell_sequence"].copy()
         self.vehicles.load_frame(pd.read_parquet(folder / "live_vehicles.parquet"))
         meta = json.loads((folder / "live_meta.json").read_text())
@@ -526,8 +607,14 @@ class LiveState:
             int(key.split(":", 1)[1]): [values] for key, values in arrays.items() if key.startswith("demand:")
         }
         self.consignments = {}
-        for name, (to_location, dispatched, eta, carrier, status, delivered) in meta["consignments"].items():
-            lines = arrays[f"consignment_lines:{name}"]
+        all_lines, start = arrays.get("consignment_lines"), 0
+        for name, (to_location, dispatched, eta, carrier, status, delivered, *count) in meta[
+            "consignments"
+        ].items():
+            if all_lines is None:  # a checkpoint written before the lines were kept in one array
+                lines = arrays[f"consignment_lines:{name}"]
+            else:
+                lines, start = all_lines[:, start : start + int(count[0])], start + int(count[0])
             self.consignments[name] = Consignment(
                 int(to_location), lines[0].copy(), lines[1].copy(), float(dispatched), float(eta), carrier, status,
                 float(delivered),
@@ -536,6 +623,24 @@ class LiveState:
         self.closed_days = set(meta["closed_days"])
         self.invoices = {key: int(value) for key, value in meta["invoices"].items()}
         self.invoice_paise_by_carrier = {key: int(v) for key, v in meta["invoice_paise_by_carrier"].items()}
+
+
+def _planes(levels: npt.NDArray[np.int32]) -> dict[str, npt.NDArray[np.int32]]:
+    """Each position field's ``[location, sku]`` plane of the stacked levels (views: writes go through)."""
+    return {name: levels[row] for row, name in enumerate(POSITION_FIELDS)}
+
+
+def _quantities(field_name: str, columns: tuple[list[int], ...], count: int) -> npt.NDArray[np.int64]:
+    """Equally long lists of piece counts -> one ``[columns, count]`` array, in one C loop."""
+    try:
+        values = np.fromiter(
+            itertools.chain.from_iterable(columns), dtype=np.int64, count=len(columns) * count
+        )
+    except OverflowError:
+        raise FeedRecordError(
+            field_name, max(max(column, default=0) for column in columns), "quantity beyond 2^31 pieces"
+        ) from None
+    return values.reshape(len(columns), count)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -27,8 +27,8 @@ from tqdm import tqdm
 
 from twin.components import load_world
 from twin.domain.state import NetworkState
-from twin.live.codes import FeedClock, MasterCodes
-from twin.live.contract import FeedRecordError, parse_record
+from twin.live.codes import SECONDS_PER_DAY, FeedClock, MasterCodes
+from twin.live.contract import FeedRecordError, parse_record, timestamp_seconds
 from twin.live.drift import DriftTracker
 from twin.live.live_state import Applied, LiveState, atomic_write_text
 from twin.live.settings import ShadowRunConfig, check_shadow_settings
@@ -208,9 +208,8 @@ class ShadowRunner:
                         continue
                     break
                 idle_since = time.monotonic()
-                for position, raw in batch:
-                    self._consume(raw, position)
-                    self.position = position
+                self._consume(batch)
+                self.position = batch[-1][0]
                 since_checkpoint += len(batch)
                 bar.update(len(batch))
                 bar.set_postfix(day=self.next_close_day, refresh=False)
@@ -229,26 +228,36 @@ class ShadowRunner:
         (self.output_dir / REPORT_FILE).write_text(json.dumps(report, indent=1))
         return report
 
-    def _consume(self, raw: bytes, position: Any) -> None:
-        self.counts["events_read"] += 1
-        try:
-            event = parse_record(raw)
-            outcome = self.state.apply(event)
-        except FeedRecordError as error:
-            self._dead_letter(raw, position, error)
-            return
-        if outcome == Applied.DUPLICATE:
-            self.counts["duplicates_ignored"] += 1
-            return
-        self.counts["events_applied"] += 1
-        if outcome == Applied.SUPERSEDED:
-            self.counts["superseded"] += 1
-        occurred = self.clock.day_of(event.occurred_at)
-        if self.next_close_day is None:
-            self.next_close_day = math.floor(occurred)
-        if occurred > self.watermark_day:
-            self.watermark_day = occurred
-            self._close_days()
+    def _consume(self, batch: list[tuple[Any, bytes]]) -> None:
+        """Parse and apply a batch of records in order, closing days as the feed's clock passes them."""
+        state, origin_seconds = self.state, self.clock.origin_seconds
+        close_after_days = self.settings.close_after_hours / 24
+        applied = duplicates = superseded = 0
+        for position, raw in batch:
+            try:
+                event = parse_record(raw)
+                occurred = (timestamp_seconds(event.occurred_at) - origin_seconds) / SECONDS_PER_DAY
+                outcome = state.apply(event, occurred)
+            except FeedRecordError as error:
+                self._dead_letter(raw, position, error)
+                continue
+            if outcome is Applied.DUPLICATE:
+                duplicates += 1
+                continue
+            applied += 1
+            if outcome is Applied.SUPERSEDED:
+                superseded += 1
+            if self.next_close_day is None:
+                self.next_close_day = math.floor(occurred)
+            if occurred > self.watermark_day:
+                self.watermark_day = occurred
+                if occurred - close_after_days + 1e-9 >= self.next_close_day + 1:  # _close_days's first test
+                    self._close_days()
+        counts = self.counts
+        counts["events_read"] += len(batch)
+        counts["events_applied"] += applied
+        counts["duplicates_ignored"] += duplicates
+        counts["superseded"] += superseded
 
     def _dead_letter(self, raw: bytes, position: Any, error: FeedRecordError) -> None:
         kind = _dead_letter_kind(error)

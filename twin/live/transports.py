@@ -48,30 +48,43 @@ class JsonlWriter:
 
 
 class JsonlReader:
-    """Complete lines from ``offset`` on; a line still being written (no newline yet) waits for later."""
+    """Complete lines from ``offset`` on; a line still being written (no newline yet) waits for later.
 
-    def __init__(self, path: Path, offset: int = 0) -> None:
+    The file is read in large chunks split in one call (a ``readline`` per record cost more than parsing
+    the smaller records); ``offset`` is the byte offset just after the last line handed out."""
+
+    def __init__(self, path: Path, offset: int = 0, chunk_bytes: int = 1 << 22) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"feed.path={str(path)!r}: no such feed file")
         self.path = path
         self._handle = open(path, "rb")  # noqa: SIM115 - held open across reads
         self._handle.seek(offset)
         self.offset = offset
+        self.chunk_bytes = chunk_bytes
+        #: complete lines read but not handed out yet (from ``_next``), and the incomplete rest after them
+        self._lines: list[bytes] = []
+        self._next = 0
+        self._rest = b""
 
     def read(self, limit: int) -> list[tuple[Position, bytes]]:
         out: list[tuple[Position, bytes]] = []
-        handle = self._handle
+        offset = self.offset
         while len(out) < limit:
-            line = handle.readline()
-            if not line:
-                break
-            if not line.endswith(b"\n"):
-                handle.seek(self.offset)  # incomplete: read it again once the writer has finished it
-                break
-            self.offset += len(line)
-            stripped = line.strip()
-            if stripped:
-                out.append((self.offset, stripped))
+            if self._next == len(self._lines):
+                chunk = self._handle.read(self.chunk_bytes)
+                if not chunk:
+                    break  # a line without its newline stays in ``_rest`` until the writer finishes it
+                self._lines = (self._rest + chunk).split(b"\n")
+                self._rest = self._lines.pop()
+                self._next = 0
+            end = min(len(self._lines), self._next + limit - len(out))
+            for line in self._lines[self._next : end]:
+                offset += len(line) + 1
+                stripped = line.strip()
+                if stripped:
+                    out.append((offset, stripped))
+            self._next = end
+        self.offset = offset
         return out
 
     def commit(self, position: Position) -> None:
@@ -89,6 +102,26 @@ def _text(value: str | bytes) -> str:
 def _entry_key(entry_id: str) -> tuple[int, int]:
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+def _raw_reply(response: Any, **options: Any) -> Any:
+    """XREADGROUP's reply as the server sent it, ``[[stream, [[id, [name, value, ...]], ...]]]`` (redis-py's
+    parser builds a dict per entry in Python); RESP3 sends a map of streams instead of a list."""
+    if not response:
+        return []
+    if isinstance(response, dict):
+        return [[stream, entries] for stream, entries in response.items()]
+    return response
+
+
+def _record_of(fields: Any) -> bytes:
+    """The ``record`` field of a stream entry: the server's flat ``[name, value, ...]`` list."""
+    if fields[0] == b"record":
+        record = fields[1]
+    else:
+        names = fields[0::2]
+        record = fields[2 * names.index(b"record") + 1] if b"record" in names else b""
+    return record if isinstance(record, bytes) else record.encode()
 
 
 def redis_client(url: str, socket_timeout_seconds: float = 30.0) -> Any:
@@ -137,6 +170,7 @@ class RedisStreamReader:
 
         # the socket must outlast the longest blocking read, or the wait ends in a TimeoutError
         self.client = redis_client(url, socket_timeout_seconds=30.0 + block_ms / 1_000)
+        self.client.set_response_callback("XREADGROUP", _raw_reply)
         self.stream, self.group, self.consumer = stream, group, consumer
         self.block_ms = block_ms
         #: pending entries the stream no longer holds (deleted or trimmed): acknowledged, never applied
@@ -189,21 +223,23 @@ class RedisStreamReader:
                     self._pending_cursor = None  # caught up on our own backlog: now new entries
                     continue
                 return out
+            if reading_pending:
+                self._pending_cursor = _text(entries[-1][0])
+            # a reply's entries come in id order: when the first is past the checkpoint, all are
+            check = _entry_key(_text(entries[0][0])) <= self.after
             stale: list[str] = []
             for raw_id, fields in entries:
                 entry_id = _text(raw_id)
-                if reading_pending:
-                    self._pending_cursor = entry_id
-                if _entry_key(entry_id) <= self.after:
+                if check and _entry_key(entry_id) <= self.after:
                     stale.append(entry_id)  # applied before the last checkpoint: acknowledge only
                     continue
                 if not fields:  # pending, but deleted from the stream: nothing left to apply
                     self.deleted_ids.append(entry_id)
                     stale.append(entry_id)
                     continue
-                record = fields.get(b"record") or fields.get("record") or b""
+                record = _record_of(fields)
                 self._unacked.append(entry_id)
-                out.append((entry_id, record if isinstance(record, bytes) else record.encode()))
+                out.append((entry_id, record))
             if stale:
                 self.client.xack(self.stream, self.group, *stale)
         return out
@@ -212,11 +248,15 @@ class RedisStreamReader:
         if position is None:
             return
         limit = _entry_key(str(position))
-        done = [entry for entry in self._unacked if _entry_key(entry) <= limit]
-        if done:
-            for start in range(0, len(done), 5_000):
-                self.client.xack(self.stream, self.group, *done[start : start + 5_000])
+        # ``_unacked`` is in id order (own pending and claimed entries first, then entries newer than any the
+        # group had handed out), so when its last entry is covered, all are: the usual case, one comparison
+        if self._unacked and _entry_key(self._unacked[-1]) <= limit:
+            done, self._unacked = self._unacked, []
+        else:
+            done = [entry for entry in self._unacked if _entry_key(entry) <= limit]
             self._unacked = [entry for entry in self._unacked if _entry_key(entry) > limit]
+        for start in range(0, len(done), 5_000):
+            self.client.xack(self.stream, self.group, *done[start : start + 5_000])
         self.after = max(self.after, limit)
 
     def close(self) -> None:
