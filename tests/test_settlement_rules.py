@@ -221,6 +221,18 @@ def test_a_claim_is_paid_only_for_a_confirmed_delivery_and_invalid_claims_carry_
     assert again.tolist() == [ClaimOutcome.DUPLICATE_CLAIM]
 
 
+def test_a_vehicle_paid_before_a_snapshot_is_a_duplicate_claim_after_the_book_is_reloaded() -> None:
+    book = _incentive_book()
+    paid = book.file_claims(130, np.array([0]), np.array([0]), np.array([0]), np.array([False]))
+    assert paid.tolist() == [ClaimOutcome.PAID]
+    restored = _book(schemes=book.schemes)
+    restored.load(book.arrays())
+    again = restored.file_claims(
+        131, np.array([0, 0]), np.array([0, 4]), np.zeros(2, dtype=np.int64), np.zeros(2, dtype=bool)
+    )
+    assert [ClaimOutcome(value).name for value in again] == ["DUPLICATE_CLAIM", "WRONG_DEALER"]
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6), st.booleans()), min_size=1, max_size=30))
 def test_no_claim_is_paid_without_a_delivery_by_the_claiming_dealer(

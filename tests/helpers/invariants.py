@@ -47,6 +47,11 @@ def parts_violations(simulation: Simulation) -> list[str]:
         )
     # every unit shown in transit / on backorder is on a real consignment / emergency delivery still to come
     logistics = simulation.logistics
+    # the DCs fill their book from a list of owed cells kept as orders are booked and shipped: it is complete
+    owed = np.flatnonzero(logistics.open_orders[: simulation.dealers].reshape(-1) > 0)
+    listed = logistics.owed_cells()
+    if not np.array_equal(listed, owed):
+        problems.append(f"the DCs' book lists {listed.size} owed cells, the open orders hold {owed.size}")
     for name, array, pending in (
         ("in_transit", state.in_transit, logistics.inbound),
         ("backorder", state.backorder, logistics.emergency_inbound),

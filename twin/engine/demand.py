@@ -2,8 +2,10 @@
 
 Parts demand is compound Poisson per ``[dealer, sku]`` cell with a seasonal daily rate, and line sizes are
 geometric (the "stuttering Poisson" model of lumpy parts demand). Only cells that see demand are touched:
-each dealer's line count is one Poisson draw, and its lines are placed on SKUs by inverse-CDF look-up
-(``searchsorted``) in the dealer's cumulative rate row: O(lines x log skus), never a pass over all cells.
+each dealer's line count is one Poisson draw, and its lines are placed on SKUs by inverse-CDF look-up in the
+dealer's cumulative rate row, for all dealers at once: a guide table (Chen and Asau's index table) per dealer
+brackets each line's SKU, and a few vectorised probes inside the bracket finish the look-up. O(lines), never a
+pass over all cells, and exactly the SKU a ``searchsorted`` in the dealer's row would give.
 Every per-line attribute (size, channel, pickup/repair delay, emergency choice) is drawn here whether or not
 the line is filled, so the draws do not depend on decisions: common random numbers across policies.
 """
@@ -27,6 +29,20 @@ MONTHLY_VEHICLE_PROFILE = np.array([1.00, 0.95, 1.05, 0.90, 0.80, 0.85, 0.90, 0.
 MONTHLY_VEHICLE_PROFILE = MONTHLY_VEHICLE_PROFILE / MONTHLY_VEHICLE_PROFILE.mean()
 #: service parts follow the car parc more than retail: half the amplitude
 PARTS_SEASONAL_DAMPING = 0.5
+#: guide-table buckets per SKU of a dealer's row, and the most a row gets (memory: dealers x buckets x 4 bytes)
+GUIDE_BUCKETS_PER_SKU = 4
+GUIDE_BUCKETS_MAX = 1 << 14
+
+
+def _guide_half_bits(skus: int) -> int:
+    """Bits for each end of a packed guide-table bracket (an end is a SKU count, at most ``skus``)."""
+    return 16 if skus < 1 << 16 else 32
+
+
+def _guide_bucket_count(skus: int) -> int:
+    """A power of two near ``GUIDE_BUCKETS_PER_SKU x skus``: a bracket then holds under one SKU on average."""
+    wanted = max(1, GUIDE_BUCKETS_PER_SKU * int(skus))
+    return int(min(GUIDE_BUCKETS_MAX, 1 << (wanted - 1).bit_length()))
 
 
 @dataclass(frozen=True)
@@ -105,10 +121,9 @@ class DemandModel:
             * mix
         )
         self.parts_rate_lines_per_day: npt.NDArray[np.float64] = rate
-        # per-dealer cumulative rates: a dealer's row (a few KB) stays in cache while its lines are placed
-        self._dealer_cumulative = np.cumsum(rate, axis=1)
-        self._dealer_rate = self._dealer_cumulative[:, -1].copy()
         self._skus = skus
+        self._guide_buckets = _guide_bucket_count(skus)
+        self._rates_changed()
         sku_class = world.parts.part_class
         self._size_probability = 1.0 / np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
         self._workshop_share = np.array([c.workshop_share for c in PART_CLASSES])[sku_class]
@@ -157,8 +172,62 @@ class DemandModel:
         rate = self.parts_rate_lines_per_day
         rate[:, new_sku] += rate[:, old_sku]
         rate[:, old_sku] = 0.0
-        self._dealer_cumulative = np.cumsum(rate, axis=1)
+        self._rates_changed()
+
+    def _rates_changed(self) -> None:
+        """The rate table changed: new cumulative rows now; the guide table when lines are next placed (a
+        day's supersessions come several at a time)."""
+        self._dealer_cumulative = np.cumsum(self.parts_rate_lines_per_day, axis=1)
         self._dealer_rate = self._dealer_cumulative[:, -1].copy()
+        self._guide: npt.NDArray[np.unsignedinteger] | None = None
+
+    def _guide_table(self) -> npt.NDArray[np.unsignedinteger]:
+        """The bracket of every bucket ``b`` of ``[0, 1)`` in every dealer's row, flat ``dealer * buckets + b``:
+        ``first | last << half`` where ``first`` and ``last`` count the dealer's cumulative rates at most ``b /
+        buckets`` and ``(b + 1) / buckets`` of its total (``searchsorted(row, b / buckets * total, side=
+        "right")``). A line drawn at ``u`` in bucket ``b = floor(u * buckets)`` lands on a SKU from ``first`` to
+        ``last``: the bucket count is a power of two, so ``b / buckets`` is exact, and rounding, being monotone,
+        cannot move a line out of its bracket. Packed in pairs, one look-up per line reads both ends."""
+        if self._guide is None:
+            buckets = self._guide_buckets
+            cumulative, total = self._dealer_cumulative, self._dealer_rate
+            half = _guide_half_bits(self._skus)
+            dtype = np.uint32 if half == 16 else np.uint64
+            fractions = np.arange(buckets + 1) / buckets
+            guide = np.empty((cumulative.shape[0], buckets), dtype=dtype)
+            for dealer in range(cumulative.shape[0]):
+                edges = np.searchsorted(cumulative[dealer], fractions * total[dealer], side="right")
+                guide[dealer] = edges[:-1] | (edges[1:] << half)
+            self._guide = guide.reshape(-1)
+        return self._guide
+
+    def _place_lines(
+        self, location: npt.NDArray[np.int64], uniforms: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
+        """The flat cell (``dealer * skus + sku``) of each line, sorted: the SKU is the first whose cumulative
+        rate in the dealer's row exceeds ``uniform x the dealer's total`` (inverse CDF). Sorting the cells, not
+        the uniforms, gives the same lines: the look-up is monotone in the uniform within a dealer."""
+        skus, buckets = self._skus, self._guide_buckets
+        half = _guide_half_bits(skus)
+        bracket = self._guide_table().take(location * buckets + (uniforms * buckets).astype(np.int64))
+        row_start = location * skus
+        cells = row_start + (bracket & ((1 << half) - 1)).astype(np.int64)
+        limit = row_start + (bracket >> half).astype(np.int64)  # the cell is at most this one
+        target = uniforms * self._dealer_rate[location]
+        cumulative = self._dealer_cumulative.reshape(-1)
+        probing = np.flatnonzero(cells < limit)
+        while probing.size:  # brackets hold a SKU or two on average: a few rounds over a shrinking set
+            probe = cells[probing]
+            beyond = cumulative.take(probe) <= target[probing]
+            probing = probing[beyond]
+            cells[probing] += 1
+            probing = probing[cells[probing] < limit[probing]]
+        # the last SKU of a row when rounding puts the target at its very end
+        np.minimum(cells, row_start + (skus - 1), out=cells)
+        if cells.size and int(cells.max()) <= np.iinfo(np.int32).max:  # half the bytes to sort
+            return np.sort(cells.astype(np.int32)).astype(np.int64)
+        cells.sort()
+        return cells
 
     # -- sampling -----------------------------------------------------------------------------------
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
@@ -169,14 +238,8 @@ class DemandModel:
         count = int(counts.sum())
         uniforms = rng.random(count)
         location = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-        sku = np.empty(count, dtype=np.int64)
-        ends = np.cumsum(counts)
-        for dealer in np.flatnonzero(counts).tolist():
-            start, end = int(ends[dealer] - counts[dealer]), int(ends[dealer])
-            row = self._dealer_cumulative[dealer]
-            # sorted needles give lines sorted by cell, which the fill step relies on for speed
-            sku[start:end] = np.searchsorted(row, np.sort(uniforms[start:end]) * row[-1], side="right")
-        np.minimum(sku, self._skus - 1, out=sku)
+        # lines sorted by cell, which the fill step relies on for speed
+        sku = self._place_lines(location, uniforms) - location * self._skus
         size = rng.geometric(self._size_probability[sku])
         workshop = rng.random(count) < self._workshop_share[sku]
         repair_days = rng.geometric(1.0 / max(self.workshop_repair_days_mean, 1.0), count)
@@ -184,8 +247,8 @@ class DemandModel:
             rng.random(count) < 0.3, rng.geometric(1.0 / max(self.counter_pickup_days_mean, 1.0), count), 0
         )
         return PartsLines(
-            location=location.astype(np.int64),
-            sku=sku.astype(np.int64),
+            location=location,
+            sku=sku,
             quantity=size.astype(np.int32),
             workshop=workshop,
             release_delay_days=np.where(workshop, repair_days, pickup_days).astype(np.int64),

@@ -133,14 +133,12 @@ class KpiRecorder:
         if 0 <= day < self.horizon_days:
             self.daily[day, self._column[name]] = value
 
-    def add_by_dealer(
-        self, day: float, name: str, dealer: npt.NDArray[np.int64], value: npt.NDArray[np.float64] | float
-    ) -> None:
+    def add_dealer_totals(self, day: float, name: str, per_dealer: npt.NDArray[np.integer]) -> None:
+        """Add per-dealer totals (one value per dealer, e.g. the day's lines at each) to their regions."""
         index = int(day)
         if 0 <= index < self.horizon_days:
-            weights = np.broadcast_to(np.asarray(value, dtype=np.float64), dealer.shape)
             self.by_region[index, :, self._region_column[name]] += np.bincount(
-                self.dealer_region[dealer], weights=weights, minlength=len(self.region_names)
+                self.dealer_region, weights=per_dealer, minlength=len(self.region_names)
             )
 
     def set_by_region(self, day: int, name: str, per_dealer: npt.NDArray[np.float64]) -> None:

@@ -26,7 +26,7 @@ from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_export import PartsExport
-from twin.engine.parts_flow import LineOutcome, PartsFlow, scatter_add
+from twin.engine.parts_flow import LineOutcome, PartsFlow, first_mentions, scatter_add, sorted_unique
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
@@ -36,6 +36,9 @@ from twin.policies.protocols import ReplenishmentPolicy
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 QuantityArray = npt.NDArray[np.int32]
+#: the book's fill-order key: ``day opened x _TIE_SPAN + tie`` (a tie is a cell or a place in tonight's decision)
+_TIE_SPAN = 1 << 32
+_LAST_DAY = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,20 @@ class Shipment:
     location: IntArray
     sku: IntArray
     quantity: QuantityArray
+
+
+@dataclass(frozen=True)
+class BookFill:
+    """The DCs' book in the order it is filled tonight: ``cells`` (dealer cells, fill order), and for the sorted
+    list of booked cells, where each one comes in that order."""
+
+    cells: IntArray
+    booked: IntArray
+    fill_position: IntArray
+
+    def position_of(self, cells: IntArray) -> IntArray:
+        """Index in ``self.cells`` of each of ``cells`` (all booked)."""
+        return self.fill_position[np.searchsorted(self.booked, cells)]
 
 
 class ConsignmentSettlement(Protocol):
@@ -125,6 +142,9 @@ class PartsLogistics:
         self.open_orders = np.zeros((network.location_count, self.skus), dtype=np.int32)
         #: day the oldest open units of each dealer cell were ordered (inf: nothing owed); the book's FIFO key
         self.open_since_day = np.full(self.dealers * self.skus, np.inf)
+        #: the dealer cells the DCs owe units to (``open_orders > 0``), sorted: the book is filled from this
+        #: list, kept as orders are booked and shipped, never found by a pass over every dealer cell
+        self._book_cells = np.zeros(0, dtype=np.int64)
         #: units each parts carrier has already moved today (dealer transfers go before the DC's consignments)
         self._capacity_used_units = np.zeros(len(network.carriers), dtype=np.int64)
         self._capacity_day = -1
@@ -144,6 +164,10 @@ class PartsLogistics:
         self.stock_watch = stock_watch
         self.fill_observer = fill_observer
 
+    def owed_cells(self) -> IntArray:
+        """The dealer cells the DCs owe units to (``open_orders > 0``), sorted: the book's list of cells."""
+        return self._book_cells.copy()
+
     def touch(self, cells: IntArray) -> None:
         self.changed[cells] = True
 
@@ -156,27 +180,29 @@ class PartsLogistics:
             cells = consignment.location * self.skus + consignment.sku
             self.touch(cells)
             self._update_eta_after_receipt(day, consignment.location, cells)
-            log.record(
-                self.env.now,
-                "consignment_received",
-                locations=sorted(set(consignment.location.tolist())),
-                lines=int(consignment.sku.size),
-                units=int(consignment.quantity.sum()),
-            )
+            if log.enabled:  # the details are lists of every line: built only when someone reads them
+                log.record(
+                    self.env.now,
+                    "consignment_received",
+                    locations=sorted(set(consignment.location.tolist())),
+                    lines=int(consignment.sku.size),
+                    units=int(consignment.quantity.sum()),
+                )
         for delivery in self.emergency_inbound.pop(day, []):
             parts.close_backorders(delivery.location, delivery.sku, delivery.quantity)
             self.outstanding_backorder_units -= int(delivery.quantity.sum())
-            log.record(
-                self.env.now,
-                "emergency_delivered",
-                dealers=delivery.location.tolist(),
-                skus=delivery.sku.tolist(),
-                units=delivery.quantity.tolist(),
-            )
+            if log.enabled:
+                log.record(
+                    self.env.now,
+                    "emergency_delivered",
+                    dealers=delivery.location.tolist(),
+                    skus=delivery.sku.tolist(),
+                    units=delivery.quantity.tolist(),
+                )
 
     # -- the parts day ------------------------------------------------------------------------------
     def demand_day(self, day: int) -> None:
-        parts, kpis, log = self.parts, self.kpis, self.event_log
+        parts, log = self.parts, self.event_log
         parts.apply_releases(day)
         for old_sku, new_sku in self.effects.supersessions_on(day):
             self.demand.supersede(old_sku, new_sku)
@@ -187,37 +213,7 @@ class PartsLogistics:
             self.stock_watch.observe_demand(day, lines, outcome)
         if self.fill_observer is not None:
             self.fill_observer.observe_fills(lines, outcome)
-        sku_class = parts.part_class[lines.sku]
-        quantity = lines.quantity.astype(np.float64)
-        cost = self.unit_cost_inr[lines.sku]
-        sold = outcome.filled_units + outcome.emergency_units
-        for name, value in (
-            ("parts_demand_lines", len(lines)),
-            ("parts_demand_units", quantity.sum()),
-            ("parts_first_pick_lines", outcome.first_pick.sum()),
-            ("parts_first_pick_units", quantity[outcome.first_pick].sum()),
-            ("parts_filled_units", outcome.filled_units.sum()),
-            ("parts_emergency_lines", outcome.emergency.sum()),
-            ("parts_emergency_units", outcome.emergency_units.sum()),
-            ("parts_lost_lines", (outcome.lost_units > 0).sum()),
-            ("parts_lost_units", outcome.lost_units.sum()),
-            (
-                "parts_lost_margin_inr",
-                (outcome.lost_units * cost).sum() * self.operations.parts_margin_share,
-            ),
-            ("parts_sold_units", sold.sum()),
-            ("parts_cogs_inr", (sold * cost).sum()),
-        ):
-            kpis.add(day, name, float(value))
-        if 0 <= day < kpis.horizon_days:
-            kpis.class_lines[day] += np.bincount(sku_class, minlength=self._class_count)
-            kpis.class_first_pick_lines[day] += np.bincount(
-                sku_class[outcome.first_pick], minlength=self._class_count
-            )
-        kpis.add_by_dealer(day, "parts_demand_lines", lines.location, 1.0)
-        kpis.add_by_dealer(
-            day, "parts_first_pick_lines", lines.location, outcome.first_pick.astype(np.float64)
-        )
+        self._record_demand_kpis(day, lines, outcome)
         self.touch(lines.location * self.skus + lines.sku)
         if log.enabled:
             for index in range(len(lines)):
@@ -234,6 +230,50 @@ class PartsLogistics:
         emergency = outcome.emergency
         self.emergency_orders(
             lines.location[emergency], lines.sku[emergency], outcome.emergency_units[emergency]
+        )
+
+    def _record_demand_kpis(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
+        """The day's demand KPIs. Counts and units are whole numbers, summed as integers (the lines that missed
+        the first pick are few, so first-pick figures are the total less theirs); the two money sums are
+        taken over every line, as before, so their rounding does not change."""
+        kpis = self.kpis
+        first_pick = outcome.first_pick
+        missed = np.flatnonzero(~first_pick)
+        line_count = len(lines)
+        demand_units = int(lines.quantity.sum(dtype=np.int64))
+        cost = self.unit_cost_inr[lines.sku]
+        sold = outcome.filled_units + outcome.emergency_units
+        for name, value in (
+            ("parts_demand_lines", line_count),
+            ("parts_demand_units", demand_units),
+            ("parts_first_pick_lines", line_count - missed.size),
+            ("parts_first_pick_units", demand_units - int(lines.quantity[missed].sum(dtype=np.int64))),
+            ("parts_filled_units", int(outcome.filled_units.sum(dtype=np.int64))),
+            ("parts_emergency_lines", int(np.count_nonzero(outcome.emergency))),
+            ("parts_emergency_units", int(outcome.emergency_units.sum(dtype=np.int64))),
+            ("parts_lost_lines", int(np.count_nonzero(outcome.lost_units))),
+            ("parts_lost_units", int(outcome.lost_units.sum(dtype=np.int64))),
+            (
+                "parts_lost_margin_inr",
+                (outcome.lost_units * cost).sum() * self.operations.parts_margin_share,
+            ),
+            ("parts_sold_units", int(sold.sum(dtype=np.int64))),
+            ("parts_cogs_inr", (sold * cost).sum()),
+        ):
+            kpis.add(day, name, float(value))
+        if 0 <= day < kpis.horizon_days:
+            part_class = self.parts.part_class
+            lines_by_class = np.bincount(part_class[lines.sku], minlength=self._class_count)
+            kpis.class_lines[day] += lines_by_class
+            kpis.class_first_pick_lines[day] += lines_by_class - np.bincount(
+                part_class[lines.sku[missed]], minlength=self._class_count
+            )
+        lines_by_dealer = np.bincount(lines.location, minlength=self.dealers)
+        kpis.add_dealer_totals(day, "parts_demand_lines", lines_by_dealer)
+        kpis.add_dealer_totals(
+            day,
+            "parts_first_pick_lines",
+            lines_by_dealer - np.bincount(lines.location[missed], minlength=self.dealers),
         )
 
     def emergency_orders(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
@@ -274,7 +314,7 @@ class PartsLogistics:
         for first, last in ((0, dealer_cells), (dealer_cells, self.changed.size)):
             candidates = first + np.flatnonzero(self.changed[first:last])
             decision = self.replenishment.replenish(self.parts_view(), candidates)
-            self.changed[candidates] = False
+            self.changed[first:last] = False  # every candidate was offered: clear the block at once
             self.changed[decision.deferred_cells] = True
             self.apply(decision, fill_book=first == 0)
 
@@ -295,10 +335,12 @@ class PartsLogistics:
         owed_before = self._book(location[ordered], sku[ordered], ordered_units, day)
         if not fill_book:  # the DCs' own review: tonight's book was filled right after the dealers ordered
             return
-        cells = self._book_in_fill_order(ordered_cells, day)
+        book = self._book_in_fill_order(ordered_cells, day)
+        cells = book.cells
         if cells.size == 0:
             return
-        dealer, dealer_sku = np.divmod(cells, self.skus)
+        dealer = cells // self.skus
+        dealer_sku = cells - dealer * self.skus
         dealer_dc = network.dealers.parts_dc[dealer]
         source = self.dealers + dealer_dc
         owed = self.open_orders[: self.dealers].reshape(-1)
@@ -314,9 +356,15 @@ class PartsLogistics:
         allowed = self._within_carrier_capacity(carrier, offered, day)
         returned = granted - allowed
         if returned.any():
-            np.add.at(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
+            scatter_add(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
         self._ship_from_book(
-            cells, source * self.skus + dealer_sku, allowed, ordered_cells, ordered_units, owed_before
+            cells,
+            source * self.skus + dealer_sku,
+            allowed,
+            book,
+            ordered_cells,
+            ordered_units,
+            owed_before,
         )
         self.touch(source * self.skus + dealer_sku)
         shipped = allowed > 0
@@ -326,7 +374,8 @@ class PartsLogistics:
         self.parts.dispatch(dealer, dealer_sku, units)
         shipped_cells = dealer * self.skus + dealer_sku
         promised = usable_days(now, self.dealer_lead_time_days[dealer]).astype(np.float64)
-        np.minimum.at(self.inbound_eta_day, shipped_cells, promised)
+        # promised days are whole numbers: in the ETA array's float32 the minimum takes numpy's fast path
+        np.minimum.at(self.inbound_eta_day, shipped_cells, promised.astype(self.inbound_eta_day.dtype))
         if self.export is not None:  # the OEM knows what its DCs send
             self.export.shipped(shipped_cells, units, promised)
         if self.stock_watch is not None:
@@ -375,32 +424,42 @@ class PartsLogistics:
         dc_rows = self.dealers + self.network.dealers.parts_dc[dealer]
         scatter_add(self.open_orders.reshape(-1), dc_rows * self.skus + sku, -quantity)
         opened = (owed_before == 0) & (quantity > 0)
-        self.open_since_day[cells[opened]] = day
+        if opened.any():
+            new_cells = sorted_unique(cells[opened])
+            self.open_since_day[new_cells] = day
+            self._book_cells = np.insert(
+                self._book_cells, np.searchsorted(self._book_cells, new_cells), new_cells
+            )
         self.kpis.add(day, "parts_dc_units_ordered", float(quantity.sum()))
         return owed_before
 
-    def _book_in_fill_order(self, ordered_cells: IntArray, day: int) -> IntArray:
+    def _book_in_fill_order(self, ordered_cells: IntArray, day: int) -> BookFill:
         """Every dealer cell the DCs owe, oldest open order first; today's new orders after the older ones,
         in the decision's order (its priority); ties by cell, so the order is deterministic."""
-        owed = self.open_orders[: self.dealers].reshape(-1)
-        cells = np.flatnonzero(owed > 0)
-        if cells.size == 0:
-            return cells
-        since = self.open_since_day[cells]
-        secondary = cells.copy()
+        booked = self._book_cells
+        if booked.size == 0:
+            return BookFill(booked, booked, booked)
+        # days opened are whole numbers (a cell in the book always has one; the cap only keeps the key finite)
+        since = np.minimum(self.open_since_day[booked], _LAST_DAY).astype(np.int64)
+        tie = booked.copy()
         today = (
             since >= day
         )  # opened tonight, so ordered tonight: in the decision's order (its first mention)
         if today.any():
-            listed, first = np.unique(ordered_cells, return_index=True)
-            secondary[today] = first[np.searchsorted(listed, cells[today])]
-        return cells[np.lexsort((secondary, since))]
+            listed, first = first_mentions(ordered_cells)
+            tie[today] = first[np.searchsorted(listed, booked[today])]
+        # one sort on (day opened, tie), both whole numbers and ties under 2^32: the keys are unique
+        order = np.argsort(since * _TIE_SPAN + tie)
+        fill_position = np.empty(booked.size, dtype=np.int64)
+        fill_position[order] = np.arange(booked.size)
+        return BookFill(booked[order], booked, fill_position)
 
     def _ship_from_book(
         self,
         cells: IntArray,
         dc_cells: IntArray,
         shipped: QuantityArray,
+        book: BookFill,
         ordered_cells: IntArray,
         ordered_units: QuantityArray,
         owed_before: QuantityArray,
@@ -408,12 +467,14 @@ class PartsLogistics:
         """Take shipped units off the book. A cell's older units go first, so the part of today's order that
         shipped at once is what exceeds its older queue: the DC fill rate counts that."""
         owed = self.open_orders[: self.dealers].reshape(-1)
-        scatter_add(owed, cells, -shipped)
+        owed[cells] -= shipped  # each booked cell once
         scatter_add(self.open_orders.reshape(-1), dc_cells, shipped)
-        self.open_since_day[cells[owed[cells] == 0]] = np.inf
+        settled = cells[owed[cells] == 0]
+        if settled.size:
+            self.open_since_day[settled] = np.inf
+            self._book_cells = book.booked[owed[book.booked] > 0]
         if ordered_cells.size:
-            sorter = np.argsort(cells, kind="stable")
-            where = sorter[np.searchsorted(cells, ordered_cells, sorter=sorter)]
+            where = book.position_of(ordered_cells)
             at_once = np.clip(shipped[where].astype(np.int64) - owed_before, 0, ordered_units)
             self.kpis.add(self.env.now, "parts_dc_units_filled_at_once", float(at_once.sum()))
 
@@ -532,6 +593,7 @@ class PartsLogistics:
         self.outstanding_backorder_units = int(np.asarray(arrays["outstanding_backorder_units"])[0])
         self.open_orders[:] = arrays["open_orders"]
         self.open_since_day[:] = arrays["open_since_day"]
+        self._book_cells = np.flatnonzero(self.open_orders[: self.dealers].reshape(-1) > 0)
 
 
 def first_come_within(group: IntArray, units: npt.ArrayLike, limit_of_line: npt.ArrayLike) -> IntArray:

@@ -570,8 +570,10 @@ class Simulation:
         kpis, state, operations = self.kpis, self.parts.state, self.config.operations
         kpis.flush_counts(day)
         # stock is what is on the shelf and not yet sold: units reserved for a counter pickup were sold (and
-        # costed) when the order was filled, so they count in COGS and not again in stock
-        stock = state.on_hand.astype(np.int64) - state.reserved
+        # costed) when the order was filled, so they count in COGS and not again in stock. Whole units held
+        # exactly in float64: the valuation is then one BLAS product, no integer-to-float copy of the array
+        stock = state.on_hand.astype(np.float64)
+        stock -= state.reserved
         dealer_value = stock[: self.dealers] @ self.unit_cost
         dc_value = float((stock[self.dealers :] @ self.unit_cost).sum())
         kpis.set(day, "parts_dealer_stock_value_inr", float(dealer_value.sum()))

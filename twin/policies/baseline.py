@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from twin.config import ProRataAllocationConfig, StaticMinMaxConfig
 from twin.domain.parts import PART_CLASSES
@@ -93,21 +94,39 @@ class StaticMinMaxReplenishment:
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
         """Cells not due for review today are deferred untouched; due cells below min order up to max."""
-        minimum, maximum = self.levels(view)
+        minimum, maximum = (level.reshape(-1) for level in self.levels(view))
         skus = view.on_hand.shape[1]
-        location, sku = np.divmod(candidate_cells, skus)
-        period = _REVIEW_PERIOD_DAYS[view.part_class[sku]]
-        period[location >= view.dealer_count] = 1  # DCs review every day
-        due = (view.day + location) % period == 0
-        location, sku = location[due], sku[due]
-        position = view.position(location, sku)
-        order = (position <= minimum[location, sku]) & (maximum[location, sku] > 0)
+        due = due_for_review(view, candidate_cells)
+        cells = candidate_cells[due]
+        position = view.cell_position(cells)
+        low, high = minimum.take(cells), maximum.take(cells)
+        order = (position <= low) & (high > 0)
+        ordered = cells[order]
+        ordered_location = ordered // skus
         return ReplenishmentDecision(
-            location=location[order],
-            sku=sku[order],
-            quantity=(maximum[location, sku] - position)[order].astype(np.int32),
+            location=ordered_location,
+            sku=ordered - ordered_location * skus,
+            quantity=(high - position)[order].astype(np.int32),
             deferred_cells=candidate_cells[~due],
         )
+
+
+def due_for_review(view: PartsView, cells: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each flat cell is reviewed today: a dealer reviews a class every ``review_period_days``,
+    staggered by dealer (``(day + dealer) % period == 0``); DCs review every day.
+
+    Today a location reviews one of a few SKU sets (which of the periods divide ``day + location``): one
+    boolean row per distinct set, and each cell is looked up in its location's row, one division per cell."""
+    locations, skus = view.on_hand.shape
+    periods = np.unique(_REVIEW_PERIOD_DAYS)
+    due_periods = (view.day + np.arange(locations))[:, None] % periods[None, :] == 0
+    due_periods[view.dealer_count :] = True
+    patterns, pattern_of_location = np.unique(due_periods, axis=0, return_inverse=True)
+    period_of_sku = np.searchsorted(periods, _REVIEW_PERIOD_DAYS[view.part_class])
+    due_by_pattern = patterns[:, period_of_sku].reshape(-1)  # [pattern, sku]
+    # cell (location, sku) -> (its pattern, sku): shift each location's row onto its pattern's
+    shift = (pattern_of_location.reshape(-1) - np.arange(locations)) * skus
+    return due_by_pattern.take(cells + shift.take(cells // skus))
 
 
 class ProRataAllocation:

@@ -62,10 +62,22 @@ class PartsView:
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
         """Inventory position: on hand - reserved + in transit + on order at the DC (a dealer) - owed to
         dealers (a DC). An order the DC could not fill is owed, so it is counted, not asked for again."""
-        position = self.on_hand[location, sku] - self.reserved[location, sku] + self.in_transit[location, sku]
+        return self.cell_position(location * self.on_hand.shape[1] + sku)
+
+    def cell_position(self, cells: IntArray) -> QuantityArray:
+        """``position`` of flat cells ``location * skus + sku``: one look-up per array, not two-index ones."""
+        position = _take(self.on_hand, cells) - _take(self.reserved, cells) + _take(self.in_transit, cells)
         if self.open_orders is not None:
-            position = position + self.open_orders[location, sku]
+            position = position + _take(self.open_orders, cells)
         return position
+
+
+def _take(array: QuantityArray, cells: IntArray) -> QuantityArray:
+    """``array`` at flat ``cells`` (``array.reshape(-1)[cells]`` without copying a strided array)."""
+    if array.flags.c_contiguous:
+        return array.reshape(-1).take(cells)
+    location, sku = np.divmod(cells, array.shape[1])
+    return array[location, sku]
 
 
 class DemandForecast(Protocol):

@@ -110,6 +110,8 @@ class SettlementBook:
         self.delivered_day = np.zeros(0, dtype=np.int64)
         self.delivered_by = np.zeros(0, dtype=np.int64)
         self.vehicle_model = np.zeros(0, dtype=np.int64)
+        #: ``[vehicle, scheme]``: an incentive was paid (the duplicate check, without a pass over every claim)
+        self.paid_under_scheme = np.zeros((0, len(schemes)), dtype=bool)
         self.invoice_lines = 0
 
     # -- shipments ----------------------------------------------------------------------------------
@@ -296,6 +298,17 @@ class SettlementBook:
             old = getattr(self, name)
             array[: old.size] = old
             setattr(self, name, array)
+        paid = np.zeros((grown, len(self.schemes)), dtype=bool)
+        paid[: self.paid_under_scheme.shape[0]] = self.paid_under_scheme
+        self.paid_under_scheme = paid
+
+    def _paid_before(self, vehicle: IndexArray, scheme: IndexArray) -> npt.NDArray[np.bool_]:
+        """Whether each vehicle was paid an incentive under the scheme already (vehicles the register does
+        not know never were)."""
+        known = np.flatnonzero((vehicle >= 0) & (vehicle < self.paid_under_scheme.shape[0]))
+        paid = np.zeros(vehicle.size, dtype=bool)
+        paid[known] = self.paid_under_scheme[vehicle[known], scheme[known]]
+        return paid
 
     def file_claims(
         self,
@@ -310,11 +323,15 @@ class SettlementBook:
             return np.zeros(0, dtype=np.int64)
         self._grow_register(int(vehicle.max()) + 1)
         claims = self.claims
-        paid = claims["outcome"] == ClaimOutcome.PAID
-        paid_keys = claims["vehicle"][paid] * len(self.schemes) + claims["scheme"][paid]
         deliveries = Deliveries(self.delivered_day, self.delivered_by, self.vehicle_model)
         outcome = verify_claims(
-            dealer, vehicle, scheme, registered_to_dealer, self.schemes, deliveries, paid_keys
+            dealer,
+            vehicle,
+            scheme,
+            registered_to_dealer,
+            self.schemes,
+            deliveries,
+            self._paid_before(vehicle, scheme),
         )
         amount = self.schemes.amount_paise[scheme]
         claim_ids = claims.append(
@@ -322,6 +339,7 @@ class SettlementBook:
             registered_to_dealer=registered_to_dealer, outcome=outcome, amount_paise=amount,
         )  # fmt: skip
         pay = outcome == ClaimOutcome.PAID
+        self.paid_under_scheme[vehicle[pay], scheme[pay]] = True
         accounts = np.column_stack(
             (np.full(int(pay.sum()), int(OemAccount.INCENTIVE_EXPENSE)), self.chart.dealer(dealer[pay]))
         )
@@ -436,3 +454,10 @@ class SettlementBook:
         self.delivered_by = np.asarray(arrays["delivered_by"], dtype=np.int64).copy()
         self.vehicle_model = np.asarray(arrays["vehicle_model"], dtype=np.int64).copy()
         self.invoice_lines = int(arrays["invoice_lines"][0])
+        # the paid flags are the claims register's paid rows: rebuilt, not stored
+        self.paid_under_scheme = np.zeros((self.delivered_day.size, len(self.schemes)), dtype=bool)
+        paid = self.claims["outcome"] == ClaimOutcome.PAID
+        vehicle, scheme = self.claims["vehicle"][paid], self.claims["scheme"][paid]
+        if vehicle.size:
+            self._grow_register(int(vehicle.max()) + 1)
+            self.paid_under_scheme[vehicle, scheme] = True

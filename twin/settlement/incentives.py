@@ -70,10 +70,11 @@ def verify_claims(
     registered_to_dealer: npt.NDArray[np.bool_],
     schemes: Schemes,
     deliveries: Deliveries,
-    paid_keys: IndexArray,
+    paid_before: npt.NDArray[np.bool_],
 ) -> IndexArray:
-    """The ``ClaimOutcome`` of each claim. ``paid_keys`` are ``vehicle * len(schemes) + scheme`` of claims paid
-    before; within the batch the first claim of a key may be paid, later ones are duplicates."""
+    """The ``ClaimOutcome`` of each claim. ``paid_before``: whether the claim's vehicle was already paid under
+    its scheme by an earlier batch; within the batch the first claim of a vehicle and scheme may be paid,
+    later ones are duplicates."""
     outcome = np.full(dealer.size, int(ClaimOutcome.PAID), dtype=np.int64)
     known = (vehicle >= 0) & (vehicle < deliveries.delivered_day.size)
     safe_vehicle = np.where(known, vehicle, 0)
@@ -85,7 +86,7 @@ def verify_claims(
         (ClaimOutcome.WRONG_DEALER, deliveries.dealer[safe_vehicle] != dealer),
         (ClaimOutcome.NO_END_CUSTOMER_DELIVERY, delivered_day < 0),
         (ClaimOutcome.DEMO_REGISTRATION, registered_to_dealer),
-        (ClaimOutcome.DUPLICATE_CLAIM, np.isin(key, paid_keys)),
+        (ClaimOutcome.DUPLICATE_CLAIM, paid_before),
     )
     for reason, failed in checks:  # last assignment wins: checks run from the least to the most basic
         outcome[failed] = int(reason)
