@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import simpy
+from threadpoolctl import threadpool_limits
 
 from twin.components import build_component, load_world
 from twin.config import TwinConfig, validate
@@ -641,7 +642,10 @@ class Simulation:
             self._start_processes()
         target = min(until_day, self.config.horizon_days)
         if target > self.env.now:
-            self.env.run(until=target)
+            # the engine's BLAS calls are small (a daily valuation, a day's matrix-vector products): a second
+            # BLAS thread gains nothing and spins after each call, taking a core from parallel runs and tests
+            with threadpool_limits(limits=1, user_api="blas"):
+                self.env.run(until=target)
 
     def _start_processes(self) -> None:
         self._started = True
