@@ -97,15 +97,28 @@ def first_come_first_served(
 ) -> npt.NDArray[np.int64]:
     """Units each request gets from its cell's available stock (on hand - reserved), requests sorted by cell and
     in priority order within a cell: each gets what its cell has left after the requests before it."""
-    first_of_run = np.empty(sorted_cells.size, dtype=bool)
-    first_of_run[:1] = True
-    np.not_equal(sorted_cells[1:], sorted_cells[:-1], out=first_of_run[1:])
-    run_start = np.flatnonzero(first_of_run)
+    run_start = run_starts(sorted_cells)
     run_cells = sorted_cells[run_start]
-    asked_before = np.cumsum(quantity) - quantity
     available = on_hand.take(run_cells).astype(np.int64) - reserved.take(run_cells)
-    run_length = np.diff(np.append(run_start, sorted_cells.size))
-    left = np.repeat(available + asked_before[run_start], run_length) - asked_before
+    return fill_runs(run_start, quantity, available)
+
+
+def run_starts(sorted_keys: IntArray) -> IntArray:
+    """Where each run of equal keys starts in a sorted array."""
+    first_of_run = np.empty(sorted_keys.size, dtype=bool)
+    first_of_run[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first_of_run[1:])
+    return np.flatnonzero(first_of_run)
+
+
+def fill_runs(
+    run_start: IntArray, quantity: npt.NDArray[np.int64], limit_of_run: npt.NDArray[np.int64]
+) -> IntArray:
+    """First come, first served within runs (``run_starts``): each request gets what its run's limit has left
+    after the requests before it in the run."""
+    asked_before = np.cumsum(quantity) - quantity
+    run_length = np.diff(np.append(run_start, quantity.size))
+    left = np.repeat(limit_of_run + asked_before[run_start], run_length) - asked_before
     return np.clip(left, 0, quantity)
 
 

@@ -26,7 +26,15 @@ from twin.engine.demand import DemandModel, PartsLines
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_export import PartsExport
-from twin.engine.parts_flow import LineOutcome, PartsFlow, first_mentions, scatter_add, sorted_unique
+from twin.engine.parts_flow import (
+    LineOutcome,
+    PartsFlow,
+    fill_runs,
+    first_mentions,
+    run_starts,
+    scatter_add,
+    sorted_unique,
+)
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
@@ -602,10 +610,7 @@ def first_come_within(group: IntArray, units: npt.ArrayLike, limit_of_line: npt.
     units = np.asarray(units, dtype=np.int64)
     limit = np.asarray(limit_of_line, dtype=np.int64)
     order = np.argsort(group, kind="stable")
-    sorted_units = units[order]
-    cumulative = np.cumsum(sorted_units)
-    start = np.searchsorted(group[order], group[order], side="left")
-    used_before = cumulative - sorted_units - (cumulative[start] - sorted_units[start])
-    allowed = np.empty_like(sorted_units)
-    allowed[order] = np.clip(limit[order] - used_before, 0, sorted_units)
+    run_start = run_starts(group[order])
+    allowed = np.empty_like(units)
+    allowed[order] = fill_runs(run_start, units[order], limit[order][run_start])
     return allowed
