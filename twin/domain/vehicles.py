@@ -137,12 +137,13 @@ class VehicleTable:
         self.vin_maker = vin_maker
         self.watch: ChangeWatch | None = None
         self._size = 0
-        self._columns: dict[str, np.ndarray] = {}
-        for name, dtype in VEHICLE_COLUMN_TYPES.items():
-            self._columns[name] = np.full(capacity, NOT_YET if dtype is np.float64 else 0, dtype=dtype)
+        # rows past the size are never read: ``add`` and ``load_frame`` write every column of a new row
+        self._columns: dict[str, np.ndarray] = {
+            name: np.zeros(capacity, dtype=dtype) for name, dtype in VEHICLE_COLUMN_TYPES.items()
+        }
         #: what the VIN is made from: model year and serial (-1: the VIN came from a saved state)
         self._columns["model_year"] = np.zeros(capacity, dtype=np.int32)
-        self._columns["serial"] = np.full(capacity, -1, dtype=np.int64)
+        self._columns["serial"] = np.zeros(capacity, dtype=np.int64)
         self._vins: list[str | None] = []
         self._bind()
 
@@ -172,11 +173,7 @@ class VehicleTable:
         while capacity < needed:
             capacity *= 2
         for name, old in self._columns.items():
-            grown = np.full(
-                capacity,
-                -1 if name == "serial" else (NOT_YET if old.dtype == np.float64 else 0),
-                dtype=old.dtype,
-            )
+            grown = np.zeros(capacity, dtype=old.dtype)
             grown[: self._size] = old[: self._size]
             self._columns[name] = grown
         self._bind()
