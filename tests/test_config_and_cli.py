@@ -45,11 +45,19 @@ GROUPS = [
 ]
 
 
+#: options that cannot run without a setting of their own
+OPTION_NEEDS = {
+    ("policy/replenishment", "levels_table"): [
+        "policy.replenishment.levels_path=experiments/textbook/two_dealers/levels.csv"
+    ]
+}
+
+
 @pytest.mark.parametrize(
     ("group", "option"), [(group, option) for group in GROUPS for option in _options(group)]
 )
 def test_every_group_option_composes_and_instantiates(group: str, option: str) -> None:
-    config = to_twin_config(_compose([f"{group}={option}"]))
+    config = to_twin_config(_compose([f"{group}={option}", *OPTION_NEEDS.get((group, option), [])]))
     assert isinstance(config, TwinConfig)
     for component in (
         config.demand,

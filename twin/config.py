@@ -95,6 +95,21 @@ class DemandConfig:
     workshop_repair_days_mean: float = ranged(1.5, WHOLE_DAYS_MEAN)
     #: mean whole days a counter order waits reserved for pickup (30% of counter lines; the rest go at once)
     counter_pickup_days_mean: float = ranged(1.0, WHOLE_DAYS_MEAN)
+    #: how parts demand is drawn per dealer x SKU cell (docs/textbook.md): "compound_poisson" (the default:
+    #: Poisson lines of geometric size, counter and workshop), or a textbook model of counter demand handed
+    #: over at once: "poisson" (Poisson units a day, one line per unit), "normal" (one line a day of
+    #: round(max(0, N(rate, sd))) units) or "deterministic" (the rate exactly, in whole units over time)
+    parts_demand_model: str = "compound_poisson"
+    #: each dealer's own SKU mix (a lognormal factor per cell, mean 1); off: a cell's rate is the dealer's
+    #: activity x the SKU's demand weight x parts_lines_per_dealer_day
+    parts_rate_mix: bool = True
+    #: geometric line sizes by part class (compound_poisson); off: every line is one unit
+    parts_line_sizes: bool = True
+    #: a CSV of rates per cell (columns dealer_id, sku_id, units_per_day, optional sd_units_per_day); cells
+    #: not listed have no demand. Replaces parts_lines_per_dealer_day and the mix; "" = generated rates
+    parts_rates_path: str = ""
+    #: standard deviation of a day's units as a share of the rate (``normal``, where the table gives none)
+    parts_demand_cv: float = ranged(0.5, Range("coefficient of variation", 0, 10))
 
 
 class PolicySettings:
@@ -172,6 +187,17 @@ class DynamicReplenishmentConfig(PartsStockingSettings):
         },
         metadata={"range": Range("probability", 0, 1, low_open=True, high_open=True)},
     )
+
+
+@dataclass
+class LevelsTableConfig(PolicySettings):
+    """``policy/replenishment=levels_table``: each cell's rule and levels from a CSV (textbook mode,
+    docs/textbook.md): base stock, (s, S) or (r, Q), with a review period per cell."""
+
+    _target_: str = "twin.policies.levels_table.LevelsTableReplenishment"
+    #: the CSV: location_id, sku_id, policy (base_stock, s_S, r_Q), reorder_point, order_up_to,
+    #: order_quantity, optional review_period_days and review_offset_days; cells not listed never order
+    levels_path: str = ""
 
 
 @dataclass
@@ -443,7 +469,11 @@ class CampaignPolicyConfig(PolicySettings):
 
 #: the families whose options are different classes (one per ``conf/policy/<family>`` option)
 POLICY_OPTIONS: dict[str, dict[str, type[PolicySettings]]] = {
-    "replenishment": {"baseline": StaticMinMaxConfig, "dynamic": DynamicReplenishmentConfig},
+    "replenishment": {
+        "baseline": StaticMinMaxConfig,
+        "dynamic": DynamicReplenishmentConfig,
+        "levels_table": LevelsTableConfig,
+    },
     "allocation": {
         "baseline": ProRataAllocationConfig,
         "by_request": ByRequestAllocationConfig,
@@ -462,7 +492,7 @@ class PolicyConfig:
     """One option per family. The first three fields hold any option of their family (``POLICY_OPTIONS``):
     typed ``Any`` because OmegaConf has no union of dataclasses; each option's class is its schema."""
 
-    #: a ``StaticMinMaxConfig`` or ``DynamicReplenishmentConfig``
+    #: a ``StaticMinMaxConfig``, ``DynamicReplenishmentConfig`` or ``LevelsTableConfig``
     replenishment: Any = field(default_factory=StaticMinMaxConfig)
     #: a ``ProRataAllocationConfig``, ``ByRequestAllocationConfig`` or ``DemandProfileAllocationConfig``
     allocation: Any = field(default_factory=ProRataAllocationConfig)
@@ -531,6 +561,26 @@ class OperationsConfig:
     parts_export_weekday: str = "sunday"
     #: days between two DMS exports (7: weekly), counted from the first export weekday of the run
     parts_export_period_days: int = ranged(7, CYCLE_DAYS)
+    #: what happens to the units of a line a dealer cannot fill from its shelf: "by_class" (the default: the
+    #: customer waits for an emergency order with the part class's probability, else the sale is lost),
+    #: "lost_sales" (every shortfall is lost) or "backorder" (the customer waits at the dealer and is served
+    #: from the next receipts before anyone else; the inventory position counts what is owed)
+    dealer_shortage: str = "by_class"
+    #: lateral transshipment at the moment of demand (complete pooling): a shortfall is filled from another
+    #: dealer of the pool with the part free, before it is emergency-ordered, lost or backordered. "none",
+    #: "region" (a sales region's dealers), "dc" (the dealers one DC serves) or "network" (every dealer)
+    lateral_pool: str = "none"
+    #: what one unit moved between two dealers at the moment of demand costs (a courier run)
+    lateral_charge_per_unit_inr: float = ranged(0.0, INR)
+    #: a CSV of lead times per lane (columns location_id, lead_time_days): a dealer's row replaces its DC's
+    #: dispatch delay + road km / carrier speed, a DC's row the supplier lead time to it; "" = none
+    lead_times_path: str = ""
+    #: fixed cost of one replenishment order line (a dealer ordering a SKU from its DC, a DC from its supplier)
+    order_cost_inr: float = ranged(0.0, INR)
+    #: penalty per unit of a lost parts sale, on top of the lost margin
+    lost_sale_penalty_inr_per_unit: float = ranged(0.0, INR)
+    #: penalty per unit owed to a waiting customer at the end of a day
+    backorder_penalty_inr_per_unit_day: float = ranged(0.0, INR)
 
 
 @dataclass
@@ -1065,6 +1115,12 @@ def validate(config: TwinConfig) -> TwinConfig:
         operations.parts_visibility,
         f"must be one of {', '.join(PARTS_VISIBILITY)}",
     )
+    for key, value, choices in (
+        ("operations.dealer_shortage", operations.dealer_shortage, DEALER_SHORTAGE),
+        ("operations.lateral_pool", operations.lateral_pool, LATERAL_POOLS),
+        ("demand.parts_demand_model", config.demand.parts_demand_model, PARTS_DEMAND_MODELS),
+    ):
+        _require(value in choices, key, value, f"must be one of {', '.join(choices)}")
     _require(
         operations.parts_export_weekday in WEEKDAYS,
         "operations.parts_export_weekday",
@@ -1103,6 +1159,12 @@ FORECAST_METHODS = ("ses", "seasonal_ses", "croston", "sba", "tsb")
 FORECAST_SELECTIONS = ("class", "error")
 #: ``operations.parts_visibility``: the continuous feed, or the OEM's periodic DMS export
 PARTS_VISIBILITY = ("live", "weekly_export")
+#: ``operations.dealer_shortage``: what a shortfall at a dealer's shelf becomes
+DEALER_SHORTAGE = ("by_class", "lost_sales", "backorder")
+#: ``operations.lateral_pool``: which dealers pool their stock at the moment of demand
+LATERAL_POOLS = ("none", "region", "dc", "network")
+#: ``demand.parts_demand_model``: the default compound Poisson lines, or a textbook model
+PARTS_DEMAND_MODELS = ("compound_poisson", "poisson", "normal", "deterministic")
 #: weekday names in ``datetime.date.weekday()`` order
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -8,6 +8,11 @@ brackets each line's SKU, and a few vectorised probes inside the bracket finish 
 pass over all cells, and exactly the SKU a ``searchsorted`` in the dealer's row would give.
 Every per-line attribute (size, channel, pickup/repair delay, emergency choice) is drawn here whether or not
 the line is filled, so the draws do not depend on decisions: common random numbers across policies.
+
+Textbook mode (``parts_demand_model``, docs/textbook.md) swaps in the classic models of counter demand handed
+over at once: Poisson units (placed the same sparse way, one line per unit), normal or deterministic daily
+units per cell. The last two draw every cell with a rate each day: they are for stylised networks of a few
+cells, not for the 800k cells of the default network.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy.typing as npt
 
 from twin.config import DemandConfig
 from twin.domain.parts import PART_CLASSES
+from twin.domain.textbook_tables import read_rates
 from twin.domain.world import World
 from twin.engine.scenario_effects import ScenarioEffects
 
@@ -91,6 +97,11 @@ class DemandModel:
         accept_other_variant: float = _DEFAULTS.accept_other_variant,
         workshop_repair_days_mean: float = _DEFAULTS.workshop_repair_days_mean,
         counter_pickup_days_mean: float = _DEFAULTS.counter_pickup_days_mean,
+        parts_demand_model: str = _DEFAULTS.parts_demand_model,
+        parts_rate_mix: bool = _DEFAULTS.parts_rate_mix,
+        parts_line_sizes: bool = _DEFAULTS.parts_line_sizes,
+        parts_rates_path: str = _DEFAULTS.parts_rates_path,
+        parts_demand_cv: float = _DEFAULTS.parts_demand_cv,
     ) -> None:
         self.parts_lines_per_dealer_day = parts_lines_per_dealer_day
         self.vehicle_customers_per_dealer_month = vehicle_customers_per_dealer_month
@@ -101,6 +112,11 @@ class DemandModel:
         self.accept_other_variant = accept_other_variant
         self.workshop_repair_days_mean = workshop_repair_days_mean
         self.counter_pickup_days_mean = counter_pickup_days_mean
+        self.parts_demand_model = parts_demand_model
+        self.parts_rate_mix = parts_rate_mix
+        self.parts_line_sizes = parts_line_sizes
+        self.parts_rates_path = parts_rates_path
+        self.parts_demand_cv = parts_demand_cv
         self._bound = False
 
     # -- binding to a world -------------------------------------------------------------------------
@@ -114,18 +130,44 @@ class DemandModel:
         """Precompute the per-cell rate table; ``mix_rng`` gives each dealer its own SKU mix (per network)."""
         dealers, skus = world.dealer_count, len(world.parts)
         mix = mix_rng.lognormal(-0.125, 0.5, size=(dealers, skus))  # mean 1, dealer-specific mix
-        rate = (
-            self.parts_lines_per_dealer_day
-            * world.dealer_parts_activity[:, None]
-            * world.sku_demand_weight[None, :]
-            * mix
+        sku_class = world.parts.part_class
+        units_per_line = np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
+        #: mean units of a line, per SKU: the class's geometric mean, or one unit (textbook, sizes off)
+        self.units_per_line_mean = (
+            units_per_line
+            if self.parts_demand_model == "compound_poisson" and self.parts_line_sizes
+            else np.ones(skus)
         )
+        #: standard deviation of a cell's daily units (``normal``); None: ``parts_demand_cv`` x the rate
+        self._sd_units_per_day: npt.NDArray[np.float64] | None = None
+        if self.parts_rates_path:
+            table = read_rates(
+                self.parts_rates_path,
+                {str(dealer_id): index for index, dealer_id in enumerate(world.network.dealers.dealer_id)},
+                {str(sku_id): index for index, sku_id in enumerate(world.parts.sku_id)},
+            )
+            rate = np.zeros((dealers, skus))
+            # the table speaks units a day; the compound model places lines of the SKU's mean size
+            rate[table.location, table.sku] = table.units_per_day / self.units_per_line_mean[table.sku]
+            given = ~np.isnan(table.sd_units_per_day)
+            if given.any():
+                self._sd_units_per_day = self.parts_demand_cv * rate
+                self._sd_units_per_day[table.location[given], table.sku[given]] = table.sd_units_per_day[
+                    given
+                ]
+        else:
+            rate = (
+                self.parts_lines_per_dealer_day
+                * world.dealer_parts_activity[:, None]
+                * world.sku_demand_weight[None, :]
+            )
+            if self.parts_rate_mix:
+                rate = rate * mix
         self.parts_rate_lines_per_day: npt.NDArray[np.float64] = rate
         self._skus = skus
         self._guide_buckets = _guide_bucket_count(skus)
         self._rates_changed()
-        sku_class = world.parts.part_class
-        self._size_probability = 1.0 / np.array([c.units_per_line_mean for c in PART_CLASSES])[sku_class]
+        self._size_probability = 1.0 / units_per_line
         self._workshop_share = np.array([c.workshop_share for c in PART_CLASSES])[sku_class]
         self._world = world
         self._start_date = start_date
@@ -180,6 +222,8 @@ class DemandModel:
         self._dealer_cumulative = np.cumsum(self.parts_rate_lines_per_day, axis=1)
         self._dealer_rate = self._dealer_cumulative[:, -1].copy()
         self._guide: npt.NDArray[np.unsignedinteger] | None = None
+        #: the cells with a rate, sorted (the daily draws of the normal and deterministic models)
+        self._rated_cells = np.flatnonzero(self.parts_rate_lines_per_day.reshape(-1) > 0)
 
     def _guide_table(self) -> npt.NDArray[np.unsignedinteger]:
         """The bracket of every bucket ``b`` of ``[0, 1)`` in every dealer's row, flat ``dealer * buckets + b``:
@@ -231,6 +275,10 @@ class DemandModel:
 
     # -- sampling -----------------------------------------------------------------------------------
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
+        if self.parts_demand_model == "poisson":
+            return self._poisson_unit_lines(day, rng)
+        if self.parts_demand_model in ("normal", "deterministic"):
+            return self._daily_unit_lines(day, rng)
         scale = self.parts_season(day) * self.demand_multiplier
         rate = self._dealer_rate * scale
         shocked = self._effects.parts_multiplier(day) if self._effects is not None else None
@@ -241,6 +289,8 @@ class DemandModel:
         # lines sorted by cell, which the fill step relies on for speed
         sku = self._place_lines(location, uniforms) - location * self._skus
         size = rng.geometric(self._size_probability[sku])
+        if not self.parts_line_sizes:  # drawn all the same, so the later draws stay where they were
+            size = np.ones_like(size)
         workshop = rng.random(count) < self._workshop_share[sku]
         repair_days = rng.geometric(1.0 / max(self.workshop_repair_days_mean, 1.0), count)
         pickup_days = np.where(
@@ -253,6 +303,50 @@ class DemandModel:
             workshop=workshop,
             release_delay_days=np.where(workshop, repair_days, pickup_days).astype(np.int64),
             emergency_draw=rng.random(count),
+        )
+
+    # -- textbook demand -------------------------------------------------------------------------------
+    def _day_rates(self, day: int) -> tuple[float, npt.NDArray[np.float64] | None]:
+        """The day's scale on every rate (season x demand multiplier) and any scenario shock per dealer."""
+        scale = self.parts_season(day) * self.demand_multiplier
+        return scale, self._effects.parts_multiplier(day) if self._effects is not None else None
+
+    def _poisson_unit_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
+        """Poisson units per cell, one line per unit: a Poisson count per dealer placed on its SKUs in
+        proportion to their rates (Poisson splitting), so each cell's count is Poisson at its own rate."""
+        scale, shocked = self._day_rates(day)
+        rate = self._dealer_rate * scale
+        counts = rng.poisson(rate if shocked is None else rate * shocked)
+        location = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        sku = self._place_lines(location, rng.random(location.size)) - location * self._skus
+        return _counter_lines(location, sku, np.ones(sku.size, dtype=np.int32), rng)
+
+    def _daily_unit_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
+        """One line a day per rated cell with demand: ``round(max(0, N(rate, sd)))`` units (normal) or the
+        whole units the running total ``rate x day`` passes today (deterministic, rate exact over time)."""
+        scale, shocked = self._day_rates(day)
+        cells = self._rated_cells
+        location = cells // self._skus
+        mean = self.parts_rate_lines_per_day.reshape(-1)[cells] * scale
+        if shocked is not None:
+            mean = mean * shocked[location]
+        if self.parts_demand_model == "normal":
+            sd = (
+                self.parts_demand_cv * mean
+                if self._sd_units_per_day is None
+                else self._sd_units_per_day.reshape(-1)[cells] * scale
+            )
+            units = np.rint(np.maximum(rng.normal(mean, sd), 0.0)).astype(np.int64)
+        else:
+            units = np.floor(mean * (day + 1) + 0.5).astype(np.int64) - np.floor(mean * day + 0.5).astype(
+                np.int64
+            )
+        demanded = units > 0
+        return _counter_lines(
+            location[demanded],
+            cells[demanded] - location[demanded] * self._skus,
+            units[demanded].astype(np.int32),
+            rng,
         )
 
     def vehicle_customers(self, day: int, rng: np.random.Generator) -> VehicleCustomers:
@@ -282,3 +376,21 @@ class DemandModel:
             colour_draw[order],
             variant_draw[order],
         )
+
+
+def _counter_lines(
+    location: npt.NDArray[np.int64],
+    sku: npt.NDArray[np.int64],
+    quantity: npt.NDArray[np.int32],
+    rng: np.random.Generator,
+) -> PartsLines:
+    """Textbook lines: counter sales handed over at once (no workshop, no pickup wait), sorted by cell."""
+    count = sku.size
+    return PartsLines(
+        location=location,
+        sku=sku,
+        quantity=quantity,
+        workshop=np.zeros(count, dtype=bool),
+        release_delay_days=np.zeros(count, dtype=np.int64),
+        emergency_draw=rng.random(count),
+    )

@@ -6,6 +6,9 @@ Definitions (as in CALIBRATION.md):
   from the shelf at once (partial lines included) / units demanded;
 - emergency order share = emergency-ordered lines / demand lines; lost sales = units walked away;
 - backorder days = sum over days of units owed to customers at the end of the day;
+- textbook costs (docs/textbook.md), zero unless configured: ordering cost = order lines placed (dealers on
+  their DC, DCs on suppliers) x ``order_cost_inr``; lost-sale penalty per lost unit; backorder penalty per
+  unit owed at the end of a day; lateral cost per unit moved between dealers at the moment of demand;
 - parts stock (``parts_dealer_stock_units``, ``parts_dealer_stock_value_inr``, ``parts_dc_stock_value_inr``, end
   of day) = on hand - reserved: units reserved for a customer's counter pickup were sold (in
   ``parts_sold_units`` and COGS) when the order was filled, so they are not stock any more, though they wait
@@ -55,6 +58,15 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "parts_dc_units_ordered",
     "parts_dc_units_filled_at_once",
     "parts_dc_backorder_units",
+    "parts_lateral_units",
+    "parts_backordered_units",
+    "parts_backorders_served_units",
+    "parts_dealer_order_lines",
+    "parts_dc_order_lines",
+    "parts_ordering_cost_inr",
+    "parts_lost_sale_penalty_inr",
+    "parts_backorder_penalty_inr",
+    "parts_lateral_cost_inr",
     "vehicle_customers",
     "vehicle_first_choice_available",
     "vehicle_sold_from_stock",
@@ -243,6 +255,16 @@ class KpiRecorder:
             "freight_vehicle_inr": total["freight_vehicle_inr"],
             "freight_transfer_inr": total["freight_transfer_inr"],
             "vehicle_lost_margin_inr": total["vehicle_lost_margin_inr"],
+            # textbook mode (docs/textbook.md): lateral fills, dealer backorders, order lines and penalties
+            "parts_lateral_units": total["parts_lateral_units"],
+            "parts_backordered_units": total["parts_backordered_units"],
+            "parts_dealer_backorder_units": float(column["parts_backorder_units"].mean()),
+            "parts_dealer_order_lines": total["parts_dealer_order_lines"],
+            "parts_dc_order_lines": total["parts_dc_order_lines"],
+            "parts_ordering_cost_inr": total["parts_ordering_cost_inr"],
+            "parts_lost_sale_penalty_inr": total["parts_lost_sale_penalty_inr"],
+            "parts_backorder_penalty_inr": total["parts_backorder_penalty_inr"],
+            "parts_lateral_cost_inr": total["parts_lateral_cost_inr"],
         }
         lines = self.class_lines[window].sum(axis=0)
         first_pick = self.class_first_pick_lines[window].sum(axis=0)
@@ -261,6 +283,10 @@ class KpiRecorder:
             "floor_plan_interest_inr",
             "parts_lost_margin_inr",
             "vehicle_lost_margin_inr",
+            "parts_ordering_cost_inr",
+            "parts_lost_sale_penalty_inr",
+            "parts_backorder_penalty_inr",
+            "parts_lateral_cost_inr",
         )
         return {name: float(self.daily[window, self._column[name]].sum()) for name in names}
 

@@ -24,15 +24,25 @@ RELEASE_KINDS = ("workshop", "counter")
 _EMERGENCY_PROBABILITY = np.array([part_class.emergency_order_probability for part_class in PART_CLASSES])
 
 
+#: ``operations.dealer_shortage`` modes (twin.config.DEALER_SHORTAGE)
+SHORTAGE_BY_CLASS, SHORTAGE_LOST_SALES, SHORTAGE_BACKORDER = "by_class", "lost_sales", "backorder"
+
+
 @dataclass
 class LineOutcome:
-    """What happened to one day's demand lines (arrays aligned with the lines)."""
+    """What happened to one day's demand lines (arrays aligned with the lines). A line's units are filled
+    from the dealer's own shelf, from a pool partner's (lateral), or fall short: emergency-ordered, lost or
+    backordered, by ``operations.dealer_shortage``."""
 
     filled_units: npt.NDArray[np.int32]
     first_pick: npt.NDArray[np.bool_]
     emergency: npt.NDArray[np.bool_]
     lost_units: npt.NDArray[np.int32]
     emergency_units: npt.NDArray[np.int32]
+    #: units handed over from another dealer of the pool at the moment of demand (lateral transshipment)
+    lateral_units: npt.NDArray[np.int32]
+    #: units the customer waits for at the dealer (``dealer_shortage=backorder``)
+    backordered_units: npt.NDArray[np.int32]
 
 
 @dataclass
@@ -123,15 +133,34 @@ def fill_runs(
 
 
 class PartsFlow:
-    def __init__(self, state: PartsState, part_class: npt.NDArray[np.int8]) -> None:
+    def __init__(
+        self,
+        state: PartsState,
+        part_class: npt.NDArray[np.int8],
+        shortage: str = SHORTAGE_BY_CLASS,
+        pool_of_dealer: IntArray | None = None,
+    ) -> None:
+        """``shortage``: what a shortfall becomes (``operations.dealer_shortage``); ``pool_of_dealer``: the
+        lateral pool of each dealer (``operations.lateral_pool``), None = no pooling."""
         self.state = state
         self.skus = state.shape[1]
         self.part_class = part_class
+        self.shortage = shortage
         self.received_from_suppliers = np.zeros(self.skus, dtype=np.int64)
         self.consumed = np.zeros(self.skus, dtype=np.int64)
         self.pending = PendingReleases()
         #: chance that a customer short of a SKU waits for an emergency order, per SKU (from its class)
         self._emergency_probability = _EMERGENCY_PROBABILITY[part_class]
+        #: each pool's dealers, pool after pool in dealer order (CSR: ``_pool_start[p]`` to ``[p + 1]``)
+        self._pooled = pool_of_dealer is not None
+        if pool_of_dealer is not None:
+            order = np.argsort(pool_of_dealer, kind="stable")
+            self._pool_members = order.astype(np.int64)
+            self._pool_of_dealer = pool_of_dealer.astype(np.int64)
+            sizes = np.bincount(pool_of_dealer, minlength=int(pool_of_dealer.max()) + 1)
+            self._pool_start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        #: the partner cells lateral fills took units from today (their positions changed)
+        self.lateral_source_cells = np.zeros(0, dtype=np.int64)
 
     # -- releases ----------------------------------------------------------------------------------
     def apply_releases(self, day: int) -> None:
@@ -149,7 +178,8 @@ class PartsFlow:
 
     # -- demand ------------------------------------------------------------------------------------
     def fulfil(self, lines: PartsLines, day: int) -> LineOutcome:
-        """Fill lines from available stock in arrival order; short lines become emergency orders or lost sales."""
+        """Fill lines from available stock in arrival order; what is short is filled from a pool partner
+        (lateral pooling) or becomes an emergency order, a lost sale or a backorder."""
         cells = lines.location * self.skus + lines.sku
         requested = lines.quantity.astype(np.int64)
         already_sorted = cells.size < 2 or not bool((np.diff(cells) < 0).any())
@@ -165,12 +195,7 @@ class PartsFlow:
             filled = np.empty_like(filled_sorted)
             filled[order] = filled_sorted
         short = requested - filled
-        emergency = np.zeros(cells.size, dtype=bool)
-        short_lines = np.flatnonzero(short)
-        emergency[short_lines] = (
-            lines.emergency_draw[short_lines] < self._emergency_probability[lines.sku[short_lines]]
-        )
-
+        first_pick = short == 0
         immediate = filled > 0
         # workshop lines leave the shelf into WIP; counter lines either go now or wait reserved for pickup
         workshop = immediate & lines.workshop
@@ -184,13 +209,80 @@ class PartsFlow:
         scatter_add(reserved, cells[later], filled_units[later])
         scatter_add(self.consumed, lines.sku, np.where(counter_now, filled, 0))
         self._schedule_releases(day, cells, filled_units, lines.release_delay_days, workshop, counter_later)
+        # what the own shelves could not give: a pool partner's shelf (after the partners' own customers),
+        # then an emergency order, a lost sale or a backorder
+        lateral = np.zeros(cells.size, dtype=np.int64)
+        if self._pooled and not bool(first_pick.all()):
+            lateral = self._fill_from_pool(lines, short)
+            short = short - lateral
+        emergency = np.zeros(cells.size, dtype=bool)
+        if self.shortage == SHORTAGE_BY_CLASS:
+            short_lines = np.flatnonzero(short)
+            emergency[short_lines] = (
+                lines.emergency_draw[short_lines] < self._emergency_probability[lines.sku[short_lines]]
+            )
+        backordered = short if self.shortage == SHORTAGE_BACKORDER else np.zeros_like(short)
         return LineOutcome(
             filled_units=filled_units,
-            first_pick=short == 0,
+            first_pick=first_pick,
             emergency=emergency,
-            lost_units=np.where(emergency, 0, short).astype(np.int32),
+            lost_units=np.where(emergency, 0, short - backordered).astype(np.int32),
             emergency_units=np.where(emergency, short, 0).astype(np.int32),
+            lateral_units=lateral.astype(np.int32),
+            backordered_units=backordered.astype(np.int32),
         )
+
+    def _fill_from_pool(self, lines: PartsLines, short: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Complete pooling at the moment of demand: each short line, in line order, takes what the other
+        dealers of its pool have free of its SKU (partners in dealer order). The units leave the partner's
+        shelf and are handed to the customer at once (sold, or fitted: they do not wait as WIP). Returns the
+        units each line got; the partners' cells are kept in ``lateral_source_cells``."""
+        lateral = np.zeros(short.size, dtype=np.int64)
+        short_lines = np.flatnonzero(short)
+        dealer = lines.location[short_lines]
+        pool = self._pool_of_dealer[dealer]
+        group = pool * self.skus + lines.sku[short_lines]
+        order = stable_order(group)
+        sorted_group, sorted_lines = group[order], short_lines[order]
+        run_start = run_starts(sorted_group)
+        groups = sorted_group[run_start]
+        group_pool, group_sku = np.divmod(groups, self.skus)
+        # every member cell of every group's pool: members of a pool in dealer order
+        size = self._pool_start[group_pool + 1] - self._pool_start[group_pool]
+        member_start = np.cumsum(size) - size
+        rank = np.arange(int(size.sum())) - np.repeat(member_start, size)
+        member = self._pool_members[np.repeat(self._pool_start[group_pool], size) + rank]
+        member_cells = member * self.skus + np.repeat(group_sku, size)
+        on_hand = self.state.on_hand.reshape(-1)
+        free = np.maximum(
+            on_hand.take(member_cells).astype(np.int64) - self.state.reserved.reshape(-1).take(member_cells),
+            0,
+        )
+        pool_free = np.add.reduceat(free, member_start) if free.size else np.zeros(0, dtype=np.int64)
+        granted = fill_runs(run_start, short[sorted_lines], pool_free)
+        lateral[sorted_lines] = granted
+        # the partners give in dealer order what their group's lines got
+        group_granted = np.add.reduceat(granted, run_start)
+        taken = fill_runs(member_start, free, group_granted)
+        given = np.flatnonzero(taken)
+        scatter_add(on_hand, member_cells[given], -taken[given])
+        scatter_add(self.consumed, member_cells[given] % self.skus, taken[given])
+        self.lateral_source_cells = member_cells[given]
+        return lateral
+
+    def serve_backorders(self, cells: IntArray) -> npt.NDArray[np.int64]:
+        """Customers waiting at these dealer cells (``dealer_shortage=backorder``) are served from the free
+        shelf first, before the day's new demand: the units leave the network. Returns the units served."""
+        on_hand = self.state.on_hand.reshape(-1)
+        owed = self.state.backorder.reshape(-1)
+        served = np.minimum(
+            owed.take(cells).astype(np.int64),
+            np.maximum(on_hand.take(cells).astype(np.int64) - self.state.reserved.reshape(-1).take(cells), 0),
+        )
+        scatter_add(on_hand, cells, -served)
+        scatter_add(owed, cells, -served)
+        scatter_add(self.consumed, cells % self.skus, served)
+        return served
 
     def _schedule_releases(
         self,

@@ -27,6 +27,7 @@ from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.parts_export import PartsExport
 from twin.engine.parts_flow import (
+    SHORTAGE_BACKORDER,
     LineOutcome,
     PartsFlow,
     fill_runs,
@@ -156,6 +157,11 @@ class PartsLogistics:
         #: units each parts carrier has already moved today (dealer transfers go before the DC's consignments)
         self._capacity_used_units = np.zeros(len(network.carriers), dtype=np.int64)
         self._capacity_day = -1
+        #: dealer cells with customers waiting at the shelf (``dealer_shortage=backorder``), sorted; None:
+        #: to be found from the state (after a restore)
+        self._waiting_cells: IntArray | None = None
+        #: supplier lead time to each DC (days): ``supplier_lead_time_days`` unless a lane table says otherwise
+        self.supplier_lead_time_days = np.full(len(network.parts_dcs), operations.supplier_lead_time_days)
         self.parts_view: Callable[[], PartsView] | None = None
         self.stock_watch: StockWatch | None = None
         self.fill_observer: FillObserver | None = None
@@ -215,8 +221,18 @@ class PartsLogistics:
         for old_sku, new_sku in self.effects.supersessions_on(day):
             self.demand.supersede(old_sku, new_sku)
             log.record(self.env.now, "part_superseded", old_sku=old_sku, new_sku=new_sku)
+        if parts.shortage == SHORTAGE_BACKORDER:
+            self._serve_waiting_customers(day)
         lines = self.demand.parts_lines(day, self.streams.get("parts_demand"))
         outcome = parts.fulfil(lines, day)
+        if parts.lateral_source_cells.size:
+            self.touch(parts.lateral_source_cells)
+            parts.lateral_source_cells = parts.lateral_source_cells[:0]
+        backordered = np.flatnonzero(outcome.backordered_units)
+        if backordered.size:
+            self._open_waiting(
+                lines.location[backordered], lines.sku[backordered], outcome.backordered_units[backordered]
+            )
         if self.stock_watch is not None:
             self.stock_watch.observe_demand(day, lines, outcome)
         if self.fill_observer is not None:
@@ -240,6 +256,34 @@ class PartsLogistics:
             lines.location[emergency], lines.sku[emergency], outcome.emergency_units[emergency]
         )
 
+    def _open_waiting(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray) -> None:
+        """Backordered units: owed to the customer from the dealer's shelf, counted in its position."""
+        self.parts.open_backorders(dealer, sku, quantity)
+        self.outstanding_backorder_units += int(quantity.sum())
+        waiting = self._waiting()
+        self._waiting_cells = np.union1d(waiting, dealer * self.skus + sku)
+
+    def _waiting(self) -> IntArray:
+        if self._waiting_cells is None:
+            owed = self.parts.state.backorder[: self.dealers].reshape(-1)
+            self._waiting_cells = np.flatnonzero(owed > 0)
+        return self._waiting_cells
+
+    def _serve_waiting_customers(self, day: int) -> None:
+        """Before the day's demand, waiting customers take what has come onto their dealer's shelf."""
+        waiting = self._waiting()
+        if waiting.size == 0:
+            return
+        served = self.parts.serve_backorders(waiting)
+        units = int(served.sum())
+        if units:
+            self.outstanding_backorder_units -= units
+            sku = waiting % self.skus
+            self.kpis.add(day, "parts_backorders_served_units", float(units))
+            self.kpis.add(day, "parts_sold_units", float(units))
+            self.kpis.add(day, "parts_cogs_inr", float((served * self.unit_cost_inr[sku]).sum()))
+            self._waiting_cells = waiting[self.parts.state.backorder.reshape(-1)[waiting] > 0]
+
     def _record_demand_kpis(self, day: int, lines: PartsLines, outcome: LineOutcome) -> None:
         """The day's demand KPIs. Counts and units are whole numbers, summed as integers (the lines that missed
         the first pick are few, so first-pick figures are the total less theirs); the two money sums are
@@ -250,7 +294,10 @@ class PartsLogistics:
         line_count = len(lines)
         demand_units = int(lines.quantity.sum(dtype=np.int64))
         cost = self.unit_cost_inr[lines.sku]
-        sold = outcome.filled_units + outcome.emergency_units
+        sold = outcome.filled_units + outcome.emergency_units + outcome.lateral_units
+        operations = self.operations
+        lost_units = int(outcome.lost_units.sum(dtype=np.int64))
+        lateral_units = int(outcome.lateral_units.sum(dtype=np.int64))
         for name, value in (
             ("parts_demand_lines", line_count),
             ("parts_demand_units", demand_units),
@@ -267,6 +314,10 @@ class PartsLogistics:
             ),
             ("parts_sold_units", int(sold.sum(dtype=np.int64))),
             ("parts_cogs_inr", (sold * cost).sum()),
+            ("parts_lateral_units", lateral_units),
+            ("parts_backordered_units", int(outcome.backordered_units.sum(dtype=np.int64))),
+            ("parts_lost_sale_penalty_inr", lost_units * operations.lost_sale_penalty_inr_per_unit),
+            ("parts_lateral_cost_inr", lateral_units * operations.lateral_charge_per_unit_inr),
         ):
             kpis.add(day, name, float(value))
         if 0 <= day < kpis.horizon_days:
@@ -338,6 +389,9 @@ class PartsLogistics:
             self._order_from_suppliers(location[to_dc], sku[to_dc], quantity[to_dc])
         day = int(now)
         ordered = ~to_dc & (quantity > 0)
+        self._count_order_lines(
+            day, int(np.count_nonzero(ordered)), int(np.count_nonzero(to_dc & (quantity > 0)))
+        )
         ordered_cells = location[ordered] * self.skus + sku[ordered]
         ordered_units = quantity[ordered]
         owed_before = self._book(location[ordered], sku[ordered], ordered_units, day)
@@ -421,6 +475,15 @@ class PartsLogistics:
                     now, "consignment_departed", dealer=target, units=target_units, receive_day=receive_day
                 )
 
+    def _count_order_lines(self, day: int, dealer_lines: int, dc_lines: int) -> None:
+        """Order lines placed tonight, and their fixed cost (``operations.order_cost_inr``)."""
+        if dealer_lines or dc_lines:
+            self.kpis.add(day, "parts_dealer_order_lines", float(dealer_lines))
+            self.kpis.add(day, "parts_dc_order_lines", float(dc_lines))
+            self.kpis.add(
+                day, "parts_ordering_cost_inr", (dealer_lines + dc_lines) * self.operations.order_cost_inr
+            )
+
     # -- the DCs' backorder book ------------------------------------------------------------------------
     def _book(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray, day: int) -> QuantityArray:
         """Book today's dealer orders: owed by the dealer's DC from now; returns what each ordered cell was
@@ -501,7 +564,7 @@ class PartsLogistics:
         self.parts.order_from_supplier(dc_location, sku, quantity)
         for dc in np.unique(dc_location).tolist():
             members = dc_location == dc
-            lead = self.operations.supplier_lead_time_days * self.transit.factor(
+            lead = self.supplier_lead_time_days[dc - self.dealers] * self.transit.factor(
                 "supplier_lane", int(now), dc - self.dealers
             )
             receive_day = usable_day(now, lead)
@@ -601,6 +664,7 @@ class PartsLogistics:
         self.outstanding_backorder_units = int(np.asarray(arrays["outstanding_backorder_units"])[0])
         self.open_orders[:] = arrays["open_orders"]
         self.open_since_day[:] = arrays["open_since_day"]
+        self._waiting_cells = None
         self._book_cells = np.flatnonzero(self.open_orders[: self.dealers].reshape(-1) > 0)
 
 

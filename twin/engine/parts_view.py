@@ -58,8 +58,13 @@ class PartsViewBuilder:
         effects: ScenarioEffects,
         export: PartsExport | None = None,
         open_orders: npt.NDArray[np.int32] | None = None,
+        backorders_owed_from_shelf: bool = False,
+        location_ids: tuple[str, ...] | None = None,
+        sku_ids: tuple[str, ...] | None = None,
     ) -> None:
-        """``export``: the OEM's DMS export ``build_oem`` reads dealers from; None = the live feed."""
+        """``export``: the OEM's DMS export ``build_oem`` reads dealers from; None = the live feed.
+        ``backorders_owed_from_shelf``: customers' backorders wait for the shelf (``dealer_shortage=
+        backorder``), so positions count them."""
         self.clock = clock
         self.export = export
         self.parts = parts
@@ -78,6 +83,9 @@ class PartsViewBuilder:
         #: the DCs' backorder book [location, sku] (PartsLogistics.open_orders): the OEM's own, so live in
         #: both views; None = no book (every position without it)
         self.open_orders = None if open_orders is None else read_only(open_orders)
+        self.backorders_owed_from_shelf = backorders_owed_from_shelf
+        self.location_ids = location_ids
+        self.sku_ids = sku_ids
 
     def build(self) -> PartsView:
         """What a dealer's DMS sees: the shelves now."""
@@ -127,4 +135,7 @@ class PartsViewBuilder:
             forecast=self.forecaster,
             dc_shipping=read_only(self.effects.dc_open(day, self.dcs)),
             open_orders=self.open_orders,
+            backorders_owed_from_shelf=self.backorders_owed_from_shelf,
+            location_ids=self.location_ids,
+            sku_ids=self.sku_ids,
         )

@@ -46,9 +46,10 @@ from threadpoolctl import threadpool_limits
 
 from twin.components import build_component, load_world
 from twin.config import TwinConfig, validate
-from twin.domain.parts import PART_CLASSES, PartsState
+from twin.domain.parts import PartsState
 from twin.domain.state import NetworkState
 from twin.domain.state_schema import row_table, table_rows
+from twin.domain.textbook_tables import read_lead_times
 from twin.domain.world import World
 from twin.engine.campaigns import CampaignFlow
 from twin.engine.control_tower import ControlTower
@@ -187,6 +188,9 @@ class Simulation:
         self.dealer_lead_time_days = (
             operations.dc_dispatch_delay_days + self.dc_to_dealer_km / parts_carriers.speed_km_per_day[lane]
         )
+        lane_lead_times = self._lane_lead_times()
+        listed_dealers = lane_lead_times[0] < self.dealers
+        self.dealer_lead_time_days[lane_lead_times[0][listed_dealers]] = lane_lead_times[1][listed_dealers]
         self.dealer_lead_time_sd_days = self.dealer_lead_time_days * operations.transit_time_cv
         self._check_supply_wiring()
 
@@ -195,7 +199,12 @@ class Simulation:
             network, operations.transit_time_cv, config.horizon_days, self.streams, self.effects
         )
         env, kpis, log, streams, effects = self.env, self.kpis, self.event_log, self.streams, self.effects
-        self.parts = PartsFlow(PartsState.zeros(network.location_count, self.skus), self.part_class)
+        self.parts = PartsFlow(
+            PartsState.zeros(network.location_count, self.skus),
+            self.part_class,
+            shortage=operations.dealer_shortage,
+            pool_of_dealer=self._lateral_pools(),
+        )
         self.parts_history = PartsHistory(
             np.zeros((self.dealers, self.skus)), np.zeros((self.dealers, self.skus))
         )
@@ -219,6 +228,10 @@ class Simulation:
             self.replenishment, self.settlement, kpis, log, self.unit_cost, self.dealer_lead_time_days,
             self.dc_to_dealer_km, export=self.parts_export,
         )  # fmt: skip
+        listed_dcs = ~listed_dealers
+        self.logistics.supplier_lead_time_days[lane_lead_times[0][listed_dcs] - self.dealers] = (
+            lane_lead_times[1][listed_dcs]
+        )
         self.vehicles = VehicleFlow(
             env, self.world, operations, self.start_date, self.demand, effects, self.transit,
             self.allocation, self.sourcing, self.settlement, kpis, log,
@@ -236,6 +249,8 @@ class Simulation:
             self.dealer_lead_time_sd_days, operations.supplier_lead_time_days, self.logistics.inbound_eta_day,
             self.control_tower.forecaster if self.control_tower is not None else None, effects,
             export=self.parts_export, open_orders=self.logistics.open_orders,
+            backorders_owed_from_shelf=operations.dealer_shortage == "backorder",
+            location_ids=self.location_ids(), sku_ids=tuple(str(sku) for sku in self.world.parts.sku_id),
         )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
         self.rebalancing = (
@@ -313,6 +328,30 @@ class Simulation:
         )
 
     # -- build ----------------------------------------------------------------------------------------
+    def location_ids(self) -> tuple[str, ...]:
+        """The id of every parts location row: dealer ids, then the DCs' site ids."""
+        network = self.world.network
+        return tuple(str(name) for name in (*network.dealers.dealer_id, *network.parts_dcs.site_id))
+
+    def _lane_lead_times(self) -> tuple[IntArray, npt.NDArray[np.float64]]:
+        """``operations.lead_times_path``: the listed locations and their lead times (none without a table)."""
+        path = self.config.operations.lead_times_path
+        if not path:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = self.location_ids()
+        return read_lead_times(path, {name: index for index, name in enumerate(ids)})
+
+    def _lateral_pools(self) -> IntArray | None:
+        """Each dealer's pool for lateral fills at the moment of demand (``operations.lateral_pool``)."""
+        pool = self.config.operations.lateral_pool
+        if pool == "none":
+            return None
+        if pool == "region":
+            return np.asarray(self.world.dealer_region, dtype=np.int64)
+        if pool == "dc":
+            return np.asarray(self.world.network.dealers.parts_dc, dtype=np.int64)
+        return np.zeros(self.world.network.dealer_count, dtype=np.int64)
+
     def _build_control_tower(self) -> ControlTower:
         config = self.config
         alerts = config.policy.alerts
@@ -374,10 +413,9 @@ class Simulation:
         """History (a 12-month DMS export) and opening stock: part of the world, not of a policy."""
         rng = self.streams.get("parts_history")
         rate = self.demand.parts_rate_lines_per_day
-        units_per_line = np.array([c.units_per_line_mean for c in PART_CLASSES])[self.part_class]
         history = self.parts_history
         history.lines_per_year = rng.poisson(rate * 365.0).astype(np.float64)
-        history.units_per_day = history.lines_per_year * units_per_line[None, :] / 365.0
+        history.units_per_day = history.lines_per_year * self.demand.units_per_line_mean[None, :] / 365.0
         opening = self.config.operations
         stocked = history.lines_per_year >= opening.opening_stocked_lines_per_year
         cover_days = rng.uniform(
@@ -580,7 +618,9 @@ class Simulation:
         kpis.set(day, "parts_dealer_stock_value_inr", float(dealer_value.sum()))
         kpis.set(day, "parts_dc_stock_value_inr", dc_value)
         kpis.set(day, "parts_dealer_stock_units", float(stock[: self.dealers].sum()))
-        kpis.set(day, "parts_backorder_units", float(self.logistics.outstanding_backorder_units))
+        owed = float(self.logistics.outstanding_backorder_units)
+        kpis.set(day, "parts_backorder_units", owed)
+        kpis.set(day, "parts_backorder_penalty_inr", owed * operations.backorder_penalty_inr_per_unit_day)
         kpis.set(day, "parts_dc_backorder_units", float(-self.logistics.open_orders[self.dealers :].sum()))
         kpis.set(
             day,

@@ -58,10 +58,18 @@ class PartsView:
     #: the DCs' backorder book: a dealer row holds what it ordered from its DC and was not shipped yet (on
     #: order, > 0), a DC row minus what it owes its dealers (committed); None = no open orders
     open_orders: QuantityArray | None = None
+    #: customers' backorders wait for the dealer's shelf (``operations.dealer_shortage=backorder``): the
+    #: position owes them. Otherwise a backorder waits for an emergency delivery and the shelf owes nothing
+    backorders_owed_from_shelf: bool = False
+    #: the id of every location row (dealer ids, then DC site ids) and of every SKU, for policies that read
+    #: tables keyed by id; None where a view is built without them
+    location_ids: tuple[str, ...] | None = None
+    sku_ids: tuple[str, ...] | None = None
 
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
         """Inventory position: on hand - reserved + in transit + on order at the DC (a dealer) - owed to
-        dealers (a DC). An order the DC could not fill is owed, so it is counted, not asked for again."""
+        dealers (a DC) - owed to waiting customers (with dealer backorders). An order the DC could not fill is
+        owed, so it is counted, not asked for again."""
         return self.cell_position(location * self.on_hand.shape[1] + sku)
 
     def cell_position(self, cells: IntArray) -> QuantityArray:
@@ -69,6 +77,8 @@ class PartsView:
         position = _take(self.on_hand, cells) - _take(self.reserved, cells) + _take(self.in_transit, cells)
         if self.open_orders is not None:
             position = position + _take(self.open_orders, cells)
+        if self.backorders_owed_from_shelf:
+            position = position - _take(self.backorder, cells)
         return position
 
 
