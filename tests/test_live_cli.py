@@ -80,6 +80,8 @@ def test_feed_then_shadow_as_documented(
         ("feed_main", "feed.sink=kafka", "feed.sink"),
         ("feed_main", "feed.duplicate_share=1.5", "feed.duplicate_share"),
         ("feed_main", "feed.truth_days=[99]", "feed.truth_days[0]"),
+        ("feed_main", "operations.lateral_pool=region", "operations.lateral_pool"),
+        ("feed_main", "operations.dealer_shortage=backorder", "operations.dealer_shortage"),
     ],
 )
 def test_bad_settings_are_refused_by_name(

@@ -93,11 +93,11 @@ def numbers(
     column: str,
     table: str,
     *,
-    minimum: float = 0.0,
+    minimum: float | None = 0.0,
     whole: bool = False,
     default: float | None = None,
 ) -> FloatArray:
-    """A numeric column, each value >= ``minimum`` (and a whole number if ``whole``); blanks take
+    """A numeric column, each value >= ``minimum`` (None: any) and a whole number if ``whole``; blanks take
     ``default`` when one is given."""
     if column not in frame.columns:
         if default is None:
@@ -113,21 +113,25 @@ def numbers(
             value = float(text)
         except ValueError:
             raise MasterDataError(table, row + 1, column, text, "must be a number") from None
-        if not np.isfinite(value) or value < minimum or (whole and value != int(value)):
+        low = minimum is not None and value < minimum
+        if not np.isfinite(value) or low or (whole and value != int(value)):
             kind = "a whole number" if whole else "a number"
-            raise MasterDataError(table, row + 1, column, text, f"must be {kind} >= {minimum:g}")
+            bound = "" if minimum is None else f" >= {minimum:g}"
+            raise MasterDataError(table, row + 1, column, text, f"must be {kind}{bound}")
         values[row] = value
     return values
 
 
 def _refuse_duplicates(
-    location: IntArray, sku: IntArray, skus: int, table: str, column: str = "sku_id"
+    location: IntArray, sku: IntArray, skus: int, table: str, frame: pd.DataFrame, column: str = "sku_id"
 ) -> None:
+    """A cell (or location) listed twice is refused at its second row."""
     cells = location * skus + sku
     unique, counts = np.unique(cells, return_counts=True)
     if (counts > 1).any():
         repeated = int(np.flatnonzero(cells == unique[counts > 1][0])[1])
-        raise MasterDataError(table, repeated + 1, column, None, "listed twice")
+        value = str(frame[column].iloc[repeated]).strip()
+        raise MasterDataError(table, repeated + 1, column, value, "already listed in an earlier row")
 
 
 def read_rates(path: str | Path, dealer_index: Mapping[str, int], sku_index: Mapping[str, int]) -> RateTable:
@@ -136,7 +140,7 @@ def read_rates(path: str | Path, dealer_index: Mapping[str, int], sku_index: Map
     frame = read_table(path, ("dealer_id", "sku_id", "units_per_day"), ("sd_units_per_day",))
     location = resolve_ids(frame, "dealer_id", dealer_index, "dealer", table)
     sku = resolve_ids(frame, "sku_id", sku_index, "SKU", table)
-    _refuse_duplicates(location, sku, max(len(sku_index), 1), table)
+    _refuse_duplicates(location, sku, max(len(sku_index), 1), table, frame)
     return RateTable(
         location,
         sku,
@@ -158,7 +162,7 @@ def read_levels(
     )
     location = resolve_ids(frame, "location_id", location_index, "dealer or DC", table)
     sku = resolve_ids(frame, "sku_id", sku_index, "SKU", table)
-    _refuse_duplicates(location, sku, max(len(sku_index), 1), table)
+    _refuse_duplicates(location, sku, max(len(sku_index), 1), table, frame)
     rules = tuple(LEVEL_RULES)
     rule = np.empty(len(frame), dtype=np.int64)
     for row, name in enumerate(frame["policy"].tolist()):
@@ -167,7 +171,7 @@ def read_levels(
         rule[row] = rules.index(str(name).strip())
     levels = {}
     for column in ("reorder_point", "order_up_to", "order_quantity"):
-        levels[column] = numbers(frame, column, table, minimum=-1e9, whole=True, default=-1.0)
+        levels[column] = numbers(frame, column, table, minimum=None, whole=True, default=-1.0)
         for row in range(len(frame)):
             if column in LEVEL_RULES[rules[rule[row]]] and (
                 column not in frame.columns or not str(frame[column].iloc[row]).strip()
@@ -207,5 +211,5 @@ def read_lead_times(path: str | Path, location_index: Mapping[str, int]) -> tupl
     table = Path(path).name
     frame = read_table(path, ("location_id", "lead_time_days"))
     location = resolve_ids(frame, "location_id", location_index, "dealer or DC", table)
-    _refuse_duplicates(location, np.zeros_like(location), 1, table, "location_id")
+    _refuse_duplicates(location, np.zeros_like(location), 1, table, frame, "location_id")
     return location, numbers(frame, "lead_time_days", table)

@@ -124,6 +124,15 @@ def check_feed_settings(config: FeedRunConfig) -> None:
     for index, day in enumerate(feed.truth_days):
         if not 0 < day <= config.horizon_days:
             raise ConfigError(f"feed.truth_days[{index}]", day, f"must be within 1..{config.horizon_days}")
+    # the feed contract (docs/feeds.md) has no event for a textbook world's lateral fills or for customers
+    # waiting at the shelf: a feed of one would not rebuild its state
+    operations = config.operations
+    for key, value, refused in (
+        ("operations.lateral_pool", operations.lateral_pool, operations.lateral_pool != "none"),
+        ("operations.dealer_shortage", operations.dealer_shortage, operations.dealer_shortage == "backorder"),
+    ):
+        if refused:
+            raise ConfigError(key, value, "the feed has no events for this textbook mode (docs/textbook.md)")
 
 
 def check_shadow_settings(config: ShadowRunConfig) -> None:
