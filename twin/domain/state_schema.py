@@ -150,7 +150,13 @@ STATE_SCHEMA: tuple[Section, ...] = (
                 "issued to open repair orders, off the shelf, not yet consumed",
             ),
             _int("in_transit", _STOCK, "units", "shipped towards the location, not yet received"),
-            _int("backorder", _STOCK, "units", "owed to customers, awaiting an emergency delivery"),
+            _int(
+                "backorder",
+                _STOCK,
+                "units",
+                "owed to customers: awaiting an emergency delivery, or (operations.dealer_shortage=backorder) "
+                "the dealer's next receipts",
+            ),
             _int(
                 "received_from_suppliers", ("skus",), "units", "received from suppliers since the run began"
             ),
