@@ -131,7 +131,7 @@ NEVER_SHORT_DC = {"location_id": "DC01", "policy": "base_stock", "order_up_to": 
 def test_palm_at_a_dealer_with_backorders(tmp_path: Path) -> None:
     """Base stock S = 5 at a dealer, Poisson 1.2 units a day, lead time 3 days (k = 3), customers wait:
     end-of-day backorders follow Palm's theorem, E[(Poisson(3.6) - 5)^+], and stock E[(5 - Poisson(3.6))^+]."""
-    skus, rate, base_stock, lag = 120, 1.2, 5, 3
+    skus, rate, base_stock, lag = 400, 1.2, 5, 3
     _, result = textbook_run(
         tmp_path,
         ["D1"],
@@ -139,7 +139,7 @@ def test_palm_at_a_dealer_with_backorders(tmp_path: Path) -> None:
         {"D1": rate},
         [{"location_id": "D1", "policy": "base_stock", "order_up_to": base_stock}, NEVER_SHORT_DC],
         {"D1": float(lag), "DC01": 1.0},
-        measured_days=1400,
+        measured_days=600,
         dealer_shortage="backorder",
     )
     daily = measured(result)
@@ -169,7 +169,7 @@ def test_erlang_b_lost_sales(tmp_path: Path) -> None:
     the lost share is Erlang's loss formula B(S, lam (k - 1/2)). The daily engine is Erlang's system with the
     day's sales counted together, so the tolerance is 3 standard errors plus the exact gap between the daily
     system and Erlang-B (computed, not chosen); the simulation must also match the exact daily chain."""
-    skus, rate, base_stock, lag = 150, 0.15, 3, 12
+    skus, rate, base_stock, lag = 300, 0.15, 3, 12
     _, result = textbook_run(
         tmp_path,
         ["D1"],
@@ -177,7 +177,7 @@ def test_erlang_b_lost_sales(tmp_path: Path) -> None:
         {"D1": rate},
         [{"location_id": "D1", "policy": "base_stock", "order_up_to": base_stock}, NEVER_SHORT_DC],
         {"D1": float(lag), "DC01": 1.0},
-        measured_days=1800,
+        measured_days=1200,
         dealer_shortage="lost_sales",
     )
     daily = measured(result)
@@ -219,7 +219,7 @@ def test_periodic_review_costs_match_the_exact_chain(
     """(s, S) and (r, Q) at a dealer with backorders, reviewed daily, Poisson 1.5 a day, lead time 2: the cost
     per day, h E[stock] + p E[backorders] + K P(order), from the twin's cost KPIs (holding on the dealer's stock
     value, the backorder penalty, order lines x the order cost) equals the exact Markov-chain cost."""
-    skus, rate, lag = 120, 1.5, 2
+    skus, rate, lag = 400, 1.5, 2
     order_cost, penalty = 400.0, 25.0
     _, result = textbook_run(
         tmp_path,
@@ -228,7 +228,7 @@ def test_periodic_review_costs_match_the_exact_chain(
         {"D1": rate},
         [{"location_id": "D1", "policy": rule, **level_columns}, NEVER_SHORT_DC],
         {"D1": float(lag), "DC01": 1.0},
-        measured_days=1400,
+        measured_days=600,
         dealer_shortage="backorder",
         order_cost_inr=order_cost,
         backorder_penalty_inr_per_unit_day=penalty,
@@ -265,7 +265,7 @@ def test_two_echelon_serial_and_one_warehouse_two_dealers(tmp_path: Path) -> Non
     the twin's DCs serve a dealer's whole queue, oldest-opened first (docs/textbook.md), which spreads the
     book less evenly. Measured at these figures: the two dealers hold 0.282 (+-0.003) backorders in total, METRIC
     says 0.234 and Graves 0.277."""
-    skus = 100
+    skus = 300
     dc_stock, dc_lag, dealer_stock, dealer_lag = 4, 3, 3, 2
     dc_row = {"location_id": "DC01", "policy": "base_stock", "order_up_to": dc_stock}
     lead = {"D1": float(dealer_lag), "DC01": float(dc_lag)}
@@ -278,7 +278,7 @@ def test_two_echelon_serial_and_one_warehouse_two_dealers(tmp_path: Path) -> Non
         {"D1": 1.0},
         [{"location_id": "D1", "policy": "base_stock", "order_up_to": dealer_stock}, dc_row],
         lead,
-        measured_days=1400,
+        measured_days=700,
         dealer_shortage="backorder",
     )
     daily = measured(serial)
@@ -310,7 +310,7 @@ def test_two_echelon_serial_and_one_warehouse_two_dealers(tmp_path: Path) -> Non
             dc_row,
         ],
         {**lead, "D2": float(dealer_lag)},
-        measured_days=1400,
+        measured_days=700,
         dealer_shortage="backorder",
     )
     daily = measured(owmr)
@@ -331,14 +331,14 @@ def test_two_echelon_serial_and_one_warehouse_two_dealers(tmp_path: Path) -> Non
 def test_two_location_complete_pooling(tmp_path: Path) -> None:
     """Two dealers (1.0 and 0.5 a day, base stock 4 and 2, lead time 3) share stock at the moment of demand
     with lost sales: together they are one location with base stock 6 and 1.5 a day (the lost-sales chain)."""
-    skus, lag = 100, 3
+    skus, lag = 400, 3
     rates, levels = {"D1": 1.0, "D2": 0.5}, {"D1": 4, "D2": 2}
     rows = [{"location_id": d, "policy": "base_stock", "order_up_to": s} for d, s in levels.items()]
     arguments = (["D1", "D2"], skus, rates, [*rows, NEVER_SHORT_DC], {"D1": lag, "D2": lag, "DC01": 1.0})
     _, pooled = textbook_run(
         tmp_path / "pooled",
         *arguments,
-        measured_days=1400,
+        measured_days=600,
         dealer_shortage="lost_sales",
         lateral_pool="network",
         lateral_charge_per_unit_inr=150.0,
