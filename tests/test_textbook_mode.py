@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers.invariants import watch
 from tests.helpers.worlds import ROAD_FACTOR, DealerSpec, SkuSpec, tiny_master_data
 from twin.analysis.inventory_theory import (
     base_stock_backorders,
@@ -61,6 +62,7 @@ def textbook_run(
     measured_days: int,
     seed: int = 11,
     parts_demand_model: str = "poisson",
+    watch_invariants: bool = False,
     **operations: object,
 ) -> tuple[Simulation, RunResult]:
     """Run a textbook network: ``dealers`` with ``skus`` identical SKUs, each dealer's rate, one levels row
@@ -105,6 +107,8 @@ def textbook_run(
     )
     config.policy.replenishment = LevelsTableConfig(levels_path=str(folder / "levels.csv"))
     simulation = Simulation(config)
+    if watch_invariants:  # the checks of tests.helpers.invariants between the phases of every day
+        simulation.watched_violations = watch(simulation)  # type: ignore[attr-defined]
     return simulation, simulation.run()
 
 
@@ -467,3 +471,32 @@ def test_bad_textbook_tables_are_refused_naming_row_column_and_value(
         else:
             read_rates(path, {"D1": 0}, {"P1": 0})
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("shortage", ["backorder", "lost_sales", "by_class"])
+def test_textbook_modes_conserve_units_between_every_phase(tmp_path: Path, shortage: str) -> None:
+    """Lateral fills and waiting customers move units too: the network's units stay initial + received -
+    consumed, nothing goes negative and the DCs' book stays complete, checked between the phases of every day."""
+    simulation, _ = textbook_run(
+        tmp_path,
+        ["D1", "D2", "D3"],
+        20,
+        {"D1": 1.5, "D2": 0.7, "D3": 0.3},
+        [
+            {"location_id": "D1", "policy": "s_S", "reorder_point": 1, "order_up_to": 5},
+            {"location_id": "D2", "policy": "r_Q", "reorder_point": 0, "order_quantity": 3},
+            {"location_id": "D3", "policy": "base_stock", "order_up_to": 1},
+            {"location_id": "DC01", "policy": "base_stock", "order_up_to": 30},
+        ],
+        {"D1": 2.0, "D2": 3.0, "D3": 1.0, "DC01": 4.0},
+        measured_days=60,
+        dealer_shortage=shortage,
+        lateral_pool="dc",
+        watch_invariants=True,
+    )
+    assert simulation.watched_violations == []
+    daily = simulation.kpis.daily_frame()
+    assert daily["parts_lateral_units"].sum() > 0
+    if shortage == "backorder":
+        assert daily["parts_backordered_units"].sum() > 0
+        assert daily["parts_backorders_served_units"].sum() > 0

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from twin.domain.vehicles import SiteKind, VehicleStatus
+from twin.engine.parts_flow import SHORTAGE_BACKORDER
 from twin.engine.simulation import Simulation
 
 #: moments of the day between the engine's phases (0.25 parts, 0.6 allocation, 0.75 replenishment, 0.8 loads)
@@ -51,10 +52,10 @@ def parts_violations(simulation: Simulation) -> list[str]:
     listed = logistics.owed_cells()
     if not np.array_equal(listed, owed):
         problems.append(f"the DCs' book lists {listed.size} owed cells, the open orders hold {owed.size}")
-    for name, array, pending in (
-        ("in_transit", state.in_transit, logistics.inbound),
-        ("backorder", state.backorder, logistics.emergency_inbound),
-    ):
+    scheduled_arrays = [("in_transit", state.in_transit, logistics.inbound)]
+    if flow.shortage != SHORTAGE_BACKORDER:  # else backorders wait for the shelf, not for a delivery
+        scheduled_arrays.append(("backorder", state.backorder, logistics.emergency_inbound))
+    for name, array, pending in scheduled_arrays:
         scheduled = np.zeros(array.size, dtype=np.int64)
         for deliveries in pending.values():
             for delivery in deliveries:

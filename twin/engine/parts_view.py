@@ -61,6 +61,7 @@ class PartsViewBuilder:
         backorders_owed_from_shelf: bool = False,
         location_ids: tuple[str, ...] | None = None,
         sku_ids: tuple[str, ...] | None = None,
+        dc_supplier_lead_time_days: FloatArray | None = None,
     ) -> None:
         """``export``: the OEM's DMS export ``build_oem`` reads dealers from; None = the live feed.
         ``backorders_owed_from_shelf``: customers' backorders wait for the shelf (``dealer_shortage=
@@ -86,6 +87,9 @@ class PartsViewBuilder:
         self.backorders_owed_from_shelf = backorders_owed_from_shelf
         self.location_ids = location_ids
         self.sku_ids = sku_ids
+        self.dc_supplier_lead_time_days = (
+            None if dc_supplier_lead_time_days is None else read_only(dc_supplier_lead_time_days)
+        )
 
     def build(self) -> PartsView:
         """What a dealer's DMS sees: the shelves now."""
@@ -138,4 +142,5 @@ class PartsViewBuilder:
             backorders_owed_from_shelf=self.backorders_owed_from_shelf,
             location_ids=self.location_ids,
             sku_ids=self.sku_ids,
+            dc_supplier_lead_time_days=self.dc_supplier_lead_time_days,
         )

@@ -251,6 +251,7 @@ class Simulation:
             export=self.parts_export, open_orders=self.logistics.open_orders,
             backorders_owed_from_shelf=operations.dealer_shortage == "backorder",
             location_ids=self.location_ids(), sku_ids=tuple(str(sku) for sku in self.world.parts.sku_id),
+            dc_supplier_lead_time_days=self.logistics.supplier_lead_time_days,
         )  # fmt: skip
         #: Astra's dealer-to-dealer parts transfers; None unless policy.transfers.enabled
         self.rebalancing = (

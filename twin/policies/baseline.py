@@ -73,7 +73,11 @@ class StaticMinMaxReplenishment:
                 members = view.dealer_dc == dc
                 daily[dealers + dc] = view.history_units_per_day[members].sum(axis=0)
                 stocked[dealers + dc] = daily[dealers + dc] > 0
-                lead_time[dealers + dc] = view.supplier_lead_time_days
+                lead_time[dealers + dc] = (
+                    view.supplier_lead_time_days
+                    if view.dc_supplier_lead_time_days is None
+                    else view.dc_supplier_lead_time_days[dc]
+                )
             cover_min = np.where(
                 np.arange(locations)[:, None] < dealers,
                 self.min_cover_days,

@@ -47,6 +47,8 @@ class PartsView:
     #: lead time the DC promises a dealer, per dealer (days) and the supplier promises a DC
     dealer_lead_time_days: FloatArray
     supplier_lead_time_days: float
+    #: supplier lead time to each DC (days) where a lane table sets them; None = ``supplier_lead_time_days``
+    dc_supplier_lead_time_days: FloatArray | None = None
     #: spread (standard deviation, days) of each dealer's transit time around its promised lead time
     dealer_lead_time_sd_days: FloatArray | None = None
     #: earliest ETA (day) of stock on its way to each dealer cell, flat ``dealer * skus + sku``; inf if none
