@@ -48,7 +48,8 @@ GROUPS = [
 #: options that cannot run without a setting of their own
 OPTION_NEEDS = {
     ("policy/replenishment", "levels_table"): [
-        "policy.replenishment.levels_path=experiments/textbook/two_dealers/levels.csv"
+        f"policy.replenishment.levels_path={Path(__file__).resolve().parents[1]}"
+        "/experiments/textbook/two_dealers/levels.csv"
     ]
 }
 

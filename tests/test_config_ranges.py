@@ -67,9 +67,16 @@ def test_every_numeric_field_of_every_config_class_declares_a_range() -> None:
     assert len(declared) > 150  # the walk really saw the settings (inherited fields count per class)
 
 
+#: an option that cannot run without a setting of its own gets the example's
+EXAMPLE_LEVELS = Path(__file__).resolve().parents[1] / "experiments/textbook/two_dealers/levels.csv"
+
+
 def _with_option(family: str, option: str) -> TwinConfig:
     config = TwinConfig()
-    setattr(config.policy, family, POLICY_OPTIONS[family][option]())
+    settings = POLICY_OPTIONS[family][option]()
+    if option == "levels_table":
+        settings.levels_path = str(EXAMPLE_LEVELS)
+    setattr(config.policy, family, settings)
     return config
 
 

@@ -7,9 +7,11 @@ and a lane lead-time table (``operations.lead_times_path``). Every SKU of a netw
 the same system (same rates and levels, no shared capacity that binds), so one run gives many replicas: the
 KPIs (network totals a day) divided by the SKU count are the mean of one system.
 
-Tolerances: ``derived_tolerance(standard error)`` = 3 standard errors from batch means over the measured days
-(batches of 70+ days, many times the lead time, so nearly independent), plus, where a formula is a limit or an
-approximation, the bias bound computed from the exact value, never a number chosen to make the test pass.
+Tolerances: ``derived_tolerance(standard error)`` = 3 standard errors from 20 batch means over the measured
+days (batches of 30 to 60 days, ten times the lead time or more, so nearly independent), plus, where a formula
+is a limit, the gap to the exact value, computed, never a number chosen to make the test pass. With 19
+degrees of freedom a check fails a correct model 0.74% of the time; the seed is fixed, and the file passes on
+seeds 11 to 13.
 Each test also shows it has power: a wrong model (lead time a day off, no backorder book, no pooling) misses
 by more than its tolerance.
 """
@@ -34,6 +36,7 @@ from twin.analysis.inventory_theory import (
     dealer_mean_outstanding_units,
     derived_tolerance,
     distribution_center_base_stock,
+    erlang_b,
     erlang_b_versus_daily_lost_sales,
     lost_sales_base_stock,
     periodic_batch_reorder_backorders,
@@ -41,9 +44,11 @@ from twin.analysis.inventory_theory import (
     serial_two_echelon_dealer,
 )
 from twin.config import DemandConfig, LevelsTableConfig, NetworkConfig, OperationsConfig, TwinConfig
+from twin.domain.parts import PartsState
 from twin.domain.textbook_tables import read_levels, read_rates
 from twin.domain.world import build_world
-from twin.engine.demand import DemandModel
+from twin.engine.demand import DemandModel, PartsLines
+from twin.engine.parts_flow import PartsFlow
 from twin.engine.simulation import RunResult, Simulation
 from twin.errors import MasterDataError
 
@@ -156,11 +161,12 @@ def test_palm_at_a_dealer_with_backorders(tmp_path: Path) -> None:
         assert abs(mean - expected) < derived_tolerance(error), (column, mean, expected, error)
     served, error = fill_rate(daily)
     assert abs(served - palm.fill_rate) < derived_tolerance(error)
-    # backorders are owed, not lost, and every one is served in the end (a unit is owed at most until the
-    # consignment the dealer ordered for it lands)
+    # backorders are owed, not lost: what was backordered and not served is exactly what is still owed
     assert result.summary["parts_lost_sales_units"] == 0
-    assert daily["parts_backorders_served_units"].sum() == pytest.approx(
-        daily["parts_backordered_units"].sum(), abs=daily["parts_backorder_units"].iloc[-1] + 1
+    owed = result.daily["parts_backorder_units"]
+    assert (
+        daily["parts_backordered_units"].sum() - daily["parts_backorders_served_units"].sum()
+        == owed.iloc[-1] - owed.iloc[WARMUP_DAYS - 1]
     )
     # power: a lead time a day longer (k = 4) would be far outside the tolerance
     mean, error = per_system_mean(daily, "parts_backorder_units", skus)
@@ -191,13 +197,11 @@ def test_erlang_b_lost_sales(tmp_path: Path) -> None:
     exact = comparison.daily_lost_share
     assert abs(lost - exact) < derived_tolerance(error), (lost, exact, error)
     bias = abs(exact - comparison.erlang_b_lost_share)
-    assert bias < 0.01  # the daily system is close to Erlang's at these figures (the gap itself is exact)
     assert abs(lost - comparison.erlang_b_lost_share) < derived_tolerance(error, bias_bound=bias)
     assert result.summary["parts_backordered_units"] == 0
-    # power: Erlang-B with the end-of-day pipeline as the load (lam k) is outside the tolerance
-    assert abs(lost - lost_sales_base_stock(rate, lag + 2, base_stock).lost_share) > derived_tolerance(
-        error, bias_bound=bias
-    )
+    # power: Erlang-B with the end-of-day pipeline as the load (lam k instead of lam (k - 1/2)) is outside it
+    naive = erlang_b(base_stock, rate * lag)
+    assert abs(lost - naive) > derived_tolerance(error, bias_bound=bias), (lost, naive)
 
 
 @pytest.mark.parametrize(
@@ -248,6 +252,16 @@ def test_periodic_review_costs_match_the_exact_chain(
     mean = float(dealer_cost_per_system_day.mean())
     error = batch_means_standard_error(dealer_cost_per_system_day)
     assert abs(mean - expected) < derived_tolerance(error), (mean, expected, error)
+    # and each piece of it on its own, so a failure says which one is off
+    exact = theory(rate, lag)
+    order_lines = daily["parts_dealer_order_lines"].to_numpy() / skus
+    for name, values, expected_piece in (
+        ("stock", daily["parts_dealer_stock_units"].to_numpy() / skus, exact.mean_on_hand_units),
+        ("backorders", daily["parts_backorder_units"].to_numpy() / skus, exact.mean_backorder_units),
+        ("orders a day", order_lines, exact.order_probability_per_day),
+    ):
+        piece_error = batch_means_standard_error(values)
+        assert abs(values.mean() - expected_piece) < derived_tolerance(piece_error), (name, values.mean())
     # the twin's ordering-cost KPI is every order line (dealer and DC) at the order cost
     assert daily["parts_ordering_cost_inr"].sum() == pytest.approx(
         (daily["parts_dealer_order_lines"] + daily["parts_dc_order_lines"]).sum() * order_cost
@@ -411,8 +425,21 @@ def test_normal_and_deterministic_demand_keep_their_rate(tmp_path: Path) -> None
             measured_days=60,
             parts_demand_model=model,
         )
-        demanded = measured(result)["parts_demand_units"]
-        assert demanded.sum() == pytest.approx(rate * 60, rel=0.25)
+        demanded = measured(result)["parts_demand_units"].to_numpy()
+        if model == "deterministic":
+            assert abs(demanded.sum() - rate * demanded.size) <= 1
+        else:  # independent days: the mean within 3 standard errors
+            assert abs(demanded.mean() - rate) < 3 * demanded.std(ddof=1) / np.sqrt(demanded.size)
+    # a slow part keeps its rate under normal demand: rounding at random, not to the nearest unit (which
+    # would turn 0.3 a day with a 20% spread into no demand at all)
+    (tmp_path / "rates.csv").write_text("dealer_id,sku_id,units_per_day,sd_units_per_day\nD1,P1,0.3,0.06\n")
+    slow = DemandModel(
+        parts_demand_model="normal", parts_rates_path=str(tmp_path / "rates.csv"), seasonality=False
+    )
+    slow.bind(world, dt.date(2026, 1, 1), np.random.default_rng(1))
+    rng = np.random.default_rng(3)
+    units = np.array([slow.parts_lines(day, rng).quantity.sum() for day in range(4000)])
+    assert abs(units.mean() - 0.3) < 3 * units.std(ddof=1) / np.sqrt(units.size)
 
 
 @pytest.mark.parametrize(
@@ -421,8 +448,19 @@ def test_normal_and_deterministic_demand_keep_their_rate(tmp_path: Path) -> None
         (
             "levels",
             "location_id,sku_id,policy,order_up_to\nD1,P1,base_stock,2.5\n",
-            "levels.csv[row 1].order_up_to='2.5': must be a whole number",
+            "levels.csv[row 1].order_up_to='2.5': must be a whole number of at most 1,000,000,000 units",
         ),
+        (
+            "levels",
+            "location_id,sku_id,policy,reorder_point,order_up_to\nD1,P1,s_S,1e20,3\n",
+            "levels.csv[row 1].reorder_point='1e20': must be a whole number of at most 1,000,000,000 units",
+        ),
+        (
+            "rates",
+            "dealer_id,sku_id,units_per_day\nD1,P1,1,5\n",
+            "rates.csv[row 1].row='D1,P1,1,5': has more fields than the header's 3",
+        ),
+        ("rates", "", "rates.csv.header='': the file is empty"),
         (
             "levels",
             "location_id,sku_id,policy,reorder_point,order_up_to\nD1,P1,s_S,4,4\n",
@@ -500,3 +538,32 @@ def test_textbook_modes_conserve_units_between_every_phase(tmp_path: Path, short
     if shortage == "backorder":
         assert daily["parts_backordered_units"].sum() > 0
         assert daily["parts_backorders_served_units"].sum() > 0
+
+
+def test_lateral_fills_take_only_free_stock_of_the_same_pool_after_the_partners_own_customers() -> None:
+    """By hand: dealers 0-2 pool their stock, dealer 3 is a pool of its own. A partner gives only what is free
+    (on hand - reserved) after its own customers of the day; a dealer never fills from another pool."""
+    state = PartsState.zeros(4, 2)
+    state.on_hand[:] = [[0, 1], [3, 0], [2, 0], [5, 0]]
+    state.reserved[1, 0] = 2  # a counter order waiting for pickup at dealer 1: not free
+    flow = PartsFlow(
+        state, np.zeros(2, dtype=np.int8), shortage="lost_sales", pool_of_dealer=np.array([0, 0, 0, 1])
+    )
+    lines = PartsLines(
+        location=np.array([0, 0, 2, 3]),
+        sku=np.array([0, 1, 0, 1]),
+        quantity=np.array([2, 2, 1, 1], dtype=np.int32),
+        workshop=np.zeros(4, dtype=bool),
+        release_delay_days=np.zeros(4, dtype=np.int64),
+        emergency_draw=np.zeros(4),
+    )
+    outcome = flow.fulfil(lines, day=0)
+    np.testing.assert_array_equal(outcome.filled_units, [0, 1, 1, 0])  # from the own shelf
+    np.testing.assert_array_equal(
+        outcome.lateral_units, [2, 0, 0, 0]
+    )  # dealer 1's free unit, dealer 2's last
+    np.testing.assert_array_equal(outcome.lost_units, [0, 1, 0, 1])
+    np.testing.assert_array_equal(state.on_hand, [[0, 0], [2, 0], [0, 0], [5, 0]])
+    np.testing.assert_array_equal(state.reserved, [[0, 0], [2, 0], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(flow.consumed, [3, 1])
+    np.testing.assert_array_equal(np.sort(flow.lateral_source_cells), [1 * 2 + 0, 2 * 2 + 0])

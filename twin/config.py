@@ -199,6 +199,15 @@ class LevelsTableConfig(PolicySettings):
     #: order_quantity, optional review_period_days and review_offset_days; cells not listed never order
     levels_path: str = ""
 
+    def check(self, prefix: str) -> None:
+        # the table's rows are checked against the network when the policy first reads it (day 0)
+        _require(
+            bool(self.levels_path) and os.path.isfile(self.levels_path),
+            f"{prefix}.levels_path",
+            self.levels_path,
+            "must name an existing levels CSV (docs/textbook.md)",
+        )
+
 
 @dataclass
 class ProRataAllocationConfig(PolicySettings):

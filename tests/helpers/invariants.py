@@ -53,8 +53,10 @@ def parts_violations(simulation: Simulation) -> list[str]:
     if not np.array_equal(listed, owed):
         problems.append(f"the DCs' book lists {listed.size} owed cells, the open orders hold {owed.size}")
     scheduled_arrays = [("in_transit", state.in_transit, logistics.inbound)]
-    if flow.shortage != SHORTAGE_BACKORDER:  # else backorders wait for the shelf, not for a delivery
+    if flow.shortage != SHORTAGE_BACKORDER:
         scheduled_arrays.append(("backorder", state.backorder, logistics.emergency_inbound))
+    else:  # customers wait for the shelf: nothing comes by express, and no one waits beside free stock
+        problems.extend(_waiting_customer_violations(simulation))
     for name, array, pending in scheduled_arrays:
         scheduled = np.zeros(array.size, dtype=np.int64)
         for deliveries in pending.values():
@@ -66,6 +68,27 @@ def parts_violations(simulation: Simulation) -> list[str]:
             problems.append(
                 f"{name}[{location}, {sku}] = {int(array[location, sku])} but {int(scheduled[mismatch[0]])} scheduled"
             )
+    return problems
+
+
+def _waiting_customer_violations(simulation: Simulation) -> list[str]:
+    """``dealer_shortage=backorder``: backorders are dealer cells only, listed in the logistics' waiting
+    cells, never beside free stock (they are served first), and no emergency delivery is on its way."""
+    state, logistics, dealers = simulation.parts.state, simulation.logistics, simulation.dealers
+    problems = []
+    if logistics.emergency_inbound:
+        problems.append("an emergency delivery is on its way with dealer_shortage=backorder")
+    if state.backorder[dealers:].any():
+        problems.append("a DC row holds customers' backorders")
+    owed = state.backorder[:dealers].reshape(-1)
+    waiting = np.flatnonzero(owed > 0)
+    if not np.isin(waiting, logistics._waiting()).all():
+        problems.append("a dealer cell with backorders is missing from the waiting cells")
+    free = state.on_hand[:dealers].reshape(-1) - state.reserved[:dealers].reshape(-1)
+    beside = waiting[free[waiting] > 0]
+    if beside.size:
+        location, sku = divmod(int(beside[0]), simulation.skus)
+        problems.append(f"customers wait at [{location}, {sku}] beside {int(free[beside[0]])} free units")
     return problems
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-SCHEMA_VERSION = 3
+#: 4: the KPI table's columns of textbook mode (kpis:daily has nine more); 3 and older are refused
+SCHEMA_VERSION = 4
 
 # -- the schema -------------------------------------------------------------------------------------------
 #: the named dimensions a shape may use; their sizes come from ``meta.json``'s ``dimensions`` (network) and,

@@ -8,6 +8,7 @@ a typo in a textbook table must never quietly become a cell with no demand or no
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from twin.errors import MasterDataError
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: the largest level a table may give (the engine keeps quantities in int32, with room to add an order)
+_LARGEST_LEVEL = 1_000_000_000
 #: the rules a levels table may name, and the level columns each one needs
 LEVEL_RULES: dict[str, tuple[str, ...]] = {
     "base_stock": ("order_up_to",),
@@ -60,7 +63,22 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
     source = Path(path)
     if not source.is_file():
         raise MasterDataError(str(source), None, "path", str(source), "no such file")
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, skipinitialspace=True)
+    with source.open(encoding="utf-8", newline="") as handle:
+        records = csv.reader(handle)
+        header = next(records, None)
+        if not header:
+            raise MasterDataError(source.name, None, "header", "", "the file is empty")
+        for row, record in enumerate((record for record in records if any(record)), start=1):
+            if len(record) > len(header):
+                raise MasterDataError(
+                    source.name,
+                    row,
+                    "row",
+                    ",".join(record),
+                    f"has more fields than the header's {len(header)}",
+                )
+    # index_col=False: never read a first column as row labels
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
     frame.columns = [str(column).strip() for column in frame.columns]
     for column in required:
         if column not in frame.columns:
@@ -114,8 +132,10 @@ def numbers(
         except ValueError:
             raise MasterDataError(table, row + 1, column, text, "must be a number") from None
         low = minimum is not None and value < minimum
-        if not np.isfinite(value) or low or (whole and value != int(value)):
-            kind = "a whole number" if whole else "a number"
+        # whole numbers are levels and units: they must fit the engine's int32 quantities
+        too_large = whole and abs(value) > _LARGEST_LEVEL
+        if not np.isfinite(value) or low or too_large or (whole and value != int(value)):
+            kind = f"a whole number of at most {_LARGEST_LEVEL:,} units" if whole else "a number"
             bound = "" if minimum is None else f" >= {minimum:g}"
             raise MasterDataError(table, row + 1, column, text, f"must be {kind}{bound}")
         values[row] = value

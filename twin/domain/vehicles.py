@@ -105,7 +105,9 @@ _DAY_STAMPED = {
 }
 #: the same by status code: a hot path reads it with ``int(status)`` (an enum member hashes and converts to a
 #: numpy item several times slower than a plain int, and a move is made ~2M times a simulated year)
-_DAY_STAMPED_BY_CODE: list[str | None] = [_DAY_STAMPED.get(status) for status in VehicleStatus]
+_DAY_STAMPED_BY_CODE: list[str | None] = [None] * (max(VehicleStatus) + 1)
+for _status, _column in _DAY_STAMPED.items():
+    _DAY_STAMPED_BY_CODE[int(_status)] = _column
 #: column name -> dtype, in the order of the state's VIN table (without the VIN string)
 VEHICLE_COLUMN_TYPES: dict[str, type[np.generic]] = {
     "spec": np.int32,
@@ -241,7 +243,7 @@ class VehicleTable:
         stamped = _DAY_STAMPED_BY_CODE[code]
         if stamped is not None:
             self._columns[stamped][ids] = day
-        elif status is VehicleStatus.IN_YARD and site_kind is SiteKind.DEALER:
+        elif code == VehicleStatus.IN_YARD and kind == SiteKind.DEALER:
             self.received_day[ids] = day
         if self.watch is not None:
             self.changed(ids)

@@ -214,6 +214,10 @@ class DemandModel:
         rate = self.parts_rate_lines_per_day
         rate[:, new_sku] += rate[:, old_sku]
         rate[:, old_sku] = 0.0
+        spread = self._sd_units_per_day
+        if spread is not None:  # independent demands add: variances add
+            spread[:, new_sku] = np.hypot(spread[:, new_sku], spread[:, old_sku])
+            spread[:, old_sku] = 0.0
         self._rates_changed()
 
     def _rates_changed(self) -> None:
@@ -331,12 +335,15 @@ class DemandModel:
         if shocked is not None:
             mean = mean * shocked[location]
         if self.parts_demand_model == "normal":
-            sd = (
-                self.parts_demand_cv * mean
-                if self._sd_units_per_day is None
-                else self._sd_units_per_day.reshape(-1)[cells] * scale
-            )
-            units = np.rint(np.maximum(rng.normal(mean, sd), 0.0)).astype(np.int64)
+            if self._sd_units_per_day is None:
+                sd = self.parts_demand_cv * mean
+            else:  # the table's spread, scaled with the mean by season, multiplier and shock
+                sd = self._sd_units_per_day.reshape(-1)[cells] * scale
+                if shocked is not None:
+                    sd = sd * shocked[location]
+            # rounded at random (down, or up with the fraction as the chance): whole units whose mean is the
+            # normal's cut at zero, so a slow cell keeps its rate where rint would round it away
+            units = np.floor(np.maximum(rng.normal(mean, sd), 0.0) + rng.random(cells.size)).astype(np.int64)
         else:
             units = np.floor(mean * (day + 1) + 0.5).astype(np.int64) - np.floor(mean * day + 0.5).astype(
                 np.int64

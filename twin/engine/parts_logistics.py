@@ -161,7 +161,9 @@ class PartsLogistics:
         #: to be found from the state (after a restore)
         self._waiting_cells: IntArray | None = None
         #: supplier lead time to each DC (days): ``supplier_lead_time_days`` unless a lane table says otherwise
-        self.supplier_lead_time_days = np.full(len(network.parts_dcs), operations.supplier_lead_time_days)
+        self.supplier_lead_time_days = np.full(
+            len(network.parts_dcs), float(operations.supplier_lead_time_days), dtype=np.float64
+        )
         self.parts_view: Callable[[], PartsView] | None = None
         self.stock_watch: StockWatch | None = None
         self.fill_observer: FillObserver | None = None
