@@ -6,6 +6,7 @@ other DC's dealers hold stock: the situation lateral transfers exist for.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from tests.helpers.invariants import watch
 from twin.config import DcOutageConfig, NetworkConfig, TransferRuleConfig, TwinConfig
 from twin.domain.vehicles import NOT_YET
+from twin.engine.settlement_posting import concatenate_batches
 from twin.engine.simulation import RunResult, Simulation
 from twin.engine.snapshot import Snapshot, take_snapshot
 from twin.errors import ConfigError
@@ -23,6 +25,7 @@ from twin.policies.observation import VehicleView
 from twin.policies.transfer_planner import FreightModel, PlannerOptions, plan_transfers
 from twin.policies.vehicle_rebalancing import VehicleRebalancing
 from twin.settlement.payers import FreightCategory
+from twin.settlement.transfers import TransferBatch as SettlementBatch
 from twin.settlement.transfers import transfer_freight_paise
 
 HORIZON_DAYS = 70
@@ -134,6 +137,44 @@ def test_arrived_transfers_are_settled_once_at_the_carriers_charge(run: RunResul
         run.daily["freight_transfer_inr"].sum(), abs=0.01 * settled + 0.01
     )
     assert run.summary["settlement_unbalanced_entries"] == 0
+
+
+def test_a_days_arrivals_settled_as_one_batch_post_what_one_call_per_batch_posts(run: RunResult) -> None:
+    """The engine settles a day's arrivals in one call: the ledger must be the same as settling each batch,
+    a transfer already settled or repeated in a later batch included (each is settled once)."""
+    book = run.simulation.settlement.book
+    settled = book.transfers["transfer_id"]
+    assert settled.size > 0
+    fresh = int(settled.max()) + 1
+    carrier = int(run.simulation.world.network.parts_carrier[0])
+
+    def batch(ids: list[int], truck: int, day: int) -> SettlementBatch:
+        count = len(ids)
+        return SettlementBatch.of(
+            transfer_id=ids, category=[int(FreightCategory.PARTS_TRANSFER)] * count,
+            sender=[1 + i for i in range(count)], receiver=[0] * count, carrier=[carrier] * count,
+            truck=[truck] * count, ship_day=[day - 2] * count, arrive_day=[day] * count,
+            distance_km=[40.0 + 25 * i for i in range(count)], volume=[30.0 + 7 * i for i in range(count)],
+            transfer_price_paise=[250_000 + 1_000 * i for i in range(count)],
+        )  # fmt: skip
+
+    batches = [
+        batch([fresh, fresh + 1, int(settled[0])], 10_000, HORIZON_DAYS - 1),
+        batch([fresh + 2, fresh + 1], 10_001, HORIZON_DAYS),
+        batch([fresh + 3], 10_002, HORIZON_DAYS),
+    ]
+    one_by_one = copy.deepcopy(book)
+    together = copy.deepcopy(book)
+    for each in batches:
+        one_by_one.settle_transfers(each, HORIZON_DAYS)
+    merged = concatenate_batches(batches)
+    assert merged is not None and len(merged) == 6
+    together.settle_transfers(merged, HORIZON_DAYS)
+    expected, actual = one_by_one.arrays(), together.arrays()
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
+    assert len(together.transfers) == len(book.transfers) + 4
 
 
 def test_vehicles_move_oldest_first_keep_their_age_and_are_never_in_two_places(run: RunResult) -> None:

@@ -364,8 +364,7 @@ class CustomerOrders:
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
         """Dealer trades that reached the customer's dealer this morning are settled."""
-        for batch in self.arriving.pop(day, []):
-            self.settlement.transfers_arrived(batch)
+        self.settlement.transfers_arrived(self.arriving.pop(day, []))
 
     def still_wanted(self, vehicle_id: int, arrival: float) -> bool:
         """A network order's car arriving after the customer's patience ran out finds them gone."""

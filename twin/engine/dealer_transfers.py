@@ -440,10 +440,11 @@ class RebalancingFlow:
         """The morning's transfers are on the receivers' shelves (the inbound queue put them there):
         settle them, stop watching cells whose horizon ended, forget transfers older than 7 days."""
         self.recent[day % 7] = 0
-        for batch in self.arriving.pop(day, []):
+        arrived = self.arriving.pop(day, [])
+        for batch in arrived:
             kind = VEHICLES if int(batch.category[0]) == int(FreightCategory.VEHICLE_TRANSFER) else PARTS
             self.counters[kind]["units_arrived"] += float(batch.volume.sum())
-            self.settlement.transfers_arrived(batch)
+        self.settlement.transfers_arrived(arrived)
         for cells in self.watch_expiry.pop(day, []):
             self.watch_units[cells] = 0.0
 

@@ -11,6 +11,7 @@ event log, and the draws come from the streams ``settlement:invoices`` and ``set
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +29,7 @@ from twin.settlement.money import inr_to_paise, paise_to_inr
 from twin.settlement.payers import CATEGORY_NAMES, FreightCategory, FreightPayers, PayerShares
 from twin.settlement.rate_cards import OPEN_ENDED, RateBook, RateCard
 from twin.settlement.reconciliation import DisputeReason, InvoiceErrorRates, Tolerance
-from twin.settlement.transfers import TransferBatch, transfer_freight_paise
+from twin.settlement.transfers import TransferBatch, truck_charges_paise
 
 if TYPE_CHECKING:
     from twin.engine.vehicle_flow import VehicleFlow
@@ -154,8 +155,11 @@ class SettlementFlow:
         return self.vehicles
 
     def transfer_freight_inr(self, batch: TransferBatch) -> float:
-        """What the carriers' cards charge for a batch of dealer-to-dealer transfers."""
-        return float(paise_to_inr(int(transfer_freight_paise(batch, self.book.rates).sum())))
+        """What the carriers' cards charge for a batch of dealer-to-dealer transfers: the sum of its trucks'
+        charges (what the transfers' shares of them add up to, without splitting them)."""
+        if len(batch) == 0:
+            return float(paise_to_inr(0))
+        return float(paise_to_inr(int(truck_charges_paise(batch, self.book.rates)[1].sum())))
 
     # -- hooks (one-line calls from the engine) -----------------------------------------------------
     def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None:
@@ -212,9 +216,16 @@ class SettlementFlow:
         if self.enabled:
             self.delivered.append((vehicle_id, int(self.env.now)))
 
-    def transfers_arrived(self, batch: TransferBatch) -> IntArray:
-        """Entry point for dealer-to-dealer transfers (the rebalancing work): settle them on arrival."""
+    def transfers_arrived(self, batches: TransferBatch | Sequence[TransferBatch]) -> IntArray:
+        """Entry point for dealer-to-dealer transfers (the rebalancing work): settle them on arrival.
+
+        A day's arrivals go in as one list and are settled as one batch: the book settles each transfer
+        once, in row order, and prices each truck on its own, so this posts exactly what one call per batch
+        would, without a pass over the transfer register per batch."""
         if not self.enabled:
+            return np.zeros(0, dtype=np.int64)
+        batch = concatenate_batches(batches)
+        if batch is None:
             return np.zeros(0, dtype=np.int64)
         return self.book.settle_transfers(batch, int(self.env.now))
 
@@ -453,3 +464,19 @@ class SettlementFlow:
         self.consignments_due = {
             int(day): [consignments[due_day == day]] for day in np.unique(due_day).tolist()
         }
+
+
+def concatenate_batches(batches: TransferBatch | Sequence[TransferBatch]) -> TransferBatch | None:
+    """One batch of the given ones' rows in order (the batch itself when only one); None when none."""
+    if isinstance(batches, TransferBatch):
+        return batches
+    if not batches:
+        return None
+    if len(batches) == 1:
+        return batches[0]
+    return TransferBatch(
+        **{
+            name: np.concatenate([getattr(batch, name) for batch in batches])
+            for name in TransferBatch.__dataclass_fields__
+        }
+    )

@@ -88,15 +88,21 @@ class TransferBatch:
         return grouped
 
 
-def transfer_freight_paise(batch: TransferBatch, rates: RateBook) -> PaiseArray:
-    """Each transfer's share of its truck's charge (shares of one truck add up to the truck charge)."""
-    if len(batch) == 0:
-        return np.zeros(0, dtype=np.int64)
+def truck_charges_paise(batch: TransferBatch, rates: RateBook) -> tuple[IndexArray, PaiseArray]:
+    """Each transfer's truck (an index into the charges) and each truck's charge: its carrier's card on its
+    ship day over its longest leg at its combined load share."""
     trucks, first, truck_of = np.unique(batch.truck, return_index=True, return_inverse=True)
     carrier, day = batch.carrier[first], batch.ship_day[first]
     longest_km = np.zeros(trucks.size)
     np.maximum.at(longest_km, truck_of, batch.distance_km)
     volume = np.bincount(truck_of, weights=batch.volume, minlength=trucks.size)
     load_share = np.minimum(1.0, volume / rates.capacity_of(carrier, day))
-    truck_paise = rates.load_charge_paise(carrier, day, longest_km, load_share)
+    return truck_of, rates.load_charge_paise(carrier, day, longest_km, load_share)
+
+
+def transfer_freight_paise(batch: TransferBatch, rates: RateBook) -> PaiseArray:
+    """Each transfer's share of its truck's charge (shares of one truck add up to the truck charge)."""
+    if len(batch) == 0:
+        return np.zeros(0, dtype=np.int64)
+    truck_of, truck_paise = truck_charges_paise(batch, rates)
     return allocate_paise(truck_of, batch.distance_km * batch.volume, truck_paise)
