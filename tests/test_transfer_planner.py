@@ -18,6 +18,7 @@ from twin.errors import ConfigError
 from twin.policies.transfer_planner import (
     FreightModel,
     PlannerOptions,
+    _cheapest_first,
     parts_surplus_deficit,
     plan_multistop_routes,
     plan_transfers,
@@ -285,3 +286,14 @@ def test_bad_freight_raises_config_error():
         FreightModel(truck_capacity_units=0)
     with pytest.raises(ConfigError):
         FreightModel(rate_inr_per_km=-1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(-50_000, 0)), min_size=1, max_size=60))
+def test_cheapest_first_is_the_order_by_target_cost_and_position(pairs):
+    """The one-key sort that picks each deficit's cheapest senders is lexsort's order, ties by arc position."""
+    pairs.sort(key=lambda pair: pair[0])  # arcs come sorted by target
+    target = np.array([pair[0] for pair in pairs], dtype=np.int64)
+    cost_paise = np.array([pair[1] for pair in pairs], dtype=np.int64)
+    expected = np.lexsort((np.arange(target.size), cost_paise, target))
+    np.testing.assert_array_equal(_cheapest_first(target, cost_paise), expected)

@@ -206,8 +206,10 @@ class PartsRebalancing:
         """Keep the share of each dealer's shortfall its DC cannot fill from what it has available."""
         dealers = view.dealer_count
         dc_count = view.on_hand.shape[0] - dealers
-        total = np.zeros((dc_count, skus.size))
-        np.add.at(total, view.dealer_dc, shortfall)
+        # each DC's dealers' shortfall, summed by a 0/1 membership product (whole units: exact in float64)
+        membership = np.zeros((dc_count, dealers))
+        membership[view.dealer_dc, np.arange(dealers)] = 1.0
+        total = membership @ shortfall.astype(np.float64)
         dc_available = self._dc_available(view, skus)
         with np.errstate(divide="ignore", invalid="ignore"):
             uncovered_share = np.where(total > 0, np.clip(1.0 - dc_available / total, 0.0, 1.0), 0.0)

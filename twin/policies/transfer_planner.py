@@ -236,6 +236,16 @@ def _ragged_arange(counts: IntArray) -> IntArray:
     return np.arange(total, dtype=np.int64) - starts
 
 
+def _cheapest_first(target: IntArray, cost_paise: IntArray) -> IntArray:
+    """Arc order by (target, cost, arc position) for arcs already sorted by target: one stable sort of a
+    combined integer key (the same order as ``np.lexsort((position, cost_paise, target))``)."""
+    low, high = int(cost_paise.min()), int(cost_paise.max())
+    span = high - low + 1
+    if int(target[-1]) >= np.iinfo(np.int64).max // span - 1:
+        return np.lexsort((np.arange(len(target)), cost_paise, target))
+    return np.argsort(target * span + (cost_paise - low), kind="stable")
+
+
 @dataclass
 class _Arcs:
     """Candidate moves (surplus cell -> deficit cell of the same item), sorted by item."""
@@ -286,28 +296,32 @@ def _candidate_arcs(
     position = np.searchsorted(items, deficit_item)
     position = np.minimum(position, len(items) - 1)
     per_deficit = np.where(items[position] == deficit_item, surplus_count[position], 0).astype(np.int64)
+    # every (deficit cell, surplus cell of its item) pair, deficit-major with senders in cell order; the
+    # deficit side of each pair is a repeat, only the sender side needs a gather
     target = np.repeat(np.arange(len(deficit_item), dtype=np.int64), per_deficit)
     source = np.repeat(surplus_start[position], per_deficit) + _ragged_arange(per_deficit)
-    distance = distance_km[surplus_dealer[source], deficit_dealer[target]]
-    per_unit_freight = freight.unit_cost_inr(distance) + (
-        freight.truck_cost_inr(distance) / freight.truck_capacity_units
-    )
-    benefit = deficit_benefit[target] + release_benefit[source]
+    lane = surplus_dealer[source] * dealers + np.repeat(deficit_dealer, per_deficit)
+    distance = distance_km.reshape(-1)[lane]
+    unit_freight = freight.unit_cost_inr(distance)
+    truck_freight = freight.truck_cost_inr(distance)
+    per_unit_freight = unit_freight + truck_freight / freight.truck_capacity_units
+    benefit = np.repeat(deficit_benefit, per_deficit)
+    if release_benefit.any():
+        benefit = benefit + release_benefit[source]
     cost_paise = np.rint((per_unit_freight - benefit) * 100).astype(np.int64)
-    # a lane whose every possible unit together cannot pay one truck is never in a profitable plan:
-    # dropping such a lane's flows from any plan keeps it feasible and makes it cheaper (exact pruning)
-    lane = surplus_dealer[source] * dealers + deficit_dealer[target]
-    most_units = np.minimum(surplus_total[source], deficit_total[target])
-    net_per_unit = benefit - freight.unit_cost_inr(distance)
     keep = cost_paise < 0
     if prune_lanes:
+        # a lane whose every possible unit together cannot pay one truck is never in a profitable plan:
+        # dropping such a lane's flows from any plan keeps it feasible and makes it cheaper (exact pruning)
+        most_units = np.minimum(surplus_total[source], np.repeat(deficit_total, per_deficit))
+        net_per_unit = benefit - unit_freight
         lane_best_inr = np.bincount(
             lane, weights=most_units * np.maximum(net_per_unit, 0.0), minlength=dealers * dealers
         )
-        keep &= lane_best_inr[lane] > freight.truck_cost_inr(distance)
+        keep &= lane_best_inr[lane] > truck_freight
     source, target, cost_paise, benefit = source[keep], target[keep], cost_paise[keep], benefit[keep]
     if max_senders is not None and len(target):
-        order = np.lexsort((source, cost_paise, target))
+        order = _cheapest_first(target, cost_paise)
         rank = _ragged_arange(np.bincount(target[order], minlength=len(deficit_item)).astype(np.int64))
         keep_sorted = order[rank < max_senders]
         keep_sorted.sort()
@@ -421,16 +435,23 @@ def _slope_scaled_flow(
     variable = freight.unit_cost_inr(arc_km) - arcs.benefit_inr_per_unit
     best_flow, best_net = lp_flow, _consolidated_net_inr(arcs, lp_flow, distance_km, freight)
     flow, solved = lp_flow, 0
-    allowed = np.ones(len(arcs.source), dtype=bool)
-    for _ in range(options.slope_scaling_iterations):
+    previous_cost_paise: IntArray | None = None
+    count = 0
+    for iteration in range(options.slope_scaling_iterations):
         units = np.bincount(arc_lane, weights=flow, minlength=len(lane_ids))
         used = units > 0
         slope[used] = truck_inr[used] * np.ceil(units[used] / freight.truck_capacity_units) / units[used]
         cost_paise = np.rint((variable + slope[arc_lane]) * 100).astype(np.int64)
+        if previous_cost_paise is not None and np.array_equal(cost_paise, previous_cost_paise):
+            # the same prices give the same flow (the solve is deterministic): every pass left would
+            # repeat this one, so stop, counting the subproblems they would have solved
+            solved += count * (options.slope_scaling_iterations - iteration)
+            break
+        previous_cost_paise = cost_paise
         priced = _Arcs(
             arcs.source, arcs.target, arcs.item_rank, arcs.lane, cost_paise, arcs.benefit_inr_per_unit
         )
-        flow, count = _solve_flows(priced, allowed & (cost_paise < 0), surplus_total, deficit_total, items)
+        flow, count = _solve_flows(priced, cost_paise < 0, surplus_total, deficit_total, items)
         solved += count
         net = _consolidated_net_inr(arcs, flow, distance_km, freight)
         if net < best_net - 1e-9:
