@@ -7,6 +7,8 @@ Vehicles already allocated to a dealer and waiting at a stockyard for a carrier 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,20 +22,31 @@ if TYPE_CHECKING:
 
 def vin_inventory(flow: VehicleFlow) -> VinInventory:
     now = flow.env.now
-    rows: list[tuple[int, int, int, float]] = []  # vehicle, kind, site, ready day
+    vehicles: list[int] = []
+    # one segment per place (a dealer's yard, a stockyard's pool, a load, a trunk): kind, site, ready day, size
+    kinds: list[int] = []
+    sites: list[int] = []
+    ready: list[float] = []
+    sizes: list[int] = []
+
+    def add(kind: SourceKind, site: int, ready_day: float, members: Iterable[int]) -> None:
+        before = len(vehicles)
+        vehicles.extend(members)
+        kinds.append(kind)
+        sites.append(site)
+        ready.append(ready_day)
+        sizes.append(len(vehicles) - before)
+
     for dealer, yard in enumerate(flow.dealer_yard):
-        rows.extend(
-            (vehicle, SourceKind.DEALER_YARD, dealer, now) for queue in yard.values() for vehicle in queue
-        )
+        add(SourceKind.DEALER_YARD, dealer, now, chain.from_iterable(yard.values()))
     for stockyard, pool in enumerate(flow.yard_pool):
-        rows.extend(
-            (vehicle, SourceKind.STOCKYARD, stockyard, now) for queue in pool.values() for vehicle in queue
-        )
+        add(SourceKind.STOCKYARD, stockyard, now, chain.from_iterable(pool.values()))
     for destination, _, load, eta, _ in flow.carriers.loads_on_road.values():
-        rows.extend((vehicle, SourceKind.IN_TRANSIT, destination, eta) for vehicle in load)
-    for stockyard, vehicles, eta in flow.trunks_on_road.values():
-        rows.extend((vehicle, SourceKind.PIPELINE, stockyard, eta) for vehicle in vehicles)
-    vehicle = np.array([row[0] for row in rows], dtype=np.int64)
+        add(SourceKind.IN_TRANSIT, destination, eta, load)
+    for stockyard, trunk, eta in flow.trunks_on_road.values():
+        add(SourceKind.PIPELINE, stockyard, eta, trunk)
+    vehicle = np.array(vehicles, dtype=np.int64)
+    size = np.array(sizes, dtype=np.int64)
     registry = flow.vehicles
     spec = registry.spec[vehicle].astype(np.int64)
     received = registry.received_day[vehicle]
@@ -41,9 +54,9 @@ def vin_inventory(flow: VehicleFlow) -> VinInventory:
     return VinInventory(
         vehicle=vehicle,
         spec=spec,
-        kind=np.array([row[1] for row in rows], dtype=np.int64),
-        site=np.array([row[2] for row in rows], dtype=np.int64),
-        ready_day=np.array([row[3] for row in rows], dtype=np.float64),
+        kind=np.repeat(np.array(kinds, dtype=np.int64), size),
+        site=np.repeat(np.array(sites, dtype=np.int64), size),
+        ready_day=np.repeat(np.array(ready, dtype=np.float64), size),
         received_day=np.where(received == NOT_YET, np.nan, received),
         reserved=reserved,
     )

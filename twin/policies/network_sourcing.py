@@ -251,7 +251,8 @@ class Candidates:
 
 
 class NetworkSourcing:
-    """Atlas over one ``VinInventory``; build once per view refresh, query per customer."""
+    """Atlas over one ``VinInventory``; build once per view refresh, query per customer. What does not
+    depend on the customer (each VIN's place, kind, whether its holder trades) is worked out once per build."""
 
     def __init__(
         self,
@@ -274,23 +275,37 @@ class NetworkSourcing:
         self.dealer_sales_28d = np.asarray(dealer_sales_28d)
         self.index = SpecIndex.build(inventory.spec, self.dealer_stock.shape[1])
         self.dealer_stockyard = dealer_stockyard
+        # what a VIN's row says whoever asks, worked out once per inventory rather than per request
+        kind, site = inventory.kind, inventory.site
+        #: yards and loads on the road are a dealer's (site = dealer); the rest a stockyard's
+        self._from_dealer = (kind == SourceKind.DEALER_YARD) | (kind == SourceKind.IN_TRANSIT)
+        self._at_yard = kind == SourceKind.DEALER_YARD
+        self._holder = np.where(self._from_dealer, site, 0)
+        #: the row's place in ``_km_to_dealer``'s columns: dealers first, then the stockyards
+        dealer_count = geometry.dealer_km.shape[0]
+        self._place = np.where(self._from_dealer, site, dealer_count + site)
+        self._km_to_dealer = np.ascontiguousarray(
+            np.concatenate([geometry.dealer_km, geometry.yard_to_dealer_km]).T
+        )
+        self._wait_days = np.where(self._from_dealer, 0.0, geometry.stockyard_wait_days)
+        self._kind_not_allowed = (
+            ((kind == SourceKind.STOCKYARD) & (not rules.allow_stockyard))
+            | ((kind == SourceKind.IN_TRANSIT) & (not rules.allow_in_transit))
+            | ((kind == SourceKind.PIPELINE) & (not rules.allow_pipeline))
+        )
+        self._holder_does_not_trade = self._from_dealer & ~self.dealer_trades[self._holder]
 
     def candidates(self, request: SourcingRequest) -> Candidates:
         inventory, geometry, rules = self.inventory, self.geometry, self.rules
         rows, position = self.index.rows_of(np.asarray(request.specs, dtype=np.int64))
         spec = inventory.spec[rows]
-        kind = inventory.kind[rows]
         site = inventory.site[rows]
         match = np.asarray(request.match, dtype=np.int64)[position]
         dealer = request.dealer
-        from_dealer = (kind == SourceKind.DEALER_YARD) | (kind == SourceKind.IN_TRANSIT)
-        km = np.where(
-            from_dealer,
-            geometry.dealer_km[np.where(from_dealer, site, 0), dealer],
-            geometry.yard_to_dealer_km[np.where(from_dealer, 0, site), dealer],
-        )
+        from_dealer = self._from_dealer[rows]
+        km = self._km_to_dealer[dealer, self._place[rows]]
         travel_days = geometry.dispatch_delay_days + km / geometry.speed_km_per_day
-        travel_days = travel_days + np.where(from_dealer, 0.0, geometry.stockyard_wait_days)
+        travel_days = travel_days + self._wait_days[rows]
         start = np.maximum(inventory.ready_day[rows], request.day)
         delivery_day = start + travel_days
         load = np.maximum(geometry.minimum_charge_inr, geometry.rate_per_km_inr * km)
@@ -301,32 +316,24 @@ class NetworkSourcing:
         aged_credit = rules.aged_credit_inr_per_day * np.maximum(age - rules.aged_days, 0.0)
         cost = freight + floor_plan - aged_credit
 
+        # the first reason that applies is the one given: written last-reason first, so earlier ones win
         refusal = np.zeros(rows.size, dtype=np.int64)
-
-        def refuse(mask: BoolArray, reason: Refusal) -> None:
-            refusal[(refusal == Refusal.ACCEPTED) & mask] = reason
-
-        refuse(inventory.reserved[rows], Refusal.RESERVED)
-        refuse(from_dealer & (site == dealer) & (kind == SourceKind.DEALER_YARD), Refusal.SAME_DEALER)
-        not_allowed = (
-            ((kind == SourceKind.STOCKYARD) & (not rules.allow_stockyard))
-            | ((kind == SourceKind.IN_TRANSIT) & (not rules.allow_in_transit))
-            | ((kind == SourceKind.PIPELINE) & (not rules.allow_pipeline))
-        )
-        refuse(not_allowed, Refusal.KIND_NOT_ALLOWED)
+        refusal[delivery_day - request.day > request.patience_days] = Refusal.TOO_LATE
+        at_yard = self._at_yard[rows]
+        yard_rows = np.flatnonzero(at_yard)
+        holder, held = self._holder[rows[yard_rows]], spec[yard_rows]
+        last_fast = yard_rows[
+            (self.dealer_stock[holder, held] <= 1)
+            & (self.dealer_sales_28d[holder, held] >= rules.protect_last_unit_sales_28d)
+        ]
+        refusal[last_fast] = Refusal.LAST_UNIT_OF_FAST_SPEC
+        refusal[self._holder_does_not_trade[rows]] = Refusal.HOLDER_DOES_NOT_TRADE
+        refusal[from_dealer & (km > rules.max_distance_km)] = Refusal.TOO_FAR
         if self.dealer_stockyard is not None:
-            refuse(~from_dealer & (site != self.dealer_stockyard[dealer]), Refusal.OTHER_STOCKYARD)
-        refuse(from_dealer & (km > rules.max_distance_km), Refusal.TOO_FAR)
-        holder = np.where(from_dealer, site, 0)
-        refuse(from_dealer & ~self.dealer_trades[holder], Refusal.HOLDER_DOES_NOT_TRADE)
-        at_yard = kind == SourceKind.DEALER_YARD
-        last_fast = (
-            at_yard
-            & (self.dealer_stock[holder, spec] <= 1)
-            & (self.dealer_sales_28d[holder, spec] >= rules.protect_last_unit_sales_28d)
-        )
-        refuse(last_fast, Refusal.LAST_UNIT_OF_FAST_SPEC)
-        refuse(delivery_day - request.day > request.patience_days, Refusal.TOO_LATE)
+            refusal[~from_dealer & (site != self.dealer_stockyard[dealer])] = Refusal.OTHER_STOCKYARD
+        refusal[self._kind_not_allowed[rows]] = Refusal.KIND_NOT_ALLOWED
+        refusal[at_yard & (site == dealer)] = Refusal.SAME_DEALER
+        refusal[inventory.reserved[rows]] = Refusal.RESERVED
 
         rank = np.full(rows.size, -1, dtype=np.int64)
         offered = np.flatnonzero(refusal == Refusal.ACCEPTED)
@@ -338,7 +345,7 @@ class NetworkSourcing:
             vehicle=inventory.vehicle[rows],
             spec=spec,
             match=match,
-            kind=kind,
+            kind=inventory.kind[rows],
             site=site,
             delivery_day=delivery_day,
             cost_inr=cost,
