@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 import redis
 
-from twin.live.transports import JsonlReader, JsonlWriter, RedisStreamReader, RedisStreamWriter
+from twin.live.transports import (
+    JsonlReader,
+    JsonlWriter,
+    RedisStreamReader,
+    RedisStreamWriter,
+    _plain_entries,
+    _record_of,
+)
 
 GROUP = "twin-shadow"
 
@@ -246,3 +253,14 @@ def test_read_without_waiting_returns_at_once_when_nothing_is_new(redis_url: str
     consumer = reader(redis_url, stream_name, "shadow-1", block_ms=0)
     assert consumer.read(10) == []
     consumer.close()
+
+
+def test_a_reply_read_in_bulk_only_when_every_entry_is_a_plain_record() -> None:
+    """The bulk reading of a reply takes only ``[id, [b"record", value]]`` entries; anything else (a deleted
+    entry, another field first, text instead of bytes) goes to the per-entry path, which handles it."""
+    plain = [[b"1-0", [b"record", b"{}"]], [b"2-0", [b"record", b'{"a":1}']]]
+    assert _plain_entries(plain) == (["1-0", "2-0"], [b"{}", b'{"a":1}'])
+    assert _plain_entries([*plain, [b"3-0", []]]) is None  # pending, deleted from the stream
+    assert _plain_entries([*plain, [b"3-0", [b"note", b"x", b"record", b"{}"]]]) is None
+    assert _plain_entries([["1-0", ["record", "{}"]]]) is None  # a client decoding replies to text
+    assert _record_of([b"note", b"x", b"record", b"{}"]) == b"{}"

@@ -119,7 +119,10 @@ class PositionLines(_Strict):
     uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
 
     def __post_init__(self) -> None:
-        _same_lengths(self, _POSITION_COLUMNS)
+        lengths = (len(self.on_hand), len(self.reserved), len(self.workshop_wip), len(self.on_order),
+                   len(self.backorder))  # fmt: skip
+        if lengths.count(len(self.part_number)) != len(lengths):  # then name the odd column
+            _same_lengths(self, _POSITION_COLUMNS)
 
 
 class PartsPosition(_Strict):
@@ -151,7 +154,10 @@ class IssueLines(_Strict):
     uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
 
     def __post_init__(self) -> None:
-        _same_lengths(self, _ISSUE_COLUMNS)
+        lengths = (len(self.channel), len(self.document_number), len(self.quantity_requested),
+                   len(self.quantity_issued), len(self.quantity_lost), len(self.emergency_order))  # fmt: skip
+        if lengths.count(len(self.part_number)) != len(lengths):  # then name the odd column
+            _same_lengths(self, _ISSUE_COLUMNS)
 
 
 class DealerIssueLines(_Strict):

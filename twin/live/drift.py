@@ -13,6 +13,7 @@ how long each source has been quiet, measured against the feed's own clock.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,10 @@ class _Projection:
     vin_count: int
     status: npt.NDArray[np.int8]
     naive_status: npt.NDArray[np.int8]
+    #: where the naive baseline holds stock, and its total pieces: derived from ``naive_on_hand`` once for both
+    #: horizons made on a day (every scoring needs them)
+    naive_held: npt.NDArray[np.bool_]
+    naive_total: int
 
 
 class DriftTracker:
@@ -60,18 +65,26 @@ class DriftTracker:
         cells = self.dealers * self.skus
         today = np.bincount(demand[:, 0], weights=demand[:, 1], minlength=cells).astype(np.float32)
         weight = DEMAND_SMOOTHING if self.closed_days else 1.0
-        self.mean_daily_units += weight * (today - self.mean_daily_units)
+        # mean += weight * (today - mean), in place (the same float32 steps)
+        np.subtract(today, self.mean_daily_units, out=today)
+        np.multiply(today, np.float32(weight), out=today)
+        self.mean_daily_units += today
         self.closed_days += 1
         record: dict[str, Any] = {"day": day}
         status = state.vehicles.columns["status"][: len(state.vehicles)]
         # dense float32 over every dealer cell: cheaper than gathering the scored cells (most of them)
         on_hand_units = on_hand.astype(np.float32)
+        # what every scoring and both new projections share: where stock is held, and the total pieces
+        held = on_hand > 0
+        total = int(on_hand.sum(dtype=np.int64))
         for projection in sorted(self.pending.pop(day, []), key=lambda projection: projection.horizon_days):
-            record.update(self._score(projection, on_hand, on_hand_units, status, state))
+            record.update(self._score(projection, on_hand, on_hand_units, held, total, status, state))
         inbound = state.open_inbound()
         naive_on_hand = on_hand.copy()  # the naive baseline of both horizons (read only)
         for horizon in HORIZONS_DAYS:
-            projection = self._project(day, horizon, on_hand_units, naive_on_hand, state, inbound)
+            projection = self._project(
+                day, horizon, on_hand_units, (naive_on_hand, held, total), state, inbound
+            )
             self.pending.setdefault(day + horizon, []).append(projection)
         record.update(self.staleness(state, watermark_day))
         return record
@@ -82,7 +95,7 @@ class DriftTracker:
         day: int,
         horizon: int,
         on_hand_units: npt.NDArray[np.float32],
-        naive_on_hand: npt.NDArray[np.int32],
+        naive: tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], int],
         state: LiveState,
         open_inbound: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     ) -> _Projection:
@@ -100,7 +113,10 @@ class DriftTracker:
         moves = {VehicleStatus.ORDERED: VehicleStatus.BUILT, VehicleStatus.IN_TRANSIT: VehicleStatus.IN_YARD}
         for before, after in moves.items():
             projected_status[step_ends & (status == before)] = after
-        return _Projection(day, horizon, projected, naive_on_hand, count, projected_status, status)
+        naive_on_hand, naive_held, naive_total = naive
+        return _Projection(
+            day, horizon, projected, naive_on_hand, count, projected_status, status, naive_held, naive_total
+        )
 
     # -- scoring -------------------------------------------------------------------------------------------
     def _score(
@@ -108,20 +124,26 @@ class DriftTracker:
         projection: _Projection,
         on_hand: npt.NDArray[np.int32],
         on_hand_units: npt.NDArray[np.float32],
+        held: npt.NDArray[np.bool_],
+        total: int,
         status: npt.NDArray[np.int64],
         state: LiveState,
     ) -> dict[str, Any]:
         """Scored cells: those the feed, the projection or the baseline hold stock in. Stock is never negative,
-        so every other cell has zero error, and the sums run densely over all cells (no gathering)."""
+        so every other cell has zero error, and the sums run densely over all cells (no gathering).
+        ``held``: ``on_hand > 0``; ``total``: the pieces on hand (shared by the day's scorings)."""
         horizon = projection.horizon_days
-        scored_mask = (on_hand > 0) | (projection.on_hand > 0) | (projection.naive_on_hand > 0)
+        scored_mask = projection.on_hand > 0
+        scored_mask |= held
+        scored_mask |= projection.naive_held
         scored = np.count_nonzero(scored_mask.reshape(self.dealers, self.skus), axis=1)
         error = projection.on_hand - on_hand_units
         absolute_error = np.abs(error)
         naive_error = projection.naive_on_hand - on_hand  # whole pieces: exact in int32
-        naive_absolute_error = np.abs(naive_error)
+        naive_absolute_error = np.abs(naive_error, out=naive_error)
         off = absolute_error > self.threshold_units
-        naive_off = naive_absolute_error > self.threshold_units
+        # whole pieces above a threshold t are those above floor(t): an int32 comparison, no float copy
+        naive_off = naive_absolute_error > np.int32(math.floor(self.threshold_units))
         flagged_cells = np.flatnonzero(off & naive_off)
         codes = state.codes
         largest = flagged_cells
@@ -157,7 +179,7 @@ class DriftTracker:
             f"{prefix}parts_bias_units": float(error.sum(dtype=np.float64) / cells),
             f"{prefix}parts_share_off": float(np.count_nonzero(off) / cells),
             f"{prefix}naive_parts_mae_units": float(naive_absolute_error.sum(dtype=np.int64) / cells),
-            f"{prefix}naive_parts_bias_units": float(naive_error.sum(dtype=np.int64) / cells),
+            f"{prefix}naive_parts_bias_units": float((projection.naive_total - total) / cells),
             f"{prefix}naive_parts_share_off": float(np.count_nonzero(naive_off) / cells),
             f"{prefix}vins_scored": vins,
             f"{prefix}vin_status_share_off": float((projection.status != known).mean()) if vins else 0.0,
@@ -204,9 +226,11 @@ class DriftTracker:
                 continue
             key = name.split(":", 1)[1]
             target, horizon, made, vins = (int(part) for part in key.split(":"))
+            naive_on_hand = arrays[f"naive_on_hand:{key}"].copy()
             self.pending.setdefault(target, []).append(
                 _Projection(
-                    made, horizon, arrays[name].copy(), arrays[f"naive_on_hand:{key}"].copy(), vins,
-                    arrays[f"status:{key}"].copy(), arrays[f"naive_status:{key}"].copy(),
+                    made, horizon, arrays[name].copy(), naive_on_hand, vins, arrays[f"status:{key}"].copy(),
+                    arrays[f"naive_status:{key}"].copy(), naive_on_hand > 0,
+                    int(naive_on_hand.sum(dtype=np.int64)),
                 )
             )  # fmt: skip

@@ -231,25 +231,27 @@ class ShadowRunner:
     def _consume(self, batch: list[tuple[Any, bytes]]) -> None:
         """Parse and apply a batch of records in order, closing days as the feed's clock passes them."""
         state, origin_seconds = self.state, self.clock.origin_seconds
+        apply = state.apply
+        duplicate, superseded_outcome = Applied.DUPLICATE, Applied.SUPERSEDED
         close_after_days = self.settings.close_after_hours / 24
         applied = duplicates = superseded = 0
         for position, raw in batch:
             try:
                 event = parse_record(raw)
                 occurred = (timestamp_seconds(event.occurred_at) - origin_seconds) / SECONDS_PER_DAY
-                outcome = state.apply(event, occurred)
+                outcome = apply(event, occurred)
             except FeedRecordError as error:
                 self._dead_letter(raw, position, error)
                 continue
-            if outcome is Applied.DUPLICATE:
+            if outcome is duplicate:
                 duplicates += 1
                 continue
             applied += 1
-            if outcome is Applied.SUPERSEDED:
+            if outcome is superseded_outcome:
                 superseded += 1
-            if self.next_close_day is None:
-                self.next_close_day = math.floor(occurred)
             if occurred > self.watermark_day:
+                if self.next_close_day is None:
+                    self.next_close_day = math.floor(occurred)
                 self.watermark_day = occurred
                 if occurred - close_after_days + 1e-9 >= self.next_close_day + 1:  # _close_days's first test
                     self._close_days()

@@ -12,6 +12,7 @@ is acknowledged, and its id kept in ``deleted_ids`` so the loss is counted, not 
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -124,6 +125,25 @@ def _record_of(fields: Any) -> bytes:
     return record if isinstance(record, bytes) else record.encode()
 
 
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _plain_entries(entries: list[Any]) -> tuple[list[str], list[bytes]] | None:
+    """A reply's entry ids and records in C loops (no Python per entry) when every entry is
+    ``[id, [b"record", value]]`` with bytes; None otherwise (a deleted entry, other fields first, text
+    replies), for the per-entry path."""
+    try:
+        ids = list(map(bytes.decode, map(_FIRST, entries)))
+        fields = list(map(_SECOND, entries))
+        names = list(map(_FIRST, fields))
+        records = list(map(_SECOND, fields))
+    except (IndexError, TypeError):
+        return None
+    if names.count(b"record") != len(names) or list(map(type, records)).count(bytes) != len(records):
+        return None
+    return ids, records
+
+
 def redis_client(url: str, socket_timeout_seconds: float = 30.0) -> Any:
     """A client whose replies may take ``socket_timeout_seconds``: redis-py's own default (5 s) is shorter
     than a blocking XREADGROUP may legitimately wait, and would turn an idle feed into a TimeoutError."""
@@ -227,6 +247,12 @@ class RedisStreamReader:
                 self._pending_cursor = _text(entries[-1][0])
             # a reply's entries come in id order: when the first is past the checkpoint, all are
             check = _entry_key(_text(entries[0][0])) <= self.after
+            plain = None if check else _plain_entries(entries)
+            if plain is not None:  # the usual reply: every entry new and holding just its record
+                ids, records = plain
+                self._unacked.extend(ids)
+                out.extend(zip(ids, records, strict=True))
+                continue
             stale: list[str] = []
             for raw_id, fields in entries:
                 entry_id = _text(raw_id)
