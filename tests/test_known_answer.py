@@ -1,7 +1,7 @@
 """Known-answer test: one dealer, one SKU, Poisson unit demand, daily order-up-to-S replenishment.
 
 The simulated first-pick fill rate and mean end-of-day shelf stock are compared with the exact values of the
-inventory system the engine implements (derived below), within batch-means sampling error.
+inventory system the engine implements (derived below; computed by ``twin.analysis.inventory_theory.lost_sales_base_stock``), within batch-means sampling error.
 
 Derivation
 ----------
@@ -36,7 +36,6 @@ values far outside the tolerance; the test asserts that too, so it would catch w
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -44,6 +43,7 @@ import pytest
 from scipy.stats import poisson
 
 from tests.helpers.worlds import ROAD_FACTOR, DealerSpec, SkuSpec, tiny_master_data
+from twin.analysis.inventory_theory import lost_sales_base_stock
 from twin.config import NetworkConfig, OperationsConfig, TwinConfig
 from twin.domain.world import build_world
 from twin.engine.demand import DemandModel, PartsLines, VehicleCustomers
@@ -106,30 +106,6 @@ class BaseStockPolicy:
             quantity=(target - position)[order].astype(np.int32),
             deferred_cells=np.zeros(0, dtype=np.int64),
         )
-
-
-def lost_sales_fill_rate(lines_per_day: float, base_stock: int, review_lag_days: int) -> float:
-    """Exact E[min(D, X)] / lam of the chain in the module docstring (``review_lag_days`` is ``k``)."""
-    # demands >= S all sell the whole shelf, so lumping the tail into D = S keeps the chain exact
-    demand_pmf = poisson.pmf(np.arange(base_stock + 1), lines_per_day)
-    demand_pmf[-1] = poisson.sf(base_stock - 1, lines_per_day)
-    history = review_lag_days - 1
-    states = [s for s in itertools.product(range(base_stock + 1), repeat=history) if sum(s) <= base_stock]
-    index = {state: position for position, state in enumerate(states)}
-    transition = np.zeros((len(states), len(states)))
-    expected_sold = np.zeros(len(states))
-    for state in states:
-        shelf = base_stock - sum(state)
-        for demand, probability in enumerate(demand_pmf):
-            sold = min(demand, shelf)
-            transition[index[state], index[(*state[1:], sold)] if history else 0] += probability
-            expected_sold[index[state]] += probability * sold
-    # stationary law: pi (P - I) = 0, sum(pi) = 1
-    system = np.vstack([transition.T - np.eye(len(states)), np.ones(len(states))])
-    rhs = np.zeros(len(states) + 1)
-    rhs[-1] = 1.0
-    stationary = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    return float(stationary @ expected_sold / lines_per_day)
 
 
 def backorder_fill_rate(lines_per_day: float, base_stock: int, review_lag_days: int) -> float:
@@ -210,7 +186,7 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
     assert lead_time == pytest.approx(dispatch_delay_days + road_km / PARTS_SPEED_KM_PER_DAY, abs=1e-9)
     assert max(1, math.ceil(lead_time - 1e-9)) == review_lag_days
 
-    exact = lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days)
+    exact = lost_sales_base_stock(lines_per_day, review_lag_days, base_stock).fill_rate
     if review_lag_days == 1:
         closed_form = (
             sum(poisson.sf(units - 1, lines_per_day) for units in range(1, base_stock + 1)) / lines_per_day
@@ -228,9 +204,13 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
     )
 
     # the test has power: a lead time one day off or backorder semantics would miss by far more than the tolerance
-    wrong_models = {"one day longer": lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days + 1)}
+    wrong_models = {
+        "one day longer": lost_sales_base_stock(lines_per_day, review_lag_days + 1, base_stock).fill_rate
+    }
     if review_lag_days > 1:  # with k = 1 nothing is on the road at demand time and the two models coincide
-        wrong_models["one day shorter"] = lost_sales_fill_rate(lines_per_day, base_stock, review_lag_days - 1)
+        wrong_models["one day shorter"] = lost_sales_base_stock(
+            lines_per_day, review_lag_days - 1, base_stock
+        ).fill_rate
         wrong_models["backorders"] = backorder_fill_rate(lines_per_day, base_stock, review_lag_days)
     for name, value in wrong_models.items():
         assert abs(value - exact) > 2 * tolerance, name
