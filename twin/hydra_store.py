@@ -33,7 +33,16 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 RUN_SUFFIX = f"{os.getpid() % 0x10000:04x}{secrets.token_hex(2)}"
 
 
+#: the scenario files (path, modification time) the store last took: registering is ~0.3 s of OmegaConf work
+#: and several entry points and loaders ask for it, so a process does it again only when scenarios changed
+_registered_scenarios: tuple[tuple[Path, int], ...] | None = None
+
+
 def register_configs() -> None:
+    global _registered_scenarios
+    scenarios = tuple((path, path.stat().st_mtime_ns) for path in scenario_files())
+    if scenarios == _registered_scenarios:
+        return
     OmegaConf.register_new_resolver("run_suffix", lambda: RUN_SUFFIX, replace=True)
     store = ConfigStore.instance()
     for name, schema_class in {SCHEMA_NAME: TwinConfig, **LIVE_SCHEMAS}.items():
@@ -47,6 +56,7 @@ def register_configs() -> None:
     for path in scenario_files():
         store.store(group="scenario", name=path.stem, node=OmegaConf.load(path))
     store.store(name=COMPARE_SCHEMA_NAME, node=CompareConfig)
+    _registered_scenarios = scenarios
 
 
 def scenario_files() -> list[Path]:
