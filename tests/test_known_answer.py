@@ -1,4 +1,5 @@
-"""Known-answer test: one dealer, one SKU, Poisson unit demand, daily order-up-to-S replenishment.
+"""Known-answer test: one dealer, one SKU, Poisson unit demand, daily order-up-to-S replenishment (the fill-rate
+checks run 40 independent copies of that SKU side by side at the one dealer: replications in one run).
 
 The simulated first-pick fill rate and mean end-of-day shelf stock are compared with the exact values of the
 inventory system the engine implements (derived below; computed by ``twin.analysis.inventory_theory.lost_sales_base_stock``), within batch-means sampling error.
@@ -54,20 +55,32 @@ PARTS_SPEED_KM_PER_DAY = 300.0
 WARMUP_DAYS = 60
 MEASURED_DAYS = 2000
 BATCHES = 20
+#: the fill-rate checks run independent copies of the one-SKU system side by side (one SKU each, the same
+#: dealer): 40 x 60 measured days hold as many SKU-days as one SKU over 2,400
+REPLICA_SKUS = 40
+REPLICA_WARMUP_DAYS = 15
+#: and open them with little stock (a day or two of cover, below S), so a short warm-up reaches the steady state
+REPLICA_OPENING_COVER_DAYS = (0.5, 1.0)
+REPLICA_MEASURED_DAYS = 60
 
 
 class UnitPoissonDemand(DemandModel):
-    """Poisson(``lines_per_day``) counter lines of one unit each at dealer 0 / SKU 0, released at once."""
+    """Poisson(``lines_per_day``) counter lines of one unit each at dealer 0, for each of ``skus`` independent
+    SKUs (replicas of one system), released at once. It keeps what it drew, per day and SKU, for the path checks."""
 
-    def __init__(self, lines_per_day: float) -> None:
+    def __init__(self, lines_per_day: float, skus: int = 1) -> None:
         super().__init__(parts_lines_per_dealer_day=lines_per_day, seasonality=False)
         self.lines_per_day = lines_per_day
+        self.skus = skus
+        self.drawn: dict[int, np.ndarray] = {}
 
     def parts_lines(self, day: int, rng: np.random.Generator) -> PartsLines:
-        count = int(rng.poisson(self.lines_per_day))
+        per_sku = rng.poisson(self.lines_per_day, size=self.skus)
+        self.drawn[day] = per_sku
+        count = int(per_sku.sum())
         return PartsLines(
             location=np.zeros(count, dtype=np.int64),
-            sku=np.zeros(count, dtype=np.int64),
+            sku=np.repeat(np.arange(self.skus, dtype=np.int64), per_sku),
             quantity=np.ones(count, dtype=np.int32),
             workshop=np.zeros(count, dtype=bool),
             release_delay_days=np.zeros(count, dtype=np.int64),
@@ -90,6 +103,9 @@ class BaseStockPolicy:
     def __init__(self, base_stock: int, dc_level: int) -> None:
         self.base_stock = base_stock
         self.dc_level = dc_level
+        #: per day, the dealer's order and its shelf per SKU at the review (what the path checks read)
+        self.dealer_orders: dict[int, np.ndarray] = {}
+        self.dealer_shelf: dict[int, np.ndarray] = {}
 
     def replenish(self, view: PartsView, candidate_cells: IntArray) -> ReplenishmentDecision:
         """The cells under review (the engine asks for dealers, then for DCs), order-up-to their level: a cell
@@ -100,6 +116,12 @@ class BaseStockPolicy:
         position = view.position(location, sku).astype(np.int64)
         target = np.where(location < view.dealer_count, self.base_stock, self.dc_level)
         order = position < target
+        if np.any(location < view.dealer_count):
+            ordered = np.zeros(skus, dtype=np.int64)
+            at_dealer = order & (location == 0)
+            ordered[sku[at_dealer]] = (target - position)[at_dealer]
+            self.dealer_orders[view.day] = ordered
+            self.dealer_shelf[view.day] = view.on_hand[0].astype(np.int64).copy()
         return ReplenishmentDecision(
             location=location[order],
             sku=sku[order],
@@ -126,21 +148,27 @@ def run_single_dealer(
     seed: int,
     dc_level: int | None = None,
     supplier_lead_time_days: float = 1.0,
+    skus: int = 1,
+    warmup_days: int = WARMUP_DAYS,
+    measured_days: int = MEASURED_DAYS,
+    opening_cover_days: tuple[float, float] = (8.0, 24.0),
 ):  # type: ignore[no-untyped-def]
     master = tiny_master_data(
         [DealerSpec("D1", road_km)],
-        [SkuSpec("P1", "fast_mover", 1.0)],
+        [SkuSpec(f"P{index + 1}", "fast_mover", 1.0) for index in range(skus)],
         parts_speed_km_per_day=PARTS_SPEED_KM_PER_DAY,
     )
     config = TwinConfig(
-        network=NetworkConfig(dealers=1, skus=1, vehicles_per_dealer=0, road_factor=ROAD_FACTOR),
+        network=NetworkConfig(dealers=1, skus=skus, vehicles_per_dealer=0, road_factor=ROAD_FACTOR),
         operations=OperationsConfig(
             transit_time_cv=0.0,
             dc_dispatch_delay_days=dispatch_delay_days,
             supplier_lead_time_days=supplier_lead_time_days,
+            opening_cover_days_min=opening_cover_days[0],
+            opening_cover_days_max=opening_cover_days[1],
         ),
-        horizon_days=WARMUP_DAYS + MEASURED_DAYS,
-        warmup_days=WARMUP_DAYS,
+        horizon_days=warmup_days + measured_days,
+        warmup_days=warmup_days,
         seed=seed,
         progress=False,
     )
@@ -150,7 +178,7 @@ def run_single_dealer(
         replenishment=BaseStockPolicy(
             base_stock, dc_level=10 * base_stock + 100 if dc_level is None else dc_level
         ),
-        demand=UnitPoissonDemand(lines_per_day),
+        demand=UnitPoissonDemand(lines_per_day, skus),
     )
     return simulation, simulation.run()
 
@@ -181,7 +209,17 @@ def batch_standard_error(numerator: np.ndarray, denominator: np.ndarray) -> floa
 def test_base_stock_fill_rate_matches_lost_sales_chain(
     road_km: float, dispatch_delay_days: float, lines_per_day: float, base_stock: int, review_lag_days: int
 ) -> None:
-    simulation, result = run_single_dealer(road_km, dispatch_delay_days, lines_per_day, base_stock, seed=11)
+    simulation, result = run_single_dealer(
+        road_km,
+        dispatch_delay_days,
+        lines_per_day,
+        base_stock,
+        seed=11,
+        skus=REPLICA_SKUS,
+        warmup_days=REPLICA_WARMUP_DAYS,
+        measured_days=REPLICA_MEASURED_DAYS,
+        opening_cover_days=REPLICA_OPENING_COVER_DAYS,
+    )
     lead_time = float(simulation.dealer_lead_time_days[0])
     assert lead_time == pytest.approx(dispatch_delay_days + road_km / PARTS_SPEED_KM_PER_DAY, abs=1e-9)
     assert max(1, math.ceil(lead_time - 1e-9)) == review_lag_days
@@ -193,12 +231,25 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
         )
         assert exact == pytest.approx(closed_form, abs=1e-12)
 
-    daily = result.daily.iloc[WARMUP_DAYS:]
+    # per day (rows) and SKU (columns): what was asked for, what the dealer ordered back (= sold: order-up-to
+    # S every day), and its shelf at the review (= the end-of-day shelf: nothing moves in between)
+    days = range(REPLICA_WARMUP_DAYS, REPLICA_WARMUP_DAYS + REPLICA_MEASURED_DAYS)
+    demand = np.stack([simulation.demand.drawn[day] for day in days]).astype(np.int64)
+    policy = simulation.replenishment
+    sold = np.stack([policy.dealer_orders[day] for day in days])
+    shelf_at_review = np.stack([policy.dealer_shelf[day] for day in days])
+
+    daily = result.daily.iloc[REPLICA_WARMUP_DAYS:]
     lines = daily["parts_demand_lines"].to_numpy()
     first_pick = daily["parts_first_pick_lines"].to_numpy()
+    # the KPIs are the sums of the replicas: the policy's orders are the day's first-pick sales
+    np.testing.assert_array_equal(lines, demand.sum(axis=1))
+    np.testing.assert_array_equal(first_pick, sold.sum(axis=1))
     simulated = first_pick.sum() / lines.sum()
-    tolerance = 4.0 * batch_standard_error(first_pick, lines) + 0.005
     assert simulated == pytest.approx(result.summary["parts_fill_rate_line"], abs=1e-12)
+    # the SKUs are independent replications: their spread is the sampling error
+    per_sku_fill = sold.sum(axis=0) / demand.sum(axis=0)
+    tolerance = 4.0 * float(per_sku_fill.std(ddof=1) / math.sqrt(REPLICA_SKUS)) + 0.005
     assert abs(simulated - exact) < tolerance, (
         f"simulated fill {simulated:.4f} vs exact {exact:.4f} (tolerance {tolerance:.4f})"
     )
@@ -220,23 +271,26 @@ def test_base_stock_fill_rate_matches_lost_sales_chain(
     np.testing.assert_array_equal(daily["parts_first_pick_lines"] + unfilled, daily["parts_demand_lines"])
     assert daily["parts_emergency_lines"].sum() > 0 and daily["parts_lost_lines"].sum() > 0
 
-    # path by path, not only on average: each day's shelf is S minus the sales whose orders are on the road
-    demand = lines.astype(np.int64)
-    sold = first_pick.astype(np.int64)
-    lagged_sales = sum(np.roll(sold, lag) for lag in range(1, review_lag_days))
+    # path by path and SKU by SKU, not only on average: each day's shelf is S minus the sales whose orders are
+    # on the road
+    lagged_sales = sum(np.roll(sold, lag, axis=0) for lag in range(1, review_lag_days))
     shelf = base_stock - np.asarray(lagged_sales)
     np.testing.assert_array_equal(sold[review_lag_days:], np.minimum(demand, shelf)[review_lag_days:])
 
     # end-of-day shelf stock misses the sales whose replenishments are not yet received
-    recorded = daily["parts_dealer_stock_units"].to_numpy().astype(np.int64)
-    expected_path = base_stock - sum(np.roll(sold, lag) for lag in range(review_lag_days))
-    np.testing.assert_array_equal(recorded[review_lag_days:], np.asarray(expected_path)[review_lag_days:])
-    expected_mean = base_stock - review_lag_days * lines_per_day * exact
-    stock_tolerance = 4.0 * batch_standard_error(recorded.astype(float), np.ones(recorded.size)) + 0.02
-    assert abs(recorded.mean() - expected_mean) < stock_tolerance, (
-        f"mean stock {recorded.mean():.3f} vs {expected_mean:.3f}"
+    expected_path = base_stock - sum(np.roll(sold, lag, axis=0) for lag in range(review_lag_days))
+    np.testing.assert_array_equal(
+        shelf_at_review[review_lag_days:], np.asarray(expected_path)[review_lag_days:]
     )
-    assert recorded.max() <= base_stock
+    recorded = daily["parts_dealer_stock_units"].to_numpy().astype(np.int64)
+    np.testing.assert_array_equal(recorded, shelf_at_review.sum(axis=1))
+    per_sku_stock = shelf_at_review.mean(axis=0)
+    expected_mean = base_stock - review_lag_days * lines_per_day * exact
+    stock_tolerance = 4.0 * float(per_sku_stock.std(ddof=1) / math.sqrt(REPLICA_SKUS)) + 0.02
+    assert abs(per_sku_stock.mean() - expected_mean) < stock_tolerance, (
+        f"mean stock {per_sku_stock.mean():.3f} vs {expected_mean:.3f}"
+    )
+    assert shelf_at_review.max() <= base_stock
 
 
 @pytest.mark.slow
