@@ -264,7 +264,7 @@ def test_following_a_feed_file_as_it_grows(clean_feed: tuple[Path, dict], tmp_pa
     growing.write_bytes(b"".join(lines[: len(lines) // 3]))
 
     def write_the_rest() -> None:
-        time.sleep(1.0)
+        time.sleep(0.3)
         with open(growing, "ab") as handle:
             for index, line in enumerate(lines[len(lines) // 3 :]):
                 if index == 10:  # a line in two pieces, as a writer mid-flush leaves it
@@ -284,7 +284,7 @@ def test_following_a_feed_file_as_it_grows(clean_feed: tuple[Path, dict], tmp_pa
         *shadow_overrides(feed, HORIZON),
         f"feed.path={growing}",
         "shadow.follow=true",
-        "shadow.idle_stop_seconds=3",
+        "shadow.idle_stop_seconds=1.5",
     ]
     report = run_shadow(tmp_path / "shadow", overrides)
     writer.join()
