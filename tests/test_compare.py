@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import OmegaConf
 
+from tests.helpers.comparisons import DEBUG, EXPERIMENTS, compose_compare
 from twin.analysis.comparison import ArmResult
 from twin.cli import CONFIG_DIR
 from twin.compare_cli import arm_configs, execute_comparison, plan_jobs
 from twin.config import CompareConfig, LoggerConfig
 from twin.errors import ConfigError
 from twin.runner import run_jobs
-
-EXPERIMENTS = Path(CONFIG_DIR).parent / "experiments"
-DEBUG = ["debug=default"]
-#: debug mode's horizon as a value override: an experiment's own ``horizon_days=...`` is a value override too
-#: and outranks the debug group, so without this "debug mode" would run the experiment's full horizon
-DEBUG_HORIZON = f"horizon_days={OmegaConf.load(Path(CONFIG_DIR) / 'debug' / 'default.yaml').horizon_days}"
-
-
-def _compare(
-    config_name: str = "compare", overrides: list[str] | None = None, config_dir: str = CONFIG_DIR
-) -> CompareConfig:
-    GlobalHydra.instance().clear()
-    initialize_config_dir(config_dir=config_dir, version_base="1.3")
-    cfg = compose(config_name=config_name, overrides=overrides or [])
-    compare = OmegaConf.to_object(cfg)
-    assert isinstance(compare, CompareConfig)
-    return compare
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +26,9 @@ def _clear_hydra() -> None:
 
 
 def _small(**changes: object) -> CompareConfig:
-    compare = _compare(overrides=["logger=none", "progress=false", "replications=3", "executor=inline"])
+    compare = compose_compare(
+        overrides=["logger=none", "progress=false", "replications=3", "executor=inline"]
+    )
     compare.common_overrides = list(DEBUG)
     for key, value in changes.items():
         setattr(compare, key, value)
@@ -143,22 +127,6 @@ def test_an_arm_that_does_not_compose_is_rejected_naming_it(tmp_path: Path) -> N
     compare = _small(arms={"baseline": [], "broken": ["policy.replenishment.no_such_knob=3"]})
     with pytest.raises(ConfigError, match=r"arms\.broken"):
         execute_comparison(compare, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:.*on or after the horizon")  # debug's 21 days end before most windows
-@pytest.mark.parametrize("experiment", sorted(path.stem for path in EXPERIMENTS.glob("*.yaml")))
-def test_every_ready_experiment_runs_in_debug_mode(experiment: str, tmp_path: Path) -> None:
-    # what --config-dir experiments does on the command line: both folders on one search path
-    merged = tmp_path / "conf"
-    shutil.copytree(CONFIG_DIR, merged)
-    shutil.copy(EXPERIMENTS / f"{experiment}.yaml", merged)
-    overrides = ["logger=none", "progress=false", "replications=2", "executor=inline"]
-    compare = _compare(experiment, overrides, str(merged))
-    compare.common_overrides = [*compare.common_overrides, *DEBUG, DEBUG_HORIZON]
-    results, table = execute_comparison(compare, tmp_path / "out")
-    assert len(results) == 2 * len(compare.arms)
-    assert set(table["arm"]) == set(compare.arms) - {compare.baseline_arm}
 
 
 def test_an_arm_that_sets_its_own_seed_is_rejected(tmp_path: Path) -> None:
