@@ -140,3 +140,23 @@ def test_allocation_status_lists_every_car_on_its_way_to_each_dealer_with_a_due_
     assert in_build["customer_order"].all()
     summary = by_dealer(status)
     assert summary["allocated_not_received"].sum() == len(status)
+
+
+def test_the_cars_left_in_a_yard_keep_their_queue_order_spec_by_spec():
+    """The allocation cycle regroups the unallocated cars by runs of a spec: the same queues, in the same order,
+    as appending them one at a time would give."""
+    from collections import deque
+
+    from twin.engine.vehicle_flow import VehicleFlow
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        specs = np.repeat(rng.permutation(9)[: rng.integers(1, 6)], rng.integers(1, 5))
+        ids = rng.permutation(500)[: specs.size]
+        left = rng.random(specs.size) < 0.5
+        expected: dict[int, deque[int]] = {}
+        for vehicle_id, spec in zip(ids[left].tolist(), specs[left].tolist(), strict=True):
+            expected.setdefault(spec, deque()).append(vehicle_id)
+        pool = VehicleFlow._pool_by_spec(ids[left], specs[left])
+        assert list(pool) == list(expected) and all(list(pool[s]) == list(expected[s]) for s in expected)
+    assert VehicleFlow._pool_by_spec(np.array([], dtype=np.int64), np.array([], dtype=np.int64)) == {}

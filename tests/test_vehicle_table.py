@@ -78,3 +78,25 @@ def test_the_state_table_round_trips_with_its_vin_strings() -> None:
     again = restored.frame(VEHICLE_COLUMN_NAMES)
     assert again.equals(frame)
     assert restored.vin(4) == table.vin(4)
+
+
+def test_one_new_vehicle_is_the_row_a_batch_of_one_writes_and_the_watcher_hears_of_it() -> None:
+    batch, single = table_with(2, capacity=2), table_with(2, capacity=2)  # the third row grows both tables
+    heard: list[list[int]] = []
+    single.watch = lambda ids: heard.append(ids.tolist())
+    batch.add(np.array([2]), VehicleStatus.ORDERED, SiteKind.PLANT, np.array([1]), 6.5, 2027, np.array([41]))
+    vehicle_id = single.add_one(2, VehicleStatus.ORDERED, SiteKind.PLANT, 1, 6.5, 2027, 41)
+    assert vehicle_id == 2 and len(single) == 3 and heard == [[2]]
+    assert single.frame(VEHICLE_COLUMN_NAMES).equals(batch.frame(VEHICLE_COLUMN_NAMES))
+    assert single.vin(2) == "MA1TEST0227000041"
+
+
+def test_a_group_of_one_is_indexed_by_a_plain_int_and_reads_the_same_values() -> None:
+    table = table_with(4)
+    one, several = VehicleTable.rows([2]), VehicleTable.rows([3, 1])
+    assert one == 2 and type(one) is int and isinstance(several, np.ndarray)
+    assert table.values("spec", one) == [2] and table.values("spec", several) == [0, 1]
+    table.move(one, VehicleStatus.BUILT, SiteKind.PLANT, 0, 1.5)
+    table.move(several, VehicleStatus.BUILT, SiteKind.PLANT, 0, 1.5)
+    assert table.values("built_day", VehicleTable.rows([1, 2, 3])) == [1.5, 1.5, 1.5]
+    assert all(type(value) is float for value in table.values("built_day", one))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import NoReturn, overload
+from typing import Any, NoReturn, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -96,6 +96,10 @@ for _old, _news in ALLOWED_TRANSITIONS.items():
     ALLOWED_MOVES[_old, [int(new) for new in _news]] = True
 
 _ALLOWED_PAIRS: list[list[bool]] = ALLOWED_MOVES.tolist()
+#: ``_ALLOWED_FROM[new]``: which old statuses may move to ``new`` (a batch check is one lookup and ``.all()``)
+_ALLOWED_FROM: list[npt.NDArray[np.bool_]] = [
+    np.ascontiguousarray(ALLOWED_MOVES[:, code]) for code in range(len(VehicleStatus))
+]
 IntArray = npt.NDArray[np.int64]
 #: the day stamped by a move into each status (None: the status stamps no day)
 _DAY_STAMPED = {
@@ -214,6 +218,54 @@ class VehicleTable:
         self.changed(ids)
         return ids
 
+    def add_one(
+        self,
+        spec: int,
+        status: VehicleStatus,
+        site_kind: SiteKind,
+        site_index: int,
+        ordered_day: float,
+        model_year: int,
+        serial: int,
+    ) -> int:
+        """One new vehicle: the row ``add`` writes, without its arrays (a customer's factory order, tens of
+        thousands a year, is one car at a time); returns its id."""
+        self._reserve(1)
+        vehicle_id = self._size
+        self.spec[vehicle_id] = spec
+        self.status[vehicle_id] = status
+        self.site_kind[vehicle_id] = site_kind
+        self.site_index[vehicle_id] = site_index
+        self.dealer[vehicle_id] = -1
+        self.customer_order[vehicle_id] = False
+        self.ordered_day[vehicle_id] = ordered_day
+        self.built_day[vehicle_id] = NOT_YET
+        self.shipped_day[vehicle_id] = NOT_YET
+        self.received_day[vehicle_id] = NOT_YET
+        self.delivered_day[vehicle_id] = NOT_YET
+        self.eta_day[vehicle_id] = NOT_YET
+        self.model_year[vehicle_id] = model_year
+        self.serial[vehicle_id] = serial
+        self._vins.append(None)
+        self._size += 1
+        if self.watch is not None:
+            self.changed(vehicle_id)
+        return vehicle_id
+
+    @staticmethod
+    def rows(vehicle_ids: list[int]) -> IntArray | int:
+        """How to index a group of vehicles in ``move``, ``set`` and ``values``: a plain int for one vehicle
+        (the scalar path is several times faster than a one-element array; most trunks carry one car), else an
+        id array."""
+        if len(vehicle_ids) == 1:
+            return int(vehicle_ids[0])
+        return np.array(vehicle_ids, dtype=np.int64)
+
+    def values(self, name: str, rows: IntArray | int) -> list[Any]:
+        """One column's values for ``rows`` (as ``VehicleTable.rows`` gives them), as a list of Python numbers."""
+        picked = self._columns[name][rows].tolist()
+        return [picked] if isinstance(rows, int) else picked
+
     # -- changes ---------------------------------------------------------------------------------------------
     def changed(self, ids: IntArray | int) -> None:
         """Records were written directly (not through ``move``/``set``): tell the watcher, if any."""
@@ -234,7 +286,7 @@ class VehicleTable:
         if isinstance(ids, int):
             if not _ALLOWED_PAIRS[int(self.status[ids])][code]:
                 self._illegal_move(ids, status)
-        elif not bool(np.all(ALLOWED_MOVES[self.status[ids], code])):
+        elif not _ALLOWED_FROM[code][self.status[ids]].all():
             chosen = np.atleast_1d(np.asarray(ids, dtype=np.int64))
             self._illegal_move(int(chosen[~ALLOWED_MOVES[self.status[chosen], code]][0]), status)
         self.status[ids] = code

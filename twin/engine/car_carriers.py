@@ -76,6 +76,9 @@ class CarCarriers:
         self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
         self.trucks_returning: dict[int, tuple[int, float]] = {}
         self._tokens = itertools.count()
+        #: per dealer, its lane's carrier and the car slots of one load (read every day for every queue)
+        self._lane_carrier: list[int] = [int(carrier) for carrier in network.vehicle_carrier.tolist()]
+        self._lane_slots = [int(carriers.capacity_per_load[carrier]) for carrier in self._lane_carrier]
         #: share of a load each disrupted lane has earned so far (a lane at 50% sends one every other day)
         self.lane_credit = np.zeros(network.dealer_count)
 
@@ -85,7 +88,6 @@ class CarCarriers:
         has earned a whole one (never when closed)."""
         lane_share = self.effects.lane_share(int(self.env.now), "vehicles")
         operations = self.operations
-        carriers = self.network.carriers
         now = self.env.now
         for dealer, queue in enumerate(self.dispatch_queue):
             if not queue:
@@ -95,8 +97,7 @@ class CarCarriers:
                 self.lane_credit[dealer] = min(1.0, self.lane_credit[dealer] + float(lane_share[dealer]))  # type: ignore[index]
                 if self.lane_credit[dealer] < 1.0:
                     continue
-            carrier = int(self.network.vehicle_carrier[dealer])
-            slots = int(carriers.capacity_per_load[carrier])
+            carrier, slots = self._lane_carrier[dealer], self._lane_slots[dealer]
             while len(queue) >= slots or (queue and now - queue[0][1] >= operations.carrier_max_wait_days):
                 load = [vehicle_id for vehicle_id, _ in queue[:slots]]
                 del queue[:slots]
@@ -123,7 +124,7 @@ class CarCarriers:
             transit = float(self.yard_to_dealer_days[dealer]) * self.transit.factor(
                 "vehicle_lane", int(now), dealer
             )
-            ids = np.array(load, dtype=np.int64)
+            ids = self.vehicles.rows(load)  # a plain int for a part load of one car
             self.vehicles.move(ids, VehicleStatus.IN_TRANSIT, SiteKind.ROAD, dealer, now)
             self.vehicles.set(ids, "eta_day", now + transit)
             if self.event_log.enabled:

@@ -599,8 +599,10 @@ class Simulation:
         """Stock builds go to the yards whose dealers sell the model (trailing 28 days)."""
         view = self.vehicles.current_view()
         yards = len(self.world.network.stockyards)
-        sales_by_yard = np.zeros((yards, view.dealer_sales_28d.shape[1]))
-        np.add.at(sales_by_yard, self.world.network.dealers.stockyard, view.dealer_sales_28d)
+        sales, stockyard_of = view.dealer_sales_28d, self.world.network.dealers.stockyard
+        sales_by_yard = np.zeros((yards, sales.shape[1]))
+        for yard in range(yards):  # whole numbers: exact in any order (np.add.at of the rows took ~17 ms)
+            sales_by_yard[yard] = sales[stockyard_of == yard].sum(axis=0, dtype=np.int64)
         weight = sales_by_yard[:, specs].T + 1e-9
         cumulative = np.cumsum(weight, axis=1)
         draws = rng.random(specs.size)[:, None] * cumulative[:, -1:]

@@ -191,7 +191,11 @@ class VehicleFlow:
         )
 
     def new_vehicle(self, spec: int, status: VehicleStatus, day: float) -> int:
-        return int(self.new_vehicles(np.array([spec], dtype=np.int64), status, day)[0])
+        """One vehicle as ``new_vehicles`` makes it, without the arrays (a customer's factory order)."""
+        serial = self.serial % 1_000_000
+        self.serial += 1
+        plant = self._spec_plant[spec][0]
+        return self.vehicles.add_one(spec, status, SiteKind.PLANT, plant, day, self.model_year(day), serial)
 
     def model_year(self, day: float) -> int:
         """The model year stamped in a VIN ordered on ``day`` (opening stock: the first day's year)."""
@@ -208,7 +212,7 @@ class VehicleFlow:
 
     def plant_of(self, vehicle_id: int) -> int:
         """The plant that builds (or built) a vehicle: its model's."""
-        return int(self.spec_plant[self.vehicles.spec[vehicle_id]])
+        return self._spec_plant[int(self.vehicles.spec[vehicle_id])][0]
 
     def _attribute_code(self, spec: int) -> str:
         """VIN positions 4-8: model, variant (2 chars), colour, restraint code, all in the VIN alphabet."""
@@ -222,11 +226,13 @@ class VehicleFlow:
             + "A"
         )
 
-    def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float) -> None:
+    def place_in_dealer_yard(self, vehicle_id: int, dealer: int, day: float, spec: int | None = None) -> None:
+        """A car joins the dealer's yard and stock (``spec``: its spec, if the caller has read it already)."""
         table = self.vehicles
         table.move(vehicle_id, VehicleStatus.IN_YARD, SiteKind.DEALER, dealer, day)
         table.set(vehicle_id, "dealer", dealer)
-        spec = int(table.spec[vehicle_id])
+        if spec is None:
+            spec = int(table.spec[vehicle_id])
         self.dealer_yard[dealer].setdefault(spec, deque()).append(vehicle_id)
         self.dealer_stock[dealer, spec] += 1
         self.dealer_stock_value_inr[dealer] += self.vehicle_cost_inr[spec]
@@ -343,8 +349,8 @@ class VehicleFlow:
         is served without waking the event loop: no other event can run in between, and a sale from stock
         schedules none, so the run is the same event for event, only without one timeout per sale. The
         others (factory and network orders, lost sales, start processes or search at the time) wait for
-        their moment as before; so does everyone while a feed recorder watches the VIN table (it stamps
-        changes with the clock)."""
+        their moment as before, and are not looked up in the yard again (nothing can run in between); so does
+        everyone while a feed recorder watches the VIN table (it stamps changes with the clock)."""
         columns = (
             batch.arrival_day.tolist(),
             batch.dealer.tolist(),
@@ -362,6 +368,9 @@ class VehicleFlow:
                     if chosen >= 0:
                         self._sell_from_stock(dealer, spec, chosen, first_choice, arrival)
                         continue
+                    yield env.timeout(arrival - env.now)
+                    self._serve_without_stock(dealer, spec, patience, colour_draw, variant_draw)
+                    continue
                 yield env.timeout(arrival - env.now)
             self.serve_customer(dealer, spec, patience, colour_draw, variant_draw)
 
@@ -379,9 +388,11 @@ class VehicleFlow:
             (variant_draw, demand.accept_other_variant, self.same_model[spec]),
         ):
             if draw < acceptance:
-                in_stock = candidates[stock_row[candidates] > 0]
-                if in_stock.size:
-                    return int(in_stock[np.argmax(stock_row[in_stock])]), False
+                # the first of the most stocked candidates, if it has stock (one argmax, no filtering)
+                counts = stock_row[candidates]
+                best = int(counts.argmax())
+                if counts[best] > 0:
+                    return int(candidates[best]), False
         return -1, False
 
     def _sell_from_stock(self, dealer: int, spec: int, chosen: int, first_choice: bool, now: float) -> None:
@@ -408,6 +419,13 @@ class VehicleFlow:
         if chosen >= 0:
             self._sell_from_stock(dealer, spec, chosen, first_choice, now)
             return
+        self._serve_without_stock(dealer, spec, patience_days, colour_draw, variant_draw)
+
+    def _serve_without_stock(
+        self, dealer: int, spec: int, patience_days: float, colour_draw: float, variant_draw: float
+    ) -> None:
+        """A customer for whom the yard has nothing they accept: a network order, a factory order, or lost."""
+        now = self.env.now
         today = int(now)
         kpi, log, demand = self.kpis, self.event_log, self.demand
         kpi.count(today, "vehicle_customers")
@@ -445,14 +463,15 @@ class VehicleFlow:
             vehicle_id = self.new_vehicle(spec, VehicleStatus.ORDERED, now)
             self.vehicles.set(vehicle_id, "dealer", dealer)
             self.vehicles.set(vehicle_id, "customer_order", True)
-            log.record(
-                now,
-                "factory_order",
-                dealer=dealer,
-                vin=self.vehicles.vin(vehicle_id) if log.enabled else "",
-                spec=spec,
-                quoted_days=round(decision.quoted_days, 3),
-            )
+            if log.enabled:
+                log.record(
+                    now,
+                    "factory_order",
+                    dealer=dealer,
+                    vin=self.vehicles.vin(vehicle_id),
+                    spec=spec,
+                    quoted_days=round(decision.quoted_days, 3),
+                )
             self.env.process(self.build(vehicle_id, self.operations.factory_order_build_days))
             return
         kpi.count(today, "vehicle_lost_sales")
@@ -463,7 +482,8 @@ class VehicleFlow:
             "vehicle_lost_margin_inr",
             self.specs.price_inr[spec] * self.operations.vehicle_margin_share,
         )
-        log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
+        if log.enabled:
+            log.record(now, "vehicle_customer_lost", dealer=dealer, spec=spec)
 
     def schedule_delivery(self, vehicle_id: int, now: float | None = None) -> None:
         """A reserved vehicle is handed over ``DELIVERY_DAYS`` after ``now`` (default: the clock's now;
@@ -543,13 +563,13 @@ class VehicleFlow:
     def trunk(self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False):
         """Plant to stockyard. Stock joins the yard's unallocated pool; a customer's car queues for its dealer."""
         now, table = self.env.now, self.vehicles
-        ids = np.array(vehicle_ids, dtype=np.int64)
+        ids = table.rows(vehicle_ids)  # a plain int for a customer's car trunked alone
         if not departed:
             table.move(ids, VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
             table.set(ids, "eta_day", now + transit_days)
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
-            plants = self.spec_plant[table.spec[ids]].tolist()
-            freight = sum(self._trunk_slot_inr[yard][plant] for plant in plants)
+            slot_inr, spec_plant = self._trunk_slot_inr[yard], self._spec_plant
+            freight = sum(slot_inr[spec_plant[spec][0]] for spec in table.values("spec", ids))
             self.kpis.add(now, "freight_vehicle_inr", freight)
             self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
@@ -559,7 +579,11 @@ class VehicleFlow:
         arrival = self.env.now
         table.move(ids, VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
         pool, queues, campaigns = self.yard_pool[yard], self.carriers.dispatch_queue, self.campaigns
-        columns = (table.customer_order[ids].tolist(), table.dealer[ids].tolist(), table.spec[ids].tolist())
+        columns = (
+            table.values("customer_order", ids),
+            table.values("dealer", ids),
+            table.values("spec", ids),
+        )
         for vehicle_id, ordered, dealer, spec in zip(vehicle_ids, *columns, strict=True):
             if ordered:
                 queues[dealer].append((vehicle_id, arrival))
@@ -586,21 +610,17 @@ class VehicleFlow:
         campaigns = self.campaigns
         positioning = campaigns is not None and campaigns.positioning_today(int(self.env.now))
         for yard, pool in enumerate(self.yard_pool):
-            vehicle_ids = [vehicle_id for queue in pool.values() for vehicle_id in queue]
-            if not vehicle_ids:
+            ids = np.fromiter(itertools.chain.from_iterable(pool.values()), dtype=np.int64)
+            if not ids.size:
                 continue
-            specs = self.vehicles.spec[vehicle_ids].astype(np.int64)
+            specs = self.vehicles.spec[ids].astype(np.int64)
             if positioning:
                 assert campaigns is not None
-                dealers = campaigns.allocate(view, yard, vehicle_ids, specs)
+                dealers = campaigns.allocate(view, yard, ids.tolist(), specs)
             else:
                 dealers = self.allocation.allocate(view, yard, specs)
-            ids = np.array(vehicle_ids, dtype=np.int64)
             assigned = dealers >= 0
-            remaining: dict[int, deque[int]] = {}
-            for vehicle_id, spec in zip(ids[~assigned].tolist(), specs[~assigned].tolist(), strict=True):
-                remaining.setdefault(spec, deque()).append(vehicle_id)
-            self.yard_pool[yard] = remaining
+            self.yard_pool[yard] = self._pool_by_spec(ids[~assigned], specs[~assigned])
             if not assigned.any():
                 continue
             chosen, to_dealer, chosen_specs = ids[assigned], dealers[assigned], specs[assigned]
@@ -611,14 +631,29 @@ class VehicleFlow:
             for vehicle_id, dealer in zip(chosen.tolist(), to_dealer.tolist(), strict=True):
                 queues[dealer].append((vehicle_id, now))
 
+    @staticmethod
+    def _pool_by_spec(ids: IntArray, specs: IntArray) -> dict[int, deque[int]]:
+        """A yard's pool from vehicles listed spec by spec (each spec's cars together, in queue order): one
+        queue per run of a spec, in the order listed (thousands of cars stay unallocated each cycle)."""
+        if specs.size == 0:
+            return {}
+        starts = np.flatnonzero(np.diff(specs)) + 1
+        run_specs = specs[np.concatenate(([0], starts))].tolist()
+        return {spec: deque(run.tolist()) for spec, run in zip(run_specs, np.split(ids, starts), strict=True)}
+
     def unload(self, dealer: int, load: list[int], arrival: float) -> None:
         """A car-carrier load reaches its dealer: stock joins the yard, a customer's car is reserved for them."""
         self.settlement.load_arrived(load)
         table, orders = self.vehicles, self.customer_orders
-        for vehicle_id in load:
-            spec = int(table.spec[vehicle_id])
+        # each car's step writes only its own row, so the load's columns are read once, up front
+        rows = table.rows(load)
+        columns = (
+            table.values("spec", rows),
+            table.values("customer_order", rows),
+            table.values("received_day", rows),
+        )
+        for vehicle_id, spec, ordered, first_received in zip(load, *columns, strict=True):
             self.dealer_inbound[dealer, spec] -= 1
-            ordered = bool(table.customer_order[vehicle_id])
             if ordered and orders is not None and not orders.still_wanted(vehicle_id, arrival):
                 ordered = False  # the customer gave up waiting: the car is dealer stock now
                 table.set(vehicle_id, "customer_order", False)
@@ -627,15 +662,15 @@ class VehicleFlow:
                 table.move(vehicle_id, VehicleStatus.RESERVED, SiteKind.DEALER, dealer, arrival)
                 self.schedule_delivery(vehicle_id)
             else:
-                first_received = float(table.received_day[vehicle_id])
-                self.place_in_dealer_yard(vehicle_id, dealer, arrival)
+                self.place_in_dealer_yard(vehicle_id, dealer, arrival, spec)
                 if first_received != NOT_YET:  # moved from another dealer: it keeps its age in dealer stock
                     table.set(vehicle_id, "received_day", first_received)
 
     # -- KPIs -----------------------------------------------------------------------------------------
     def ages_in_dealer_yards(self) -> npt.NDArray[np.float64]:
-        ids = [vehicle_id for yard in self.dealer_yard for queue in yard.values() for vehicle_id in queue]
-        return self.env.now - self.vehicles.received_day[np.array(ids, dtype=np.int64)]
+        chain = itertools.chain.from_iterable
+        ids = np.fromiter(chain(chain(yard.values()) for yard in self.dealer_yard), dtype=np.int64)
+        return self.env.now - self.vehicles.received_day[ids]
 
     # -- state (section "vehicles" of twin.domain.state, and the VIN table) --------------------------
     EXPORTED = ("dealer_stock", "dealer_inbound", "dealer_sales_28d", "yard_stock", "pipeline")
