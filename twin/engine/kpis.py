@@ -142,6 +142,16 @@ class KpiRecorder:
         if 0 <= index < self.horizon_days:
             self.daily[index, self._column[name]] += value
 
+    def columns(self, names: tuple[str, ...]) -> npt.NDArray[np.intp]:
+        """Where each named daily KPI is kept: for ``add_columns``, when a step adds many KPIs at once."""
+        return np.array([self._column[name] for name in names], dtype=np.intp)
+
+    def add_columns(self, day: float, columns: npt.NDArray[np.intp], values: npt.NDArray[np.float64]) -> None:
+        """``add(day, name, value)`` for distinct columns (``columns``) at once: the same float adds."""
+        index = int(day)
+        if 0 <= index < self.horizon_days:
+            self.daily[index, columns] += values
+
     def set(self, day: int, name: str, value: float) -> None:
         if 0 <= day < self.horizon_days:
             self.daily[day, self._column[name]] = value

@@ -48,6 +48,25 @@ QuantityArray = npt.NDArray[np.int32]
 #: the book's fill-order key: ``day opened x _TIE_SPAN + tie`` (a tie is a cell or a place in tonight's decision)
 _TIE_SPAN = 1 << 32
 _LAST_DAY = 1 << 30
+#: the demand KPIs each parts day adds, in the order ``_record_demand_kpis`` computes them
+_DEMAND_KPIS = (
+    "parts_demand_lines",
+    "parts_demand_units",
+    "parts_first_pick_lines",
+    "parts_first_pick_units",
+    "parts_filled_units",
+    "parts_emergency_lines",
+    "parts_emergency_units",
+    "parts_lost_lines",
+    "parts_lost_units",
+    "parts_lost_margin_inr",
+    "parts_sold_units",
+    "parts_cogs_inr",
+    "parts_lateral_units",
+    "parts_backordered_units",
+    "parts_lost_sale_penalty_inr",
+    "parts_lateral_cost_inr",
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +161,7 @@ class PartsLogistics:
         self.emergency_inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.outstanding_backorder_units = 0
         self._class_count = len(PART_CLASSES)
+        self._demand_kpi_columns = kpis.columns(_DEMAND_KPIS)
         #: promised arrival day of the earliest consignment on its way to each dealer cell (inf: none); what
         #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
         self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
@@ -191,12 +211,20 @@ class PartsLogistics:
     def receive(self, day: int) -> None:
         parts, log = self.parts, self.event_log
         self.settlement.consignments_received(day)
-        for consignment in self.inbound.pop(day, []):
-            parts.receive(consignment.location, consignment.sku, consignment.quantity)
-            cells = consignment.location * self.skus + consignment.sku
+        # the morning's consignments are received as one batch: integer adds, and each cell's ETA is set
+        # from what is still on its way after all of them, as one consignment after another would leave it
+        consignments = self.inbound.pop(day, [])
+        if consignments:
+            location = np.concatenate([consignment.location for consignment in consignments])
+            sku = np.concatenate([consignment.sku for consignment in consignments])
+            parts.receive(
+                location, sku, np.concatenate([consignment.quantity for consignment in consignments])
+            )
+            cells = location * self.skus + sku
             self.touch(cells)
-            self._update_eta_after_receipt(day, consignment.location, cells)
-            if log.enabled:  # the details are lists of every line: built only when someone reads them
+            self._update_eta_after_receipt(day, location, cells)
+        if log.enabled:  # the details are lists of every line: built only when someone reads them
+            for consignment in consignments:
                 log.record(
                     self.env.now,
                     "consignment_received",
@@ -204,10 +232,17 @@ class PartsLogistics:
                     lines=int(consignment.sku.size),
                     units=int(consignment.quantity.sum()),
                 )
-        for delivery in self.emergency_inbound.pop(day, []):
-            parts.close_backorders(delivery.location, delivery.sku, delivery.quantity)
-            self.outstanding_backorder_units -= int(delivery.quantity.sum())
-            if log.enabled:
+        deliveries = self.emergency_inbound.pop(day, [])
+        if deliveries:
+            quantity = np.concatenate([delivery.quantity for delivery in deliveries])
+            parts.close_backorders(
+                np.concatenate([delivery.location for delivery in deliveries]),
+                np.concatenate([delivery.sku for delivery in deliveries]),
+                quantity,
+            )
+            self.outstanding_backorder_units -= int(quantity.sum(dtype=np.int64))
+        if log.enabled:
+            for delivery in deliveries:
                 log.record(
                     self.env.now,
                     "emergency_delivered",
@@ -298,30 +333,30 @@ class PartsLogistics:
         cost = self.unit_cost_inr[lines.sku]
         sold = outcome.filled_units + outcome.emergency_units + outcome.lateral_units
         operations = self.operations
+        filled_units = int(outcome.filled_units.sum(dtype=np.int64))
+        emergency_units = int(outcome.emergency_units.sum(dtype=np.int64))
         lost_units = int(outcome.lost_units.sum(dtype=np.int64))
         lateral_units = int(outcome.lateral_units.sum(dtype=np.int64))
-        for name, value in (
-            ("parts_demand_lines", line_count),
-            ("parts_demand_units", demand_units),
-            ("parts_first_pick_lines", line_count - missed.size),
-            ("parts_first_pick_units", demand_units - int(lines.quantity[missed].sum(dtype=np.int64))),
-            ("parts_filled_units", int(outcome.filled_units.sum(dtype=np.int64))),
-            ("parts_emergency_lines", int(np.count_nonzero(outcome.emergency))),
-            ("parts_emergency_units", int(outcome.emergency_units.sum(dtype=np.int64))),
-            ("parts_lost_lines", int(np.count_nonzero(outcome.lost_units))),
-            ("parts_lost_units", int(outcome.lost_units.sum(dtype=np.int64))),
-            (
-                "parts_lost_margin_inr",
-                (outcome.lost_units * cost).sum() * self.operations.parts_margin_share,
-            ),
-            ("parts_sold_units", int(sold.sum(dtype=np.int64))),
-            ("parts_cogs_inr", (sold * cost).sum()),
-            ("parts_lateral_units", lateral_units),
-            ("parts_backordered_units", int(outcome.backordered_units.sum(dtype=np.int64))),
-            ("parts_lost_sale_penalty_inr", lost_units * operations.lost_sale_penalty_inr_per_unit),
-            ("parts_lateral_cost_inr", lateral_units * operations.lateral_charge_per_unit_inr),
-        ):
-            kpis.add(day, name, float(value))
+        values = (  # in the order of _DEMAND_KPIS
+            line_count,
+            demand_units,
+            line_count - missed.size,
+            demand_units - int(lines.quantity[missed].sum(dtype=np.int64)),
+            filled_units,
+            int(np.count_nonzero(outcome.emergency)),
+            emergency_units,
+            int(np.count_nonzero(outcome.lost_units)),
+            lost_units,
+            (outcome.lost_units * cost).sum() * operations.parts_margin_share,
+            filled_units + emergency_units + lateral_units,
+            (sold * cost).sum(),
+            lateral_units,
+            int(outcome.backordered_units.sum(dtype=np.int64)),
+            lost_units * operations.lost_sale_penalty_inr_per_unit,
+            lateral_units * operations.lateral_charge_per_unit_inr,
+        )
+        # one vectorised add of the sixteen figures (each a float, as one ``add`` per figure would make it)
+        kpis.add_columns(day, self._demand_kpi_columns, np.array([float(value) for value in values]))
         if 0 <= day < kpis.horizon_days:
             part_class = self.parts.part_class
             lines_by_class = np.bincount(part_class[lines.sku], minlength=self._class_count)
@@ -419,18 +454,19 @@ class PartsLogistics:
         # the carrier books capacity only for what the lane lets through
         allowed = self._within_carrier_capacity(carrier, offered, day)
         returned = granted - allowed
+        source_cells = source * self.skus + dealer_sku
         if returned.any():
-            scatter_add(self.parts.state.on_hand.reshape(-1), source * self.skus + dealer_sku, returned)
+            scatter_add(self.parts.state.on_hand.reshape(-1), source_cells, returned)
         self._ship_from_book(
             cells,
-            source * self.skus + dealer_sku,
+            source_cells,
             allowed,
             book,
             ordered_cells,
             ordered_units,
             owed_before,
         )
-        self.touch(source * self.skus + dealer_sku)
+        self.touch(source_cells)
         shipped = allowed > 0
         dealer, dealer_sku, units = dealer[shipped], dealer_sku[shipped], allowed[shipped]
         if dealer.size == 0:
@@ -503,7 +539,7 @@ class PartsLogistics:
             self._book_cells = np.insert(
                 self._book_cells, np.searchsorted(self._book_cells, new_cells), new_cells
             )
-        self.kpis.add(day, "parts_dc_units_ordered", float(quantity.sum()))
+        self.kpis.add(day, "parts_dc_units_ordered", float(quantity.sum(dtype=np.int64)))
         return owed_before
 
     def _book_in_fill_order(self, ordered_cells: IntArray, day: int) -> BookFill:
@@ -548,7 +584,8 @@ class PartsLogistics:
             self._book_cells = book.booked[owed[book.booked] > 0]
         if ordered_cells.size:
             where = book.position_of(ordered_cells)
-            at_once = np.clip(shipped[where].astype(np.int64) - owed_before, 0, ordered_units)
+            at_once = np.maximum(shipped[where].astype(np.int64) - owed_before, 0)  # clipped to [0, ordered]
+            np.minimum(at_once, ordered_units, out=at_once)
             self.kpis.add(self.env.now, "parts_dc_units_filled_at_once", float(at_once.sum()))
 
     def _update_eta_after_receipt(self, day: int, location: IntArray, cells: IntArray) -> None:
@@ -573,13 +610,14 @@ class PartsLogistics:
             self.inbound[receive_day].append(
                 Shipment(receive_day, dc_location[members], sku[members], quantity[members])
             )
-            self.event_log.record(
-                now,
-                "supplier_order",
-                dc=dc - self.dealers,
-                units=int(quantity[members].sum()),
-                receive_day=receive_day,
-            )
+            if self.event_log.enabled:  # the units are summed only when someone reads them
+                self.event_log.record(
+                    now,
+                    "supplier_order",
+                    dc=dc - self.dealers,
+                    units=int(quantity[members].sum()),
+                    receive_day=receive_day,
+                )
 
     def carrier_capacity_left(self, day: int) -> IntArray:
         """Units each parts carrier can still move today: fleet x load capacity (less in a disruption)
@@ -598,8 +636,15 @@ class PartsLogistics:
 
     def _within_carrier_capacity(self, carrier: IntArray, granted: QuantityArray, day: int) -> QuantityArray:
         """Each carrier moves at most its capacity left today; later orders in the list wait."""
-        allowed = first_come_within(carrier, granted, self.carrier_capacity_left(day)[carrier])
-        self.use_carrier_capacity(day, carrier, allowed)
+        capacity_left = self.carrier_capacity_left(day)  # (starts the day's count on a new day)
+        # the usual night: every carrier can take all its lines, and first come, first served gives each line
+        # its units (the float sums of whole units are exact)
+        wanted = np.bincount(carrier, weights=granted, minlength=capacity_left.size)
+        if bool((wanted <= capacity_left).all()):
+            allowed = granted.astype(np.int64)
+        else:
+            allowed = first_come_within(carrier, granted, capacity_left[carrier])
+        np.add.at(self._capacity_used_units, carrier, allowed)
         return allowed.astype(np.int32)
 
     def _within_lane_share(

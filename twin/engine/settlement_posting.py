@@ -142,6 +142,12 @@ class SettlementFlow:
         self.loads_arrived: list[tuple[int, int]] = []
         self.trunks_departed: list[tuple[int, int, int, int]] = []
         self.delivered: list[tuple[int, int]] = []
+        #: parts freight that left today, in the order it left: (category, ship day, dealers, units, receive
+        #: days) of a DC's consignments, or of emergency lines (one dealer per line, no units or days);
+        #: registered with the loads and trunks in the settlement phase, one posting for the day's freight.
+        #: The book is the same as with a posting per event: nothing reads the shipments or the journal in
+        #: between, the morning's receipts were billed before and the next morning's come after
+        self.parts_departed: list[tuple[int, int, IntArray, IntArray, IntArray]] = []
         self.open_loads: dict[int, int] = {}
         self.consignments_due: dict[int, list[IntArray]] = {}
 
@@ -166,16 +172,9 @@ class SettlementFlow:
         """Parts consignments leave their DC (one per dealer): their load share of a parts truck."""
         if not self.enabled or dealer.size == 0:
             return
-        book = self.book
-        day = int(self.env.now)
-        carrier = self.world.network.parts_carrier[dealer]
-        share = units / book.rates.capacity_of(carrier, day)
-        expected = book.rates.load_charge_paise(carrier, day, self.dc_to_dealer_km[dealer], share)
-        shipment = book.register_shipments(
-            FreightCategory.PARTS_REPLENISHMENT, carrier, dealer, day, expected, due_day=receive_day
+        self.parts_departed.append(
+            (int(FreightCategory.PARTS_REPLENISHMENT), int(self.env.now), dealer, units, receive_day)
         )
-        for due in np.unique(receive_day).tolist():
-            self.consignments_due.setdefault(due, []).append(shipment[receive_day == due])
 
     def consignments_received(self, day: int) -> None:
         """The morning's consignments are received: proof of delivery, the carrier may bill them."""
@@ -187,12 +186,9 @@ class SettlementFlow:
         """Emergency lines go out by express (charged per line, billed on dispatch) to each dealer."""
         if not self.enabled or dealer.size == 0:
             return
-        day = int(self.env.now)
-        dealers, lines = np.unique(dealer, return_counts=True)
-        carrier = self.world.network.parts_carrier[dealers]
-        expected = self.book.rates.express_charge_paise(carrier, day, lines)
-        self.book.register_shipments(
-            FreightCategory.PARTS_EMERGENCY, carrier, dealers, day, expected, billable=True
+        nothing = np.zeros(0, dtype=np.int64)
+        self.parts_departed.append(
+            (int(FreightCategory.PARTS_EMERGENCY), int(self.env.now), dealer, nothing, nothing)
         )
 
     def load_departed(self, dealer: int, carrier: int, load: list[int]) -> None:
@@ -246,36 +242,80 @@ class SettlementFlow:
         if (day + 1) % self.period_days == 0:
             book.close_cycle(day)
 
-    def post_departures(self) -> None:
-        """Price and post the buffered car-carrier loads and trunk moves (also called at the end of a run)."""
-        book = self.book
+    def post_departures(self, vehicles: bool = True) -> None:
+        """Price and post the buffered freight (also called at the end of a run): the parts consignments and
+        emergency lines in the order they left, then the car-carrier loads and the trunk moves, each by ship
+        day (``vehicles=False``: the parts freight only). One registration for all of them: the shipments,
+        entries and ids are those of one registration per kind and day, in the same order, for a fraction
+        of the calls."""
+        batch = _FreightBatch()
+        consignments: list[tuple[int, IntArray]] = []  # (first row in the batch, receive day of each)
+        for category, day, dealer, units, receive_day in self.parts_departed:
+            if category == FreightCategory.PARTS_EMERGENCY:  # express, charged per line, billed on dispatch
+                dealers, lines = np.unique(dealer, return_counts=True)
+                carrier = self.world.network.parts_carrier[dealers]
+                expected = self.book.rates.express_charge_paise(carrier, day, lines)
+                batch.add(category, carrier, dealers, day, expected, billable=True)
+            else:  # a DC's consignments: their load share of a parts truck
+                carrier = self.world.network.parts_carrier[dealer]
+                rates = self.book.rates
+                share = units / rates.capacity_of(carrier, day)
+                expected = rates.load_charge_paise(carrier, day, self.dc_to_dealer_km[dealer], share)
+                consignments.append((batch.rows, receive_day))
+                batch.add(category, carrier, dealer, day, expected, due_day=receive_day)
+        self.parts_departed = []
+        loads: list[tuple[int, IntArray]] = []  # (first row in the batch, first vehicle of each load)
+        if vehicles:
+            loads = self._batch_vehicle_freight(batch)
+        shipment = batch.register(self.book)
+        for first_row, receive_day in consignments:
+            ids = shipment[first_row : first_row + receive_day.size]
+            for due in np.unique(receive_day).tolist():
+                self.consignments_due.setdefault(due, []).append(ids[receive_day == due])
+        for first_row, first_vehicle in loads:
+            ids = shipment[first_row : first_row + first_vehicle.size]
+            self.open_loads.update(zip(first_vehicle.tolist(), ids.tolist(), strict=True))
+
+    def _batch_vehicle_freight(self, batch: _FreightBatch) -> list[tuple[int, IntArray]]:
+        """The buffered car-carrier loads and trunk moves, priced, into the batch (each kind by ship day);
+        returns where each day's loads start in the batch and their first vehicles."""
+        rates = self.book.rates
+        loads: list[tuple[int, IntArray]] = []
         if self.loads_departed:
             dealer, carrier, first, ship_day = np.array(self.loads_departed, dtype=np.int64).T
             self.loads_departed = []
             km = self._flow().carriers.yard_to_dealer_km[dealer]
-            for day in np.unique(ship_day).tolist():
-                on_day = ship_day == day
-                expected = book.rates.load_charge_paise(
-                    carrier[on_day], day, km[on_day], np.ones(int(on_day.sum()))
+            for day, on_day in _by_ship_day(ship_day):
+                expected = rates.load_charge_paise(
+                    carrier[on_day], day, km[on_day], np.ones(carrier[on_day].size)
                 )
-                shipment = book.register_shipments(
-                    FreightCategory.VEHICLE_DELIVERY, carrier[on_day], dealer[on_day], day, expected,
+                loads.append((batch.rows, first[on_day]))
+                batch.add(
+                    int(FreightCategory.VEHICLE_DELIVERY),
+                    carrier[on_day],
+                    dealer[on_day],
+                    day,
+                    expected,
                     reference_id=first[on_day],
-                )  # fmt: skip
-                self.open_loads.update(zip(first[on_day].tolist(), shipment.tolist(), strict=True))
+                )
         if self.trunks_departed:
             plant, yard, slots, ship_day = np.array(self.trunks_departed, dtype=np.int64).T
             self.trunks_departed = []
             flow = self._flow()
             carrier = np.full(plant.size, flow.trunk_carrier, dtype=np.int64)
             km = flow.plant_to_yard_km[plant, yard]
-            for day in np.unique(ship_day).tolist():
-                on_day = ship_day == day
-                expected = book.rates.slot_charge_paise(carrier[on_day], day, km[on_day], slots[on_day])
-                book.register_shipments(
-                    FreightCategory.VEHICLE_TRUNK, carrier[on_day], np.full(int(on_day.sum()), -1), day,
-                    expected, reference_id=yard[on_day], billable=True,
-                )  # fmt: skip
+            for day, on_day in _by_ship_day(ship_day):
+                expected = rates.slot_charge_paise(carrier[on_day], day, km[on_day], slots[on_day])
+                batch.add(
+                    int(FreightCategory.VEHICLE_TRUNK),
+                    carrier[on_day],
+                    np.full(carrier[on_day].size, -1),
+                    day,
+                    expected,
+                    reference_id=yard[on_day],
+                    billable=True,
+                )
+        return loads
 
     def _claims_for_deliveries(self, day: int) -> None:
         """Dealers claim every scheme a delivered vehicle qualifies for, plus a share of invalid claims."""
@@ -291,18 +331,13 @@ class SettlementFlow:
             same = delivered_day == handover
             book.record_deliveries(vehicle[same], dealer[same], model[same], handover)
         schemes = book.schemes
-        claim_dealer, claim_vehicle, claim_scheme, claim_model = [], [], [], []
-        for scheme in range(len(schemes)):
-            index = np.full(vehicle.size, scheme)
-            valid = schemes.covers_model(index, model) & schemes.in_window(index, delivered_day)
-            claim_dealer.append(dealer[valid])
-            claim_vehicle.append(vehicle[valid])
-            claim_scheme.append(index[valid])
-            claim_model.append(model[valid])
-        dealers, vehicles, scheme_of = (
-            np.concatenate(c) for c in (claim_dealer, claim_vehicle, claim_scheme)
+        # every (scheme, vehicle) pair the scheme covers, scheme by scheme and vehicles in handover order
+        scheme_index = np.arange(len(schemes))[:, None]
+        valid = schemes.covers_model(scheme_index, model[None, :]) & schemes.in_window(
+            scheme_index, delivered_day[None, :]
         )
-        models = np.concatenate(claim_model)
+        scheme_of, claimed_row = np.nonzero(valid)
+        dealers, vehicles, models = dealer[claimed_row], vehicle[claimed_row], model[claimed_row]
         draws = self.streams.get("settlement:claims").random((dealers.size, 2))
         kind = np.searchsorted(self.invalid_claim_shares, draws[:, 0], side="right")
         extra_dealer, extra_vehicle, extra_scheme, extra_demo = [], [], [], []
@@ -439,6 +474,8 @@ class SettlementFlow:
 
     # -- snapshots ----------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, IntArray]:
+        if self.parts_departed:  # empty between days (posted each evening); posted now, ahead of the loads
+            self.post_departures(vehicles=False)
         arrays = self.book.arrays()
         for name in ("loads_departed", "loads_arrived", "trunks_departed", "delivered"):
             rows = getattr(self, name)
@@ -464,6 +501,69 @@ class SettlementFlow:
         self.consignments_due = {
             int(day): [consignments[due_day == day]] for day in np.unique(due_day).tolist()
         }
+
+
+def _by_ship_day(ship_day: IntArray) -> list[tuple[int, slice | npt.NDArray[np.bool_]]]:
+    """The ship days of a buffer, earliest first, each with its rows: every row (a slice, no copies) on the
+    usual evening when all left the same day, else a mask per day."""
+    first_day = int(ship_day[0])
+    if bool((ship_day == first_day).all()):
+        return [(first_day, slice(None))]
+    return [(day, ship_day == day) for day in np.unique(ship_day).tolist()]
+
+
+_FREIGHT_COLUMNS = (
+    "category",
+    "carrier",
+    "receiver",
+    "ship_day",
+    "expected",
+    "reference_id",
+    "billable",
+    "due_day",
+)
+
+
+class _FreightBatch:
+    """Shipments of several kinds and days gathered for one ``SettlementBook.register_shipments`` call."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._columns: dict[str, list[npt.NDArray[np.generic]]] = {name: [] for name in _FREIGHT_COLUMNS}
+
+    def add(
+        self,
+        category: int,
+        carrier: IntArray,
+        receiver: IntArray,
+        ship_day: int,
+        expected_paise: IntArray,
+        reference_id: IntArray | int = -1,
+        billable: bool = False,
+        due_day: IntArray | int = -1,
+    ) -> None:
+        count = expected_paise.size
+        columns = self._columns
+        for name, value in (("category", category), ("ship_day", ship_day), ("billable", billable)):
+            columns[name].append(np.full(count, value))
+        for name, given in (("reference_id", reference_id), ("due_day", due_day)):
+            columns[name].append(given if isinstance(given, np.ndarray) else np.full(count, given))
+        columns["carrier"].append(carrier)
+        columns["receiver"].append(receiver)
+        columns["expected"].append(expected_paise)
+        self.rows += count
+
+    def register(self, book: SettlementBook) -> IntArray:
+        """Register every gathered shipment in order; returns their ids (none gathered: an empty array)."""
+        if self.rows == 0:
+            return np.zeros(0, dtype=np.int64)
+        column = {name: np.concatenate(parts) for name, parts in self._columns.items()}
+        return book.register_shipments(
+            column["category"].astype(np.int64), column["carrier"].astype(np.int64),
+            column["receiver"].astype(np.int64), column["ship_day"].astype(np.int64),
+            column["expected"].astype(np.int64), reference_id=column["reference_id"].astype(np.int64),
+            billable=column["billable"].astype(bool), due_day=column["due_day"].astype(np.int64),
+        )  # fmt: skip
 
 
 def concatenate_batches(batches: TransferBatch | Sequence[TransferBatch]) -> TransferBatch | None:

@@ -32,6 +32,8 @@ _PRO_RATA = ProRataAllocationConfig()
 #: days of planned retail the OEM expects between the plant and the dealer yards
 PIPELINE_COVER_DAYS = 10.0
 _REVIEW_PERIOD_DAYS = np.array([part_class.review_period_days for part_class in PART_CLASSES], dtype=np.int64)
+#: the distinct review periods, shortest first
+_REVIEW_PERIODS = np.unique(_REVIEW_PERIOD_DAYS)
 
 
 class StaticMinMaxReplenishment:
@@ -120,14 +122,24 @@ def due_for_review(view: PartsView, cells: IntArray) -> npt.NDArray[np.bool_]:
     staggered by dealer (``(day + dealer) % period == 0``); DCs review every day.
 
     Today a location reviews one of a few SKU sets (which of the periods divide ``day + location``): one
-    boolean row per distinct set, and each cell is looked up in its location's row, one division per cell."""
+    boolean row per distinct set, and each cell is looked up in its location's row, one division per cell
+    (or, when the cells are a good part of the network, in every location's row laid out once)."""
     locations, skus = view.on_hand.shape
-    periods = np.unique(_REVIEW_PERIOD_DAYS)
+    dealer_cells = view.dealer_count * skus
+    if cells.size and int(cells.min()) >= dealer_cells:  # DC rows only (their own review): all due
+        return np.ones(cells.size, dtype=bool)
+    periods = _REVIEW_PERIODS
     due_periods = (view.day + np.arange(locations))[:, None] % periods[None, :] == 0
     due_periods[view.dealer_count :] = True
-    patterns, pattern_of_location = np.unique(due_periods, axis=0, return_inverse=True)
+    # each location's set of due periods as the bits of one integer: the distinct sets are a 1-d unique
+    set_code = due_periods.astype(np.int64) @ (1 << np.arange(periods.size, dtype=np.int64))
+    codes, pattern_of_location = np.unique(set_code, return_inverse=True)
+    patterns = ((codes[:, None] >> np.arange(periods.size)) & 1) == 1  # [pattern, period]
     period_of_sku = np.searchsorted(periods, _REVIEW_PERIOD_DAYS[view.part_class])
-    due_by_pattern = patterns[:, period_of_sku].reshape(-1)  # [pattern, sku]
+    due_by_pattern = patterns[:, period_of_sku]  # [pattern, sku]
+    if 4 * cells.size >= locations * skus:  # many cells: a row per location is cheaper than a division each
+        return due_by_pattern[pattern_of_location.reshape(-1)].reshape(-1).take(cells)
+    due_by_pattern = due_by_pattern.reshape(-1)
     # cell (location, sku) -> (its pattern, sku): shift each location's row onto its pattern's
     shift = (pattern_of_location.reshape(-1) - np.arange(locations)) * skus
     return due_by_pattern.take(cells + shift.take(cells // skus))
@@ -161,8 +173,17 @@ class ProRataAllocation:
             return assignment
         models = view.spec_model
         model_count = int(models.max()) + 1
-        sales_by_model = np.zeros((dealers.size, model_count))
-        np.add.at(sales_by_model.T, models, view.dealer_sales_28d[dealers].T)
+        sales = view.dealer_sales_28d[dealers]
+        if sales.dtype.kind in "iub":
+            # whole counts: each model's sum is exact in any order, so one product with the spec -> model
+            # indicator gives the same figures as adding spec by spec (``add.at`` on a transposed float view
+            # is numpy's slow path)
+            indicator = np.zeros((models.size, model_count))
+            indicator[np.arange(models.size), models] = 1.0
+            sales_by_model = sales.astype(np.float64) @ indicator
+        else:
+            sales_by_model = np.zeros((dealers.size, model_count))
+            np.add.at(sales_by_model.T, models, sales.T)
         # the dealer's share of the network's retail, applied to the plan: a bad month does not shrink the target
         network_sales = max(float(view.dealer_sales_28d.sum()), 1.0)
         dealer_share = view.dealer_sales_28d[dealers].sum(axis=1) / network_sales
@@ -170,19 +191,21 @@ class ProRataAllocation:
         held = view.dealer_stock[dealers].sum(axis=1) + view.dealer_inbound[dealers].sum(axis=1)
         room = np.minimum(view.dealer_capacity[dealers], np.ceil(target_stock)) - held
         room = np.maximum(room, 0).astype(np.int64)
-        for model in np.unique(models[vehicle_specs]):
-            vehicles = np.flatnonzero(models[vehicle_specs] == model)
+        vehicle_models = models[vehicle_specs]
+        for model in np.unique(vehicle_models):
+            vehicles = np.flatnonzero(vehicle_models == model)
             weight = (sales_by_model[:, model] + 0.5) * (room > 0)
-            if weight.sum() <= 0:
+            total_weight = weight.sum()
+            if total_weight <= 0:
                 continue
-            share = weight / weight.sum() * vehicles.size
+            share = weight / total_weight * vehicles.size
             quota = np.floor(share).astype(np.int64)
             remainder_order = np.argsort(-(share - quota), kind="stable")
             quota[remainder_order[: vehicles.size - quota.sum()]] += 1
             quota = np.minimum(quota, room)
             targets = deal_out(dealers, quota)
             assignment[vehicles[: targets.size]] = targets
-            np.subtract.at(room, np.searchsorted(dealers, targets), 1)
+            room -= quota  # each dealer got its quota of cars (``targets`` holds them all)
         return assignment
 
 

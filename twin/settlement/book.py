@@ -41,6 +41,7 @@ from twin.settlement.table import Table
 from twin.settlement.transfers import TransferBatch, transfer_freight_paise
 
 NO_DEALER = -1
+_FREIGHT_EXPENSE = int(OemAccount.FREIGHT_EXPENSE)
 
 
 class InvoiceState:
@@ -117,44 +118,59 @@ class SettlementBook:
     # -- shipments ----------------------------------------------------------------------------------
     def register_shipments(
         self,
-        category: FreightCategory,
+        category: FreightCategory | IndexArray,
         carrier: IndexArray,
         receiver: IndexArray,
-        ship_day: int,
+        ship_day: npt.ArrayLike,
         expected_paise: PaiseArray,
         reference_id: npt.ArrayLike = -1,
         sender: npt.ArrayLike = NO_DEALER,
-        billable: bool = False,
+        billable: bool | npt.NDArray[np.bool_] = False,
         due_day: npt.ArrayLike = -1,
     ) -> IndexArray:
-        """Accrue each shipment's freight to its carrier and charge its payers; returns shipment ids."""
+        """Accrue each shipment's freight to its carrier and charge its payers; returns shipment ids.
+        ``category``, ``ship_day`` and ``billable`` are one for all or one per shipment (a day's shipments of
+        every kind are registered in one call, in the order they left)."""
         count = expected_paise.size
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         chart = self.chart
         receiver = np.asarray(receiver, dtype=np.int64)
-        sender = np.broadcast_to(np.asarray(sender, dtype=np.int64), (count,))
+        sender = np.asarray(sender, dtype=np.int64)  # one sender for all, or one per shipment
         split = self.payers.split(category, expected_paise)  # receiver, sender, OEM
-        oem = OemAccount.FREIGHT_EXPENSE
-        receiver_account = np.where(receiver >= 0, chart.dealer(np.maximum(receiver, 0)), oem)
-        sender_account = np.where(sender >= 0, chart.dealer(np.maximum(sender, 0)), oem)
-        accounts = np.column_stack(
-            (receiver_account, sender_account, np.full(count, oem), chart.carrier_accrual(carrier))
-        )
-        amounts = np.column_stack((split, -expected_paise))
-        shipment_ids = np.arange(len(self.shipments), len(self.shipments) + count, dtype=np.int64)
+        # the four lines of each entry, filled column by column (called several times a day, on a few rows);
+        # a party that is no dealer (-1) is the OEM, whose share is a freight expense
+        accounts = np.empty((count, 4), dtype=np.int64)
+        accounts[:, 0] = np.where(receiver >= 0, chart.dealer(receiver), _FREIGHT_EXPENSE)
+        if sender.ndim == 0:
+            accounts[:, 1] = int(chart.dealer(sender)) if sender >= 0 else _FREIGHT_EXPENSE
+        else:
+            accounts[:, 1] = np.where(sender >= 0, chart.dealer(sender), _FREIGHT_EXPENSE)
+        accounts[:, 2] = _FREIGHT_EXPENSE
+        accounts[:, 3] = chart.carrier_accrual(carrier)
+        amounts = np.empty((count, 4), dtype=np.result_type(split, expected_paise))
+        amounts[:, :3] = split
+        np.negative(expected_paise, out=amounts[:, 3])
+        first_shipment = len(self.shipments)
+        shipment_ids = np.arange(first_shipment, first_shipment + count, dtype=np.int64)
         entries = self.journal.post(
             ship_day, EntryKind.FREIGHT, ReferenceKind.SHIPMENT, shipment_ids, accounts, amounts
         )
+        if isinstance(billable, (bool, np.bool_)):
+            arrive_day: npt.ArrayLike = ship_day if billable else -1
+            invoice_state: npt.ArrayLike = InvoiceState.BILLABLE if billable else InvoiceState.AWAITING
+            billable_ids = shipment_ids if billable else shipment_ids[:0]
+        else:
+            arrive_day = np.where(billable, ship_day, -1)
+            invoice_state = np.where(billable, InvoiceState.BILLABLE, InvoiceState.AWAITING)
+            billable_ids = shipment_ids[billable]
         self.shipments.append(
-            category=int(category), carrier=carrier, receiver=receiver, sender=sender,
-            reference_id=np.broadcast_to(np.asarray(reference_id, dtype=np.int64), (count,)),
-            ship_day=ship_day, due_day=due_day, arrive_day=ship_day if billable else -1, expected_paise=expected_paise,
-            freight_entry=entries, invoice_state=InvoiceState.BILLABLE if billable else InvoiceState.AWAITING,
-            invoiced_paise=0,
+            category=category if isinstance(category, np.ndarray) else int(category), carrier=carrier, receiver=receiver, sender=sender, reference_id=reference_id,
+            ship_day=ship_day, due_day=due_day, arrive_day=arrive_day, expected_paise=expected_paise,
+            freight_entry=entries, invoice_state=invoice_state, invoiced_paise=0,
         )  # fmt: skip
-        if billable:
-            self.billable.append(shipment=shipment_ids)
+        if billable_ids.size:
+            self.billable.append(shipment=billable_ids)
         return shipment_ids
 
     def mark_billable(self, shipment: IndexArray, day: int) -> None:
@@ -178,7 +194,7 @@ class SettlementBook:
         billed_before = state >= InvoiceState.ACCEPTED
         reason = reconcile(lines, expected, billed_before, self.tolerance)
         self.invoice_lines += lines.shipment.size
-        accepted = reason == DisputeReason.NONE
+        accepted = reason == int(DisputeReason.NONE)  # plain ints: numpy converts an IntEnum slowly
         ship, paid = lines.shipment[accepted], lines.invoiced_paise[accepted]
         carrier = self.shipments["carrier"][ship]
         variance = paid - expected[ship]
@@ -196,7 +212,7 @@ class SettlementBook:
         disputed = ~accepted
         ship = lines.shipment[disputed]
         known = (ship >= 0) & (ship < len(self.shipments))
-        first_dispute = known & (reason[disputed] != DisputeReason.DUPLICATE)
+        first_dispute = known & (reason[disputed] != int(DisputeReason.DUPLICATE))
         state[ship[first_dispute]] = InvoiceState.DISPUTED
         self.disputes.append(
             shipment=ship,
@@ -218,7 +234,9 @@ class SettlementBook:
         if open_.size == 0:
             return
         reason = self.disputes["reason"][open_]
-        rebilled = open_[(reason == DisputeReason.OVERCHARGE) | (reason == DisputeReason.UNDERCHARGE)]
+        rebilled = open_[
+            (reason == int(DisputeReason.OVERCHARGE)) | (reason == int(DisputeReason.UNDERCHARGE))
+        ]
         ship = self.disputes["shipment"][rebilled]
         carrier = self.shipments["carrier"][ship]
         expected = self.shipments["expected_paise"][ship]
@@ -338,7 +356,7 @@ class SettlementBook:
             dealer=dealer, vehicle=vehicle, scheme=scheme, filed_day=day,
             registered_to_dealer=registered_to_dealer, outcome=outcome, amount_paise=amount,
         )  # fmt: skip
-        pay = outcome == ClaimOutcome.PAID
+        pay = outcome == int(ClaimOutcome.PAID)
         self.paid_under_scheme[vehicle[pay], scheme[pay]] = True
         accounts = np.column_stack(
             (np.full(int(pay.sum()), int(OemAccount.INCENTIVE_EXPENSE)), self.chart.dealer(dealer[pay]))
@@ -417,7 +435,7 @@ class SettlementBook:
             paid_dealers = chart.dealer(dealer[self.statements["cycle"][due] == cycle])
             lines = np.isin(account, paid_dealers)
             entry = journal.lines["entry"][start:end][lines]
-            charge = journal.entries["kind"][entry] != EntryKind.DEALER_PAYMENT
+            charge = journal.entries["kind"][entry] != int(EntryKind.DEALER_PAYMENT)
             posted = journal.entries["posted_day"][entry[charge]]
             self.cycles["cycle_time_day_sum"][cycle] += int((day - posted).sum())
             self.cycles["cycle_time_lines"][cycle] += int(posted.size)

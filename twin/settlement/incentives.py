@@ -91,7 +91,7 @@ def verify_claims(
     for reason, failed in checks:  # last assignment wins: checks run from the least to the most basic
         outcome[failed] = int(reason)
     # a key claimed twice in the batch is paid once: later payable claims of it are duplicates
-    payable = np.flatnonzero(outcome == ClaimOutcome.PAID)
+    payable = np.flatnonzero(outcome == int(ClaimOutcome.PAID))
     first = np.unique(key[payable], return_index=True)[1]
     repeated = np.ones(payable.size, dtype=bool)
     repeated[first] = False

@@ -96,12 +96,12 @@ class Journal:
         """Post one entry per row of ``accounts``/``amounts_paise`` (shape entries x lines; zero lines are
         dropped); returns the new entry ids. Raises ``NonIntegerAmountError`` for amounts that are not of an
         integer type and ``UnbalancedEntryError`` for an entry that does not balance, before writing anything."""
-        reference = np.atleast_1d(np.asarray(reference_id, dtype=np.int64))
+        reference = np.asarray(reference_id, dtype=np.int64).reshape(-1)
         count = reference.size
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         given = np.asarray(amounts_paise)
-        wrong = non_integer_at(given)
+        wrong = None if given.dtype == np.int64 else non_integer_at(given)  # int64 paise: nothing to check
         if wrong is not None:
             flat = given.reshape(-1)
             raise NonIntegerAmountError(
@@ -111,30 +111,38 @@ class Journal:
                 str(given.dtype),
             )
         account = np.asarray(accounts, dtype=np.int64).reshape(count, -1)
-        amount = given.astype(np.int64).reshape(count, -1)
+        amount = given.astype(np.int64, copy=False).reshape(count, -1)
         if account.size and (account.min() < 0 or account.max() >= self.account_count):
             raise ValueError(f"account ids must be in 0..{self.account_count - 1}")
         imbalance = amount.sum(axis=1)
-        off = np.flatnonzero(imbalance)
-        if off.size:
-            first = int(off[0])
+        if imbalance.any():
+            first = int(np.flatnonzero(imbalance)[0])
             raise UnbalancedEntryError(int(reference_kind), int(reference[first]), int(imbalance[first]))
         first_entry = len(self.entries)
+        # a scalar day is broadcast by the table; a day per entry is written as given
+        posted_day = (
+            day if isinstance(day, (int, np.integer)) else np.asarray(day, dtype=np.int64).reshape(-1)
+        )
         entry_ids = self.entries.append(
-            posted_day=np.broadcast_to(np.asarray(day, dtype=np.int64), (count,)),
+            posted_day=posted_day,
             kind=int(kind),
             reference_kind=int(reference_kind),
             reference_id=reference,
             reverses=-1,
         )
-        keep = amount != 0
-        line_entry = np.broadcast_to(np.arange(count, dtype=np.int64)[:, None], amount.shape)[keep]
-        self._append_lines(first_entry + line_entry, account[keep], amount[keep])
+        # the non-zero lines, entry by entry (row-major flat positions, as a boolean mask would pick them)
+        kept = np.flatnonzero(amount)
+        self._append_lines(
+            first_entry + kept // amount.shape[1],
+            account.reshape(-1).take(kept),
+            amount.reshape(-1).take(kept),
+        )
         return entry_ids
 
     def _append_lines(self, entry: IndexArray, account: IndexArray, amount_paise: PaiseArray) -> None:
         self.lines.append(entry=entry, account=account, amount_paise=amount_paise)
-        self._balances += sum_by(account, amount_paise, self.account_count)
+        # integer adds into the int64 balances: exact at any size (numpy's add.at fast path, same dtypes)
+        np.add.at(self._balances, account, amount_paise)
 
     def reverse(self, entry_ids: npt.ArrayLike, day: int) -> IndexArray:
         """Post one reversing entry per original (its lines negated); an entry is reversed at most once."""

@@ -34,8 +34,9 @@ SNAP_DECIMALS = 6
 def round_to_paise(paise: npt.ArrayLike) -> PaiseArray:
     """The twin's one rounding rule: a fractional paise amount (or array) to the nearest whole paisa,
     halves away from zero like a bank."""
-    values = np.round(np.asarray(paise, dtype=np.float64), SNAP_DECIMALS)
-    return (np.sign(values) * np.floor(np.abs(values) + 0.5)).astype(np.int64)
+    values = np.asarray(paise, dtype=np.float64).round(SNAP_DECIMALS)
+    # |value| rounded half up, with the value's sign (a zero of either sign is 0)
+    return np.copysign(np.floor(np.abs(values) + 0.5), values).astype(np.int64)
 
 
 def inr_to_paise(inr: npt.ArrayLike) -> PaiseArray:
@@ -113,13 +114,49 @@ def split_paise(total_paise: PaiseArray, shares: npt.NDArray[np.float64]) -> Pai
     exact = total_paise[:, None] * (shares / shares.sum(axis=1, keepdims=True))
     parts = np.floor(exact).astype(np.int64)
     left_over = (total_paise - parts.sum(axis=1))[:, None]
-    order = np.argsort(-(exact - parts), axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(order.shape[0], 0), axis=1)
-    width = order.shape[1]
+    rank = _rank_largest_first(exact - parts)
+    width = parts.shape[1]
     parts += (rank < left_over).astype(np.int64) - (rank >= width + left_over).astype(np.int64)
     _check_parts_sum(parts.sum(axis=1), total_paise, "split")
     return parts
+
+
+def split_fractions(shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Each row of shares as the fractions ``split_paise`` multiplies a total by (a row of zero shares splits
+    evenly): for callers that split many totals by the same few rows, computed once."""
+    shares = np.atleast_2d(np.asarray(shares, dtype=np.float64))
+    _check_splittable(np.zeros(shares.shape[0], dtype=np.int64), shares, "split")
+    weight = shares.sum(axis=1, keepdims=True)
+    shares = np.where(weight > 0, shares, 1.0)
+    return shares / shares.sum(axis=1, keepdims=True)
+
+
+def split_by_fractions(total_paise: PaiseArray, fractions: npt.NDArray[np.float64]) -> PaiseArray:
+    """``split_paise(total_paise, shares)`` with the shares given as their ``split_fractions``: one row for
+    every total, or a row per total. The same parts to the paisa (the same products, floors and
+    largest-remainder rule), without the per-call work on the shares. The paise left over are handed out only
+    when some total has any (a one-payer row, or even totals of a half-and-half row, have none)."""
+    total_paise = np.asarray(total_paise, dtype=np.int64).reshape(-1)
+    if total_paise.size and int(np.abs(total_paise).max()) >= EXACT_FLOAT_LIMIT:
+        _check_splittable(total_paise, np.ones((total_paise.size, 1)), "split")
+    exact = total_paise[:, None] * fractions
+    parts = np.floor(exact).astype(np.int64)
+    left_over = total_paise - parts.sum(axis=1)
+    if left_over.any():
+        rank = _rank_largest_first(exact - parts)
+        left = left_over[:, None]
+        width = parts.shape[1]
+        parts += (rank < left).astype(np.int64) - (rank >= width + left).astype(np.int64)
+        _check_parts_sum(parts.sum(axis=1), total_paise, "split")
+    return parts
+
+
+def _rank_largest_first(remainder: npt.NDArray[np.float64]) -> IndexArray:
+    """Each part's place when a row's parts are ordered by remainder, largest first, ties to the first part:
+    the order is ``np.argsort(-remainder, axis=1, kind="stable")``, and a part's place in it is that order's
+    inverse permutation, itself an argsort (of distinct values, so any sort gives it)."""
+    order = np.argsort(-remainder, axis=1, kind="stable")
+    return np.argsort(order, axis=1)
 
 
 def allocate_paise(group: IndexArray, weight: npt.NDArray[np.float64], total_paise: PaiseArray) -> PaiseArray:

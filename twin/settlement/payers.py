@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+import numpy.typing as npt
 
-from twin.settlement.money import PaiseArray, split_paise
+from twin.settlement.money import MoneyError, PaiseArray, split_by_fractions, split_fractions, split_paise
 
 
 class FreightCategory(IntEnum):
@@ -42,9 +43,29 @@ class FreightPayers:
         self.table = np.array(
             [[shares[c].receiver, shares[c].sender, shares[c].oem] for c in FreightCategory], dtype=np.float64
         )
+        #: per category, the fractions of a charge each payer pays (None: shares ``split_paise`` refuses, so
+        #: each split of the category goes through it and raises there)
+        self._fractions: list[npt.NDArray[np.float64] | None] = []
+        for row in self.table:
+            try:
+                self._fractions.append(split_fractions(row)[0])
+            except MoneyError:
+                self._fractions.append(None)
+        #: the fractions of every category as one table, when every category has them
+        self._fraction_table = (
+            np.array(self._fractions) if all(row is not None for row in self._fractions) else None
+        )
 
     def split(self, category: FreightCategory | PaiseArray, freight_paise: PaiseArray) -> PaiseArray:
         """Columns receiver, sender, OEM of each charge (exact paise)."""
         freight_paise = np.asarray(freight_paise, dtype=np.int64)
-        rows = np.broadcast_to(np.asarray(category, dtype=np.int64), freight_paise.shape)
+        if isinstance(category, (int, np.integer)):  # an int, not np.ndim: numpy probes an IntEnum slowly
+            fractions = self._fractions[int(category)]
+            if fractions is not None:  # one category: its fractions are computed once, not per call
+                return split_by_fractions(freight_paise, fractions)
+        rows = np.asarray(category, dtype=np.int64)
+        if rows.shape != freight_paise.shape:  # a category per charge needs no broadcast (a slow call)
+            rows = np.broadcast_to(rows, freight_paise.shape)
+        if self._fraction_table is not None:  # a category per charge: each row's fractions, looked up
+            return split_by_fractions(freight_paise, self._fraction_table[rows.reshape(-1)])
         return split_paise(freight_paise, self.table[rows])

@@ -74,10 +74,30 @@ class RateBook:
         self.extra_paise = inr_to_paise([card.extra_charge_per_shipment_inr for card in cards])
         self.express_paise = inr_to_paise([card.express_charge_per_line_inr for card in cards])
         self._keys = self.carrier * _DAY_KEY + self.valid_from_day
+        #: the card of each carrier when every carrier has one card, in force from day 0 for good (the master
+        #: data's rates, the default); None when some carrier has versions (or none)
+        self._only_card: IndexArray | None = None
+        carriers = len(self.carrier_ids)
+        if (
+            len(cards) == carriers
+            and np.array_equal(self.carrier, np.arange(carriers))
+            and not self.valid_from_day.any()
+            and bool((self.valid_to_day == OPEN_ENDED).all())
+        ):
+            self._only_card = np.arange(carriers, dtype=np.int64)
 
     def card_of(self, carrier: npt.ArrayLike, day: npt.ArrayLike) -> IndexArray:
         """Index of the card in force for each (carrier, ship day)."""
         carrier = np.asarray(carrier, dtype=np.int64)
+        if (
+            self._only_card is not None
+            and isinstance(day, (int, np.integer))
+            and day >= 0
+            and not (carrier.size and int(carrier.min()) < 0)
+        ):
+            # one card per carrier, in force on every day of the run: no look-up by day (called per shipment
+            # batch, several times a day); a carrier beyond the master data fails as an index
+            return self._only_card[carrier]
         day = np.broadcast_to(np.asarray(day, dtype=np.int64), carrier.shape)
         card = np.searchsorted(self._keys, carrier * _DAY_KEY + day, side="right") - 1
         found = card >= 0

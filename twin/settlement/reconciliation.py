@@ -96,15 +96,15 @@ def reconcile(
     """
     reason = np.zeros(lines.shipment.size, dtype=np.int64)
     known = (lines.shipment >= 0) & (lines.shipment < expected_paise.size)
-    reason[~known] = DisputeReason.UNKNOWN_SHIPMENT
+    reason[~known] = int(DisputeReason.UNKNOWN_SHIPMENT)  # plain ints: numpy converts an IntEnum slowly
     shipment = np.where(known, lines.shipment, 0)
     first_in_invoice = np.zeros(lines.shipment.size, dtype=bool)
     first_in_invoice[np.unique(lines.shipment, return_index=True)[1]] = True
     duplicate = known & (billed_before[shipment] | ~first_in_invoice)
-    reason[duplicate] = DisputeReason.DUPLICATE
+    reason[duplicate] = int(DisputeReason.DUPLICATE)
     checked = known & ~duplicate
     difference = lines.invoiced_paise - expected_paise[shipment]
     allowed = tolerance.allowed_paise(expected_paise[shipment])
-    reason[checked & (difference > allowed)] = DisputeReason.OVERCHARGE
-    reason[checked & (difference < -allowed)] = DisputeReason.UNDERCHARGE
+    reason[checked & (difference > allowed)] = int(DisputeReason.OVERCHARGE)
+    reason[checked & (difference < -allowed)] = int(DisputeReason.UNDERCHARGE)
     return reason

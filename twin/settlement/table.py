@@ -19,6 +19,7 @@ INITIAL_CAPACITY = 1024
 class Table:
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
+        self._column_names = frozenset(self.columns)
         self._data = {name: np.zeros(INITIAL_CAPACITY, dtype=np.int64) for name in self.columns}
         self.size = 0
 
@@ -26,16 +27,30 @@ class Table:
         return self.size
 
     def append(self, **values: npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """Append rows (every column given; scalars broadcast); returns the new row numbers."""
-        missing = set(self.columns) - set(values)
-        if missing or set(values) - set(self.columns):
+        """Append rows (every column given; scalars broadcast); returns the new row numbers.
+
+        Called thousands of times a run with a few rows each: integers and int64 arrays go straight into
+        the columns (the slice assignment broadcasts and casts as ``np.asarray(value, dtype=np.int64)``
+        would), so a call costs a few microseconds, not one conversion per column."""
+        if values.keys() != self._column_names:
             raise KeyError(f"columns {sorted(self.columns)} expected, got {sorted(values)}")
-        arrays = {name: np.asarray(value, dtype=np.int64) for name, value in values.items()}
-        count = max((array.size for array in arrays.values() if array.ndim), default=1)
+        count = -1
+        for name, value in values.items():
+            if isinstance(value, np.ndarray):
+                if value.ndim and value.size > count:
+                    count = value.size
+            elif not isinstance(value, (int, np.integer)):
+                array = np.asarray(value, dtype=np.int64)
+                values[name] = array
+                if array.ndim and array.size > count:
+                    count = array.size
+        if count < 0:  # scalars only: one row
+            count = 1
         start, end = self.size, self.size + count
         self._reserve(end)
-        for name, array in arrays.items():
-            self._data[name][start:end] = array
+        data = self._data
+        for name, value in values.items():
+            data[name][start:end] = value
         self.size = end
         return np.arange(start, end, dtype=np.int64)
 
@@ -46,7 +61,7 @@ class Table:
         while capacity < rows:
             capacity *= 2
         for name in self.columns:
-            grown = np.zeros(capacity, dtype=np.int64)
+            grown = np.empty(capacity, dtype=np.int64)  # rows past ``size`` are written before they are read
             grown[: self.size] = self._data[name][: self.size]
             self._data[name] = grown
 
