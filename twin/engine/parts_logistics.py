@@ -277,17 +277,24 @@ class PartsLogistics:
         self._record_demand_kpis(day, lines, outcome)
         self.touch(lines.location * self.skus + lines.sku)
         if log.enabled:
-            for index in range(len(lines)):
-                log.record(
-                    self.env.now,
-                    "parts_line",
-                    dealer=int(lines.location[index]),
-                    sku=int(lines.sku[index]),
-                    quantity=int(lines.quantity[index]),
-                    filled=int(outcome.filled_units[index]),
-                    workshop=bool(lines.workshop[index]),
-                    emergency=bool(outcome.emergency[index]),
-                )
+            columns = zip(
+                lines.location.tolist(),
+                lines.sku.tolist(),
+                lines.quantity.tolist(),
+                outcome.filled_units.tolist(),
+                lines.workshop.astype(bool).tolist(),
+                outcome.emergency.astype(bool).tolist(),
+                strict=True,
+            )
+            log.record_many(
+                self.env.now,
+                "parts_line",
+                (
+                    {"dealer": dealer, "sku": sku, "quantity": quantity, "filled": filled,
+                     "workshop": workshop, "emergency": emergency}
+                    for dealer, sku, quantity, filled, workshop, emergency in columns
+                ),
+            )  # fmt: skip
         emergency = outcome.emergency
         self.emergency_orders(
             lines.location[emergency], lines.sku[emergency], outcome.emergency_units[emergency]
