@@ -27,6 +27,8 @@ from twin.settlement.money import (
     allocate_paise,
     inr_to_paise,
     round_to_paise,
+    split_by_fractions,
+    split_fractions,
     split_paise,
 )
 from twin.settlement.payers import FreightCategory, FreightPayers, PayerShares
@@ -220,3 +222,40 @@ def test_the_ledger_csv_reloads_as_the_same_journal(tmp_path: Path) -> None:
     for name, array in journal.arrays().items():
         np.testing.assert_array_equal(reloaded.arrays()[name], array, err_msg=name)
     assert "dealer:D1" in path.read_text()
+
+
+def _largest_remainder_reference(total_paise: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Largest remainder written out plainly, row by row: floors, then the paise left over one by one to the
+    parts with the largest fractional remainder (ties to the first part)."""
+    parts = np.zeros(shares.shape, dtype=np.int64)
+    for row, (total, share) in enumerate(zip(total_paise.tolist(), shares, strict=True)):
+        weights = share if share.sum() > 0 else np.ones_like(share)
+        exact = total * (weights / weights.sum())
+        parts[row] = np.floor(exact).astype(np.int64)
+        left_over = total - int(parts[row].sum())
+        for part in sorted(range(share.size), key=lambda index: (-(exact[index] - parts[row, index]), index)):
+            if left_over <= 0:
+                break
+            parts[row, part] += 1
+            left_over -= 1
+    return parts
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    totals=st.lists(st.integers(0, 10**9), min_size=1, max_size=8),
+    row=st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=3, max_size=3),
+)
+def test_a_split_by_fractions_worked_out_once_gives_the_paise_of_the_plain_rule(
+    totals: list[int], row: list[float]
+) -> None:
+    """Freight is split by a category's fractions computed once (``split_fractions``); the parts are those of
+    the largest-remainder rule to the paisa, and add up to each total."""
+    total_paise = np.array(totals, dtype=np.int64)
+    shares = np.tile(np.array(row), (len(totals), 1))
+    expected = _largest_remainder_reference(total_paise, shares)
+    np.testing.assert_array_equal(split_paise(total_paise, shares), expected)
+    np.testing.assert_array_equal(
+        split_by_fractions(total_paise, split_fractions(np.array(row))[0]), expected
+    )
+    np.testing.assert_array_equal(expected.sum(axis=1), total_paise)

@@ -109,16 +109,7 @@ def split_paise(total_paise: PaiseArray, shares: npt.NDArray[np.float64]) -> Pai
     total_paise = np.asarray(total_paise, dtype=np.int64)
     shares = np.asarray(shares, dtype=np.float64).reshape(total_paise.size, -1)
     _check_splittable(total_paise, shares, "split")
-    weight = shares.sum(axis=1, keepdims=True)
-    shares = np.where(weight > 0, shares, 1.0)  # a row of zero shares splits evenly: no paisa is lost
-    exact = total_paise[:, None] * (shares / shares.sum(axis=1, keepdims=True))
-    parts = np.floor(exact).astype(np.int64)
-    left_over = (total_paise - parts.sum(axis=1))[:, None]
-    rank = _rank_largest_first(exact - parts)
-    width = parts.shape[1]
-    parts += (rank < left_over).astype(np.int64) - (rank >= width + left_over).astype(np.int64)
-    _check_parts_sum(parts.sum(axis=1), total_paise, "split")
-    return parts
+    return split_by_fractions(total_paise, _fractions(shares))
 
 
 def split_fractions(shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -126,8 +117,12 @@ def split_fractions(shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     evenly): for callers that split many totals by the same few rows, computed once."""
     shares = np.atleast_2d(np.asarray(shares, dtype=np.float64))
     _check_splittable(np.zeros(shares.shape[0], dtype=np.int64), shares, "split")
+    return _fractions(shares)
+
+
+def _fractions(shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     weight = shares.sum(axis=1, keepdims=True)
-    shares = np.where(weight > 0, shares, 1.0)
+    shares = np.where(weight > 0, shares, 1.0)  # a row of zero shares splits evenly: no paisa is lost
     return shares / shares.sum(axis=1, keepdims=True)
 
 
