@@ -29,6 +29,7 @@ the whole run (see ``SettlementFlow.summary``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,15 +143,14 @@ class KpiRecorder:
         if 0 <= index < self.horizon_days:
             self.daily[index, self._column[name]] += value
 
-    def columns(self, names: tuple[str, ...]) -> npt.NDArray[np.intp]:
-        """Where each named daily KPI is kept: for ``add_columns``, when a step adds many KPIs at once."""
-        return np.array([self._column[name] for name in names], dtype=np.intp)
-
-    def add_columns(self, day: float, columns: npt.NDArray[np.intp], values: npt.NDArray[np.float64]) -> None:
-        """``add(day, name, value)`` for distinct columns (``columns``) at once: the same float adds."""
+    def add_many(self, day: float, figures: Iterable[tuple[str, float]]) -> None:
+        """``add(day, name, value)`` for each (name, value) of distinct names, as one vectorised add (a parts
+        day adds sixteen): the same float adds."""
         index = int(day)
         if 0 <= index < self.horizon_days:
-            self.daily[index, columns] += values
+            names, values = zip(*figures, strict=True)
+            columns = [self._column[name] for name in names]
+            self.daily[index, columns] += np.array([float(value) for value in values])
 
     def set(self, day: int, name: str, value: float) -> None:
         if 0 <= day < self.horizon_days:

@@ -339,13 +339,12 @@ class PartsFlow:
                 for start, end, key in zip(starts, ends, sorted_group[starts].tolist(), strict=True)
             ]
         released_cells, released_units = cells[order], units[order]
-        by_day = self.pending.by_day  # every group holds lines: appended directly, a dozen or two a day
         start = 0
         for key, size in groups:
             kind, delay = divmod(key, span)
             end = start + size
-            by_day[day + delay].append(
-                (RELEASE_KINDS[kind], released_cells[start:end], released_units[start:end])
+            self.pending.add(
+                day + delay, RELEASE_KINDS[kind], released_cells[start:end], released_units[start:end]
             )
             start = end
 

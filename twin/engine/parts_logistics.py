@@ -48,25 +48,6 @@ QuantityArray = npt.NDArray[np.int32]
 #: the book's fill-order key: ``day opened x _TIE_SPAN + tie`` (a tie is a cell or a place in tonight's decision)
 _TIE_SPAN = 1 << 32
 _LAST_DAY = 1 << 30
-#: the demand KPIs each parts day adds, in the order ``_record_demand_kpis`` computes them
-_DEMAND_KPIS = (
-    "parts_demand_lines",
-    "parts_demand_units",
-    "parts_first_pick_lines",
-    "parts_first_pick_units",
-    "parts_filled_units",
-    "parts_emergency_lines",
-    "parts_emergency_units",
-    "parts_lost_lines",
-    "parts_lost_units",
-    "parts_lost_margin_inr",
-    "parts_sold_units",
-    "parts_cogs_inr",
-    "parts_lateral_units",
-    "parts_backordered_units",
-    "parts_lost_sale_penalty_inr",
-    "parts_lateral_cost_inr",
-)
 
 
 @dataclass(frozen=True)
@@ -161,7 +142,6 @@ class PartsLogistics:
         self.emergency_inbound: dict[int, list[Shipment]] = defaultdict(list)
         self.outstanding_backorder_units = 0
         self._class_count = len(PART_CLASSES)
-        self._demand_kpi_columns = kpis.columns(_DEMAND_KPIS)
         #: promised arrival day of the earliest consignment on its way to each dealer cell (inf: none); what
         #: a carrier's ETA feed tells the control tower (lead time from dispatch, not the realised transit)
         self.inbound_eta_day = np.full(self.dealers * self.skus, np.inf, dtype=np.float32)
@@ -344,26 +324,27 @@ class PartsLogistics:
         emergency_units = int(outcome.emergency_units.sum(dtype=np.int64))
         lost_units = int(outcome.lost_units.sum(dtype=np.int64))
         lateral_units = int(outcome.lateral_units.sum(dtype=np.int64))
-        values = (  # in the order of _DEMAND_KPIS
-            line_count,
-            demand_units,
-            line_count - missed.size,
-            demand_units - int(lines.quantity[missed].sum(dtype=np.int64)),
-            filled_units,
-            int(np.count_nonzero(outcome.emergency)),
-            emergency_units,
-            int(np.count_nonzero(outcome.lost_units)),
-            lost_units,
-            (outcome.lost_units * cost).sum() * operations.parts_margin_share,
-            filled_units + emergency_units + lateral_units,
-            (sold * cost).sum(),
-            lateral_units,
-            int(outcome.backordered_units.sum(dtype=np.int64)),
-            lost_units * operations.lost_sale_penalty_inr_per_unit,
-            lateral_units * operations.lateral_charge_per_unit_inr,
+        kpis.add_many(
+            day,
+            (
+                ("parts_demand_lines", line_count),
+                ("parts_demand_units", demand_units),
+                ("parts_first_pick_lines", line_count - missed.size),
+                ("parts_first_pick_units", demand_units - int(lines.quantity[missed].sum(dtype=np.int64))),
+                ("parts_filled_units", filled_units),
+                ("parts_emergency_lines", int(np.count_nonzero(outcome.emergency))),
+                ("parts_emergency_units", emergency_units),
+                ("parts_lost_lines", int(np.count_nonzero(outcome.lost_units))),
+                ("parts_lost_units", lost_units),
+                ("parts_lost_margin_inr", (outcome.lost_units * cost).sum() * operations.parts_margin_share),
+                ("parts_sold_units", filled_units + emergency_units + lateral_units),
+                ("parts_cogs_inr", (sold * cost).sum()),
+                ("parts_lateral_units", lateral_units),
+                ("parts_backordered_units", int(outcome.backordered_units.sum(dtype=np.int64))),
+                ("parts_lost_sale_penalty_inr", lost_units * operations.lost_sale_penalty_inr_per_unit),
+                ("parts_lateral_cost_inr", lateral_units * operations.lateral_charge_per_unit_inr),
+            ),
         )
-        # one vectorised add of the sixteen figures (each a float, as one ``add`` per figure would make it)
-        kpis.add_columns(day, self._demand_kpi_columns, np.array([float(value) for value in values]))
         if 0 <= day < kpis.horizon_days:
             part_class = self.parts.part_class
             lines_by_class = np.bincount(part_class[lines.sku], minlength=self._class_count)
