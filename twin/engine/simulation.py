@@ -639,7 +639,7 @@ class Simulation:
         kpis.set(day, "floor_plan_interest_inr", vehicle_value * operations.floor_plan_rate_per_year / 365.0)
         kpis.set_by_region(day, "vehicle_dealer_stock", vehicles.dealer_stock.sum(axis=1).astype(np.float64))
         if day % 7 == 0 or day == self.config.horizon_days - 1:
-            ages = np.sort(vehicles.ages_in_dealer_yards())  # sorted: the mean must not depend on yard order
+            ages = vehicles.sorted_ages_in_dealer_yards()  # sorted: the mean must not depend on yard order
             kpis.age_stats = (
                 float((ages > 60).mean()) if ages.size else 0.0,
                 float((ages > 90).mean()) if ages.size else 0.0,
