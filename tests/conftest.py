@@ -14,8 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-# fixtures shared by modules: a real Redis server (TWIN_REDIS_URL, or one started on 127.0.0.1) and stream names
-from tests.helpers.redis_server import redis_url, stream_name  # noqa: F401 - registered by being imported here
+# fixtures shared by modules, registered by being imported here: an MLflow store already migrated (for tests
+# about what a run logs), a real Redis server (TWIN_REDIS_URL, or one started on 127.0.0.1) and stream names
+from tests.helpers.mlflow_store import _migrated_mlflow_store, mlflow_store  # noqa: F401
+from tests.helpers.redis_server import redis_url, stream_name  # noqa: F401
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:

@@ -94,12 +94,12 @@ def test_the_process_pool_returns_what_inline_runs_return(
 
 @pytest.mark.slow
 def test_a_comparison_logs_a_parent_with_one_child_per_replication(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_store: str
 ) -> None:
     from twin.io import tracking
 
     monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = mlflow_store
     compare = _small(logger=LoggerConfig(kind="mlflow", tracking_uri=uri))
     execute_comparison(compare, tmp_path / "out")
     runs = tracking.search_runs(uri, compare.name)

@@ -106,11 +106,13 @@ def test_unknown_key_is_rejected_naming_the_key() -> None:
 
 
 @pytest.mark.slow
-def test_a_run_logs_a_complete_mlflow_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_logs_a_complete_mlflow_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_store: str
+) -> None:
     from twin.io import tracking
 
     monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = mlflow_store
     cfg = _compose(["debug=default", "progress=false", f"logger.tracking_uri={uri}", "seed=11"])
     summary = execute(cfg, tmp_path / "run")
     runs = tracking.search_runs(uri, "baseline")
@@ -135,15 +137,15 @@ def test_unreachable_tracking_store_keeps_the_run(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.slow
-def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
+def test_multirun_with_the_basic_launcher_logs_every_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mlflow_store: str
+) -> None:
+    from tests.helpers.entry_points import run_entry
     from twin.io import tracking
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    command = [
-        str(Path(sys.executable).with_name("twin-run")),
+    monkeypatch.chdir(tmp_path)
+    uri = mlflow_store
+    arguments = [
         "-m",
         "seed=1,2",
         "debug=default",
@@ -152,7 +154,7 @@ def test_multirun_with_the_basic_launcher_logs_every_job(tmp_path: Path) -> None
         "logger.log_daily_metrics=true",
         f"hydra.sweep.dir={tmp_path / 'multirun'}",
     ]
-    finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    finished = run_entry("twin.cli:run_main", *arguments, monkeypatch=monkeypatch, capsys=capsys)
     assert finished.returncode == 0, finished.stderr[-2000:]
     runs = tracking.search_runs(uri, "baseline")
     assert sorted(runs["params.seed"]) == ["1", "2"]

@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
+from tests.helpers.entry_points import run_entry
 from twin.cli import CONFIG_DIR, run_name, to_twin_config
 from twin.config import TwinConfig
 from twin.errors import ConfigError
@@ -102,7 +103,10 @@ def test_two_runs_started_in_the_same_second_write_to_different_folders(tmp_path
 
 
 # -- runs that never collide, interruptions that lose nothing -----------------------------------------
-RUN = [sys.executable, "-m", "twin.cli", "debug=default", "horizon_days=6", "warmup_days=1", "progress=false"]
+RUN_SETTINGS = ["debug=default", "horizon_days=6", "warmup_days=1", "progress=false"]
+#: the installed command's behaviour in a process of its own, where several processes or a signal are the point;
+#: the rest call its entry point in this process (``run_entry``): the same code without a fresh interpreter
+RUN = [sys.executable, "-m", "twin.cli", *RUN_SETTINGS]
 #: the runs' default store is the working directory's mlflow.db: no inherited tracking URI
 CLEAN_ENV = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
 
@@ -123,10 +127,13 @@ def test_four_runs_at_once_on_a_fresh_store_all_land(tmp_path: Path) -> None:
     assert set(found["status"]) == {"FINISHED"}
 
 
-def test_a_store_that_cannot_be_written_fails_fast_and_keeps_the_outputs(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [*RUN, "logger.tracking_uri=sqlite:////proc/twin-cannot-write/mlflow.db"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+def test_a_store_that_cannot_be_written_fails_fast_and_keeps_the_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    completed = run_entry(
+        "twin.cli:run_main", *RUN_SETTINGS, "logger.tracking_uri=sqlite:////proc/twin-cannot-write/mlflow.db",
+        monkeypatch=monkeypatch, capsys=capsys,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert "cannot be written" in completed.stdout
@@ -136,9 +143,12 @@ def test_a_store_that_cannot_be_written_fails_fast_and_keeps_the_outputs(tmp_pat
     assert "simulated 6 days" in log
 
 
-def test_a_refused_run_leaves_no_folder_behind(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [*RUN, "warmup_days=-1"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+def test_a_refused_run_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    completed = run_entry(
+        "twin.cli:run_main", *RUN_SETTINGS, "warmup_days=-1", monkeypatch=monkeypatch, capsys=capsys
     )
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [completed.stderr.strip()]  # one line
@@ -170,7 +180,7 @@ def test_an_interrupt_exits_cleanly_with_one_line(tmp_path: Path) -> None:
 
 
 def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_store: str
 ) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -180,7 +190,7 @@ def test_an_interrupt_while_logging_marks_the_mlflow_run_killed(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(MlflowClient, "log_artifact", interrupted)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = mlflow_store
     (tmp_path / "artifacts").mkdir()
     (tmp_path / "artifacts" / "kpis.json").write_text("{}")
     with pytest.raises(KeyboardInterrupt):
@@ -197,10 +207,10 @@ def test_the_cost_chart_is_sorted_and_has_no_empty_bars() -> None:
     assert bars == [("lost", 1.0), ("freight", 3.0), ("holding cost", 9.0)]
 
 
-def test_help_lists_every_group_and_says_what_each_setting_means() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "twin.cli", "--help"], capture_output=True, text=True, timeout=60
-    )
+def test_help_lists_every_group_and_says_what_each_setting_means(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    completed = run_entry("twin.cli:run_main", "--help", monkeypatch=monkeypatch, capsys=capsys)
     assert completed.returncode == 0
     text = completed.stdout
     for group in (
@@ -218,7 +228,9 @@ def test_help_lists_every_group_and_says_what_each_setting_means() -> None:
     assert undocumented == [], f"settings without a meaning: {undocumented}"
 
 
-def test_large_outputs_stay_in_the_run_folder_and_are_listed_not_copied(tmp_path: Path) -> None:
+def test_large_outputs_stay_in_the_run_folder_and_are_listed_not_copied(
+    tmp_path: Path, mlflow_store: str
+) -> None:
     import json
 
     from mlflow.tracking import MlflowClient
@@ -230,7 +242,7 @@ def test_large_outputs_stay_in_the_run_folder_and_are_listed_not_copied(tmp_path
     (run_folder / "kpis.json").write_text("{}")
     (run_folder / "daily_kpis.parquet").write_bytes(b"x" * 3_000_000)
     (run_folder / "snapshots" / "day_010" / "meta.json").write_text("{}")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = mlflow_store
     run_id = tracking.log_run(uri, "artifacts", "run", {}, {"a": 1.0}, {}, artifacts_dir=run_folder)
 
     client = MlflowClient(tracking_uri=uri)
