@@ -19,6 +19,8 @@ from twin.policies.transfer_planner import (
     FreightModel,
     PlannerOptions,
     _cheapest_first,
+    _dense_rank,
+    _live_pairs,
     parts_surplus_deficit,
     plan_multistop_routes,
     plan_transfers,
@@ -297,3 +299,33 @@ def test_cheapest_first_is_the_order_by_target_cost_and_position(pairs):
     cost_paise = np.array([pair[1] for pair in pairs], dtype=np.int64)
     expected = np.lexsort((np.arange(target.size), cost_paise, target))
     np.testing.assert_array_equal(_cheapest_first(target, cost_paise), expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_live_pairs_are_every_same_item_pair_on_a_live_lane_deficit_major(seed):
+    """The receiver-by-receiver listing gives the pairs (and order) of listing every pair and filtering."""
+    rng = np.random.default_rng(seed)
+    dealers, items = 7, 9
+    surplus = rng.random((dealers, items)) < 0.5
+    deficit = (rng.random((dealers, items)) < 0.4) & ~surplus
+    live_lane = rng.random((dealers, dealers)) < 0.5
+    surplus_item, surplus_dealer = np.divmod(np.flatnonzero(surplus.T), dealers)
+    deficit_item, deficit_dealer = np.divmod(np.flatnonzero(deficit.T), dealers)
+    expected = [
+        (target, source)
+        for target in range(len(deficit_item))
+        for source in range(len(surplus_item))
+        if surplus_item[source] == deficit_item[target]
+        and live_lane[surplus_dealer[source], deficit_dealer[target]]
+    ]
+    target, source = _live_pairs(surplus_dealer, surplus_item, deficit_dealer, deficit_item, live_lane)
+    assert list(zip(target.tolist(), source.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=50))
+def test_dense_rank_is_unique_with_inverse(cells):
+    values, rank = _dense_rank(np.array(cells, dtype=np.int64) + 1000)
+    expected_values, expected_rank = np.unique(np.array(cells, dtype=np.int64) + 1000, return_inverse=True)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(rank, expected_rank)

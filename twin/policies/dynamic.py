@@ -76,34 +76,50 @@ class DynamicReplenishment:
         at_dc = candidate_cells >= dealer_cells_end
         dc_decision = self._dc_rule.replenish(view, candidate_cells[at_dc])
         cells = candidate_cells[~at_dc]
-        dealer, sku = np.divmod(cells, skus)
+        dealer = cells // skus
+        sku = cells - dealer * skus
+        # a cell is due when (day + dealer) is a multiple of its class's review period: one small table of
+        # [period, dealer] for the day, then a look-up per cell (no division per cell)
+        periods, period_kind = np.unique(_REVIEW_PERIOD_DAYS[view.part_class], return_inverse=True)
+        due_today = (view.day + np.arange(view.dealer_count))[None, :] % periods[:, None] == 0
+        due = due_today[period_kind.ravel()[sku], dealer]
+        deferred = cells[~due]
+        cells, dealer, sku = cells[due], dealer[due], sku[due]
         part_class = view.part_class[sku]
         period = _REVIEW_PERIOD_DAYS[part_class]
-        due = (view.day + dealer) % period == 0
-        deferred = cells[~due]
-        cells, dealer, sku, part_class, period = (
-            cells[due],
-            dealer[due],
-            sku[due],
-            part_class[due],
-            period[due],
-        )
 
         mean_per_day, dispersion, lines_per_year = forecast.distribution(cells)
         stocked = lines_per_year >= self.phase_in_lines_per_year
+        # the uncovered days depend on the dealer only: worked out once per dealer with a cell due today (the
+        # sum runs up to the longest of the lanes given, the same over these dealers as over their cells)
+        reviewing = np.flatnonzero(np.bincount(dealer, minlength=view.dealer_count))
+        lead_time_sd_by_dealer = (
+            view.dealer_lead_time_sd_days[reviewing] if view.dealer_lead_time_sd_days is not None else 0.0
+        )
+        lead_time_by_dealer = np.zeros(view.dealer_count)
+        lead_time_by_dealer[reviewing] = uncovered_demand_days(
+            view.dealer_lead_time_days[reviewing], lead_time_sd_by_dealer
+        )
         # the lead-time convention (twin.domain.lead_time): tonight's order is on the shelf the morning of
         # d + ceil(L), so it misses ceil(L) - 1 demand days; the next review's order takes over after ``period``
         # transit-time spread adds (mean per day x lead-time sd)^2 to the protection demand's variance
         lead_time_sd = (
             view.dealer_lead_time_sd_days[dealer] if view.dealer_lead_time_sd_days is not None else 0.0
         )
-        lead_time = uncovered_demand_days(view.dealer_lead_time_days[dealer], lead_time_sd)
+        lead_time = lead_time_by_dealer[dealer]
         protection_days = lead_time + period
         protection_dispersion = dispersion + mean_per_day * lead_time_sd**2 / protection_days
-        level = quantile(
-            self.service_level[part_class], mean_per_day * protection_days, protection_dispersion
+        # an unstocked cell's level is 0 whatever its quantile: the quantile is worked out for stocked ones
+        level = np.zeros(cells.size, dtype=np.int64)
+        stocked_index = np.flatnonzero(stocked)
+        level[stocked_index] = np.maximum(
+            quantile(
+                self.service_level[part_class[stocked_index]],
+                (mean_per_day * protection_days)[stocked_index],
+                protection_dispersion[stocked_index],
+            ),
+            1,
         )
-        level = np.where(stocked, np.maximum(level, 1), 0)
         position = view.position(dealer, sku).astype(np.int64)
         order = position < level
         cells, dealer, sku = cells[order], dealer[order], sku[order]

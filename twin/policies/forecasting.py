@@ -136,8 +136,9 @@ class IntermittentForecaster:
     demand at all); ``series`` are the ones with demand that day. ``season_index(day)`` is the expected
     demand level of a day relative to the year's mean (1.0 without seasonality).
 
-    The state is one ``[series, column]`` float64 matrix (see STATE_COLUMNS): a day's update or a query
-    gathers the rows it needs once (one fancy-index operation instead of one per field). A series is
+    The state is one ``[column, series]`` float64 matrix (see STATE_COLUMNS): a day's update or a query
+    gathers the series it needs once (one ``take`` along the series axis instead of one per field), and the
+    gathered columns come out contiguous, ready for the arithmetic. A series is
     updated only on its demand days, so its last update is its last demand (or the start, before that).
     """
 
@@ -159,8 +160,8 @@ class IntermittentForecaster:
         self.cold_start = True
         #: days of history behind the state (365 once primed): the Syntetos-Boylan interval counts them
         self.history_days = 0.0
-        self.state = np.zeros((series_count, len(STATE_COLUMNS)))
-        self.state[:, _LAST_DEMAND] = start_day - 1
+        self.state = np.zeros((len(STATE_COLUMNS), series_count))
+        self.state[_LAST_DEMAND] = start_day - 1
         self._decay_tables: dict[float, FloatArray] = {}
         self._method_table = np.array(self.settings.method_by_class, dtype=np.int64)
         #: ``[series, method]`` in-sample one-step absolute error through each series' last update
@@ -186,19 +187,19 @@ class IntermittentForecaster:
         rate = days / 365.0
         interval = np.where(seen, 365.0 / np.maximum(days, 1e-12), 0.0)
         state = self.state
-        state[:, _CROSTON_SIZE] = np.where(seen, size_mean, 0.0)
-        state[:, _CROSTON_INTERVAL] = interval
-        state[:, _TSB_PROBABILITY] = np.minimum(rate, 1.0)
-        state[:, _TSB_SIZE] = state[:, _CROSTON_SIZE]
-        state[:, _SES_LEVEL] = rate * size_mean
-        state[:, _SEASONAL_LEVEL] = rate * size_mean
+        state[_CROSTON_SIZE] = np.where(seen, size_mean, 0.0)
+        state[_CROSTON_INTERVAL] = interval
+        state[_TSB_PROBABILITY] = np.minimum(rate, 1.0)
+        state[_TSB_SIZE] = state[_CROSTON_SIZE]
+        state[_SES_LEVEL] = rate * size_mean
+        state[_SEASONAL_LEVEL] = rate * size_mean
         # the last demand is taken half an interval ago: the first new interval is then not biased short
-        state[:, _LAST_DEMAND] = np.where(
+        state[_LAST_DEMAND] = np.where(
             seen, self.start_day - 1 - np.floor(interval / 2.0), self.start_day - 1
         )
-        state[:, _DEMAND_DAYS] = days
-        state[:, _SIZE_SUM] = days * size_mean
-        state[:, _SIZE_SQUARE_SUM] = days * size_square_mean
+        state[_DEMAND_DAYS] = days
+        state[_SIZE_SUM] = days * size_mean
+        state[_SIZE_SQUARE_SUM] = days * size_square_mean
         self.history_days = 365.0
         self.cold_start = False
 
@@ -214,14 +215,15 @@ class IntermittentForecaster:
             return
         settings = self.settings
         y = np.asarray(quantity, dtype=float)
+        rows = self._columns(series)
         (
             last_demand, croston_size, croston_interval, probability, tsb_size, ses_level,
             seasonal_level, demand_days, size_sum, size_square_sum,
-        ) = self._columns(series)  # fmt: skip
+        ) = rows  # fmt: skip
         zero_days = self._zero_days(last_demand, day - 1)  # zero-demand days since the last update
         if self.errors is not None:
             forecasts, zero_run = self._forecasts_over_zero_run(
-                self.state[series].T, zero_days, float(self._season(np.array([day]))[0])
+                rows, zero_days, float(self._season(np.array([day]))[0])
             )
             self.errors[series] += zero_run + np.abs(forecasts - np.asarray(quantity, dtype=float)[:, None])
         # TSB probability: decay over the zero days, then one update with an occurrence
@@ -260,7 +262,7 @@ class IntermittentForecaster:
         updated[_DEMAND_DAYS] = demand_days + 1.0
         updated[_SIZE_SUM] = size_sum + y
         updated[_SIZE_SQUARE_SUM] = size_square_sum + y * y
-        self.state[series] = updated.T
+        self.state[:, series] = updated
 
     def _forecasts_over_zero_run(
         self, rows: FloatArray, zero_days: IntArray, season: float
@@ -294,9 +296,10 @@ class IntermittentForecaster:
         return forecasts, zero_run
 
     def _columns(self, series: IntArray) -> FloatArray:
-        """The state of ``series`` as ``[column, series]``: one gather, then one transpose, so the arithmetic
-        runs on contiguous columns (several times faster than on strided ones)."""
-        return self.state[series].T.copy()
+        """The state of ``series`` as ``[column, series]``: one gather along the series axis of the
+        column-major state, so the arithmetic runs on contiguous columns (several times faster than on strided
+        ones, and a third of the cost of gathering ``[series, column]`` rows and transposing them)."""
+        return np.take(self.state, series, axis=1)
 
     def _zero_days(self, last_demand: FloatArray, through_day: int) -> IntArray:
         """Days without demand after a series' last update up to ``through_day`` (updates happen on demand
@@ -352,28 +355,31 @@ class IntermittentForecaster:
                 f"as_of_day {day} is before the last observed day {self.day}: state moves forward only"
             )
         zero_days = self._zero_days(rows[_LAST_DEMAND], day)
-        ses_decay = self._decay(1.0 - settings.ses_alpha, zero_days)
-        croston = rows[_CROSTON_SIZE] / np.maximum(rows[_CROSTON_INTERVAL], 1e-12)  # 0 before a demand
-        by_method = {
-            Method.SES: lambda: rows[_SES_LEVEL] * ses_decay,
-            Method.SEASONAL_SES: lambda: (
-                rows[_SEASONAL_LEVEL] * ses_decay * self._season(np.array([day + 1]))[0]
-            ),
-            Method.CROSTON: lambda: croston,
-            Method.SBA: lambda: croston * (1.0 - settings.alpha / 2.0),
-            Method.TSB: lambda: (
-                rows[_TSB_PROBABILITY]
-                * self._decay(1.0 - settings.tsb_alpha_probability, zero_days)
-                * rows[_TSB_SIZE]
-            ),
-        }
-        present = np.unique(methods)
+        season = self._season(np.array([day + 1]))[0]
+
+        def mean_of(method: int, index: IntArray | slice) -> FloatArray:
+            """The method's mean for the rows at ``index``: only its own rows are worked out (each row's
+            arithmetic is its own, so the values are those of working out every row)."""
+            days = zero_days[index]
+            if method == Method.SES:
+                return rows[_SES_LEVEL][index] * self._decay(1.0 - settings.ses_alpha, days)
+            if method == Method.SEASONAL_SES:
+                return rows[_SEASONAL_LEVEL][index] * self._decay(1.0 - settings.ses_alpha, days) * season
+            if method == Method.TSB:
+                probability = rows[_TSB_PROBABILITY][index]
+                decay = self._decay(1.0 - settings.tsb_alpha_probability, days)
+                return probability * decay * rows[_TSB_SIZE][index]
+            # Croston (0 before a demand) and SBA
+            croston = rows[_CROSTON_SIZE][index] / np.maximum(rows[_CROSTON_INTERVAL][index], 1e-12)
+            return croston if method == Method.CROSTON else croston * (1.0 - settings.alpha / 2.0)
+
+        present = np.flatnonzero(np.bincount(methods, minlength=len(Method)))  # the methods in use, ascending
         if present.size == 1:
-            return np.asarray(by_method[Method(int(present[0]))](), dtype=float)
+            return np.asarray(mean_of(int(present[0]), slice(None)), dtype=float)
         mean = np.zeros(rows.shape[1])
         for method in present.tolist():
-            members = methods == method
-            mean[members] = by_method[Method(method)]()[members]
+            members = np.flatnonzero(methods == method)
+            mean[members] = mean_of(method, members)
         return mean
 
     def _methods_of(self, rows: FloatArray, series: IntArray) -> IntArray:
@@ -466,7 +472,7 @@ class IntermittentForecaster:
 
     def lines_per_year(self, series: IntArray) -> FloatArray:
         """Demand days a year so far (history plus observed): the phase-in rule's count."""
-        return self.state[series, _DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
+        return self.state[_DEMAND_DAYS, series] * 365.0 / max(self._observed_days(), 1.0)
 
     def class_mix(self, series: IntArray) -> dict[str, float]:
         """Share of ``series`` in each Syntetos-Boylan class."""
@@ -477,7 +483,7 @@ class IntermittentForecaster:
     # -- state for snapshots ----------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         arrays = {
-            "state": self.state.copy(),
+            "state": self.state.T.copy(),  # saved as [series, column]
             "day": np.array([self.day, self.start_day, int(self.cold_start), self.history_days]),
         }
         if self.errors is not None:
@@ -485,7 +491,7 @@ class IntermittentForecaster:
         return arrays
 
     def load_state_arrays(self, arrays: dict[str, npt.NDArray[np.generic]]) -> None:
-        self.state[:] = arrays["state"]
+        self.state[:] = np.asarray(arrays["state"]).T
         if self.errors is not None:
             if "errors" not in arrays:
                 raise ValueError("errors: missing from the saved state (saved with selection=class?)")

@@ -291,21 +291,30 @@ def _candidate_arcs(
         deficit_index = np.arange(len(deficit_item))
     deficit_dealer, deficit_item = deficit_dealer[deficit_index], deficit_item[deficit_index]
     deficit_total, deficit_benefit = deficit_total[deficit_index], deficit_benefit[deficit_index]
-    items, surplus_count = np.unique(surplus_item, return_counts=True)
-    surplus_start = np.searchsorted(surplus_item, items)
-    position = np.searchsorted(items, deficit_item)
-    position = np.minimum(position, len(items) - 1)
-    per_deficit = np.where(items[position] == deficit_item, surplus_count[position], 0).astype(np.int64)
-    # every (deficit cell, surplus cell of its item) pair, deficit-major with senders in cell order; the
-    # deficit side of each pair is a repeat, only the sender side needs a gather
-    target = np.repeat(np.arange(len(deficit_item), dtype=np.int64), per_deficit)
-    source = np.repeat(surplus_start[position], per_deficit) + _ragged_arange(per_deficit)
-    lane = surplus_dealer[source] * dealers + np.repeat(deficit_dealer, per_deficit)
+    # only lanes on which some unit could pay its way (per-unit freight below the receiver's best benefit)
+    # can carry an arc. Pairs are listed on those lanes only; a lane's pairs are all listed or none, so a
+    # listed lane's sums below add the same terms in the same order as they would over every pair.
+    lane_per_unit_freight = (
+        freight.unit_cost_inr(distance_km)
+        + freight.truck_cost_inr(distance_km) / freight.truck_capacity_units
+    )
+    receiver_best_benefit = np.full(dealers, -np.inf)
+    np.maximum.at(receiver_best_benefit, deficit_dealer, deficit_benefit)
+    if release_benefit.any():
+        receiver_best_benefit = receiver_best_benefit + release_benefit.max()
+    target, source = _live_pairs(
+        surplus_dealer,
+        surplus_item,
+        deficit_dealer,
+        deficit_item,
+        lane_per_unit_freight < receiver_best_benefit,
+    )
+    lane = surplus_dealer[source] * dealers + deficit_dealer[target]
     distance = distance_km.reshape(-1)[lane]
     unit_freight = freight.unit_cost_inr(distance)
     truck_freight = freight.truck_cost_inr(distance)
     per_unit_freight = unit_freight + truck_freight / freight.truck_capacity_units
-    benefit = np.repeat(deficit_benefit, per_deficit)
+    benefit = deficit_benefit[target]
     if release_benefit.any():
         benefit = benefit + release_benefit[source]
     cost_paise = np.rint((per_unit_freight - benefit) * 100).astype(np.int64)
@@ -313,7 +322,7 @@ def _candidate_arcs(
     if prune_lanes:
         # a lane whose every possible unit together cannot pay one truck is never in a profitable plan:
         # dropping such a lane's flows from any plan keeps it feasible and makes it cheaper (exact pruning)
-        most_units = np.minimum(surplus_total[source], np.repeat(deficit_total, per_deficit))
+        most_units = np.minimum(surplus_total[source], deficit_total[target])
         net_per_unit = benefit - unit_freight
         lane_best_inr = np.bincount(
             lane, weights=most_units * np.maximum(net_per_unit, 0.0), minlength=dealers * dealers
@@ -321,10 +330,15 @@ def _candidate_arcs(
         keep &= lane_best_inr[lane] > truck_freight
     source, target, cost_paise, benefit = source[keep], target[keep], cost_paise[keep], benefit[keep]
     if max_senders is not None and len(target):
-        order = _cheapest_first(target, cost_paise)
-        rank = _ragged_arange(np.bincount(target[order], minlength=len(deficit_item)).astype(np.int64))
-        keep_sorted = order[rank < max_senders]
-        keep_sorted.sort()
+        # a deficit cell with at most ``max_senders`` arcs keeps them all: only the others are ranked
+        crowded = np.flatnonzero(np.bincount(target, minlength=len(deficit_item))[target] > max_senders)
+        kept = np.ones(len(target), dtype=bool)
+        if len(crowded):
+            order = _cheapest_first(target[crowded], cost_paise[crowded])
+            ranked = crowded[order]
+            rank = _ragged_arange(np.bincount(target[ranked], minlength=len(deficit_item)).astype(np.int64))
+            kept[ranked[rank >= max_senders]] = False
+        keep_sorted = np.flatnonzero(kept)
         source, target, cost_paise, benefit = (
             source[keep_sorted],
             target[keep_sorted],
@@ -336,6 +350,58 @@ def _candidate_arcs(
     target = deficit_index[target]  # back to the caller's deficit cell numbering
     arcs = _Arcs(source, target, item_rank.astype(np.int64), lane, cost_paise, benefit)
     return arcs, np.unique(deficit_item)
+
+
+def _live_pairs(
+    surplus_dealer: IntArray,
+    surplus_item: IntArray,
+    deficit_dealer: IntArray,
+    deficit_item: IntArray,
+    live_lane: BoolArray,
+) -> tuple[IntArray, IntArray]:
+    """Every (deficit cell, surplus cell of its item) pair on a live ``[sender, receiver]`` lane, deficit-major
+    with senders in cell order (cells are sorted by item, then dealer).
+
+    Listed receiver by receiver (its live senders x its short items, a small dense block) rather than as
+    every pair of an item and then filtered: at 400 dealers only a fifth of the lanes are live, and the
+    full list runs to millions of pairs.
+    """
+    dealers = live_lane.shape[0]
+    if not len(deficit_item):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    item_count = int(max(surplus_item.max(), deficit_item.max())) + 1
+    surplus_cell = np.full((dealers, item_count), -1, dtype=np.int64)
+    surplus_cell[surplus_dealer, surplus_item] = np.arange(len(surplus_item), dtype=np.int64)
+    by_receiver = np.argsort(deficit_dealer, kind="stable")
+    bounds = np.searchsorted(deficit_dealer[by_receiver], np.arange(dealers + 1))
+    targets: list[IntArray] = []
+    sources: list[IntArray] = []
+    for receiver in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
+        senders = np.flatnonzero(live_lane[:, receiver])
+        if not senders.size:
+            continue
+        short = by_receiver[bounds[receiver] : bounds[receiver + 1]]
+        block = surplus_cell[np.ix_(senders, deficit_item[short])]  # [sender, deficit cell]
+        column, row = np.nonzero(block.T >= 0)  # deficit-major, senders ascending
+        targets.append(short[column])
+        sources.append(block[row, column])
+    target = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
+    source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
+    if not target.size:
+        return target, source
+    # each deficit cell's pairs are already together and in sender order: place the groups in cell order
+    counts = np.bincount(target, minlength=len(deficit_item))
+    first = np.cumsum(counts) - counts
+    starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]])
+    place = np.repeat(first[target[starts]] - starts, np.diff(np.r_[starts, len(target)])) + np.arange(
+        len(target)
+    )
+    ordered_target = np.empty_like(target)
+    ordered_source = np.empty_like(source)
+    ordered_target[place] = target
+    ordered_source[place] = source
+    return ordered_target, ordered_source
 
 
 #: arcs per pooled min-cost-flow solve: small graphs of whole items solve faster than one big graph (the solver
@@ -373,12 +439,22 @@ def _solve_flows(
     return flow, int(item_starts.size)
 
 
+def _dense_rank(cells: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(cells, return_inverse=True)`` for the cells of a group of whole items: cells are numbered
+    by item, so a group's cells lie in a short range, and marking that range beats sorting the arcs."""
+    low = int(cells.min())
+    seen = np.zeros(int(cells.max()) - low + 1, dtype=np.int64)
+    seen[cells - low] = 1
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen) + low, rank[cells - low]
+
+
 def _solve_group(
     arcs: _Arcs, index: IntArray, capacity: IntArray, surplus_left: IntArray, deficit_left: IntArray
 ) -> IntArray:
-    sources, source_node = np.unique(arcs.source[index], return_inverse=True)
-    targets, target_node = np.unique(arcs.target[index], return_inverse=True)
-    source_node, target_node = source_node.ravel(), target_node.ravel() + len(sources)
+    sources, source_node = _dense_rank(arcs.source[index])
+    targets, target_node = _dense_rank(arcs.target[index])
+    target_node = target_node + len(sources)
     sink = len(sources) + len(targets)
     supply = surplus_left[sources]
     solver = min_cost_flow.SimpleMinCostFlow()
@@ -738,10 +814,16 @@ def plan_transfers(
         keep_direct[thin_index[~grouped]] |= direct_net0[thin_index[~grouped]] < 0
     routed_lanes = np.concatenate(routed_lane_ids) if routed_lane_ids else np.zeros(0, np.int64)
 
-    locked_lane = np.isin(arcs.lane, lanes0[keep_direct]) | np.isin(arcs.lane, routed_lanes)
+    def on_lanes(lanes: IntArray) -> BoolArray:
+        """Arcs on any of ``lanes`` (``np.isin`` by a look-up over the dealer pairs)."""
+        member = np.zeros(dealers * dealers, dtype=bool)
+        member[lanes] = True
+        return member[arcs.lane]
+
+    locked_lane = on_lanes(lanes0[keep_direct]) | on_lanes(routed_lanes)
     flow = np.where(locked_lane, flow0, 0)
-    forbidden = ~locked_lane & np.isin(arcs.lane, lanes0)  # every lane of round 0 not kept
-    closed = np.isin(arcs.lane, routed_lanes)  # a route's load is fixed once routed
+    forbidden = ~locked_lane & on_lanes(lanes0)  # every lane of round 0 not kept
+    closed = on_lanes(routed_lanes)  # a route's load is fixed once routed
     rounds_run = 0
     retry_items = np.unique(arcs.item_rank[(flow0 > 0) & ~locked_lane])
     for _ in range(options.rounds):
@@ -774,9 +856,9 @@ def plan_transfers(
         new_net = freight.lane_freight_inr(after_units, km_after) - after_benefit
         improves = new_net < old_net - 1e-9
         rejected_lanes = after_lanes[~improves & (after_units > old_units)]
-        accept = np.isin(arcs.lane, after_lanes[improves])
+        accept = on_lanes(after_lanes[improves])
         flow = flow + np.where(accept, extra, 0)
-        reject_arcs = np.isin(arcs.lane, rejected_lanes)
+        reject_arcs = on_lanes(rejected_lanes)
         retry_items = np.unique(arcs.item_rank[(extra > 0) & reject_arcs])
         forbidden |= reject_arcs & (flow == 0)
         closed |= reject_arcs & (flow > 0)
