@@ -50,6 +50,7 @@ from twin.policies.network_sourcing import (
     NetworkGeometry,
     NetworkSearch,
     NetworkSourcing,
+    PlaceTables,
     SourceKind,
     SourcingRequest,
     acceptable_specs,
@@ -157,6 +158,8 @@ class CustomerOrders:
         self.campaigns: LateLossObserver | None = None
         self.geometry = network_geometry(network, operations, handling_fee_inr, vehicles.vehicle_cost_inr)
         self.rules = search.rules
+        #: what a trade's receiver pays for each spec (the car at cost), in paise, converted once
+        self.price_paise = inr_to_paise(vehicles.vehicle_cost_inr)
         # which dealers trade is a fact about the network, not a replication: the generator seed draws it
         trade_rng = np.random.default_rng(np.random.SeedSequence([generator_seed, 8]))
         self.dealer_trades = trade_rng.random(network.dealer_count) < search.dealer_trade_share
@@ -167,11 +170,18 @@ class CustomerOrders:
         self.next_trade_load = 0
         self._atlas: NetworkSourcing | None = None
         self._atlas_day = -1
+        #: what Atlas needs of each pair of places, fixed by the network: built once, not with each day's Atlas
+        self.places = PlaceTables.build(self.geometry, self.rules, network.dealers.stockyard)
+        #: the specs a customer takes (and how well each matches), by (wanted spec, other colour, other variant)
+        self._acceptable: dict[
+            tuple[int, bool, bool], tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+        ] = {}
         #: open network orders: vehicle id -> (booked time, patience days)
         self.orders: dict[int, tuple[float, float]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0.0)
-        #: dealer trades on the road, settled on arrival: arrive day -> settlement batches
-        self.arriving: dict[int, list[SettlementBatch]] = defaultdict(list)
+        #: dealer trades on the road, settled on arrival: arrive day -> a load's transfers each, as rows of
+        #: ``SettlementBatch.to_rows`` (made a batch once a day, on arrival, rather than once per load)
+        self.arriving: dict[int, list[FloatArray]] = defaultdict(list)
         self.next_trade = 0
         #: dealer trades on the road: token -> (dealer, vehicle, arrival time)
         self.trades_on_road: dict[int, tuple[int, int, float]] = {}
@@ -193,6 +203,7 @@ class CustomerOrders:
                 flow.dealer_stock,
                 flow.sales_28d,
                 self.network.dealers.stockyard,
+                self.places,
             )
             self._atlas_day = today
         return self._atlas
@@ -203,9 +214,15 @@ class CustomerOrders:
         flow, log = self.vehicles, self.event_log
         now = self.env.now
         self.counters["requests"] += 1
-        specs, match = acceptable_specs(
-            spec, flow.same_variant[spec], flow.same_model[spec], other_colour, other_variant
-        )
+        key = (spec, other_colour, other_variant)
+        accepted = self._acceptable.get(key)
+        if accepted is None:
+            accepted = acceptable_specs(
+                spec, flow.same_variant[spec], flow.same_model[spec], other_colour, other_variant
+            )
+            accepted[0].flags.writeable = accepted[1].flags.writeable = False  # shared by every such request
+            self._acceptable[key] = accepted
+        specs, match = accepted
         query = SourcingRequest(dealer, specs, match, patience_days, now)
         draw = float(self.streams.get("sourcing:customer_draws").random())
         if log.enabled:
@@ -310,7 +327,7 @@ class CustomerOrders:
         self.next_trade += 1
         self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
         env.process(self._deliver_trade(trade))
-        price_paise = int(inr_to_paise(self.vehicles.vehicle_cost_inr[vehicle.spec]))
+        price_paise = int(self.price_paise[vehicle.spec])
         # trades count down, rebalancing transfers up: never the same id
         load.trades.append(
             (-1 - trade, holder, dealer, carrier, max(1, math.ceil(arrival)), distance, price_paise)
@@ -325,25 +342,24 @@ class CustomerOrders:
         del self.trade_loads[token]
         if self.open_lane.get(load.lane) == token:
             del self.open_lane[load.lane]
-        rows = np.array(load.trades, dtype=np.float64).reshape(-1, TRADE_COLUMNS)
-        count = rows.shape[0]
-        settle_day = int(rows[:, 4].max())  # the truck's trip ends with its last drop: it settles as one
-        batch = SettlementBatch.of(
-            transfer_id=rows[:, 0].astype(np.int64),
-            category=np.full(count, int(FreightCategory.VEHICLE_TRANSFER)),
-            sender=rows[:, 1].astype(np.int64),
-            receiver=rows[:, 2].astype(np.int64),
-            carrier=rows[:, 3].astype(np.int64),
-            truck=np.full(count, -1 - token),
-            ship_day=np.full(count, int(load.depart_at)),
-            arrive_day=np.full(count, settle_day),
-            distance_km=rows[:, 5],
-            volume=np.ones(count),
-            transfer_price_paise=rows[:, 6].astype(np.int64),
+        settle_day = max(trade[4] for trade in load.trades)  # the truck's trip ends with its last drop
+        ship_day = int(load.depart_at)
+        category, truck = float(FreightCategory.VEHICLE_TRANSFER), float(-1 - token)
+        # the load's transfers in ``SettlementBatch.to_rows`` columns, settled as one with the day's arrivals
+        rows = np.array(
+            [
+                (trade_id, category, holder, dealer, carrier, truck, ship_day, settle_day, km, 1.0, price)
+                for trade_id, holder, dealer, carrier, _, km, price in load.trades
+            ],
+            dtype=np.float64,
         )
-        freight_inr = self.settlement.transfer_freight_inr(batch)
+        longest_km = max(0.0, *(trade[5] for trade in load.trades))
+        carrier = int(load.trades[0][3])  # one carrier's truck (the lane's)
+        freight_inr = self.settlement.truck_freight_inr(
+            carrier, ship_day, longest_km, float(len(load.trades))
+        )
         self.kpis.add(env.now, "freight_transfer_inr", freight_inr)
-        self.arriving[settle_day].append(batch)
+        self.arriving[int(settle_day)].append(rows)
         self.counters["dealer_trade_loads"] += 1
         self.counters["dealer_trade_freight_inr"] += freight_inr
 
@@ -363,8 +379,10 @@ class CustomerOrders:
 
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
-        """Dealer trades that reached the customer's dealer this morning are settled."""
-        self.settlement.transfers_arrived(self.arriving.pop(day, []))
+        """Dealer trades that reached the customer's dealer this morning are settled, as one batch."""
+        arrived = self.arriving.pop(day, [])
+        if arrived:
+            self.settlement.transfers_arrived(SettlementBatch.from_rows(np.concatenate(arrived)))
 
     def still_wanted(self, vehicle_id: int, arrival: float) -> bool:
         """A network order's car arriving after the customer's patience ran out finds them gone."""
@@ -415,7 +433,10 @@ class CustomerOrders:
 
     # -- snapshots ----------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, FloatArray]:
-        arriving = SettlementBatch.to_rows([batch for batches in self.arriving.values() for batch in batches])
+        arriving = np.concatenate(
+            [np.zeros((0, len(SettlementBatch.__dataclass_fields__)))]
+            + [rows for loads in self.arriving.values() for rows in loads]
+        )
         return {
             "orders": np.array(
                 [(v, booked, patience) for v, (booked, patience) in self.orders.items()]
@@ -449,7 +470,9 @@ class CustomerOrders:
             int(token): (int(dealer), int(vehicle), float(arrival))
             for token, dealer, vehicle, arrival in np.asarray(arrays["trades_on_road"]).tolist()
         }
-        self.arriving = defaultdict(list, SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])))
+        self.arriving = defaultdict(list)
+        for day, batches in SettlementBatch.by_arrival_day(np.asarray(arrays["arriving"])).items():
+            self.arriving[day] = [SettlementBatch.to_rows(batches)]
         self.trade_loads, self.open_lane = {}, {}
         for token, depart_at, lane_from, lane_to, carrier, *trade in np.asarray(
             arrays["trade_loads"]

@@ -167,6 +167,14 @@ class SettlementFlow:
             return float(paise_to_inr(0))
         return float(paise_to_inr(int(truck_charges_paise(batch, self.book.rates)[1].sum())))
 
+    def truck_freight_inr(self, carrier: int, ship_day: int, longest_km: float, volume: float) -> float:
+        """``transfer_freight_inr`` of a batch that is one truck (its carrier's card on its ship day over its
+        longest leg at its load share), from the truck's figures rather than its transfers' columns."""
+        rates = self.book.rates
+        card = rates.card_of_one(carrier, ship_day)
+        load_share = min(1.0, volume / rates.capacity_per_load[card])
+        return float(paise_to_inr(rates.load_charge_one_paise(card, longest_km, load_share)))
+
     # -- hooks (one-line calls from the engine) -----------------------------------------------------
     def consignments_departed(self, dealer: IntArray, units: IntArray, receive_day: IntArray) -> None:
         """Parts consignments leave their DC (one per dealer): their load share of a parts truck."""

@@ -9,7 +9,11 @@ variant), then the earlier delivery day, then the lower total cost (freight, han
 until delivery) less a credit for age (an aged unit is the one to move).
 
 Lookups go through an index by spec (CSR: VINs sorted by spec with offsets), never a scan of the network: a
-request touches only the VINs of the specs it accepts. Pure: arrays in, ranked candidates out.
+request touches only the VINs of the specs it accepts. What depends only on the customer's dealer and a VIN's
+place (days on the road, freight, too far, another stockyard's, the same dealer) is read from tables built
+once for the network (``PlaceTables``), and what a VIN's row says whoever asks once per inventory, so a
+request gathers rather than computes them (the same arithmetic, the same figures to the bit). Pure: arrays
+in, ranked candidates out.
 """
 
 from __future__ import annotations
@@ -71,6 +75,22 @@ REFUSAL_TEXT = {
 }
 
 
+#: which reason a refused candidate is given when several apply: the first of these (a priority per reason)
+_REFUSAL_ORDER = (
+    Refusal.RESERVED,
+    Refusal.SAME_DEALER,
+    Refusal.KIND_NOT_ALLOWED,
+    Refusal.OTHER_STOCKYARD,
+    Refusal.TOO_FAR,
+    Refusal.HOLDER_DOES_NOT_TRADE,
+    Refusal.LAST_UNIT_OF_FAST_SPEC,
+    Refusal.TOO_LATE,
+    Refusal.ACCEPTED,
+)
+_PRIORITY = {refusal: priority for priority, refusal in enumerate(_REFUSAL_ORDER)}
+_REFUSAL_BY_PRIORITY = np.array([int(refusal) for refusal in _REFUSAL_ORDER], dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class VinInventory:
     """Every sourceable VIN as columns: what Atlas sees of the network at one moment.
@@ -110,10 +130,18 @@ class SpecIndex:
 
     def rows_of(self, specs: IntArray) -> tuple[IntArray, IntArray]:
         """Rows of the VINs of ``specs`` (in the given order) and the position of their spec in ``specs``."""
-        lengths = self.start[specs + 1] - self.start[specs]
-        position = np.repeat(np.arange(specs.size), lengths)
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return self.order[self.start[specs][position] + offsets], position
+        rows, lengths = self.rows_and_counts(specs)
+        return rows, np.repeat(np.arange(specs.size), lengths)
+
+    def rows_and_counts(self, specs: IntArray) -> tuple[IntArray, IntArray]:
+        """Rows of the VINs of ``specs`` (in the given order) and how many each spec has: a request asks for a
+        handful of specs, so their runs of ``order`` are cut out and joined rather than indexed row by row."""
+        first, last = self.start[specs], self.start[specs + 1]
+        if specs.size == 1:
+            return self.order[int(first[0]) : int(last[0])], last - first
+        order = self.order
+        runs = [order[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)]
+        return np.concatenate(runs), last - first
 
 
 @dataclass(frozen=True)
@@ -227,8 +255,8 @@ class Candidates:
 
     def best(self) -> int:
         """Row of the best offered candidate, -1 if none."""
-        offered = np.flatnonzero(self.offered)
-        return int(offered[np.argmin(self.rank[offered])]) if offered.size else -1
+        best = np.flatnonzero(self.rank == 0)  # ranks number the offered ones only, from 0
+        return int(best[0]) if best.size else -1
 
     def table(self) -> pd.DataFrame:
         """The list a planner reads: offered ones best first, then the refused ones with the reason."""
@@ -250,6 +278,53 @@ class Candidates:
         return frame.iloc[np.argsort(refused_last, kind="stable")].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class PlaceTables:
+    """Per (customer's dealer, place) what Atlas needs of the two places, so a request gathers it rather than
+    working it out per candidate. Places (the columns) are the dealers' yards, then the stockyards (a stock
+    VIN or a build on its way there), then the dealers again as destinations of loads on the road (the same
+    distances, but never "already at the customer's dealer"). The figures are the per-candidate arithmetic
+    in the same order, so every one is the same to the bit."""
+
+    #: dispatch delay, the drive, and for a stockyard's VIN the wait for the next load
+    travel_days: FloatArray
+    #: the car-carrier slot (the card's minimum or per-km charge, shared by the load's slots) plus handling
+    freight_inr: FloatArray
+    #: the refusal the two places alone decide (``_PRIORITY``): same dealer, another stockyard's, too far
+    priority: IntArray
+
+    @classmethod
+    def build(
+        cls, geometry: NetworkGeometry, rules: SourcingRules, dealer_stockyard: IntArray | None
+    ) -> PlaceTables:
+        dealer_count = geometry.dealer_km.shape[0]
+        stockyard_count = geometry.yard_to_dealer_km.shape[0]
+        km = np.ascontiguousarray(
+            np.concatenate([geometry.dealer_km, geometry.yard_to_dealer_km, geometry.dealer_km]).T
+        )
+        stockyards = slice(dealer_count, dealer_count + stockyard_count)
+        wait_days = np.zeros(km.shape[1])
+        wait_days[stockyards] = geometry.stockyard_wait_days
+        travel_days = (geometry.dispatch_delay_days + km / geometry.speed_km_per_day) + wait_days
+        load_inr = np.maximum(geometry.minimum_charge_inr, geometry.rate_per_km_inr * km)
+        freight_inr = load_inr / geometry.slots_per_load + geometry.handling_fee_inr
+        accepted = _PRIORITY[Refusal.ACCEPTED]
+        priority = np.where(km > rules.max_distance_km, _PRIORITY[Refusal.TOO_FAR], accepted)
+        priority[:, stockyards] = accepted  # a stockyard is never too far: it serves its dealers
+        if dealer_stockyard is not None:
+            other = np.arange(stockyard_count)[None, :] != np.asarray(dealer_stockyard)[:, None]
+            priority[:, stockyards] = np.where(other, _PRIORITY[Refusal.OTHER_STOCKYARD], accepted)
+        yards = np.arange(dealer_count)
+        priority[yards, yards] = _PRIORITY[Refusal.SAME_DEALER]
+        return cls(travel_days=travel_days, freight_inr=freight_inr, priority=priority.astype(np.int64))
+
+
+def _flat_view(array: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
+    """``array`` flat as a view that sees later writes to it, None when it cannot be one (not C-ordered)."""
+    flat = array.reshape(-1)
+    return flat if np.shares_memory(flat, array) else None
+
+
 class NetworkSourcing:
     """Atlas over one ``VinInventory``; build once per view refresh, query per customer. What does not
     depend on the customer (each VIN's place, kind, whether its holder trades) is worked out once per build."""
@@ -263,80 +338,112 @@ class NetworkSourcing:
         dealer_stock: npt.NDArray[np.integer[Any]],
         dealer_sales_28d: npt.NDArray[np.integer[Any]],
         dealer_stockyard: IntArray | None = None,
+        places: PlaceTables | None = None,
     ) -> None:
         """``dealer_stock`` and ``dealer_sales_28d`` ``[dealer, spec]`` are read live (not copied), so a
         claim or a sale during the day is seen by the next search. With ``dealer_stockyard`` a stockyard (or a
-        build on its way there) only supplies the dealers that stockyard serves."""
+        build on its way there) only supplies the dealers that stockyard serves. ``places``: the tables of
+        ``PlaceTables.build`` for the same geometry, rules and stockyards, kept by a caller that builds Atlas
+        again every day (None: built here)."""
         self.inventory = inventory
         self.geometry = geometry
         self.rules = rules
         self.dealer_trades = np.asarray(dealer_trades, dtype=bool)
         self.dealer_stock = np.asarray(dealer_stock)
         self.dealer_sales_28d = np.asarray(dealer_sales_28d)
-        self.index = SpecIndex.build(inventory.spec, self.dealer_stock.shape[1])
+        self._stock_flat = _flat_view(self.dealer_stock)
+        self._sales_flat = _flat_view(self.dealer_sales_28d)
+        spec_count = self.dealer_stock.shape[1]
+        if (
+            inventory.spec.size
+            and not 0 <= int(inventory.spec.min()) <= int(inventory.spec.max()) < spec_count
+        ):
+            bad = inventory.spec[(inventory.spec < 0) | (inventory.spec >= spec_count)][0]
+            raise ConfigError(
+                "VinInventory.spec", int(bad), f"must be in 0..{spec_count - 1} (dealer_stock's specs)"
+            )
+        self.index = SpecIndex.build(inventory.spec, spec_count)
         self.dealer_stockyard = dealer_stockyard
         # what a VIN's row says whoever asks, worked out once per inventory rather than per request
         kind, site = inventory.kind, inventory.site
-        #: yards and loads on the road are a dealer's (site = dealer); the rest a stockyard's
-        self._from_dealer = (kind == SourceKind.DEALER_YARD) | (kind == SourceKind.IN_TRANSIT)
-        self._at_yard = kind == SourceKind.DEALER_YARD
-        self._holder = np.where(self._from_dealer, site, 0)
-        #: the row's place in ``_km_to_dealer``'s columns: dealers first, then the stockyards
         dealer_count = geometry.dealer_km.shape[0]
-        self._place = np.where(self._from_dealer, site, dealer_count + site)
-        self._km_to_dealer = np.ascontiguousarray(
-            np.concatenate([geometry.dealer_km, geometry.yard_to_dealer_km]).T
+        stockyard_count = geometry.yard_to_dealer_km.shape[0]
+        #: yards and loads on the road are a dealer's (site = dealer); the rest a stockyard's
+        from_dealer = (kind == SourceKind.DEALER_YARD) | (kind == SourceKind.IN_TRANSIT)
+        self._at_yard = kind == SourceKind.DEALER_YARD
+        holder = np.where(from_dealer, site, 0)
+        #: the row's place, a column of the per-dealer matrices below: the dealers' yards, then the stockyards
+        #: (a stock VIN or a build on its way there), then the dealers again as destinations of loads on the
+        #: road (the same distances, but never "already at the customer's dealer")
+        in_transit = kind == SourceKind.IN_TRANSIT
+        self._place = np.where(
+            from_dealer,
+            np.where(in_transit, dealer_count + stockyard_count + site, site),
+            dealer_count + site,
         )
-        self._wait_days = np.where(self._from_dealer, 0.0, geometry.stockyard_wait_days)
-        self._kind_not_allowed = (
+        #: the holder's cell of ``dealer_stock`` (flat), for the last-unit rule (read for yard rows only)
+        self._holder_cell = holder * spec_count + inventory.spec
+        self._never_received = np.isnan(inventory.received_day)
+        places = places if places is not None else PlaceTables.build(geometry, rules, dealer_stockyard)
+        self.places = places
+        self._travel_days, self._freight_inr = places.travel_days, places.freight_inr
+        self._place_priority = places.priority
+        kind_not_allowed = (
             ((kind == SourceKind.STOCKYARD) & (not rules.allow_stockyard))
             | ((kind == SourceKind.IN_TRANSIT) & (not rules.allow_in_transit))
             | ((kind == SourceKind.PIPELINE) & (not rules.allow_pipeline))
         )
-        self._holder_does_not_trade = self._from_dealer & ~self.dealer_trades[self._holder]
+        holder_does_not_trade = from_dealer & ~self.dealer_trades[holder]
+        #: the refusal a row gets whoever asks (the kind of site, a holder that does not trade), as a priority
+        self._row_priority = np.where(
+            kind_not_allowed,
+            _PRIORITY[Refusal.KIND_NOT_ALLOWED],
+            np.where(
+                holder_does_not_trade, _PRIORITY[Refusal.HOLDER_DOES_NOT_TRADE], _PRIORITY[Refusal.ACCEPTED]
+            ),
+        )
 
     def candidates(self, request: SourcingRequest) -> Candidates:
-        inventory, geometry, rules = self.inventory, self.geometry, self.rules
-        rows, position = self.index.rows_of(np.asarray(request.specs, dtype=np.int64))
+        """Every VIN of the request's specs, priced and ranked. A candidate's reason is the first of: reserved,
+        already at the customer's dealer, a kind of site not used, another stockyard's, too far, a holder that
+        does not trade, the holder's last unit of a fast spec, too late."""
+        inventory, rules = self.inventory, self.rules
+        specs = np.asarray(request.specs, dtype=np.int64)
+        rows, counts = self.index.rows_and_counts(specs)
         spec = inventory.spec[rows]
-        site = inventory.site[rows]
-        match = np.asarray(request.match, dtype=np.int64)[position]
-        dealer = request.dealer
-        from_dealer = self._from_dealer[rows]
-        km = self._km_to_dealer[dealer, self._place[rows]]
-        travel_days = geometry.dispatch_delay_days + km / geometry.speed_km_per_day
-        travel_days = travel_days + self._wait_days[rows]
-        start = np.maximum(inventory.ready_day[rows], request.day)
-        delivery_day = start + travel_days
-        load = np.maximum(geometry.minimum_charge_inr, geometry.rate_per_km_inr * km)
-        freight = load / geometry.slots_per_load + geometry.handling_fee_inr
-        floor_plan = geometry.floor_plan_inr_per_day[spec] * (delivery_day - request.day)
+        match = np.repeat(np.asarray(request.match, dtype=np.int64), counts)
+        dealer, day = request.dealer, request.day
+        place = self._place[rows]
+        start = np.maximum(inventory.ready_day[rows], day)
+        delivery_day = start + self._travel_days[dealer][place]
+        lead_days = delivery_day - day
+        floor_plan = self.geometry.floor_plan_inr_per_day[spec] * lead_days
         received = inventory.received_day[rows]
-        age = np.where(np.isnan(received), 0.0, request.day - received)
+        age = np.where(self._never_received[rows], 0.0, day - received)
         aged_credit = rules.aged_credit_inr_per_day * np.maximum(age - rules.aged_days, 0.0)
-        cost = freight + floor_plan - aged_credit
+        cost = self._freight_inr[dealer][place] + floor_plan - aged_credit
 
-        # the first reason that applies is the one given: written last-reason first, so earlier ones win
-        refusal = np.zeros(rows.size, dtype=np.int64)
-        refusal[delivery_day - request.day > request.patience_days] = Refusal.TOO_LATE
-        at_yard = self._at_yard[rows]
-        yard_rows = np.flatnonzero(at_yard)
-        holder, held = self._holder[rows[yard_rows]], spec[yard_rows]
-        last_fast = yard_rows[
-            (self.dealer_stock[holder, held] <= 1)
-            & (self.dealer_sales_28d[holder, held] >= rules.protect_last_unit_sales_28d)
-        ]
-        refusal[last_fast] = Refusal.LAST_UNIT_OF_FAST_SPEC
-        refusal[self._holder_does_not_trade[rows]] = Refusal.HOLDER_DOES_NOT_TRADE
-        refusal[from_dealer & (km > rules.max_distance_km)] = Refusal.TOO_FAR
-        if self.dealer_stockyard is not None:
-            refusal[~from_dealer & (site != self.dealer_stockyard[dealer])] = Refusal.OTHER_STOCKYARD
-        refusal[self._kind_not_allowed[rows]] = Refusal.KIND_NOT_ALLOWED
-        refusal[at_yard & (site == dealer)] = Refusal.SAME_DEALER
-        refusal[inventory.reserved[rows]] = Refusal.RESERVED
+        # the first reason that applies is the one given: reasons as priorities (lower wins), the least of them
+        priority = np.minimum(self._row_priority[rows], self._place_priority[dealer][place])
+        cell = self._holder_cell[rows]
+        stock = self._stock_flat if self._stock_flat is not None else self.dealer_stock.reshape(-1)
+        sales = self._sales_flat if self._sales_flat is not None else self.dealer_sales_28d.reshape(-1)
+        last_fast = (
+            self._at_yard[rows] & (stock[cell] <= 1) & (sales[cell] >= rules.protect_last_unit_sales_28d)
+        )
+        dynamic = np.where(
+            last_fast,
+            _PRIORITY[Refusal.LAST_UNIT_OF_FAST_SPEC],
+            np.where(
+                lead_days > request.patience_days, _PRIORITY[Refusal.TOO_LATE], _PRIORITY[Refusal.ACCEPTED]
+            ),
+        )
+        np.minimum(priority, dynamic, out=priority)
+        priority[inventory.reserved[rows]] = _PRIORITY[Refusal.RESERVED]
+        refusal = _REFUSAL_BY_PRIORITY[priority]
 
         rank = np.full(rows.size, -1, dtype=np.int64)
-        offered = np.flatnonzero(refusal == Refusal.ACCEPTED)
+        offered = np.flatnonzero(priority == _PRIORITY[Refusal.ACCEPTED])
         if offered.size:
             order = np.lexsort((cost[offered], np.floor(delivery_day[offered]), match[offered]))
             rank[offered[order]] = np.arange(offered.size)
@@ -346,7 +453,7 @@ class NetworkSourcing:
             spec=spec,
             match=match,
             kind=inventory.kind[rows],
-            site=site,
+            site=inventory.site[rows],
             delivery_day=delivery_day,
             cost_inr=cost,
             age_days=age,

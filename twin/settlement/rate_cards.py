@@ -89,10 +89,12 @@ class RateBook:
     def card_of(self, carrier: npt.ArrayLike, day: npt.ArrayLike) -> IndexArray:
         """Index of the card in force for each (carrier, ship day)."""
         carrier = np.asarray(carrier, dtype=np.int64)
+        days = np.asarray(day)
         if (
             self._only_card is not None
-            and isinstance(day, (int, np.integer))
-            and day >= 0
+            and days.dtype.kind in "iu"
+            and (days.ndim == 0 or days.shape == carrier.shape)
+            and not (days.size and int(days.min()) < 0)
             and not (carrier.size and int(carrier.min()) < 0)
         ):
             # one card per carrier, in force on every day of the run: no look-up by day (called per shipment
@@ -119,6 +121,19 @@ class RateBook:
         card = self.card_of(carrier, day)
         linehaul = np.maximum(self.minimum_paise[card], self.rate_per_km_paise[card] * km * load_share)
         return round_to_paise(linehaul * self.fuel_factor[card]) + self.extra_paise[card]
+
+    def card_of_one(self, carrier: int, day: int) -> int:
+        """``card_of`` for one (carrier, ship day), without an array round trip when each carrier has one card."""
+        if self._only_card is not None and day >= 0 and carrier >= 0:
+            return int(self._only_card[carrier])  # a carrier beyond the master data fails as an index
+        return int(self.card_of(np.array([carrier], dtype=np.int64), day)[0])
+
+    def load_charge_one_paise(self, card: int, km: float, load_share: float) -> int:
+        """``load_charge_paise`` of one load on ``card``, in scalars: the same operations in the same order (so
+        the same paise), without building arrays for a single truck (a dealer-trade load is priced as it
+        leaves, one at a time, thousands of times a year)."""
+        linehaul = max(self.minimum_paise[card], self.rate_per_km_paise[card] * km * load_share)
+        return int(round_to_paise(linehaul * self.fuel_factor[card])) + int(self.extra_paise[card])
 
     def slot_charge_paise(
         self, carrier: IndexArray, day: npt.ArrayLike, km: FloatArray, slots: npt.ArrayLike

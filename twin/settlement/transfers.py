@@ -77,12 +77,17 @@ class TransferBatch:
         )
 
     @staticmethod
+    def from_rows(rows: FloatArray) -> TransferBatch:
+        """The inverse of ``to_rows``: one batch of all the rows, in order."""
+        names = list(TransferBatch.__dataclass_fields__)
+        return TransferBatch.of(**{name: rows[:, i] for i, name in enumerate(names)})
+
+    @staticmethod
     def by_arrival_day(rows: FloatArray) -> dict[int, list[TransferBatch]]:
         """The inverse of ``to_rows``, grouped by arrival day."""
-        names = list(TransferBatch.__dataclass_fields__)
         grouped: dict[int, list[TransferBatch]] = {}
         if len(rows):
-            batch = TransferBatch.of(**{name: rows[:, i] for i, name in enumerate(names)})
+            batch = TransferBatch.from_rows(rows)
             for day in np.unique(batch.arrive_day).tolist():
                 grouped[int(day)] = [batch.select(batch.arrive_day == day)]
         return grouped
