@@ -120,6 +120,13 @@ def test_a_snapshot_of_another_network_is_rejected_naming_the_field() -> None:
         Simulation(other, snapshot=snapshot)
 
 
+def test_a_run_built_without_its_start_state_is_refused_not_started_on_day_0() -> None:
+    # start_from_snapshot is read by the entry points (load_start_state): an engine built from the config alone
+    # would otherwise simulate a new network from day 0 under a name that says it continues
+    with pytest.raises(ConfigError, match=r"start_from_snapshot='runs/x/snapshots/day_010'.*load_start_state"):
+        Simulation(_config(start_from_snapshot="runs/x/snapshots/day_010"))
+
+
 def test_a_folder_that_is_not_a_snapshot_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match=r"meta\.json: file=.* is missing"):
         Snapshot.load(tmp_path)

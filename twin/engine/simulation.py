@@ -137,6 +137,15 @@ class Simulation:
         """Build a run; with ``snapshot`` the state (and clock) are taken from it instead of generated, and
         ``approval_decisions`` (people's decisions on its waiting approvals, twin.engine.approvals) applied."""
         self.config = validate(config)
+        if snapshot is None and config.start_from_snapshot:
+            # the folder is read by the entry points (it may be a shadow's live state to convert): a run
+            # built without it would quietly start from a new network on day 0
+            raise ConfigError(
+                "start_from_snapshot",
+                config.start_from_snapshot,
+                "is loaded by twin.live.to_network_state.load_start_state(config); pass its state as "
+                "Simulation(start.config, snapshot=start.state, approval_decisions=start.approval_decisions)",
+            )
         self.world = world if world is not None else load_world(config)
         self.start_date = dt.date.fromisoformat(config.start_date)
         self.streams = RandomStreams(config.seed)
