@@ -7,9 +7,11 @@ with ``twin-feed logger=none hydra.run.dir=<folder>`` and pass it). The replay r
 into a scratch folder: ``--decisions`` adds the live policies' daily run (off by default: their speed is the
 policies', measured by the other benchmarks). Redis: the feed is published to a fresh stream first (not timed
 here; ``feed_transport.py`` measures transports), then replayed through a consumer group. The server is
-``TWIN_REDIS_URL`` or one started on 127.0.0.1 and stopped by pid. Figures: records and events per second,
-MB/s, events per simulated day, wall seconds, and the peak resident memory of a child process doing only
-the replay. Prints Markdown. Run:
+``TWIN_REDIS_URL`` or one started on 127.0.0.1 and stopped by pid. Figures: records (feed messages, one
+``event_id`` each) per wall and per CPU second, parts lines (position cells, demand and consignment lines) per
+second, MB/s, wall and CPU seconds, and the peak resident memory of a child process doing only the replay.
+The feed's form is printed: schema 2 packs the bulk parts lines (``twin-feed``'s default), schema 1
+(``feed.schema_version=1``) writes them as JSON lists; a feed of each from the same run compares the two. Prints Markdown. Run:
 ``.venv/bin/python benchmarks/shadow_replay.py --feed <twin-feed run folder> [--redis] [--truth]``.
 """
 
@@ -170,23 +172,38 @@ def measure(scratch: Path) -> None:
             if server is not None:
                 server.stop()
     events = manifest["events"]
+    with open(feed_file, "rb") as handle:
+        head = handle.read(1_000_000)
+    form = (
+        "schema 2, packed bulk lines" if b'"packed_lines"' in head else "schema 1, bulk lines as JSON lists"
+    )
+    print(f"feed form: {form}")
     print(f"feed: {feed_file} ({size_mb:,.0f} MB, {manifest['records_written']:,} records, {events:,} events "
           f"over {days} days = {events / days:,.0f} events/day; network {network}; decisions {arguments.decisions})")  # fmt: skip
     del config
     print()
-    print("| source | records | wall s | CPU s | records/s | events/s | MB/s | peak memory MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| source | records | wall s | CPU s | records/s | records/CPU s | parts lines/s | MB/s | peak memory MB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, result in rows:
-        report, wall = result["report"], result["wall_seconds"]
+        report, wall, cpu = result["report"], result["wall_seconds"], result["cpu_seconds"]
         print(
-            f"| {name} | {report['events_read']:,} | {wall:.1f} | {result['cpu_seconds']:.1f} "
-            f"| {report['events_read'] / wall:,.0f} | {report['events_applied'] / wall:,.0f} | {size_mb / wall:,.1f} "
-            f"| {result['peak_mb']:,.0f} |"
+            f"| {name} | {report['events_read']:,} | {wall:.1f} | {cpu:.1f} | {report['events_read'] / wall:,.0f} "
+            f"| {report['events_read'] / cpu:,.0f} | {report['parts_lines_accepted'] / wall:,.0f} "
+            f"| {size_mb / wall:,.1f} | {result['peak_mb']:,.0f} |"
         )
     print()
     print(
-        "CPU s: the replaying process's own CPU time (on a shared machine the wall time also holds waiting)."
+        "CPU s: the replaying process's own CPU time (on a shared machine the wall time also holds waiting). "
+        "A record is one feed message (one event_id); parts lines: the position cells, demand lines and "
+        "consignment lines those messages carry."
     )
+    for name, result in rows:
+        report = result["report"]
+        print(
+            f"{name}: {report['events_applied']:,} events applied, {report['parts_lines_accepted']:,} parts lines"
+        )
     for name, result in rows:
         report = result["report"]
         if "state_differences_vs_truth" in report:

@@ -127,7 +127,11 @@ def test_help_lists_each_setting_with_its_meaning(
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        (lambda record: record.update(schema_version=2), "schema_version", "understands schema_version 1"),
+        (
+            lambda record: record.update(schema_version=3),
+            "schema_version",
+            "understands schema_version 1 and 2",
+        ),
         (lambda record: record.update(type="parts.stock_level"), "type", "unknown event type"),
         (lambda record: record.update(occurred_at="2026-01-01T10:00:00"), "occurred_at", "timezone"),
         (lambda record: record.update(occurred_at=12.5), "occurred_at", "datetime"),

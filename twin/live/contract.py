@@ -11,7 +11,10 @@ Parsing is most of a replay's time (a year of the default network's feed is 3M r
 while it decodes, in one pass over the tagged union (the ``type`` tag comes before the payload); timestamps
 stay text in the typed event, each distinct text checked once (RFC 3339 with an offset) and its POSIX seconds
 kept (``timestamp_seconds``), because a VIN's record repeats its timestamps in every message; a source's name
-is matched against ``SOURCE_PATTERN`` once per source, not per record.
+is matched against ``SOURCE_PATTERN`` once per source, not per record. From schema version 2 the bulk parts
+records (positions, demand lines) may come packed (``packed_lines``): quantities as base64 int32 columns that
+msgspec decodes in C and ``np.frombuffer`` turns into one array, part numbers as one joined string, so a
+record's hundreds of lines make no Python object per quantity.
 
 Ordering and duplicates rest on two envelope fields:
 - ``sequence``: each source numbers its messages 1, 2, 3, ... and a resend keeps its number, so
@@ -33,12 +36,21 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 from msgspec import Meta, Struct
 
 from twin.errors import TwinError
 
-#: bumped when a field changes meaning or a required field is added; older versions are refused by name
-FEED_SCHEMA_VERSION = 1
+#: bumped when a field changes meaning or a required field is added; versions not in
+#: ``FEED_SCHEMA_VERSIONS`` are refused by name. 2 added the packed bulk lines (``packed_lines``).
+FEED_SCHEMA_VERSION = 2
+#: the versions this reader accepts: 1 (bulk lines as JSON lists only) and 2 (also packed)
+FEED_SCHEMA_VERSIONS = (1, 2)
+#: joins the part numbers (and document numbers) of a packed record: never part of a master-data code
+PACKED_CODE_SEPARATOR = "|"
+#: the integer columns of a packed record: base64 of little-endian int32 values, one per line
+PACKED_INT_DTYPE = np.dtype("<i4")
 #: sources: one per dealer DMS, the OEM (vehicle master, allocation, logistics), each parts DC, each carrier
 SOURCE_PATTERN = r"^(DMS:[A-Z0-9-]{1,20}|OEM|DC:[A-Z0-9-]{1,20}|CARRIER:[A-Z0-9-]{1,20})$"
 
@@ -125,11 +137,173 @@ class PositionLines(_Strict):
             _same_lengths(self, _POSITION_COLUMNS)
 
 
+class _PackedColumnError(Exception):
+    """A packed column that cannot be read: raised inside msgspec's decoding (not a ValueError, so msgspec
+    passes it through unchanged) and turned into a ``FeedRecordError`` naming the column by ``parse_record``."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(field, value, reason)
+        self.field, self.value, self.reason = field, value, reason
+
+
+#: master-data codes of the lines joined by ``PACKED_CODE_SEPARATOR``, one per line, each 1..40 characters
+PackedCodes = str
+PackedCount = Annotated[int, Meta(ge=0, le=1_000_000, description="lines in the record")]
+
+
+def _packed_int_meta(meaning: str) -> Meta:
+    return Meta(description=f"{meaning}: base64 of `count` little-endian int32")
+
+
+def _split_codes(name: str, text: str, count: int) -> list[str]:
+    """A packed part-number column -> its codes, ``count`` of them, none empty. Whether each is a part
+    number is master data, checked when the record is applied (which also bounds its length)."""
+    if count == 0:
+        if text:
+            raise _PackedColumnError(name, _excerpt(text), "must be empty when count is 0")
+        return []
+    codes = text.split(PACKED_CODE_SEPARATOR)
+    if len(codes) != count:
+        raise _PackedColumnError(name, _excerpt(text), f"holds {len(codes)} codes, count is {count}")
+    separator = PACKED_CODE_SEPARATOR
+    if separator * 2 in text or text[0] == separator or text[-1] == separator:  # an empty code
+        raise _PackedColumnError(f"{name}[{codes.index('')}]", "", "a code has 1 to 40 characters")
+    return codes
+
+
+def _check_codes(name: str, text: str, count: int) -> None:
+    """A packed code column the state does not read (document numbers): ``count`` codes of 1..40
+    characters, checked over the text's bytes with numpy (no string per code)."""
+    if count == 0:
+        if text:
+            raise _PackedColumnError(name, _excerpt(text), "must be empty when count is 0")
+        return
+    raw = text.encode()
+    if len(raw) != len(text):  # not ASCII: bytes are not characters, check code by code
+        lengths = np.fromiter(map(len, text.split(PACKED_CODE_SEPARATOR)), dtype=np.int64)
+    else:  # the separators' offsets give every code's length (no np.diff: its prepend/append cost more)
+        ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == ord(PACKED_CODE_SEPARATOR))
+        lengths = np.empty(ends.size + 1, dtype=np.int64)
+        lengths[0] = ends[0] if ends.size else len(raw)
+        lengths[1:-1] = ends[1:] - ends[:-1] - 1
+        if ends.size:
+            lengths[-1] = len(raw) - ends[-1] - 1
+    if lengths.size != count:
+        raise _PackedColumnError(name, _excerpt(text), f"holds {lengths.size} codes, count is {count}")
+    if lengths.min() < 1 or lengths.max() > 40:
+        at = int(np.flatnonzero((lengths < 1) | (lengths > 40))[0])
+        code = text.split(PACKED_CODE_SEPARATOR)[at]
+        raise _PackedColumnError(f"{name}[{at}]", code, "a code has 1 to 40 characters")
+
+
+def _int_columns(model: Any, names: tuple[str, ...], count: int) -> npt.NDArray[np.int32]:
+    """Packed integer columns (msgspec has decoded their base64 while parsing) -> one ``[column, line]``
+    int32 array in one ``np.frombuffer``, no Python object per value; every value >= 0."""
+    width = PACKED_INT_DTYPE.itemsize * count
+    chunks = [getattr(model, name) for name in names]
+    for name, chunk in zip(names, chunks, strict=True):
+        if len(chunk) != width:
+            raise _PackedColumnError(
+                name, len(chunk), f"holds {len(chunk)} bytes, count {count} x 4 (int32) expected"
+            )
+    values = np.frombuffer(b"".join(chunks), dtype=PACKED_INT_DTYPE).reshape(len(names), count)
+    if count and values.min() < 0:
+        column, line = (int(at[0]) for at in np.nonzero(values < 0))
+        raise _PackedColumnError(f"{names[column]}[{line}]", int(values[column, line]), "must be >= 0")
+    return values
+
+
+def _letter_flags(name: str, text: str, count: int, letters: str) -> None:
+    """A one-letter-per-line column holds ``count`` letters, each one of ``letters``."""
+    if len(text) != count or sum(map(text.count, letters)) != count:
+        if len(text) != count:
+            raise _PackedColumnError(name, _excerpt(text), f"holds {len(text)} letters, count is {count}")
+        at = next(index for index, letter in enumerate(text) if letter not in letters)
+        raise _PackedColumnError(f"{name}[{at}]", text[at], f"must be one of {', '.join(letters)}")
+
+
+#: the packed position's quantity columns, in ``twin.live.live_state.POSITION_FIELDS`` order
+PACKED_POSITION_QUANTITIES = ("on_hand", "reserved", "workshop_wip", "on_order", "backorder")
+#: the packed demand lines' quantity columns
+PACKED_ISSUE_QUANTITIES = ("quantity_requested", "quantity_issued", "quantity_lost")
+
+
+class PackedPositionLines(_Strict, gc=True, dict=True):
+    """A location's position lines packed (schema_version 2): the part numbers as one string, each
+    quantity column as base64 of little-endian int32, decoded with ``np.frombuffer`` (no object per value).
+    ``part_numbers`` and ``quantities`` (``[column, line]`` int32) are set when the record is read."""
+
+    count: PackedCount
+    part_number: Annotated[
+        PackedCodes, Meta(description="the OEM part numbers (master data), joined by a vertical bar")
+    ]
+    on_hand: Annotated[bytes, _packed_int_meta("pieces on the shelf, including those reserved")]
+    reserved: Annotated[bytes, _packed_int_meta("pieces on the shelf held for open counter orders")]
+    workshop_wip: Annotated[bytes, _packed_int_meta("pieces issued to open repair orders")]
+    on_order: Annotated[bytes, _packed_int_meta("pieces shipped here, not yet received (in transit)")]
+    backorder: Annotated[bytes, _packed_int_meta("pieces owed to customers")]
+    uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
+
+    def __post_init__(self) -> None:
+        self.part_numbers = _split_codes("part_number", self.part_number, self.count)
+        self.quantities = _int_columns(self, PACKED_POSITION_QUANTITIES, self.count)
+
+
+class PackedIssueLines(_Strict, gc=True, dict=True):
+    """A dealer's demand lines packed (schema_version 2): codes joined by a vertical bar, flags one letter per line,
+    quantities base64 of little-endian int32. ``part_numbers`` and ``quantities`` (``[column, line]``
+    int32: requested, issued, lost) are set when the record is read."""
+
+    count: PackedCount
+    part_number: Annotated[
+        PackedCodes, Meta(description="the OEM part numbers demanded, joined by a vertical bar")
+    ]
+    channel: Annotated[str, Meta(description="one letter per line: C counter sale, W workshop repair order")]
+    document_number: Annotated[
+        PackedCodes,
+        Meta(description="repair (RO-...) or counter (CO-...) order numbers, joined by a vertical bar"),
+    ]
+    quantity_requested: Annotated[bytes, _packed_int_meta("pieces the customer asked for, > 0")]
+    quantity_issued: Annotated[bytes, _packed_int_meta("pieces issued from the shelf at once")]
+    quantity_lost: Annotated[bytes, _packed_int_meta("pieces the customer did not wait for (lost sale)")]
+    emergency_order: Annotated[
+        str,
+        Meta(description="one letter per line: Y the short pieces were ordered by emergency delivery, N not"),
+    ]
+    uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
+
+    def __post_init__(self) -> None:
+        count = self.count
+        self.part_numbers = _split_codes("part_number", self.part_number, count)
+        _letter_flags("channel", self.channel, count, "CW")
+        _check_codes("document_number", self.document_number, count)
+        _letter_flags("emergency_order", self.emergency_order, count, "YN")
+        quantities = self.quantities = _int_columns(self, PACKED_ISSUE_QUANTITIES, count)
+        if count and not quantities[0].all():
+            line = int(np.flatnonzero(quantities[0] == 0)[0])
+            raise _PackedColumnError(f"quantity_requested[{line}]", 0, "must be > 0")
+
+
+def _one_form(model: Any) -> None:
+    """A bulk payload carries its lines in one form: ``lines`` (lists) or ``packed_lines``."""
+    if (model.lines is None) == (model.packed_lines is None):
+        raise ValueError("needs exactly one of lines (lists) and packed_lines (packed, schema_version 2)")
+
+
 class PartsPosition(_Strict):
     """A location's parts position: the part numbers it reports (see the event type)."""
 
     location_id: Annotated[Code, Meta(description="dealer id (DMS) or parts DC id")]
-    lines: Annotated[PositionLines, Meta(description="column-wise: entry i of every list is line i")]
+    lines: Annotated[
+        PositionLines | None, Meta(description="column-wise: entry i of every list is line i")
+    ] = None
+    packed_lines: Annotated[
+        PackedPositionLines | None,
+        Meta(description="instead of lines (schema_version 2): packed columns, entry i of each is line i"),
+    ] = None
+
+    def __post_init__(self) -> None:
+        _one_form(self)
 
 
 class IssueLines(_Strict):
@@ -167,7 +341,16 @@ class DealerIssueLines(_Strict):
     business_date: Annotated[
         Date, Meta(description="the DMS's trading day the lines belong to (dealer local date)")
     ]
-    lines: Annotated[IssueLines, Meta(description="column-wise: entry i of every list is line i")]
+    lines: Annotated[IssueLines | None, Meta(description="column-wise: entry i of every list is line i")] = (
+        None
+    )
+    packed_lines: Annotated[
+        PackedIssueLines | None,
+        Meta(description="instead of lines (schema_version 2): packed columns, entry i of each is line i"),
+    ] = None
+
+    def __post_init__(self) -> None:
+        _one_form(self)
 
 
 VehicleStatusName = Literal["ordered", "built", "in_transit", "in_yard", "reserved", "delivered"]
@@ -273,7 +456,9 @@ class _Envelope(_Strict, tag_field="type"):
     occurred_at: Annotated[
         Timestamp, Meta(description="when it happened, by the source's clock (ISO 8601 + offset)")
     ]
-    schema_version: Annotated[Literal[1], Meta(description="the feed schema version the source writes")]
+    schema_version: Annotated[
+        Literal[1, 2], Meta(description="the feed schema version the source writes (2: packed lines allowed)")
+    ]
 
     @property
     def type(self) -> str:
@@ -344,6 +529,10 @@ EVENT_CLASSES: dict[str, type[_Envelope]] = {
 _DECODER = msgspec.json.Decoder(typing.Union[tuple(EVENT_CLASSES.values())])  # noqa: UP007 - built at runtime
 
 
+#: the event classes whose lines may come packed (schema_version 2)
+_BULK_CLASSES = frozenset({PositionSnapshotEvent, PositionDeltaEvent, IssueLinesEvent})
+
+
 def event_id_of(source: str, sequence: int) -> str:
     return f"{source}/{sequence}"
 
@@ -352,6 +541,8 @@ def parse_record(raw: str | bytes) -> Any:
     """One record of the feed -> a typed event, or ``FeedRecordError`` naming the first bad field."""
     try:
         event = _DECODER.decode(raw)
+    except _PackedColumnError as error:
+        raise FeedRecordError(f"payload.packed_lines.{error.field}", error.value, error.reason) from None
     except msgspec.ValidationError as error:
         raise _record_error(raw, str(error)) from None
     except msgspec.DecodeError as error:
@@ -367,6 +558,8 @@ def parse_record(raw: str | bytes) -> Any:
             event.event_id,
             f"must be '<source>/<sequence>' ({event_id_of(event.source, event.sequence)})",
         )
+    if event.schema_version == 1 and type(event) in _BULK_CLASSES and event.payload.packed_lines is not None:
+        raise FeedRecordError("payload.packed_lines", "packed", "packed lines need schema_version 2")
     seconds = _SECONDS
     texts = _TIMESTAMP_TEXTS[type(event)](event)
     for text in texts:
@@ -463,7 +656,9 @@ def _record_error(raw: str | bytes, message: str) -> FeedRecordError:
         )
     if field == "schema_version":
         return FeedRecordError(
-            "schema_version", value, f"this reader understands schema_version {FEED_SCHEMA_VERSION}"
+            "schema_version",
+            value,
+            f"this reader understands schema_version {' and '.join(map(str, FEED_SCHEMA_VERSIONS))}",
         )
     return FeedRecordError(field, value, reason)
 
@@ -523,9 +718,13 @@ def _field_rows(model: type[Struct], prefix: str = "") -> list[str]:
 
 
 def _nested_model(annotation: Any) -> type[Struct] | None:
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, Struct):
-            return candidate
+    """The record type a field holds, looking through ``Annotated`` and ``X | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, Struct):
+        return annotation
+    for candidate in typing.get_args(annotation):
+        nested = _nested_model(candidate)
+        if nested is not None:
+            return nested
     return None
 
 
@@ -557,6 +756,7 @@ def _describe_type(annotation: Any) -> str:
         str: "string",
         int: "int",
         bool: "bool",
+        bytes: "base64 string",
         dt.datetime: "timestamp",
         dt.date: "date",
         Decimal: "decimal",

@@ -20,7 +20,7 @@ import msgspec
 import numpy as np
 
 from twin.live.codes import FeedClock, MasterCodes
-from twin.live.contract import FEED_SCHEMA_VERSION, event_id_of
+from twin.live.contract import PACKED_CODE_SEPARATOR, event_id_of
 from twin.live.recorder import TruthEvent
 from twin.live.settings import FeedSettings
 
@@ -103,7 +103,7 @@ class FaultyDelivery:
                 "source": event.source,
                 "sequence": sequence,
                 "occurred_at": self.clock.iso(event.day + self.skew_days(event.source)),
-                "schema_version": FEED_SCHEMA_VERSION,
+                "schema_version": settings.schema_version,
                 "type": event.type,
                 "payload": event.payload,
             }
@@ -164,7 +164,7 @@ class FaultyDelivery:
         if kind == "unknown_type":
             broken["type"] = "parts.stock_level"
         elif kind == "wrong_units":
-            lines = payload.get("lines")
+            lines = payload.get("lines") or payload.get("packed_lines")
             if lines:
                 lines["uom"] = "BOX"
             elif "vin_revision" in payload:
@@ -172,9 +172,12 @@ class FaultyDelivery:
             else:
                 payload["eta"] = "in 2 days"
         elif kind == "unknown_part":
-            lines = payload.get("lines")
+            lines, packed = payload.get("lines"), payload.get("packed_lines")
             if lines and lines.get("part_number"):
                 lines["part_number"][0] = "XX-UNKNOWN-0000"
+            elif packed and packed.get("count"):
+                rest = packed["part_number"].split(PACKED_CODE_SEPARATOR)[1:]
+                packed["part_number"] = PACKED_CODE_SEPARATOR.join(["XX-UNKNOWN-0000", *rest])
             else:
                 return self._broken_dealer(broken)
         elif kind == "unknown_dealer":

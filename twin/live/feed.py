@@ -44,7 +44,12 @@ def produce_feed(
     codes, clock = MasterCodes(world), FeedClock(simulation.start_date)
     delivery = FaultyDelivery(config.feed, codes, clock, config.seed, config.horizon_days)
     recorder = FeedRecorder(
-        simulation, codes, clock, config.feed.sync_interval_minutes, delivery.weekly_dealers
+        simulation,
+        codes,
+        clock,
+        config.feed.sync_interval_minutes,
+        delivery.weekly_dealers,
+        packed_lines=config.feed.schema_version >= 2,
     )
     truth_days = sorted(set(config.feed.truth_days or [config.horizon_days]))
     writer = open_writer(config, output_dir)

@@ -19,6 +19,7 @@ import itertools
 import json
 import math
 import os
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,10 @@ from twin.live.contract import (
     CarrierTrackingEvent,
     ConsignmentCreatedEvent,
     FeedRecordError,
+    IssueLines,
     IssueLinesEvent,
     PositionDeltaEvent,
+    PositionLines,
     PositionSnapshotEvent,
     VehicleEvent,
     VehicleRecord,
@@ -210,6 +213,9 @@ class LiveState:
         self.open_demand: dict[int, list[npt.NDArray[np.int64]]] = {}
         #: demand lines that arrived for a day already closed (they reach the history, not that day's run)
         self.late_demand_lines = 0
+        #: parts lines in the records accepted (position cells listed, demand lines, consignment lines): the
+        #: domain volume a replay's speed is also counted in
+        self.parts_lines_accepted = 0
         #: days whose demand has been handed to the policies (the shadow runner closes them)
         self.closed_days: set[int] = set()
         self.invoices: dict[str, int] = {}
@@ -282,34 +288,42 @@ class LiveState:
         payload = event.payload
         full = type(event) is PositionSnapshotEvent
         location = self._location("payload.location_id", payload.location_id, event.source)
-        lines = payload.lines
-        skus = self._skus("payload.lines.part_number", lines.part_number)
-        if len(set(lines.part_number)) != skus.size:
-            raise FeedRecordError(
-                "payload.lines.part_number", payload.location_id, "a part number is listed twice"
+        packed = payload.packed_lines
+        values: npt.NDArray[Any]
+        if packed is not None:  # schema 2: the contract decoded the columns ([field, line] int32, >= 0)
+            prefix, part_numbers, values = "payload.packed_lines", packed.part_numbers, packed.quantities
+            skus = self._skus("payload.packed_lines.part_number", part_numbers)
+        else:
+            lines = typing.cast(PositionLines, payload.lines)  # the contract holds one of the two forms
+            prefix, part_numbers = "payload.lines", lines.part_number
+            skus = self._skus("payload.lines.part_number", part_numbers)
+            # one C loop over the five columns (the contract made them equally long)
+            values = _quantities(
+                "payload.lines",
+                (lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder),
+                skus.size,
             )
-        # one C loop over the five columns (the contract made them equally long)
-        values = _quantities(
-            "payload.lines",
-            (lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder),
-            skus.size,
-        )
+        if len(set(part_numbers)) != skus.size:
+            raise FeedRecordError(
+                f"{prefix}.part_number", payload.location_id, "a part number is listed twice"
+            )
         if skus.size:
             if (values[1] > values[0]).any():
                 bad = int(np.flatnonzero(values[1] > values[0])[0])
                 raise FeedRecordError(
-                    f"payload.lines.reserved[{bad}]",
+                    f"{prefix}.reserved[{bad}]",
                     int(values[1, bad]),
                     f"exceeds on_hand {int(values[0, bad])}",
                 )
-            if values.max() > _MAX_PIECES:
-                raise FeedRecordError("payload.lines", int(values.max()), "quantity beyond 2^31 pieces")
+            if packed is None and values.max() > _MAX_PIECES:  # packed columns are int32 already
+                raise FeedRecordError(prefix, int(values.max()), "quantity beyond 2^31 pieces")
         sequence = event.sequence
         if full:
             # a full export: every part number it does not list is zero at this location
             levels = np.zeros((len(POSITION_FIELDS), self.codes.skus), dtype=np.int64)
             levels[:, skus] = values
             skus, values = np.arange(self.codes.skus), levels
+        self.parts_lines_accepted += len(part_numbers)
         location_sequence = self.cell_sequence[location]
         newer = location_sequence[skus] < sequence
         fresh = np.count_nonzero(newer)  # one C call for "none" and "all" (ufunc reductions cost more)
@@ -330,17 +344,26 @@ class LiveState:
             raise FeedRecordError(
                 "source", event.source, f"dealer {payload.dealer_id}'s lines come from its DMS"
             )
-        lines = payload.lines
-        skus = self._skus("payload.lines.part_number", lines.part_number)
-        requested, issued, lost = _quantities(
-            "payload.lines", (lines.quantity_requested, lines.quantity_issued, lines.quantity_lost), skus.size
-        )
+        packed = payload.packed_lines
+        if packed is not None:  # schema 2: requested, issued, lost decoded by the contract (int32, >= 0)
+            prefix = "payload.packed_lines"
+            skus = self._skus("payload.packed_lines.part_number", packed.part_numbers)
+            requested, issued, lost = packed.quantities.astype(np.int64)
+        else:
+            lines = typing.cast(IssueLines, payload.lines)  # the contract holds one of the two forms
+            prefix = "payload.lines"
+            skus = self._skus("payload.lines.part_number", lines.part_number)
+            requested, issued, lost = _quantities(
+                "payload.lines",
+                (lines.quantity_requested, lines.quantity_issued, lines.quantity_lost),
+                skus.size,
+            )
         over = issued + lost > requested
         if over.any():
             bad = int(np.flatnonzero(over)[0])
             raise FeedRecordError(
-                f"payload.lines.quantity_issued[{bad}]",
-                lines.quantity_issued[bad],
+                f"{prefix}.quantity_issued[{bad}]",
+                int(issued[bad]),
                 f"issued + lost exceed the {int(requested[bad])} pieces requested",
             )
         day = self.clock.day_of_date(payload.business_date)
@@ -349,6 +372,7 @@ class LiveState:
         chunk[:, 0] += dealer * self.codes.skus
         chunk[:, 1] = requested
         chunk[:, 2] = lost
+        self.parts_lines_accepted += len(skus)
         if day in self.closed_days:
             self.late_demand_lines += len(skus)
         self.open_demand.setdefault(day, []).append(chunk)
@@ -435,6 +459,7 @@ class LiveState:
         if existing is not None:  # tracking arrived first: keep what it said
             consignment.status, consignment.eta_day = existing.status, existing.eta_day
         self.consignments[payload.consignment_id] = consignment
+        self.parts_lines_accepted += len(skus)
         return Applied.APPLIED
 
     def _apply_tracking(self, event: CarrierTrackingEvent) -> str:
@@ -579,6 +604,7 @@ class LiveState:
                 for name, c in self.consignments.items()
             },
             "late_demand_lines": self.late_demand_lines,
+            "parts_lines_accepted": self.parts_lines_accepted,
             "closed_days": sorted(self.closed_days),
             "invoices": self.invoices,
             "invoice_paise_by_carrier": self.invoice_paise_by_carrier,
@@ -623,6 +649,7 @@ class LiveState:
                 float(delivered),
             )  # fmt: skip
         self.late_demand_lines = int(meta["late_demand_lines"])
+        self.parts_lines_accepted = int(meta.get("parts_lines_accepted", 0))  # absent before it was counted
         self.closed_days = set(meta["closed_days"])
         self.invoices = {key: int(value) for key, value in meta["invoices"].items()}
         self.invoice_paise_by_carrier = {key: int(v) for key, v in meta["invoice_paise_by_carrier"].items()}

@@ -10,12 +10,15 @@ messages each system would send:
   steps that happen at the dealer (arrived at the dealer, sold, delivered, traded away);
 - the DC reports each consignment it dispatches (lines, promised ETA); the carrier reports the pickup,
   a delay (new ETA) once the promise is broken, and the delivery; then invoices its freight.
-Records come out in batches (``TruthEvent`` with the true time); ``twin.live.faults`` numbers them per
-source, stamps them and delivers them late, twice, out of order or broken, as configured.
+Positions and demand lines are written packed (feed schema 2: base64 int32 columns, joined part numbers),
+or as JSON lists with ``feed.schema_version=1``. Records come out in batches (``TruthEvent`` with the true
+time); ``twin.live.faults`` numbers them per source, stamps them and delivers them late, twice, out of order
+or broken, as configured.
 """
 
 from __future__ import annotations
 
+import binascii
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -31,13 +34,29 @@ from twin.engine.demand import PartsLines
 from twin.engine.parts_flow import LineOutcome
 from twin.engine.parts_logistics import Shipment
 from twin.engine.simulation import Simulation
+from twin.errors import ConfigError
 from twin.live.codes import SUPPLIER_ID, FeedClock, MasterCodes
+from twin.live.contract import PACKED_CODE_SEPARATOR, PACKED_INT_DTYPE
 from twin.live.live_state import FEED_FIELD_NAMES, POSITION_FIELDS
 
 _STATUS_NAME = {status: status.name.lower() for status in VehicleStatus}
 _SITE_NAME = {kind: kind.name.lower() for kind in SiteKind}
 #: which system reports a VIN's step: the OEM's vehicle master, or the dealer's DMS for steps at the dealer
 _DEALER_STEPS = frozenset({"vehicle.arrived_dealer", "vehicle.sold", "vehicle.delivered", "vehicle.reserved"})
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+
+def packed_ints(values: npt.NDArray[Any]) -> str:
+    """A packed integer column (schema_version 2): base64 of the values as little-endian int32."""
+    if values.size and values.dtype.itemsize > PACKED_INT_DTYPE.itemsize and values.max() > _INT32_MAX:
+        raise ValueError(f"a quantity of {int(values.max())} pieces does not fit a packed int32 column")
+    raw = np.ascontiguousarray(values, dtype=PACKED_INT_DTYPE).tobytes()
+    return binascii.b2a_base64(raw, newline=False).decode("ascii")
+
+
+def _letters(flags: npt.NDArray[Any], no: str, yes: str) -> bytes:
+    """One letter per line for a flag column (``no`` where false, ``yes`` where true)."""
+    return np.where(flags.astype(bool), ord(yes), ord(no)).astype(np.uint8).tobytes()
 
 
 @dataclass(frozen=True)
@@ -94,8 +113,21 @@ class FeedRecorder:
         sync_interval_minutes: float,
         weekly_export_dealers: frozenset[int] = frozenset(),
         export_weekday: int = 6,
+        packed_lines: bool = True,
     ) -> None:
         self.simulation, self.codes, self.clock = simulation, codes, clock
+        #: write positions and demand lines packed (schema_version 2) rather than as JSON lists
+        self.packed_lines = packed_lines
+        if packed_lines:
+            for name, ids in (("part number", codes.part_numbers), ("dealer id", codes.dealer_ids)):
+                joined = next((code for code in ids if PACKED_CODE_SEPARATOR in code), None)
+                if joined is not None:
+                    raise ConfigError(
+                        "feed.schema_version",
+                        2,
+                        f"the {name} {joined!r} holds the packed separator "
+                        f"{PACKED_CODE_SEPARATOR!r}: write schema_version 1 (lists)",
+                    )
         self.sync_interval_days = sync_interval_minutes / (24 * 60)
         self.weekly_export_dealers = weekly_export_dealers
         self.export_weekday = export_weekday
@@ -184,12 +216,20 @@ class FeedRecorder:
         self, location: int, day: float, skus: npt.NDArray[np.int64], levels: npt.NDArray[Any], full: bool
     ) -> TruthEvent:
         part_numbers = self.codes.part_numbers
-        columns = levels.T.tolist() if len(skus) else [[] for _ in POSITION_FIELDS]
-        lines: dict[str, Any] = {"part_number": [part_numbers[sku] for sku in skus.tolist()]}
-        for name, values in zip(POSITION_FIELDS, columns, strict=True):
-            lines[FEED_FIELD_NAMES.get(name, name)] = values
+        lines: dict[str, Any]
+        if self.packed_lines:
+            lines = {"count": len(skus), "part_number": PACKED_CODE_SEPARATOR.join(
+                [part_numbers[sku] for sku in skus.tolist()])}  # fmt: skip
+            for index, name in enumerate(POSITION_FIELDS):
+                lines[FEED_FIELD_NAMES.get(name, name)] = packed_ints(levels[:, index])
+        else:
+            columns = levels.T.tolist() if len(skus) else [[] for _ in POSITION_FIELDS]
+            lines = {"part_number": [part_numbers[sku] for sku in skus.tolist()]}
+            for name, values in zip(POSITION_FIELDS, columns, strict=True):
+                lines[FEED_FIELD_NAMES.get(name, name)] = values
         kind = "parts.position_snapshot" if full else "parts.position_delta"
-        payload = {"location_id": self.codes.location_ids[location], "lines": lines}
+        form = "packed_lines" if self.packed_lines else "lines"
+        payload = {"location_id": self.codes.location_ids[location], form: lines}
         dealer = location if location < self.codes.dealers else None
         return TruthEvent(day, self.codes.source_of_location(location), kind, payload, dealer)
 
@@ -223,30 +263,51 @@ class FeedRecorder:
         dealer_of_line = lines.location
         starts = np.flatnonzero(np.diff(dealer_of_line, prepend=-1))
         ends = np.append(starts[1:], dealer_of_line.size)
-        sku, quantity = lines.sku.tolist(), lines.quantity.tolist()
-        workshop, filled = lines.workshop.tolist(), outcome.filled_units.tolist()
-        lost, emergency = outcome.lost_units.tolist(), outcome.emergency.tolist()
+        sku = lines.sku.tolist()
+        if self.packed_lines:
+            channels = _letters(lines.workshop, "C", "W")
+            emergencies = _letters(outcome.emergency, "N", "Y")
+            requested, filled, lost = lines.quantity, outcome.filled_units, outcome.lost_units
+        else:
+            quantity, filled_list = lines.quantity.tolist(), outcome.filled_units.tolist()
+            lost_list, emergency = outcome.lost_units.tolist(), outcome.emergency.tolist()
+        workshop = lines.workshop.tolist()
         part_numbers = codes.part_numbers
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             dealer = int(dealer_of_line[start])
             dealer_id = codes.dealer_ids[dealer]
             first = self._document_serial + 1
             self._document_serial += end - start
-            columns: dict[str, list[Any]] = {
-                "part_number": [part_numbers[index] for index in sku[start:end]],
-                "channel": ["workshop" if flag else "counter" for flag in workshop[start:end]],
-                "document_number": [
-                    f"{'RO' if flag else 'CO'}-{dealer_id}-{serial:08d}"
-                    for flag, serial in zip(
-                        workshop[start:end], range(first, first + end - start), strict=True
-                    )
-                ],
-                "quantity_requested": quantity[start:end],
-                "quantity_issued": filled[start:end],
-                "quantity_lost": lost[start:end],
-                "emergency_order": emergency[start:end],
-            }
-            payload = {"dealer_id": dealer_id, "business_date": business_date, "lines": columns}
+            documents = [
+                f"{'RO' if flag else 'CO'}-{dealer_id}-{serial:08d}"
+                for flag, serial in zip(workshop[start:end], range(first, first + end - start), strict=True)
+            ]
+            columns: dict[str, Any]
+            if self.packed_lines:
+                columns = {
+                    "count": end - start,
+                    "part_number": PACKED_CODE_SEPARATOR.join(
+                        [part_numbers[index] for index in sku[start:end]]
+                    ),
+                    "channel": channels[start:end].decode("ascii"),
+                    "document_number": PACKED_CODE_SEPARATOR.join(documents),
+                    "quantity_requested": packed_ints(requested[start:end]),
+                    "quantity_issued": packed_ints(filled[start:end]),
+                    "quantity_lost": packed_ints(lost[start:end]),
+                    "emergency_order": emergencies[start:end].decode("ascii"),
+                }
+            else:
+                columns = {
+                    "part_number": [part_numbers[index] for index in sku[start:end]],
+                    "channel": ["workshop" if flag else "counter" for flag in workshop[start:end]],
+                    "document_number": documents,
+                    "quantity_requested": quantity[start:end],
+                    "quantity_issued": filled_list[start:end],
+                    "quantity_lost": lost_list[start:end],
+                    "emergency_order": emergency[start:end],
+                }
+            form = "packed_lines" if self.packed_lines else "lines"
+            payload = {"dealer_id": dealer_id, "business_date": business_date, form: columns}
             self.pending.append(TruthEvent(now, f"DMS:{dealer_id}", "parts.issue_lines", payload, dealer))
 
     # -- vehicles ----------------------------------------------------------------------------------------

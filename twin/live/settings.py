@@ -30,6 +30,10 @@ class FeedSettings:
     #: the Redis Stream written
     stream: str = "twin:feed"
 
+    #: the feed schema version the sources write (docs/feeds.md): 2 packs the bulk parts lines (positions,
+    #: demand lines) as base64 int32 columns and joined part numbers; 1 writes every line as JSON list items
+    schema_version: int = ranged(2, Range("version", 1, 2))
+
     #: how often a DMS/WMS sends the cells that changed (minutes)
     sync_interval_minutes: float = ranged(60.0, Range("minutes", 1.0, 24.0 * 60))
     #: mean delivery delay, exponential (hours)

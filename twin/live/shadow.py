@@ -322,6 +322,7 @@ class ShadowRunner:
             "days_closed": counts["days_closed"],
             "decisions_published": counts["decisions_published"],
             "late_demand_lines": self.state.late_demand_lines,
+            "parts_lines_accepted": self.state.parts_lines_accepted,
             "sources": len(self.state.sources),
             "vins": len(self.state.vehicles),
             "carrier_invoices": len(self.state.invoices),
