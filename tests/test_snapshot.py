@@ -123,7 +123,9 @@ def test_a_snapshot_of_another_network_is_rejected_naming_the_field() -> None:
 def test_a_run_built_without_its_start_state_is_refused_not_started_on_day_0() -> None:
     # start_from_snapshot is read by the entry points (load_start_state): an engine built from the config alone
     # would otherwise simulate a new network from day 0 under a name that says it continues
-    with pytest.raises(ConfigError, match=r"start_from_snapshot='runs/x/snapshots/day_010'.*load_start_state"):
+    with pytest.raises(
+        ConfigError, match=r"start_from_snapshot='runs/x/snapshots/day_010'.*load_start_state"
+    ):
         Simulation(_config(start_from_snapshot="runs/x/snapshots/day_010"))
 
 
