@@ -345,14 +345,24 @@ class CustomerOrders:
         settle_day = max(trade[4] for trade in load.trades)  # the truck's trip ends with its last drop
         ship_day = int(load.depart_at)
         category, truck = float(FreightCategory.VEHICLE_TRANSFER), float(-1 - token)
-        # the load's transfers in ``SettlementBatch.to_rows`` columns, settled as one with the day's arrivals
-        rows = np.array(
-            [
-                (trade_id, category, holder, dealer, carrier, truck, ship_day, settle_day, km, 1.0, price)
-                for trade_id, holder, dealer, carrier, _, km, price in load.trades
-            ],
-            dtype=np.float64,
-        )
+        # the load's transfers as ``SettlementBatch.to_rows`` rows (columns by name, in the batch's field
+        # order), settled as one batch with the day's other arrivals
+        trades = np.array(load.trades, dtype=np.float64)
+        count = trades.shape[0]
+        columns = {
+            "transfer_id": trades[:, 0],
+            "category": np.full(count, category),
+            "sender": trades[:, 1],
+            "receiver": trades[:, 2],
+            "carrier": trades[:, 3],
+            "truck": np.full(count, truck),
+            "ship_day": np.full(count, float(ship_day)),
+            "arrive_day": np.full(count, float(settle_day)),
+            "distance_km": trades[:, 5],
+            "volume": np.ones(count),
+            "transfer_price_paise": trades[:, 6],
+        }
+        rows = np.column_stack([columns[name] for name in SettlementBatch.__dataclass_fields__])
         longest_km = max(0.0, *(trade[5] for trade in load.trades))
         carrier = int(load.trades[0][3])  # one carrier's truck (the lane's)
         freight_inr = self.settlement.truck_freight_inr(

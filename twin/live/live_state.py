@@ -292,14 +292,14 @@ class LiveState:
         values: npt.NDArray[Any]
         if packed is not None:  # schema 2: the contract decoded the columns ([field, line] int32, >= 0)
             prefix, part_numbers, values = "payload.packed_lines", packed.part_numbers, packed.quantities
-            skus = self._skus("payload.packed_lines.part_number", part_numbers)
+            skus = self._skus(f"{prefix}.part_number", part_numbers)
         else:
             lines = typing.cast(PositionLines, payload.lines)  # the contract holds one of the two forms
             prefix, part_numbers = "payload.lines", lines.part_number
-            skus = self._skus("payload.lines.part_number", part_numbers)
+            skus = self._skus(f"{prefix}.part_number", part_numbers)
             # one C loop over the five columns (the contract made them equally long)
             values = _quantities(
-                "payload.lines",
+                prefix,
                 (lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder),
                 skus.size,
             )
