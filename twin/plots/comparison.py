@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -32,28 +33,35 @@ def plot_difference_ci(table: pd.DataFrame, kpis: Sequence[str], path: Path) -> 
     rows["kpi_order"] = rows["kpi"].map({kpi: index for index, kpi in enumerate(kpis)})
     rows = rows.sort_values("kpi_order", kind="stable").reset_index(drop=True)
     figure, axis = plt.subplots(figsize=(9, 1.5 + 0.38 * max(len(rows), 1)))
-    labels = []
-    for position, row in rows.iterrows():
-        labels.append(f"{row['kpi']} — {row['arm']}")
-        scale = abs(row["baseline_mean"])
-        if not (math.isfinite(scale) and scale > 0 and math.isfinite(row["difference_mean"])):
-            axis.text(0, position, "  n/a (baseline mean 0 or missing)", va="center", fontsize="small")
-            continue
-        centre = 100.0 * row["difference_mean"] / scale
-        low, high = 100.0 * row["ci_low"] / scale, 100.0 * row["ci_high"] / scale
-        colour = SIGNIFICANT_COLOUR if row["significant"] else NOT_SIGNIFICANT_COLOUR
-        if math.isfinite(low) and math.isfinite(high):
+    labels = [f"{kpi} — {arm}" for kpi, arm in zip(rows["kpi"], rows["arm"], strict=True)]
+    scale = rows["baseline_mean"].abs().to_numpy(dtype=float)
+    difference = rows["difference_mean"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = 100.0 * difference / scale
+        low = 100.0 * rows["ci_low"].to_numpy(dtype=float) / scale
+        high = 100.0 * rows["ci_high"].to_numpy(dtype=float) / scale
+    position = np.arange(len(rows))
+    shown = np.isfinite(scale) & (scale > 0) & np.isfinite(difference)
+    for row in np.flatnonzero(~shown).tolist():
+        axis.text(0, row, "  n/a (baseline mean 0 or missing)", va="center", fontsize="small")
+    significant = rows["significant"].to_numpy(dtype=bool)
+    bounded = shown & np.isfinite(low) & np.isfinite(high)
+    # one artist per kind of mark (a few instead of one per row): the rows are many, the kinds four
+    for marked, colour, width in ((True, SIGNIFICANT_COLOUR, 2), (False, NOT_SIGNIFICANT_COLOUR, 1)):
+        members = bounded & (significant == marked)
+        if members.any():
             axis.errorbar(
-                centre,
-                position,
-                xerr=[[centre - low], [high - centre]],
+                centre[members],
+                position[members],
+                xerr=[centre[members] - low[members], high[members] - centre[members]],
                 fmt="o",
                 color=colour,
                 capsize=3,
-                linewidth=2 if row["significant"] else 1,
+                linewidth=width,
             )
-        else:
-            axis.plot(centre, position, "o", color=colour, fillstyle="none")
+        unbounded = shown & ~bounded & (significant == marked)
+        if unbounded.any():
+            axis.plot(centre[unbounded], position[unbounded], "o", color=colour, fillstyle="none")
     axis.axvline(0, color="black", linewidth=1)
     axis.set_yticks(range(len(labels)), labels, fontsize="small")
     axis.set_ylim(max(len(labels), 1) - 0.5, -0.5)
@@ -85,8 +93,16 @@ def plot_distributions(
         kpi = kpis[index]
         wide = replications.pivot(index="replication", columns="arm", values=kpi)
         wide = wide.reindex(columns=list(arms))
-        for _, values in wide.iterrows():
-            axis.plot(positions, values.to_numpy(), color=PAIR_LINE_COLOUR, linewidth=0.7, zorder=1)
+        # every replication's line in one artist: rows joined end to end, a NaN between two replications
+        values = wide.to_numpy(dtype=float)
+        gap = np.full((values.shape[0], 1), np.nan)
+        axis.plot(
+            np.tile([*positions, np.nan], values.shape[0]),
+            np.hstack([values, gap]).ravel(),
+            color=PAIR_LINE_COLOUR,
+            linewidth=0.7,
+            zorder=1,
+        )
         axis.boxplot(
             [wide[arm].dropna().to_numpy() for arm in arms],
             positions=positions,
@@ -94,9 +110,15 @@ def plot_distributions(
             showfliers=False,
             medianprops={"color": "black"},
         )
-        for position, arm in zip(positions, arms, strict=True):
-            values = wide[arm].dropna().to_numpy()
-            axis.plot([position] * len(values), values, "o", markersize=3, color="#4477aa", zorder=3)
+        # every arm's points in one artist (NaN: an arm with no value in that replication draws no point)
+        axis.plot(
+            np.tile(positions, values.shape[0]),
+            values.ravel(),
+            "o",
+            markersize=3,
+            color="#4477aa",
+            zorder=3,
+        )
         axis.set_xticks(positions, list(arms), rotation=20 if len(arms) > 3 else 0, fontsize="small")
         axis.set_title(kpi, fontsize="small")
         axis.grid(axis="y", alpha=0.3)
