@@ -39,8 +39,10 @@ NOT_COMPARED = frozenset({"days_measured"})
 
 
 def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfig]]:
-    """Compose each arm from the twin-run config with the common and the arm's own overrides."""
+    """Compose each arm from the twin-run config with the common and the arm's own overrides (arms with the
+    same overrides, as in an A/A, share one composition: composing is a quarter second each)."""
     composed = {}
+    by_overrides: dict[tuple[str, ...], tuple[TwinConfig, DictConfig]] = {}
     for arm, overrides in compare.arms.items():
         seeded = [
             override
@@ -51,6 +53,10 @@ def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfi
             raise ConfigError(
                 f"arms.{arm}", seeded[0], "seeds are set by base_seed + replication (common random numbers)"
             )
+        key = tuple(overrides)
+        if key in by_overrides:
+            composed[arm] = by_overrides[key]
+            continue
         try:
             cfg = compose(
                 config_name="config",
@@ -59,7 +65,7 @@ def arm_configs(compare: CompareConfig) -> dict[str, tuple[TwinConfig, DictConfi
         except Exception as error:
             raise ConfigError(f"arms.{arm}", list(overrides), f"does not compose: {error}") from None
         try:
-            composed[arm] = (to_twin_config(cfg), cfg)
+            composed[arm] = by_overrides[key] = (to_twin_config(cfg), cfg)
         except ConfigError as error:  # the field as the user types it, and which arm set it
             raise ConfigError(error.field, error.value, f"{error.reason} (in arm {arm!r})") from None
     return composed
