@@ -32,7 +32,7 @@ def plot_difference_ci(table: pd.DataFrame, kpis: Sequence[str], path: Path) -> 
     rows = table[table["kpi"].isin(kpis)].copy()
     rows["kpi_order"] = rows["kpi"].map({kpi: index for index, kpi in enumerate(kpis)})
     rows = rows.sort_values("kpi_order", kind="stable").reset_index(drop=True)
-    figure, axis = plt.subplots(figsize=(9, 1.5 + 0.38 * max(len(rows), 1)))
+    figure, axis = plt.subplots(figsize=(9, 1.5 + 0.38 * max(len(rows), 1)), layout="constrained")
     labels = [f"{kpi} — {arm}" for kpi, arm in zip(rows["kpi"], rows["arm"], strict=True)]
     scale = rows["baseline_mean"].abs().to_numpy(dtype=float)
     difference = rows["difference_mean"].to_numpy(dtype=float)
@@ -71,7 +71,6 @@ def plot_difference_ci(table: pd.DataFrame, kpis: Sequence[str], path: Path) -> 
     confidence = table.attrs.get("confidence")
     level = f"{confidence:.0%} " if confidence is not None else ""
     axis.set_title(f"Differences with {level}intervals (red: significant)")
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -84,7 +83,10 @@ def plot_distributions(
     points of one replication are joined across arms, so a consistent shift under CRN is visible."""
     rows = max(1, math.ceil(len(kpis) / SUBPLOT_COLUMNS))
     columns = min(SUBPLOT_COLUMNS, max(1, len(kpis)))
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    # constrained layout: arranged in the one draw that saves the figure (tight_layout draws the text once more)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False, layout="constrained"
+    )
     positions = list(range(1, len(arms) + 1))
     for index, axis in enumerate(axes.flat):
         if index >= len(kpis):
@@ -127,7 +129,6 @@ def plot_distributions(
         else:
             axis.yaxis.set_major_formatter(FuncFormatter(_axis_number))
     figure.suptitle("Per-replication values by arm (lines join runs on the same seed)")
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
