@@ -27,7 +27,9 @@ def drift_frame(path: Path) -> pd.DataFrame:
 def plot_drift(path: Path, image: Path) -> pd.DataFrame:
     """Drift of the 1- and 7-day projections against the naive last-known baseline, and staleness."""
     frame = drift_frame(path)
-    figure, (parts_axis, vin_axis, stale_axis) = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    figure, (parts_axis, vin_axis, stale_axis) = plt.subplots(
+        3, 1, figsize=(9, 9), sharex=True, layout="constrained"
+    )
     for horizon, style in ((1, "-"), (7, "--")):
         for prefix, colour, label in (("", "tab:blue", "projection"), ("naive_", "tab:grey", "last known")):
             column = f"h{horizon}_{prefix}parts_mae_units"
@@ -54,7 +56,6 @@ def plot_drift(path: Path, image: Path) -> pd.DataFrame:
             axis.legend(fontsize=8, loc="upper left")
         axis.grid(alpha=0.3)
     figure.suptitle("Shadow mode: projection drift and source staleness")
-    figure.tight_layout()
     figure.savefig(image, dpi=110)
     plt.close(figure)
     return frame

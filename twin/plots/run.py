@@ -18,7 +18,7 @@ AGE_BUCKET_DAYS = 15
 def plot_regions(daily_by_region: pd.DataFrame, path: Path, warmup_end: object = None) -> Path:
     """Parts first-pick fill rate (7-day rolling), parts stock value and vehicle stock, per region; the
     warm-up (left out of every KPI) shaded up to ``warmup_end`` (a date)."""
-    figure, axes = plt.subplots(3, 1, figsize=(10, 10), sharex=True)
+    figure, axes = plt.subplots(3, 1, figsize=(10, 10), sharex=True, layout="constrained")
     for region, frame in daily_by_region.groupby("region"):
         frame = frame.sort_values("date")
         lines = frame["parts_demand_lines"].rolling(7, min_periods=1).sum()
@@ -43,7 +43,6 @@ def plot_regions(daily_by_region: pd.DataFrame, path: Path, warmup_end: object =
     for axis in axes:
         axis.grid(alpha=0.3)
     figure.suptitle("Fill rate and stock by region")
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -54,7 +53,7 @@ def plot_age_in_yard(
 ) -> Path:
     """The age of every car in a dealer yard on the last day; the shares over 60 and 90 days are of that day,
     beside the KPI (the average over the measured period) when given."""
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure, axis = plt.subplots(figsize=(8, 4.5), layout="constrained")
     top = max(
         AGE_BUCKET_DAYS * 8,
         float(np.ceil((ages_days.max() if ages_days.size else 0) / AGE_BUCKET_DAYS) * AGE_BUCKET_DAYS),
@@ -76,7 +75,6 @@ def plot_age_in_yard(
     if period_share_over_90d is not None:
         title += f"\n(KPI, average over the measured period: {period_share_over_90d:.1%} over 90 days)"
     axis.set_title(title)
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -95,12 +93,11 @@ def plot_costs(cost_breakdown: dict[str, float], path: Path) -> Path:
     """Costs over the measured period, largest at the top; cost lines that were zero are left out."""
     bars = cost_bars(cost_breakdown)
     names, values = [label for label, _ in bars], [value for _, value in bars]
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure, axis = plt.subplots(figsize=(8, 4.5), layout="constrained")
     axis.barh(names, values, color="#228833")
     axis.set_xlabel("INR crore over the measured period")
     axis.set_title("Cost breakdown")
     axis.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
@@ -109,7 +106,7 @@ def plot_costs(cost_breakdown: dict[str, float], path: Path) -> Path:
 def plot_alert_lead_times(lead_days: npt.NDArray[np.int64], unwarned_stockouts: int, path: Path) -> Path:
     """How long before each stock-out its alert came (the headline of the alerting loop), with the
     stock-outs nobody was warned of as a bar at the left."""
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure, axis = plt.subplots(figsize=(8, 4.5), layout="constrained")
     top = int(max(lead_days.max(initial=0), 14))
     counts = np.bincount(lead_days, minlength=top + 1)[1:]
     axis.bar(np.arange(1, top + 1), counts, color="#4477aa", label="warned: days between alert and stock-out")
@@ -123,7 +120,6 @@ def plot_alert_lead_times(lead_days: npt.NDArray[np.int64], unwarned_stockouts: 
     axis.set_title("Stock-out alerts: how far ahead they came")
     axis.legend(loc="upper right", fontsize="small")
     axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
