@@ -130,7 +130,7 @@ class CampaignFlow:
             for vehicle_id in vehicle_ids:
                 self.building[vehicle_id] = (int(yard), int(spec))
             self._count_builds(day, units)
-            self.env.process(flow.trunk(vehicle_ids, int(yard), flow.trunk_days(yard)))
+            flow.trunk(vehicle_ids, int(yard), flow.trunk_days(yard))
 
     def _expected_rate(self, day: int) -> FloatArray:
         """``[dealer, spec]``: retail a day the demand model expects before any campaign uplift."""

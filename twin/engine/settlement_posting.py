@@ -1,8 +1,9 @@
 """Engine glue for Nexa settlement (``twin.settlement``): turns engine events into settlement postings.
 
 Hooks are one-line calls from the engine: consignments leave (``PartsLogistics.apply``) and are received
-(``receive``), emergency orders go out (``emergency_orders``), car-carrier loads leave (``carry_load``) and
-arrive (``VehicleFlow.unload``), trunk moves leave (``VehicleFlow.trunk``), vehicles are handed over
+(``receive``), emergency orders go out (``emergency_orders``), car-carrier loads leave
+(``CarCarriers._load_departs``) and arrive (``VehicleFlow.unload``), trunk moves leave
+(``VehicleFlow.start_trunk``), vehicles are handed over
 (``deliver_due``). Frequent events only append to buffers; the daily phase (``settle_day``, after the KPIs)
 prices and posts them in batches, bills delivered shipments, resolves disputes, verifies incentive claims,
 pays due statements and closes a cycle every ``period_days``. Nothing here writes to the engine's state or

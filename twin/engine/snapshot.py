@@ -213,17 +213,12 @@ def resume_in_flight(flow: VehicleFlow, state: NetworkState) -> None:
     env, now = flow.env, flow.env.now
     vehicles, carriers = state.section("vehicles"), state.section("carriers")
     for vid, eta in np.asarray(vehicles["builds_in_progress"]).tolist():
-        env.process(flow.build(int(vid), max(0.0, eta - now)))
+        flow.build(int(vid), max(0.0, eta - now))
     trunks = np.asarray(vehicles["trunks_on_road"])
     for token in np.unique(trunks[:, 0]).tolist() if trunks.size else []:
         rows = trunks[trunks[:, 0] == token]
-        env.process(
-            flow.trunk(
-                [int(v) for v in rows[:, 2]],
-                int(rows[0, 1]),
-                max(0.0, float(rows[0, 3]) - now),
-                departed=True,
-            )
+        flow.trunk(
+            [int(v) for v in rows[:, 2]], int(rows[0, 1]), max(0.0, float(rows[0, 3]) - now), departed=True
         )
     loads = np.asarray(carriers["loads_on_road"])
     for token in np.unique(loads[:, 0]).tolist() if loads.size else []:

@@ -1,9 +1,11 @@
 """Finished vehicles through the network: plant -> stockyard -> car carrier -> dealer yard -> customer.
 
 SimPy runs the discrete parts: customer arrivals, factory builds, plant-to-yard transit, carrier loads (a
-truck is a unit of the carrier's fleet ``Resource``, held for the round trip), deliveries. Every VIN is a row
-of ``VehicleTable`` (numpy columns), and counts by dealer and spec are kept in arrays beside it, so trunks,
-loads, deliveries and allocation move whole batches at once and policies and KPIs read counts without loops.
+truck is a unit of the carrier's ``TruckFleet``, held for the round trip), deliveries. Builds, trunks and
+loads are timed steps scheduled as events with callbacks (``twin.engine.scheduling``), not a process each.
+Every VIN is a row of ``VehicleTable`` (numpy columns), and counts by dealer and spec are kept in arrays
+beside it, so trunks, loads, deliveries and allocation move whole batches at once and policies and KPIs read
+counts without loops.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import deque
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +31,7 @@ from twin.engine.demand import DemandModel, VehicleCustomers
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
 from twin.engine.scenario_effects import ScenarioEffects
+from twin.engine.scheduling import after, at_once
 from twin.engine.transit import TransitTimes
 from twin.policies.observation import (
     CustomerRequest,
@@ -472,7 +476,7 @@ class VehicleFlow:
                     spec=spec,
                     quoted_days=round(decision.quoted_days, 3),
                 )
-            self.env.process(self.build(vehicle_id, self.operations.factory_order_build_days))
+            self.start_build(vehicle_id, self.operations.factory_order_build_days)
             return
         kpi.count(today, "vehicle_lost_sales")
         if campaigns is not None:
@@ -520,14 +524,23 @@ class VehicleFlow:
                 self.sales_28d[dealer, spec] -= 1
 
     # -- supply ---------------------------------------------------------------------------------------
-    def build(self, vehicle_id: int, build_days: float):
-        """Factory order: build, then ship to the dealer's stockyard and on to the dealer."""
-        table = self.vehicles
+    def build(self, vehicle_id: int, build_days: float) -> None:
+        """A build resumed from a snapshot: it starts where a process started now would take its first step."""
+        at_once(self.env, lambda _: self.start_build(vehicle_id, build_days))
+
+    def start_build(self, vehicle_id: int, build_days: float) -> None:
+        """Factory order: build, then ship to the dealer's stockyard and on to the dealer (timed steps,
+        ``scheduling``). Started at the order itself rather than by a process starting just after it: nothing
+        runs in between but the customers' loop, whose skip-ahead (``customers``) then serves the next customer
+        just as the event loop would, so the run is the same, with fewer events."""
         eta = self.env.now + build_days
-        table.set(vehicle_id, "eta_day", eta)
+        self.vehicles.set(vehicle_id, "eta_day", eta)
         self.builds_in_progress[vehicle_id] = eta
-        yield self.env.timeout(build_days)
+        after(self.env, build_days, partial(self._built, vehicle_id))
+
+    def _built(self, vehicle_id: int, _: simpy.Event) -> None:
         del self.builds_in_progress[vehicle_id]
+        table = self.vehicles
         table.move(
             vehicle_id, VehicleStatus.BUILT, SiteKind.PLANT, int(table.site_index[vehicle_id]), self.env.now
         )
@@ -538,12 +551,17 @@ class VehicleFlow:
         dealer = int(table.dealer[vehicle_id])
         self.dealer_inbound[dealer, table.spec[vehicle_id]] += 1
         yard = int(self.world.network.dealers.stockyard[dealer])
-        yield from self.trunk([vehicle_id], yard, self.trunk_days(yard))
+        self.start_trunk([vehicle_id], yard, self.trunk_days(yard))
 
-    def build_stock(self, specs: list[int], yard: int):
-        """Today's stock builds for one yard travel together (one trunk movement, one SimPy process)."""
-        vehicle_ids = self.new_stock_vehicles(specs)
-        yield from self.trunk(vehicle_ids, yard, self.trunk_days(yard))
+    def build_stock(self, builds: list[tuple[list[int], int]]) -> None:
+        """Today's stock builds, ``(specs, yard)`` per yard: each yard's travel together on one trunk. One step
+        for all yards, where the processes of one trunk each would have started one after another."""
+        if builds:
+            at_once(self.env, partial(self._build_stock_now, builds))
+
+    def _build_stock_now(self, builds: list[tuple[list[int], int]], _: simpy.Event) -> None:
+        for specs, yard in builds:
+            self.start_trunk(self.new_stock_vehicles(specs), yard, self.trunk_days(yard))
 
     def new_stock_vehicles(self, specs: list[int]) -> list[int]:
         """Stock vehicles built today at their plants, not yet on the trunk."""
@@ -560,11 +578,19 @@ class VehicleFlow:
             "plant_yard", int(self.env.now), yard
         )
 
-    def trunk(self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False):
-        """Plant to stockyard. Stock joins the yard's unallocated pool; a customer's car queues for its dealer."""
+    def trunk(self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False) -> None:
+        """Plant to stockyard, starting where a process started now would take its first step (campaign
+        builds, trunks resumed from a snapshot; ``departed``: it left before the snapshot and was charged)."""
+        at_once(self.env, lambda _: self.start_trunk(vehicle_ids, yard, transit_days, departed))
+
+    def start_trunk(
+        self, vehicle_ids: list[int], yard: int, transit_days: float, departed: bool = False
+    ) -> None:
+        """Plant to stockyard, leaving now. Stock joins the yard's unallocated pool; a customer's car queues
+        for its dealer."""
         now, table = self.env.now, self.vehicles
-        ids = table.rows(vehicle_ids)  # a plain int for a customer's car trunked alone
         if not departed:
+            ids = table.rows(vehicle_ids)  # a plain int for a customer's car trunked alone
             table.move(ids, VehicleStatus.IN_TRANSIT, SiteKind.ROAD, yard, now)
             table.set(ids, "eta_day", now + transit_days)
             # charged when the trunk leaves, like car-carrier loads (a restored trunk has been charged already)
@@ -574,9 +600,12 @@ class VehicleFlow:
             self.settlement.trunk_departed(vehicle_ids, yard)
         token = next(self._tokens)
         self.trunks_on_road[token] = (yard, vehicle_ids, now + transit_days)
-        yield self.env.timeout(transit_days)
+        after(self.env, transit_days, partial(self._trunk_arrived, token, vehicle_ids, yard))
+
+    def _trunk_arrived(self, token: int, vehicle_ids: list[int], yard: int, _: simpy.Event) -> None:
         del self.trunks_on_road[token]
-        arrival = self.env.now
+        arrival, table = self.env.now, self.vehicles
+        ids = table.rows(vehicle_ids)
         table.move(ids, VehicleStatus.IN_YARD, SiteKind.STOCKYARD, yard, arrival)
         pool, queues, campaigns = self.yard_pool[yard], self.carriers.dispatch_queue, self.campaigns
         columns = (

@@ -134,10 +134,7 @@ class VehicleTransfers:
         flow = self.flow
         vehicles, carriers = self.vehicles, self.carriers
         network = self.network
-        free_trucks = {
-            carrier: resource.capacity - resource.count - len(resource.queue)
-            for carrier, resource in carriers.trucks.items()
-        }
+        free_trucks = {carrier: fleet.free_trucks for carrier, fleet in carriers.trucks.items()}
         keys = np.stack([lines["shipment"], lines["sender"], lines["receiver"]], axis=1)
         _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         group = group.ravel()
@@ -209,9 +206,9 @@ class VehicleTransfers:
 
     def _carry(self, receiver: int, carrier: int, load: list[int], transit: float):
         carriers = self.carriers
-        with carriers.trucks[carrier].request() as truck:
-            yield truck
-            yield from carriers.drive(receiver, carrier, load, transit, transit)
+        yield carriers.truck_granted(carrier)
+        yield from carriers.drive(receiver, carrier, load, transit, transit)
+        carriers.trucks[carrier].release()
 
     def _settle_on_arrival(
         self,
