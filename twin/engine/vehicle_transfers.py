@@ -110,18 +110,11 @@ class VehicleTransfers:
     def aged_units(self) -> IntArray:
         """Vehicles per dealer x spec that have been in dealer yards longer than the age limit."""
         flow = self.vehicles
-        now = self.env.now
+        table = flow.vehicles
         aged = np.zeros(flow.dealer_stock.shape, dtype=np.int64)
-        cells = [
-            (dealer, spec, vehicle)
-            for dealer, yard in enumerate(flow.dealer_yard)
-            for spec, queue in yard.items()
-            for vehicle in queue
-        ]
-        if cells:
-            dealer, spec, vehicle = np.array(cells, dtype=np.int64).T
-            old = now - flow.vehicles.received_day[vehicle] > self.age_limit_days
-            np.add.at(aged, (dealer[old], spec[old]), 1)
+        in_yards = flow.in_dealer_yards()
+        old = in_yards[self.env.now - table.received_day[in_yards] > self.age_limit_days]
+        np.add.at(aged, (table.site_index[old].astype(np.int64), table.spec[old].astype(np.int64)), 1)
         return aged
 
     def recommend(self) -> VehicleRecommendations:
