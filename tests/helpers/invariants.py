@@ -144,7 +144,9 @@ def vehicle_violations(simulation: Simulation) -> list[str]:
     )
     # and the other way round: what the KPIs and vehicle transfers read from the columns is the yards' cars
     if not np.array_equal(np.sort(ids), flow.in_dealer_yards()):
-        problems.append("the cars in yard at a dealer by the VIN table are not exactly the dealer yards' cars")
+        problems.append(
+            "the cars in yard at a dealer by the VIN table are not exactly the dealer yards' cars"
+        )
     dealer_counts = np.zeros_like(flow.dealer_stock)
     np.add.at(dealer_counts, (dealer, spec), 1)
     ids, yard, spec = listed(
