@@ -193,7 +193,6 @@ class CarCarriers:
         if self._granted_at_dispatch is not None:
             self._granted_at_dispatch.append((waiting, load))
         else:
-            self._leave_together()
             after(self.env, 0.0, partial(self._loads_leave, [(waiting, load)]))
 
     def _grant_event(self, granted: simpy.Event) -> None:
