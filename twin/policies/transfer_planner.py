@@ -222,11 +222,14 @@ def _as_cells(name: str, array: npt.ArrayLike, shape: tuple[int, ...] | None) ->
         raise ConfigError(name, values.shape, f"must have shape {shape}")
     if values.ndim != 2:
         raise ConfigError(name, values.shape, "must be [dealer, item]")
-    if not np.all(np.isfinite(values)) or (values.size and values.min() < 0):
+    if values.size and values.min() < 0:
         raise ConfigError(name, float(values.min()), "must be finite and >= 0")
-    if values.size and np.any(values != np.floor(values)):
-        raise ConfigError(name, "fractional", "units must be whole")
-    return values.astype(np.int64)
+    if not np.issubdtype(values.dtype, np.integer):  # integers are whole and finite already
+        if not np.all(np.isfinite(values)):
+            raise ConfigError(name, float(values.min()), "must be finite and >= 0")
+        if values.size and np.any(values != np.floor(values)):
+            raise ConfigError(name, "fractional", "units must be whole")
+    return values.astype(np.int64, copy=False)
 
 
 def _ragged_arange(counts: IntArray) -> IntArray:
@@ -371,21 +374,23 @@ def _live_pairs(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     item_count = int(max(surplus_item.max(), deficit_item.max())) + 1
-    surplus_cell = np.full((dealers, item_count), -1, dtype=np.int64)
-    surplus_cell[surplus_dealer, surplus_item] = np.arange(len(surplus_item), dtype=np.int64)
+    # [item, dealer]: rows of a receiver's short items, gathered whole, come out deficit-major
+    surplus_cell = np.full((item_count, dealers), -1, dtype=np.int64)
+    surplus_cell[surplus_item, surplus_dealer] = np.arange(len(surplus_item), dtype=np.int64)
+    senders_of = np.ascontiguousarray(live_lane.T)  # [receiver, sender]
     by_receiver = np.argsort(deficit_dealer, kind="stable")
     bounds = np.searchsorted(deficit_dealer[by_receiver], np.arange(dealers + 1))
     targets: list[IntArray] = []
     sources: list[IntArray] = []
     for receiver in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
-        senders = np.flatnonzero(live_lane[:, receiver])
+        senders = np.flatnonzero(senders_of[receiver])
         if not senders.size:
             continue
         short = by_receiver[bounds[receiver] : bounds[receiver + 1]]
-        block = surplus_cell[np.ix_(senders, deficit_item[short])]  # [sender, deficit cell]
-        column, row = np.nonzero(block.T >= 0)  # deficit-major, senders ascending
-        targets.append(short[column])
-        sources.append(block[row, column])
+        block = surplus_cell[deficit_item[short][:, None], senders].ravel()  # [deficit cell, sender]
+        pair = np.flatnonzero(block >= 0)  # deficit-major, senders ascending
+        targets.append(short[pair // senders.size])
+        sources.append(block[pair])
     target = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
     source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
     if not target.size:
@@ -443,7 +448,11 @@ def _dense_rank(cells: IntArray) -> tuple[IntArray, IntArray]:
     """``np.unique(cells, return_inverse=True)`` for the cells of a group of whole items: cells are numbered
     by item, so a group's cells lie in a short range, and marking that range beats sorting the arcs."""
     low = int(cells.min())
-    seen = np.zeros(int(cells.max()) - low + 1, dtype=np.int64)
+    span = int(cells.max()) - low + 1
+    if span > 16 * cells.size:  # few items far apart in the numbering: sorting the cells is cheaper
+        distinct, rank = np.unique(cells, return_inverse=True)
+        return distinct, rank.ravel()
+    seen = np.zeros(span, dtype=np.int64)
     seen[cells - low] = 1
     rank = np.cumsum(seen) - 1
     return np.flatnonzero(seen) + low, rank[cells - low]
