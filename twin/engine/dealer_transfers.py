@@ -47,7 +47,7 @@ from twin.errors import ConfigError
 from twin.policies.observation import PartsView
 from twin.policies.protocols import TransferPolicy
 from twin.policies.transfer_planner import FreightModel
-from twin.policies.transfer_rules import APPROVAL, AUTO_EXECUTE, REJECT, TransferBatch
+from twin.policies.transfer_rules import APPROVAL, AUTO_EXECUTE, REJECT, TransferBatch, transfer_groups
 from twin.settlement.money import inr_to_paise
 from twin.settlement.payers import FreightCategory
 from twin.settlement.transfers import TransferBatch as SettlementBatch
@@ -268,9 +268,7 @@ class RebalancingFlow:
 
     def _send_for_approval(self, lines: dict[str, FloatArray], day: int) -> None:
         """A person decides per transfer (shipment, sender, receiver); approved ones count against the cap now."""
-        keys = np.stack([lines["shipment"], lines["sender"], lines["receiver"]], axis=1)
-        _, first, transfer = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        transfer = transfer.ravel()
+        first, transfer = transfer_groups(lines["shipment"], lines["sender"], lines["receiver"])
         kind = int(lines["kind"][0])
         counters = self.counters[kind]
         outcome = self.approval.draw(len(first), self.streams.get(f"transfers:approval:{KIND_NAMES[kind]}"))
@@ -305,10 +303,10 @@ class RebalancingFlow:
         self, day: int, sender: npt.ArrayLike, receiver: npt.ArrayLike, shipment: npt.ArrayLike
     ) -> None:
         """Count each distinct transfer (shipment, sender, receiver) against both dealers' weekly cap."""
-        keys = np.unique(np.stack([shipment, sender, receiver], axis=1), axis=0)
+        first, _ = transfer_groups(shipment, sender, receiver)
         row = self.recent[day % 7]
-        np.add.at(row, keys[:, 1].astype(np.int64), 1)
-        np.add.at(row, keys[:, 2].astype(np.int64), 1)
+        np.add.at(row, np.asarray(sender, dtype=np.int64)[first], 1)
+        np.add.at(row, np.asarray(receiver, dtype=np.int64)[first], 1)
 
     # -- shipping -----------------------------------------------------------------------------------
     def _execute(self, lines: dict[str, FloatArray], day: int, counted: bool = False) -> int:
@@ -359,9 +357,7 @@ class RebalancingFlow:
         _, truck_local = np.unique(shipment_key, return_inverse=True)
         truck = self.next_shipment + truck_local.ravel()
         self.next_shipment = int(truck.max()) + 1
-        keys = np.stack([truck, sender, receiver], axis=1)
-        _, first, transfer_local = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        transfer_local = transfer_local.ravel()
+        first, transfer_local = transfer_groups(truck, sender, receiver)
         transfer_count = len(first)
         if not counted:
             self.count_recent(day, sender.astype(float), receiver.astype(float), truck.astype(float))

@@ -30,6 +30,7 @@ from twin.engine.transit import TransitTimes
 from twin.engine.vehicle_flow import DELIVERY_DAYS, VehicleFlow
 from twin.policies.protocols import TransferPolicy
 from twin.policies.transfer_planner import FreightModel
+from twin.policies.transfer_rules import transfer_groups
 from twin.policies.vehicle_rebalancing import VehicleRecommendations
 from twin.settlement.money import inr_to_paise
 from twin.settlement.payers import FreightCategory
@@ -128,9 +129,7 @@ class VehicleTransfers:
         vehicles, carriers = self.vehicles, self.carriers
         network = self.network
         free_trucks = {carrier: fleet.free_trucks for carrier, fleet in carriers.trucks.items()}
-        keys = np.stack([lines["shipment"], lines["sender"], lines["receiver"]], axis=1)
-        _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
+        first, group = transfer_groups(lines["shipment"], lines["sender"], lines["receiver"])
         counters = flow.counters[1]
         rows: list[tuple[int, int, int, int, float, int, float, int]] = []
         for transfer in np.argsort(first, kind="stable").tolist():  # in the decision's priority order
