@@ -21,7 +21,8 @@ from twin.engine.settlement_posting import concatenate_batches
 from twin.engine.simulation import RunResult, Simulation
 from twin.engine.snapshot import Snapshot, take_snapshot
 from twin.errors import ConfigError
-from twin.policies.observation import VehicleView
+from twin.policies.observation import PartsView, VehicleView
+from twin.policies.parts_rebalancing import PartsRebalancing
 from twin.policies.transfer_planner import FreightModel, PlannerOptions, plan_transfers
 from twin.policies.vehicle_rebalancing import VehicleRebalancing
 from twin.settlement.payers import FreightCategory
@@ -381,3 +382,43 @@ def test_a_malformed_approvals_line_names_the_file_line_and_field(tmp_path: Path
     path.write_text('{"format": 1, "recommendation_id": "A3", "decision": "maybe"}\n')
     with pytest.raises(ConfigError, match=r"approvals.jsonl line 1: decision='maybe'"):
         read_approvals(path)
+
+
+def _short_and_surplus_view(transfers_left: np.ndarray | None) -> PartsView:
+    """Three dealers, one SKU, an empty DC: dealer 0 holds plenty, dealers 1 and 2 hold nothing."""
+    on_hand = np.array([[200], [0], [0], [0]], dtype=np.int32)  # three dealers, then the DC
+    zeros = np.zeros_like(on_hand)
+    return PartsView(
+        day=30,
+        dealer_count=3,
+        on_hand=on_hand,
+        reserved=zeros,
+        in_transit=zeros,
+        backorder=zeros,
+        unit_cost_inr=np.array([2000.0]),
+        part_class=np.zeros(1, dtype=np.int8),
+        dealer_dc=np.zeros(3, dtype=np.int64),
+        history_lines_per_year=np.full((3, 1), 300.0),
+        history_units_per_day=np.full((3, 1), 3.0),
+        dealer_lead_time_days=np.full(3, 2.0),
+        supplier_lead_time_days=21.0,
+        transfers_left_this_week=transfers_left,
+    )
+
+
+def test_planning_within_the_weekly_cap_leaves_out_dealers_that_used_it_and_serves_the_others() -> None:
+    distance = np.array([[0.0, 50.0, 300.0], [50.0, 0.0, 320.0], [300.0, 320.0, 0.0]])
+    freight = FreightModel(rate_inr_per_km=1.0, truck_fixed_inr=100.0, handling_inr_per_unit=1.0)
+    capped_receiver = np.array([5, 0, 5])  # dealer 1 has used its week's transfers
+
+    def receivers(plan_within_weekly_cap: bool, transfers_left: np.ndarray | None) -> set[int]:
+        planner = PartsRebalancing(distance, freight, plan_within_weekly_cap=plan_within_weekly_cap)
+        batch = planner.recommend(_short_and_surplus_view(transfers_left)).batch
+        assert set(batch.sender.tolist()) <= {0}
+        return set(batch.receiver.tolist())
+
+    assert receivers(False, None) == {1, 2}
+    assert receivers(False, capped_receiver) == {1, 2}  # the rules would refuse the lines to dealer 1
+    assert receivers(True, capped_receiver) == {2}
+    assert receivers(True, np.array([0, 5, 5])) == set()  # the only sender has used its cap
+    assert receivers(True, None) == {1, 2}  # no cap known: plan for everyone

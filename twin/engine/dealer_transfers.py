@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -171,7 +172,8 @@ class RebalancingFlow:
     # -- the cycle ----------------------------------------------------------------------------------
     def cycle(self, day: int) -> None:
         """The parts cycle: recommend for the SKUs the DCs cannot cover, decide, ship or wait."""
-        recommendations = self.policy.recommend(self.parts_view())
+        view = replace(self.parts_view(), transfers_left_this_week=self.transfers_left_this_week())
+        recommendations = self.policy.recommend(view)
         self._decide(
             PARTS,
             recommendations.batch,
@@ -180,6 +182,11 @@ class RebalancingFlow:
             recommendations.floor_units,
             day,
         )
+
+    def transfers_left_this_week(self) -> IntArray:
+        """Per dealer, the transfers the weekly cap still allows it (the rules count the same 7 days)."""
+        left = self.rules.config.max_transfers_per_dealer_per_week - self.recent.sum(axis=0)
+        return np.maximum(left, 0)
 
     def vehicle_cycle(self, day: int) -> None:
         """The vehicle cycle: aged or excess vehicles to dealers whose sales say they will move."""

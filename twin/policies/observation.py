@@ -67,6 +67,9 @@ class PartsView:
     #: tables keyed by id; None where a view is built without them
     location_ids: tuple[str, ...] | None = None
     sku_ids: tuple[str, ...] | None = None
+    #: per dealer, how many more transfers (sent or received) the OEM's weekly cap allows it now; None where
+    #: no cap applies or it is not known
+    transfers_left_this_week: IntArray | None = None
 
     def position(self, location: IntArray, sku: IntArray) -> QuantityArray:
         """Inventory position: on hand - reserved + in transit + on order at the DC (a dealer) - owed to

@@ -82,6 +82,7 @@ class PartsRebalancing:
         parts_margin_share: float = 0.25,
         emergency_charge_per_line_inr: float = 350.0,
         max_distance_km: float = 600.0,
+        plan_within_weekly_cap: bool = False,
     ) -> None:
         distance = np.asarray(distance_km, dtype=float)
         if distance.ndim != 2 or distance.shape[0] != distance.shape[1]:
@@ -112,6 +113,7 @@ class PartsRebalancing:
         self.dc_screen_factor = dc_screen_factor
         self.parts_margin_share = parts_margin_share
         self.emergency_charge_per_line_inr = emergency_charge_per_line_inr
+        self.plan_within_weekly_cap = plan_within_weekly_cap
         self._dc_daily_units: FloatArray | None = None
 
     # -- the cycle ------------------------------------------------------------------------------------
@@ -131,6 +133,11 @@ class PartsRebalancing:
         surplus_need = mean_per_day * self.surplus_cover_days
         surplus = np.floor(np.clip(available - surplus_need - floor, 0.0, None)).astype(np.int64)
         surplus = np.where(shortfall > 0, 0, surplus)
+        if self.plan_within_weekly_cap and view.transfers_left_this_week is not None:
+            # a dealer at its weekly cap can neither send nor receive today: plan without it
+            capped = np.asarray(view.transfers_left_this_week[:dealers]) <= 0
+            shortfall[capped] = 0
+            surplus[capped] = 0
         if not shortfall.any() or not surplus.any():
             return self._empty(dealers, skus, available, floor, int((shortfall > 0).sum()))
 

@@ -45,6 +45,7 @@ class RebalancingPolicies:
         rules: Sequence[Mapping[str, Any]] | None = None,
         default_action: str = _DEFAULTS.default_action,
         max_transfers_per_dealer_per_week: int = _DEFAULTS.max_transfers_per_dealer_per_week,
+        plan_within_weekly_cap: bool = _DEFAULTS.plan_within_weekly_cap,
         enforce_safety_stock_floor: bool = _DEFAULTS.enforce_safety_stock_floor,
         evaluate_per_transfer: bool = _DEFAULTS.evaluate_per_transfer,
         vehicle_cover_days: float = _DEFAULTS.vehicle_cover_days,
@@ -62,6 +63,7 @@ class RebalancingPolicies:
         self.safety_cover_days = safety_cover_days
         self.dc_screen_factor = dc_screen_factor
         self.max_distance_km = max_distance_km
+        self.plan_within_weekly_cap = plan_within_weekly_cap
         self.planner_options = PlannerOptions(
             max_senders_per_deficit=max_senders_per_deficit,
             use_routing=use_routing,
@@ -109,6 +111,7 @@ class RebalancingPolicies:
             parts_margin_share=parts_margin_share,
             emergency_charge_per_line_inr=emergency_charge_per_line_inr,
             max_distance_km=self.max_distance_km,
+            plan_within_weekly_cap=self.plan_within_weekly_cap,
         )
 
     def vehicle_planner(

@@ -352,9 +352,9 @@ class TransferPolicyEngine:
             live = live[fits]
         if len(live):
             # one transfer per (shipment, sender, receiver), in order of first appearance in the batch
-            keys = np.stack([batch.shipment[live], batch.sender[live], batch.receiver[live]], axis=1)
-            _, first_index, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-            inverse = inverse.ravel()
+            first_index, inverse = transfer_groups(
+                batch.shipment[live], batch.sender[live], batch.receiver[live]
+            )
             order = np.argsort(first_index, kind="stable")
             rank = np.empty_like(order)
             rank[order] = np.arange(len(order))
