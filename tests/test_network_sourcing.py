@@ -137,6 +137,8 @@ def test_the_spec_index_finds_exactly_the_vins_of_the_asked_specs(seed):
     rows, position = index.rows_of(asked)
     assert sorted(rows.tolist()) == sorted(np.flatnonzero(np.isin(spec, asked)).tolist())
     assert np.array_equal(spec[rows], asked[position])
+    # a spec's VINs keep the inventory's order (a stable sort): ties between candidates go to the first listed
+    assert np.array_equal(index.order, np.argsort(spec, kind="stable"))
 
 
 def test_the_engine_inventory_lists_every_sourceable_vin_once_where_it_is():
@@ -264,10 +266,11 @@ def test_trades_on_a_lane_share_a_truck_and_never_leave_later_than_the_promise_a
 
         def watched(token, depart=depart, orders=orders, departures=departures):
             load = orders.trade_loads[token]
-            yield orders.env.timeout(max(load.depart_at - orders.env.now, 0.0))
+            # it leaves when it said it would
+            assert orders.env.now == pytest.approx(load.depart_at, abs=1e-9)
             carriers = {int(trade[3]) for trade in load.trades}
             departures.append((load.depart_at, len(load.trades), carriers))
-            yield from depart(token)
+            depart(token)
 
         orders._depart_trade_load = watched
         booked = []

@@ -161,6 +161,17 @@ def test_candidates_from_the_tables_are_those_priced_one_by_one_to_the_bit(seed,
         assert_same(atlas.candidates(request), reference_candidates(atlas, request))
 
 
+def test_a_search_hands_out_views_of_the_days_tables_that_cannot_be_written():
+    atlas = random_atlas(np.random.default_rng(4), False)
+    spec = int(atlas.inventory.spec[0])
+    request = SourcingRequest(0, np.array([spec]), np.array([0]), patience_days=30.0, day=110.0)
+    candidates = atlas.candidates(request)
+    assert candidates.vehicle.size and not candidates.vehicle.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        candidates.kind[0] = SourceKind.PIPELINE
+    assert_same(atlas.candidates(request), reference_candidates(atlas, request))
+
+
 def test_tables_kept_by_the_caller_are_the_ones_atlas_builds():
     atlas = random_atlas(np.random.default_rng(3), False)
     built = PlaceTables.build(atlas.geometry, atlas.rules, atlas.dealer_stockyard)

@@ -38,6 +38,7 @@ from twin.domain.network import Network
 from twin.domain.vehicles import SiteKind, VehicleStatus
 from twin.engine.eventlog import EventLog
 from twin.engine.kpis import KpiRecorder
+from twin.engine.scheduling import after, at_once
 from twin.engine.settlement_posting import SettlementFlow
 from twin.engine.streams import RandomStreams
 from twin.engine.transit import TransitTimes
@@ -243,17 +244,20 @@ class CustomerOrders:
             request = replace(request, candidates=self.atlas().candidates(request.query))
 
     def _still_there(self, candidates: Candidates, row: int) -> bool:
-        vehicle = self.vehicles.vehicles[int(candidates.vehicle[row])]
+        """Whether the chosen VIN is still where the morning's inventory put it (read from the VIN table's
+        columns: this runs for every network order)."""
+        table, vehicle = self.vehicles.vehicles, int(candidates.vehicle[row])
         kind, site = int(candidates.kind[row]), int(candidates.site[row])
+        status, site_kind = int(table.status[vehicle]), int(table.site_kind[vehicle])
         if kind == SourceKind.DEALER_YARD:
-            here = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.DEALER
-            return here and vehicle.site_index == site and not vehicle.customer_order
+            here = status == VehicleStatus.IN_YARD and site_kind == SiteKind.DEALER
+            return here and int(table.site_index[vehicle]) == site and not table.customer_order[vehicle]
         if kind == SourceKind.STOCKYARD:  # still unallocated in that stockyard's pool
-            in_pool = vehicle.status is VehicleStatus.IN_YARD and vehicle.site_kind is SiteKind.STOCKYARD
-            return in_pool and vehicle.site_index == site and vehicle.dealer < 0
+            in_pool = status == VehicleStatus.IN_YARD and site_kind == SiteKind.STOCKYARD
+            return in_pool and int(table.site_index[vehicle]) == site and int(table.dealer[vehicle]) < 0
         # still on its trunk, nobody's yet (a trunk that arrived put it in the pool instead)
-        on_trunk = vehicle.status is VehicleStatus.IN_TRANSIT and vehicle.site_kind is SiteKind.ROAD
-        return on_trunk and vehicle.dealer < 0 and not vehicle.customer_order
+        on_trunk = status == VehicleStatus.IN_TRANSIT and site_kind == SiteKind.ROAD
+        return on_trunk and int(table.dealer[vehicle]) < 0 and not table.customer_order[vehicle]
 
     # -- the claim ----------------------------------------------------------------------------------
     def fulfil(self, request: CustomerRequest, decision: SourcingDecision) -> None:
@@ -315,7 +319,7 @@ class CustomerOrders:
             self.next_trade_load += 1
             self.trade_loads[token] = TradeLoad(lane, now + geometry.dispatch_delay_days)
             self.open_lane[lane] = token
-            env.process(self._depart_trade_load(token))
+            self._schedule_departure(token)
         load = self.trade_loads[token]
         distance = float(geometry.dealer_km[holder, dealer])
         transit = distance / geometry.speed_km_per_day * self.transit.factor("vehicle_lane", int(now), dealer)
@@ -326,7 +330,7 @@ class CustomerOrders:
         trade = self.next_trade
         self.next_trade += 1
         self.trades_on_road[trade] = (dealer, vehicle_id, arrival)
-        env.process(self._deliver_trade(trade))
+        self._schedule_delivery(trade)
         price_paise = int(self.price_paise[vehicle.spec])
         # trades count down, rebalancing transfers up: never the same id
         load.trades.append(
@@ -334,58 +338,74 @@ class CustomerOrders:
         )
         self.counters["dealer_trades"] += 1
 
-    def _depart_trade_load(self, token: int):
+    # The load's departure and each car's arrival are timed steps (``scheduling``), not a process each: the
+    # step starts where the process would (``at_once``) and waits as it would (``after``), so the run is the
+    # same event for event, without a generator, its start and its end event per trade.
+    def _schedule_departure(self, token: int) -> None:
+        def wait(_: object) -> None:
+            delay = max(self.trade_loads[token].depart_at - self.env.now, 0.0)
+            after(self.env, delay, lambda _: self._depart_trade_load(token))
+
+        at_once(self.env, wait)
+
+    def _schedule_delivery(self, token: int) -> None:
+        def wait(_: object) -> None:
+            delay = max(self.trades_on_road[token][2] - self.env.now, 0.0)
+            after(self.env, delay, lambda _: self._deliver_trade(token))
+
+        at_once(self.env, wait)
+
+    def _depart_trade_load(self, token: int) -> None:
         """The load leaves: its trades are priced together (one truck) and settled when the last car arrives."""
         env = self.env
-        load = self.trade_loads[token]
-        yield env.timeout(max(load.depart_at - env.now, 0.0))
-        del self.trade_loads[token]
+        load = self.trade_loads.pop(token)
         if self.open_lane.get(load.lane) == token:
             del self.open_lane[load.lane]
         settle_day = max(trade[4] for trade in load.trades)  # the truck's trip ends with its last drop
         ship_day = int(load.depart_at)
-        category, truck = float(FreightCategory.VEHICLE_TRANSFER), float(-1 - token)
-        # the load's transfers as ``SettlementBatch.to_rows`` rows (columns by name, in the batch's field
-        # order), settled as one batch with the day's other arrivals
-        trades = np.array(load.trades, dtype=np.float64)
-        count = trades.shape[0]
-        columns = {
-            "transfer_id": trades[:, 0],
-            "category": np.full(count, category),
-            "sender": trades[:, 1],
-            "receiver": trades[:, 2],
-            "carrier": trades[:, 3],
-            "truck": np.full(count, truck),
-            "ship_day": np.full(count, float(ship_day)),
-            "arrive_day": np.full(count, float(settle_day)),
-            "distance_km": trades[:, 5],
-            "volume": np.ones(count),
-            "transfer_price_paise": trades[:, 6],
+        shared = {
+            "category": float(FreightCategory.VEHICLE_TRANSFER),
+            "truck": float(-1 - token),
+            "ship_day": float(ship_day),
+            "arrive_day": float(settle_day),
+            "volume": 1.0,
         }
-        rows = np.column_stack([columns[name] for name in SettlementBatch.__dataclass_fields__])
+        # the load's transfers as ``SettlementBatch.to_rows`` rows (columns by name, in the batch's field
+        # order), settled as one batch with the day's other arrivals; a load has a car or two, so its rows are
+        # made in Python and converted once
+        rows = []
+        for transfer_id, sender, receiver, trade_carrier, _, distance_km, price_paise in load.trades:
+            columns = {
+                "transfer_id": transfer_id,
+                "sender": sender,
+                "receiver": receiver,
+                "carrier": trade_carrier,
+                "distance_km": distance_km,
+                "transfer_price_paise": price_paise,
+                **shared,
+            }
+            rows.append([columns[name] for name in SettlementBatch.__dataclass_fields__])
         longest_km = max(0.0, *(trade[5] for trade in load.trades))
         carrier = int(load.trades[0][3])  # one carrier's truck (the lane's)
         freight_inr = self.settlement.truck_freight_inr(
             carrier, ship_day, longest_km, float(len(load.trades))
         )
         self.kpis.add(env.now, "freight_transfer_inr", freight_inr)
-        self.arriving[int(settle_day)].append(rows)
+        self.arriving[int(settle_day)].append(np.array(rows, dtype=np.float64))
         self.counters["dealer_trade_loads"] += 1
         self.counters["dealer_trade_freight_inr"] += freight_inr
 
-    def _deliver_trade(self, token: int):
+    def _deliver_trade(self, token: int) -> None:
         """The trade reaches the customer's dealer: unloaded like any car (reserved if the customer still waits)."""
-        dealer, vehicle_id, arrival = self.trades_on_road[token]
-        yield self.env.timeout(max(arrival - self.env.now, 0.0))
-        del self.trades_on_road[token]
+        dealer, vehicle_id, _ = self.trades_on_road.pop(token)
         self.vehicles.unload(dealer, [vehicle_id], self.env.now)
 
     def resume(self) -> None:
         """Trades on the road when the snapshot was taken drive on; loads still filling leave on time."""
         for token in sorted(self.trades_on_road):
-            self.env.process(self._deliver_trade(token))
+            self._schedule_delivery(token)
         for token in sorted(self.trade_loads):
-            self.env.process(self._depart_trade_load(token))
+            self._schedule_departure(token)
 
     # -- arrival and delivery -----------------------------------------------------------------------
     def settle_arrivals(self, day: int) -> None:
