@@ -452,3 +452,53 @@ def test_distribution_and_screen_agree_with_the_single_queries() -> None:
     upper, _, _ = forecaster.screen(everything)
     for method in Method:
         assert (forecaster.method_forecast(method, everything) <= upper + 1e-12).all()
+
+
+def _forecaster_with_history(seed: int, series_count: int = 400) -> IntermittentForecaster:
+    rng = np.random.default_rng(seed)
+    forecaster = IntermittentForecaster(series_count, season_index=1.0 + 0.3 * np.sin(np.arange(200) / 20.0))
+    forecaster.prime(
+        rng.poisson(20, series_count).astype(float), np.full(series_count, 1.6), np.full(series_count, 3.5)
+    )
+    for day in range(60):
+        series = np.flatnonzero(rng.random(series_count) < 0.1)
+        forecaster.observe(day, series, rng.geometric(0.5, series.size).astype(float))
+    return forecaster
+
+
+def _uncached_means(forecaster: IntermittentForecaster, series: np.ndarray) -> FloatArray:
+    """Each series' mean by its own method, through the one-method query (which the day's cache skips)."""
+    methods = forecaster.method(series)
+    mean = np.zeros(series.size)
+    for method in Method:
+        mean[methods == method] = forecaster.method_forecast(method, series)[methods == method]
+    return mean
+
+
+def test_the_days_forecasts_are_kept_until_the_state_changes_and_do_not_depend_on_the_query_order() -> None:
+    """The day's cache serves a few series (worked out alone) or most of them (one pass over all) with the
+    values of the uncached queries, whichever comes first, and forgets them on the next observed day."""
+    rng = np.random.default_rng(5)
+    forecaster = _forecaster_with_history(21)
+    everything = np.arange(forecaster.series_count)
+    for day in range(60, 80):
+        some = np.sort(rng.choice(everything, 40, replace=False))
+        queries = (some, everything) if day % 2 else (everything, some)
+        for series in queries:
+            mean, dispersion, lines = forecaster.distribution(series)
+            np.testing.assert_array_equal(mean, _uncached_means(forecaster, series))
+            np.testing.assert_array_equal(forecaster.mean_per_day(series), mean)
+            np.testing.assert_array_equal(dispersion, forecaster.dispersion(series))
+            np.testing.assert_array_equal(lines, forecaster.lines_per_year(series))
+        demand = np.flatnonzero(rng.random(everything.size) < 0.1)
+        forecaster.observe(day, demand, rng.geometric(0.5, demand.size).astype(float))
+
+
+def test_a_restored_state_is_forecast_afresh() -> None:
+    forecaster, other = _forecaster_with_history(21), _forecaster_with_history(22)
+    everything = np.arange(forecaster.series_count)
+    before = forecaster.distribution(everything)[0]
+    forecaster.load_state_arrays(other.state_arrays())
+    after = forecaster.distribution(everything)[0]
+    np.testing.assert_array_equal(after, other.distribution(everything)[0])
+    assert not np.array_equal(before, after)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from twin.policies.demand_distribution import exceed_probability, quantile
+from twin.policies.demand_distribution import (
+    RECURSION_STOCK_LIMIT,
+    _panjer,
+    exceed_probability,
+    exceed_probability_approximate,
+    exceed_probability_near,
+    quantile,
+)
 from twin.policies.stockout_risk import expected_stockout_days, stockout_probability
 
 
@@ -95,3 +102,81 @@ def test_expected_stockout_day_counts_the_inbound_only_if_it_comes_in_time() -> 
         np.array([2.0, 2.0, 2.0, 0.0]),
     )
     assert days.tolist() == [5.0, 10.0, 5.0, np.inf]
+
+
+def _varied_series(seed: int, count: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stocks, means and dispersions as a parts day has them: many empty shelves, small means, a few large."""
+    rng = np.random.default_rng(seed)
+    mean = np.where(rng.random(count) < 0.05, rng.uniform(150.0, 400.0, count), rng.exponential(4.0, count))
+    mean[rng.random(count) < 0.05] = 0.0
+    dispersion = np.where(rng.random(count) < 0.3, 1.0, rng.uniform(1.05, 5.0, count))
+    stock = np.where(rng.random(count) < 0.3, 0.0, rng.integers(-2, 40, count)).astype(float)
+    return stock, mean, dispersion
+
+
+def test_the_recursions_give_bit_for_bit_what_the_plain_recursion_over_every_series_gives() -> None:
+    """The tail and the quantile step only the series that still need a step (ordered by stock, or by a rough
+    answer), each series' sums in the same order as one pass over all of them: the same bits."""
+    stock, mean, dispersion = _varied_series(7)
+    small = (stock >= 0) & (stock <= RECURSION_STOCK_LIMIT) & (mean > 0) & (mean <= 200.0)
+    zero, a, b = _panjer(mean[small], dispersion[small])
+    cumulative, pmf, limit = zero.copy(), zero, stock[small]
+    for x in range(1, int(limit.max()) + 1):
+        pmf = pmf * (a + b / x)
+        cumulative += pmf * (limit >= x)
+    np.testing.assert_array_equal(
+        exceed_probability(stock, mean, dispersion)[small], np.clip(1.0 - cumulative, 0.0, 1.0)
+    )
+    target = np.where(mean > 0, 0.9, 0.0)
+    level = quantile(target, mean, dispersion)
+    recursive = (mean > 0) & (mean <= 200.0)
+    zero, a, b = _panjer(mean[recursive], dispersion[recursive])
+    goal, cumulative, pmf = target[recursive], zero.copy(), zero
+    answer, x = np.zeros(zero.size, dtype=np.int64), 0
+    active = np.flatnonzero(cumulative < goal)
+    while active.size:
+        x += 1
+        pmf[active] *= a[active] + b[active] / x
+        cumulative[active] += pmf[active]
+        answer[active] = x
+        active = active[cumulative[active] < goal[active]]
+    np.testing.assert_array_equal(level[recursive], answer)
+    assert (level[mean == 0] == 0).all()
+
+
+def test_the_near_tail_is_exact_for_small_stocks_and_near_the_levels_and_approximate_elsewhere() -> None:
+    stock, mean, dispersion = _varied_series(8)
+    levels = (0.2, 0.5)
+    near = exceed_probability_near(stock, mean, dispersion, levels)
+    approximate = exceed_probability_approximate(stock, mean, dispersion)
+    exact = (
+        (stock <= RECURSION_STOCK_LIMIT)
+        | (np.abs(approximate - 0.2) < 0.1)
+        | (np.abs(approximate - 0.5) < 0.1)
+    )
+    assert 0 < exact.sum() < exact.size
+    np.testing.assert_array_equal(near[exact], exceed_probability(stock, mean, dispersion)[exact])
+    np.testing.assert_array_equal(near[~exact], approximate[~exact])
+
+
+def test_the_longest_horizon_alone_then_the_shorter_ones_give_the_risks_of_one_call_over_all() -> None:
+    """The control tower works out the longest horizon first and the shorter ones only where it is high,
+    then makes the risks non-decreasing in the horizon: the same as one call over every horizon."""
+    rng = np.random.default_rng(9)
+    count = 3000
+    available = rng.integers(-1, 25, count).astype(float)
+    inbound = np.where(rng.random(count) < 0.4, rng.integers(1, 10, count), 0).astype(float)
+    eta = np.where(inbound > 0, rng.uniform(0.0, 12.0, count), np.inf)
+    spread = rng.uniform(0.5, 2.0, count)
+    rate = rng.exponential(0.8, count)
+    dispersion = np.where(rng.random(count) < 0.3, 1.0, rng.uniform(1.05, 4.0, count))
+    horizons, levels = [3.0, 7.0, 14.0], (0.2, 0.5)
+    whole = stockout_probability(available, inbound, eta, spread, rate, dispersion, horizons, levels)
+    split = np.zeros((count, len(horizons)))
+    split[:, -1] = stockout_probability(
+        available, inbound, eta, spread, rate, dispersion, horizons[-1:], levels
+    )[:, 0]
+    split[:, :-1] = stockout_probability(
+        available, inbound, eta, spread, rate, dispersion, horizons[:-1], levels
+    )
+    np.testing.assert_array_equal(np.maximum.accumulate(split, axis=1), whole)

@@ -270,9 +270,13 @@ class ControlTower:
             )  # fmt: skip
 
         risks[exact, -1] = risk_of(exact, [longest])[:, 0]
-        # risk grows with the horizon: the shorter ones matter only where the longest reached the threshold
+        # risk grows with the horizon: the shorter ones matter only where the longest reached the threshold.
+        # The longest one's own risk is already known there; the risks are then made non-decreasing in the
+        # horizon over all of them, as one call over every horizon would
         high = exact[risks[exact, -1] >= self.risk_threshold]
-        risks[high] = risk_of(high, self.horizons_days.tolist())
+        if self.horizons_days.size > 1:
+            risks[high, :-1] = risk_of(high, self.horizons_days[:-1].tolist())
+            risks[high] = np.maximum.accumulate(risks[high], axis=1)
         # the alert book needs the cells that can raise (risk at the threshold) or hold an open alert
         book = np.flatnonzero((risks[:, -1] >= self.risk_threshold) | (self.alerts.open_alert[cells] >= 0))
         expected_day = day + expected_stockout_days(

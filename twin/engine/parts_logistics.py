@@ -34,7 +34,7 @@ from twin.engine.parts_flow import (
     first_mentions,
     run_starts,
     scatter_add,
-    sorted_unique,
+    stable_order,
 )
 from twin.engine.scenario_effects import ScenarioEffects
 from twin.engine.streams import RandomStreams
@@ -45,8 +45,7 @@ from twin.policies.protocols import ReplenishmentPolicy
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 QuantityArray = npt.NDArray[np.int32]
-#: the book's fill-order key: ``day opened x _TIE_SPAN + tie`` (a tie is a cell or a place in tonight's decision)
-_TIE_SPAN = 1 << 32
+#: cap on a booked cell's day opened (keeps it finite and whole)
 _LAST_DAY = 1 << 30
 
 
@@ -419,10 +418,13 @@ class PartsLogistics:
         )
         ordered_cells = location[ordered] * self.skus + sku[ordered]
         ordered_units = quantity[ordered]
-        owed_before = self._book(location[ordered], sku[ordered], ordered_units, day)
+        # the ordered cells sorted once (distinct, and where each is first mentioned): booking, the fill order
+        # and the look-up of what shipped at once all use it
+        listed, first = first_mentions(ordered_cells)
+        owed_before = self._book(location[ordered], sku[ordered], ordered_units, day, listed, first)
         if not fill_book:  # the DCs' own review: tonight's book was filled right after the dealers ordered
             return
-        book = self._book_in_fill_order(ordered_cells, day)
+        book = self._book_in_fill_order(listed, first, day)
         cells = book.cells
         if cells.size == 0:
             return
@@ -453,6 +455,8 @@ class PartsLogistics:
             ordered_cells,
             ordered_units,
             owed_before,
+            listed,
+            first,
         )
         self.touch(source_cells)
         shipped = allowed > 0
@@ -469,7 +473,7 @@ class PartsLogistics:
         if self.stock_watch is not None:
             self.stock_watch.shipped(day, shipped_cells)
         # one consignment per dealer: freight by load share, transit per lane with the day's noise
-        order = np.argsort(dealer, kind="stable")
+        order = stable_order(dealer)  # dealers are few: the radix sort, same order as a stable argsort
         dealer, dealer_sku, units = dealer[order], dealer_sku[order], units[order]
         starts = np.concatenate(([0], np.flatnonzero(np.diff(dealer)) + 1))
         targets = dealer[starts]
@@ -511,18 +515,27 @@ class PartsLogistics:
             )
 
     # -- the DCs' backorder book ------------------------------------------------------------------------
-    def _book(self, dealer: IntArray, sku: IntArray, quantity: QuantityArray, day: int) -> QuantityArray:
-        """Book today's dealer orders: owed by the dealer's DC from now; returns what each ordered cell was
-        owed before (the older part of its queue)."""
+    def _book(
+        self,
+        dealer: IntArray,
+        sku: IntArray,
+        quantity: QuantityArray,
+        day: int,
+        listed: IntArray,
+        first: IntArray,
+    ) -> QuantityArray:
+        """Book today's dealer orders (every line with units; ``listed``, ``first``: their distinct cells,
+        sorted, and where each is first mentioned): owed by the dealer's DC from now; returns what each ordered
+        cell was owed before (the older part of its queue)."""
         cells = dealer * self.skus + sku
         owed = self.open_orders[: self.dealers].reshape(-1)
         owed_before = owed[cells].copy()
         scatter_add(owed, cells, quantity)
         dc_rows = self.dealers + self.network.dealers.parts_dc[dealer]
         scatter_add(self.open_orders.reshape(-1), dc_rows * self.skus + sku, -quantity)
-        opened = (owed_before == 0) & (quantity > 0)
+        opened = owed_before[first] == 0  # per cell: every mention of a cell was owed the same before
         if opened.any():
-            new_cells = sorted_unique(cells[opened])
+            new_cells = listed[opened]
             self.open_since_day[new_cells] = day
             self._book_cells = np.insert(
                 self._book_cells, np.searchsorted(self._book_cells, new_cells), new_cells
@@ -530,23 +543,28 @@ class PartsLogistics:
         self.kpis.add(day, "parts_dc_units_ordered", float(quantity.sum(dtype=np.int64)))
         return owed_before
 
-    def _book_in_fill_order(self, ordered_cells: IntArray, day: int) -> BookFill:
-        """Every dealer cell the DCs owe, oldest open order first; today's new orders after the older ones,
-        in the decision's order (its priority); ties by cell, so the order is deterministic."""
+    def _book_in_fill_order(self, listed: IntArray, first: IntArray, day: int) -> BookFill:
+        """Every dealer cell the DCs owe, oldest open order first; today's new orders (``listed``, sorted,
+        first mentioned at ``first`` of the decision) after the older ones, in the decision's order (its
+        priority); ties by cell, so the order is deterministic."""
         booked = self._book_cells
         if booked.size == 0:
             return BookFill(booked, booked, booked)
-        # days opened are whole numbers (a cell in the book always has one; the cap only keeps the key finite)
+        # days opened are whole numbers (a cell in the book always has one; the cap only keeps it finite)
         since = np.minimum(self.open_since_day[booked], _LAST_DAY).astype(np.int64)
-        tie = booked.copy()
-        today = (
-            since >= day
-        )  # opened tonight, so ordered tonight: in the decision's order (its first mention)
-        if today.any():
-            listed, first = first_mentions(ordered_cells)
-            tie[today] = first[np.searchsorted(listed, booked[today])]
-        # one sort on (day opened, tie), both whole numbers and ties under 2^32: the keys are unique
-        order = np.argsort(since * _TIE_SPAN + tie)
+        # opened tonight, so ordered tonight: in the decision's order (its first mention)
+        today = since >= day
+        # older orders by day opened, then cell: a stable sort by day of the book (sorted by cell), on the
+        # days' 16-bit radix path; tonight's after them by first mention. The order of one sort on the unique
+        # keys (day opened, cell or first mention)
+        older = np.flatnonzero(~today)
+        tonight = np.flatnonzero(today)
+        order = np.concatenate(
+            (
+                older[stable_order(since[older])],
+                tonight[np.argsort(first[np.searchsorted(listed, booked[tonight])])],
+            )
+        )
         fill_position = np.empty(booked.size, dtype=np.int64)
         fill_position[order] = np.arange(booked.size)
         return BookFill(booked[order], booked, fill_position)
@@ -560,6 +578,8 @@ class PartsLogistics:
         ordered_cells: IntArray,
         ordered_units: QuantityArray,
         owed_before: QuantityArray,
+        listed: IntArray,
+        first: IntArray,
     ) -> None:
         """Take shipped units off the book. A cell's older units go first, so the part of today's order that
         shipped at once is what exceeds its older queue: the DC fill rate counts that."""
@@ -571,7 +591,11 @@ class PartsLogistics:
             self.open_since_day[settled] = np.inf
             self._book_cells = book.booked[owed[book.booked] > 0]
         if ordered_cells.size:
-            where = book.position_of(ordered_cells)
+            if listed.size == ordered_cells.size:  # each cell ordered once: looked up in sorted order
+                where = np.empty(ordered_cells.size, dtype=np.int64)
+                where[first] = book.position_of(listed)
+            else:
+                where = book.position_of(ordered_cells)
             at_once = np.maximum(shipped[where].astype(np.int64) - owed_before, 0)  # clipped to [0, ordered]
             np.minimum(at_once, ordered_units, out=at_once)
             self.kpis.add(self.env.now, "parts_dc_units_filled_at_once", float(at_once.sum()))
@@ -708,7 +732,7 @@ def first_come_within(group: IntArray, units: npt.ArrayLike, limit_of_line: npt.
     each line gets what its group has left after the lines before it."""
     units = np.asarray(units, dtype=np.int64)
     limit = np.asarray(limit_of_line, dtype=np.int64)
-    order = np.argsort(group, kind="stable")
+    order = stable_order(group)
     run_start = run_starts(group[order])
     allowed = np.empty_like(units)
     allowed[order] = fill_runs(run_start, units[order], limit[order][run_start])

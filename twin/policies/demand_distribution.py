@@ -22,6 +22,8 @@ POISSON_DISPERSION = 1.0 + 1e-9
 RECURSION_MEAN_LIMIT = 200.0
 #: above this stock the tail comes from the special functions (their cost does not grow with the stock)
 RECURSION_STOCK_LIMIT = 12
+#: the quantile's ordering key is capped here (a uint16 for numpy's radix sort)
+_ROUGH_STEPS_CAP = 60000
 
 
 def _panjer(mean: FloatArray, dispersion: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -55,13 +57,18 @@ def exceed_probability(stock: FloatArray, mean: FloatArray, dispersion: FloatArr
     index = np.flatnonzero(small)
     if index.size == 0:
         return result
+    # series ordered by stock, largest first: step x of the recursion works on the leading run of series
+    # whose stock reaches x (a contiguous slice), not on every series; stock 0 needs pmf(0) only
+    stock_small = stock[index].astype(np.int64)
+    index = index[np.argsort((RECURSION_STOCK_LIMIT - stock_small).astype(np.uint8), kind="stable")]
+    reaching = np.cumsum(np.bincount(stock_small, minlength=RECURSION_STOCK_LIMIT + 1)[::-1])[::-1]
     zero, a, b = _panjer(mean[index], dispersion[index])
-    limit = stock[index]
     cumulative = zero.copy()
     pmf = zero
-    for x in range(1, int(limit.max()) + 1):
-        pmf = pmf * (a + b / x)
-        cumulative += pmf * (limit >= x)
+    for x in range(1, int(stock_small.max()) + 1):
+        count = reaching[x]
+        pmf[:count] *= a[:count] + b[:count] / x
+        cumulative[:count] += pmf[:count]
     result[index] = np.clip(1.0 - cumulative, 0.0, 1.0)
     return result
 
@@ -90,21 +97,37 @@ def quantile(probability: FloatArray | float, mean: FloatArray, dispersion: Floa
     index = np.flatnonzero(small)
     if index.size == 0:
         return result
+    # series ordered by a rough size of their answer (mean + 3 sd), largest first: the series still short of
+    # their goal are then (nearly) a leading run, and each step works on that contiguous slice. A series
+    # past its goal inside the slice carries on harmlessly: its answer is the count of steps it was short
+    rough = mean[index] + 3.0 * np.sqrt(mean[index] * dispersion[index])
+    rough_steps = np.minimum(rough, _ROUGH_STEPS_CAP).astype(np.uint16)
+    index = index[np.argsort(_ROUGH_STEPS_CAP - rough_steps, kind="stable")]
     zero, a, b = _panjer(mean[index], dispersion[index])
     goal = np.minimum(target[index], 1.0 - 1e-12)
     cumulative = zero.copy()
     pmf = zero
-    answer = np.zeros(index.size, dtype=np.int64)
+    short = cumulative < goal
+    steps_short = short.astype(np.int64)
+    end = _end_of_run(short)
     x = 0
-    active = np.flatnonzero(cumulative < goal)
-    while active.size:
+    while end:
         x += 1
-        pmf[active] *= a[active] + b[active] / x
-        cumulative[active] += pmf[active]
-        answer[active] = x
-        active = active[cumulative[active] < goal[active]]
-    result[index] = answer
+        pmf_run, cumulative_run = pmf[:end], cumulative[:end]
+        pmf_run *= a[:end] + b[:end] / x
+        cumulative_run += pmf_run
+        short = cumulative_run < goal[:end]
+        steps_short[:end] += short
+        end = _end_of_run(short)
+    result[index] = steps_short
     return result
+
+
+def _end_of_run(short: npt.NDArray[np.bool_]) -> int:
+    """One past the last True of ``short`` (0 when none)."""
+    if not short.any():
+        return 0
+    return short.size - int(np.argmax(short[::-1]))
 
 
 def _quantile_special(target: FloatArray, mean: FloatArray, dispersion: FloatArray) -> IntArray:
@@ -151,10 +174,16 @@ def exceed_probability_near(
     stock = np.floor(np.asarray(stock, dtype=float))
     mean = np.asarray(mean, dtype=float)
     dispersion = np.broadcast_to(np.asarray(dispersion, dtype=float), mean.shape)
-    result = exceed_probability_approximate(stock, mean, dispersion)
+    # small stocks are exact whatever the approximation says: it is worked out for the larger ones only
     exact = stock <= RECURSION_STOCK_LIMIT
+    large = np.flatnonzero(~exact)
+    approximate = exceed_probability_approximate(stock[large], mean[large], dispersion[large])
+    result = np.empty(mean.shape)
+    result[large] = approximate
+    near = np.zeros(large.size, dtype=bool)
     for level in decision_levels:
-        exact |= np.abs(result - level) < band
+        near |= np.abs(approximate - level) < band
+    exact[large[near]] = True
     index = np.flatnonzero(exact)
     if index.size:
         result[index] = exceed_probability(stock[index], mean[index], dispersion[index])

@@ -43,6 +43,8 @@ CV2_CUTOFF = 0.49
 
 
 class DemandClass(IntEnum):
+    """Numbered 2 x intermittent + variable, then no demand (``classify`` relies on it)."""
+
     SMOOTH = 0
     ERRATIC = 1
     INTERMITTENT = 2
@@ -73,11 +75,10 @@ def classify(average_interval_days: FloatArray, size_cv2: FloatArray, demand_day
     """Syntetos-Boylan class per series; series with fewer than two demand days have no class yet."""
     intermittent = average_interval_days >= ADI_CUTOFF
     variable = size_cv2 >= CV2_CUTOFF
-    classes = np.where(
-        intermittent,
-        np.where(variable, DemandClass.LUMPY, DemandClass.INTERMITTENT),
-        np.where(variable, DemandClass.ERRATIC, DemandClass.SMOOTH),
-    ).astype(np.int64)
+    # the class numbers are 2 x intermittent + variable (smooth 0, erratic 1, intermittent 2, lumpy 3)
+    classes = intermittent.astype(np.int64)
+    classes *= 2
+    classes += variable
     classes[demand_days < 2] = DemandClass.NO_DEMAND
     return classes
 
@@ -109,6 +110,12 @@ class ForecastSettings:
             choices = ", ".join(member.value for member in Selection)
             raise ValueError(f"selection {self.selection!r}: must be one of {choices}") from None
 
+
+#: rows of the day's forecast cache: what ``distribution`` returns, worked out together
+_TODAY_MEAN, _TODAY_DISPERSION, _TODAY_LINES = range(3)
+#: when more than this share of the series is asked for and not yet worked out today, all are worked out in
+#: one pass over the contiguous state (no gather): cheaper than gathering most of them
+FULL_PASS_SHARE = 0.5
 
 #: per-series state, one column each (days and counts are whole numbers, exact in float64)
 STATE_COLUMNS = (
@@ -169,6 +176,15 @@ class IntermittentForecaster:
         self.errors = (
             np.zeros((series_count, len(Method))) if self.settings.selection == Selection.ERROR else None
         )
+        #: the day's forecasts per series (``_TODAY_*`` rows), valid where ``_today_version`` equals
+        #: ``_version``, or everywhere when ``_all_today_version`` does; every change of the state (observe,
+        #: prime, a restore) moves ``_version`` on. Why: the control tower, the dynamic replenishment and the
+        #: rebalancing planner ask for overlapping series on the same day, and the state does not change
+        #: between their calls
+        self._version = 0
+        self._today = np.zeros((3, series_count))
+        self._today_version = np.full(series_count, -1, dtype=np.int64)
+        self._all_today_version = -1
 
     # -- start from a history ---------------------------------------------------------------------------
     def prime(
@@ -202,6 +218,7 @@ class IntermittentForecaster:
         state[_SIZE_SQUARE_SUM] = days * size_square_mean
         self.history_days = 365.0
         self.cold_start = False
+        self._version += 1
 
     # -- daily update -----------------------------------------------------------------------------------
     def observe(self, day: int, series: IntArray, quantity: FloatArray) -> None:
@@ -211,6 +228,7 @@ class IntermittentForecaster:
         if series.size > 1 and not bool((series[1:] > series[:-1]).all()):
             raise ValueError("series must be sorted and unique (sum a day's lines per series first)")
         self.day = day
+        self._version += 1  # a new day: every forecast moves (decay, days observed), not only these series'
         if series.size == 0:
             return
         settings = self.settings
@@ -420,33 +438,55 @@ class IntermittentForecaster:
 
     def mean_per_day(self, series: IntArray, as_of_day: int | None = None) -> FloatArray:
         """One-day-ahead mean by each series' own method (its Syntetos-Boylan class decides)."""
+        if as_of_day is None or as_of_day == self.day:
+            return self._todays(series, _TODAY_MEAN)
         rows = self._columns(series)
         return self._means(rows, self._methods_of(rows, series), as_of_day)
 
     def distribution(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(one-day-ahead mean by each series' method, dispersion, lines a year) from one gather: what a
-        replenishment policy needs per series."""
-        rows = self._columns(series)
-        mean = self._means(rows, self._methods_of(rows, series), None)
-        dispersion = self._dispersion(rows)
-        lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
-        return mean, dispersion, lines
+        """(one-day-ahead mean by each series' method, dispersion, lines a year): what a replenishment policy
+        needs per series."""
+        today = self._todays(series, slice(_TODAY_MEAN, _TODAY_LINES + 1))
+        return today[0], today[1], today[2]
 
     def screen(self, series: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(upper bound on every method's one-day-ahead mean, dispersion, lines a year) from one gather.
+        """(upper bound on every method's one-day-ahead mean, dispersion, lines a year).
 
         The bound skips the class and the decay (decay only lowers a mean), so a caller can rule series
-        out cheaply and compute exact forecasts for the rest.
+        out cheaply and compute exact forecasts for the rest. It reads only the state columns it needs.
         """
-        rows = self._columns(series)
-        size = rows[_CROSTON_SIZE]
-        croston = size / np.maximum(rows[_CROSTON_INTERVAL], 1e-12)
-        seasonal = rows[_SEASONAL_LEVEL] * float(self.season_index.max())
-        tsb = rows[_TSB_PROBABILITY] * rows[_TSB_SIZE]
-        upper = np.maximum(np.maximum(croston, tsb), np.maximum(rows[_SES_LEVEL], seasonal))
-        dispersion = self._dispersion(rows)
-        lines = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
-        return upper, dispersion, lines
+        state = self.state
+        croston = state[_CROSTON_SIZE, series] / np.maximum(state[_CROSTON_INTERVAL, series], 1e-12)
+        seasonal = state[_SEASONAL_LEVEL, series] * float(self.season_index.max())
+        tsb = state[_TSB_PROBABILITY, series] * state[_TSB_SIZE, series]
+        upper = np.maximum(np.maximum(croston, tsb), np.maximum(state[_SES_LEVEL, series], seasonal))
+        today = self._todays(series, slice(_TODAY_DISPERSION, _TODAY_LINES + 1))
+        return upper, today[0], today[1]
+
+    def _todays(self, series: IntArray, rows: int | slice) -> FloatArray:
+        """Rows ``rows`` of the day's forecast cache for ``series``, working out the series not yet done
+        since the state last changed (each series' values are its own: the same whichever series are
+        worked out together)."""
+        if self._all_today_version != self._version:
+            if series.size > FULL_PASS_SHARE * self.series_count:
+                self._work_out(np.arange(self.series_count), self.state, slice(None))
+                self._all_today_version = self._version
+            else:
+                missing = series[self._today_version[series] != self._version]
+                if missing.size:
+                    self._work_out(missing, self._columns(missing), missing)
+                    self._today_version[missing] = self._version
+        if isinstance(rows, int):
+            return self._today[rows, series]
+        return np.take(self._today[rows], series, axis=1)
+
+    def _work_out(self, series: IntArray, rows: FloatArray, target: IntArray | slice) -> None:
+        """Today's mean, dispersion and lines a year of ``series`` (state ``rows``) into the cache at
+        ``target`` (``series``, or a slice of all of them)."""
+        today = self._today
+        today[_TODAY_MEAN, target] = self._means(rows, self._methods_of(rows, series), None)
+        today[_TODAY_DISPERSION, target] = self._dispersion(rows)
+        today[_TODAY_LINES, target] = rows[_DEMAND_DAYS] * 365.0 / max(self._observed_days(), 1.0)
 
     def horizon_mean(self, series: IntArray, horizon_days: float) -> FloatArray:
         """Expected demand over the next ``horizon_days`` days (seasonal series follow their index)."""
@@ -499,3 +539,4 @@ class IntermittentForecaster:
         day, start_day, cold_start, history_days = arrays["day"].tolist()
         self.day, self.start_day = int(day), int(start_day)
         self.cold_start, self.history_days = bool(cold_start), float(history_days)
+        self._version += 1

@@ -72,16 +72,18 @@ def stockout_probability(
     has_inbound = (inbound > 0) & np.isfinite(eta)
     eta = np.where(has_inbound, np.maximum(eta, 0.0), np.inf)
     risk = exceed(available, rate * horizon, ratio)
-    arrive = arrival_probability(eta, spread, horizon)
     # an inbound only lowers the risk: where it is already below every decision level, the decision stands
     relevant = risk >= min(decision_levels) if decision_levels else True
-    late = np.flatnonzero(has_inbound & (arrive > 0) & relevant)
+    inbound_rows = np.flatnonzero(has_inbound & relevant)
+    arrive = arrival_probability(eta[inbound_rows], spread[inbound_rows], horizon[inbound_rows])
+    arriving = arrive > 0
+    late, arrive = inbound_rows[arriving], arrive[arriving]
     if late.size:
         before = np.minimum(eta[late], horizon[late])
         before_arrival = exceed(available[late], rate[late] * before, ratio[late])
         whole = exceed(available[late] + inbound[late], rate[late] * horizon[late], ratio[late])
         with_inbound = np.maximum(before_arrival, whole)
-        risk[late] = (1.0 - arrive[late]) * risk[late] + arrive[late] * with_inbound
+        risk[late] = (1.0 - arrive) * risk[late] + arrive * with_inbound
     risks = risk.reshape(count, width)
     return np.maximum.accumulate(risks, axis=1)
 
