@@ -1,6 +1,7 @@
 """Atlas's candidate search at network scale: 1,000 customer requests over every VIN of the default network.
 
-Builds the default network, runs 30 days (so yards, stockyards, loads and builds are all populated), takes
+Builds the default network with network sourcing on, runs 30 days (so yards, stockyards, loads, builds and
+dealer trades are all populated), takes
 the VIN inventory, then searches 1,000 requests (random dealers and wanted specs, customers accepting other
 colours and variants at the demand model's rates). Prints the VIN count, the inventory and index build times,
 the search time per request, candidates looked at and offered. Run:
@@ -17,8 +18,7 @@ import numpy as np
 # a sibling script (run as python benchmarks/<name>.py): one definition of peak memory
 from engine_throughput import peak_rss_mb
 
-from twin.config import TwinConfig
-from twin.engine.customer_orders import CustomerOrders
+from twin.config import NetworkSourcingConfig, PolicyConfig, TwinConfig
 from twin.engine.simulation import Simulation
 from twin.engine.vin_inventory import vin_inventory
 from twin.policies.network_sourcing import SourcingRequest, acceptable_specs
@@ -29,19 +29,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
     arguments = parser.parse_args()
-    config = TwinConfig(progress=False)
+    config = TwinConfig(progress=False, policy=PolicyConfig(sourcing=NetworkSourcingConfig()))
     config.logger.kind = "none"
     config.settlement.enabled = False
     simulation = Simulation(config)
     simulation.advance(arguments.days)
     flow = simulation.vehicles
     network = simulation.world.network
-    # the engine's own Atlas (geometry, sourcing rules, dealers' consent), as a network-sourcing run builds it
-    orders = CustomerOrders(
-        simulation.env, config.policy.sourcing, config.operations, network, config.network.generator_seed,
-        config.settlement.vehicle_transfer_handling_fee_inr, flow, simulation.transit, simulation.settlement,
-        simulation.streams, simulation.kpis, simulation.event_log,
-    )  # fmt: skip
+    # the engine's own Atlas (geometry, sourcing rules, dealers' consent), as the network-sourcing run built it
+    orders = simulation.customer_orders
+    assert orders is not None, "network sourcing builds the engine's Atlas"
     started = time.perf_counter()
     inventory = vin_inventory(flow)
     inventory_seconds = time.perf_counter() - started
