@@ -435,16 +435,8 @@ def test_dispersion_is_one_before_any_demand_and_for_demand_every_day() -> None:
 
 def test_distribution_and_screen_agree_with_the_single_queries() -> None:
     """One-gather queries return what the separate queries return, and the screen's mean bounds every method."""
-    rng = np.random.default_rng(21)
-    series_count = 400
-    forecaster = IntermittentForecaster(series_count, season_index=1.0 + 0.3 * np.sin(np.arange(200) / 20.0))
-    forecaster.prime(
-        rng.poisson(20, series_count).astype(float), np.full(series_count, 1.6), np.full(series_count, 3.5)
-    )
-    for day in range(120):
-        series = np.flatnonzero(rng.random(series_count) < 0.1)
-        forecaster.observe(day, series, rng.geometric(0.5, series.size).astype(float))
-    everything = np.arange(series_count)
+    forecaster = _forecaster_with_history(21, days=120)
+    everything = np.arange(forecaster.series_count)
     mean, dispersion, lines = forecaster.distribution(everything)
     np.testing.assert_array_equal(mean, forecaster.mean_per_day(everything))
     np.testing.assert_array_equal(dispersion, forecaster.dispersion(everything))
@@ -454,13 +446,14 @@ def test_distribution_and_screen_agree_with_the_single_queries() -> None:
         assert (forecaster.method_forecast(method, everything) <= upper + 1e-12).all()
 
 
-def _forecaster_with_history(seed: int, series_count: int = 400) -> IntermittentForecaster:
+def _forecaster_with_history(seed: int, series_count: int = 400, days: int = 60) -> IntermittentForecaster:
+    """A primed forecaster after ``days`` of random intermittent demand."""
     rng = np.random.default_rng(seed)
     forecaster = IntermittentForecaster(series_count, season_index=1.0 + 0.3 * np.sin(np.arange(200) / 20.0))
     forecaster.prime(
         rng.poisson(20, series_count).astype(float), np.full(series_count, 1.6), np.full(series_count, 3.5)
     )
-    for day in range(60):
+    for day in range(days):
         series = np.flatnonzero(rng.random(series_count) < 0.1)
         forecaster.observe(day, series, rng.geometric(0.5, series.size).astype(float))
     return forecaster
