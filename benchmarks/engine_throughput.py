@@ -664,16 +664,22 @@ def targets(measurements: list[Measurement]) -> str:
         for engine, numpy_run, _ in comparison_rows(measurements)
         if numpy_run is not None and numpy_run.ok and engine.ok
     ]
-    if not slowdowns:
-        lines.append(f"- engine within {NUMPY_SLOWDOWN_TARGET:.1f}x of bare numpy: NOT MEASURED")
+    # issue 20 holds the default year to 1.5x of the bare loop of its own size; the other sizes are context
+    default_size = [
+        ratio for ratio, engine in slowdowns if (engine.job.dealers, engine.job.skus) == FULL_SCENARIO[:2]
+    ]
+    name = "{}x{}".format(*FULL_SCENARIO[:2])
+    if not default_size:
+        lines.append(
+            f"- default year within {NUMPY_SLOWDOWN_TARGET:.1f}x of bare numpy ({name}): NOT MEASURED"
+        )
     else:
         worst, engine = max(slowdowns, key=lambda pair: pair[0])
-        met = worst <= NUMPY_SLOWDOWN_TARGET
         within = sum(ratio <= NUMPY_SLOWDOWN_TARGET for ratio, _ in slowdowns)
         lines.append(
-            f"- engine within {NUMPY_SLOWDOWN_TARGET:.1f}x of bare numpy at every size: {verdict(met)} "
-            f"(worst {worst:.1f}x at {engine.job.dealers}x{engine.job.skus}; "
-            f"{within} of {len(slowdowns)} sizes within)"
+            f"- default year within {NUMPY_SLOWDOWN_TARGET:.1f}x of bare numpy of the same size ({name}): "
+            f"{verdict(default_size[0] <= NUMPY_SLOWDOWN_TARGET)} ({default_size[0]:.2f}x; {within} of "
+            f"{len(slowdowns)} sizes within, worst {worst:.1f}x at {engine.job.dealers}x{engine.job.skus})"
         )
     engines = [m for m in measurements if m.job.implementation == ENGINE and m.ok]
     if not engines:
