@@ -422,3 +422,19 @@ def test_planning_within_the_weekly_cap_leaves_out_dealers_that_used_it_and_serv
     assert receivers(True, capped_receiver) == {2}
     assert receivers(True, np.array([0, 5, 5])) == set()  # the only sender has used its cap
     assert receivers(True, None) == {1, 2}  # no cap known: plan for everyone
+
+
+def test_the_engine_tells_the_planner_who_has_used_the_weekly_cap() -> None:
+    """With a cap of 0 every line is refused; planning within the cap then plans none (the engine passes each
+    dealer's transfers left to the planner's view), planning for everyone plans them and has them refused."""
+    summaries = {}
+    for within in (False, True):
+        config = _config(max_transfers_per_dealer_per_week=0, plan_within_weekly_cap=within)
+        config.horizon_days = 30
+        summaries[within] = Simulation(config).run().summary
+    assert summaries[False]["transfer_lines_recommended"] > 0
+    assert summaries[False]["transfer_lines_rejected_by_guard_max_transfers_per_week"] == (
+        summaries[False]["transfer_lines_recommended"]
+    )
+    assert summaries[True]["transfer_lines_recommended"] == 0
+    assert summaries[True]["transfers_executed"] == summaries[False]["transfers_executed"] == 0

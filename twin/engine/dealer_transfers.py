@@ -172,7 +172,8 @@ class RebalancingFlow:
     # -- the cycle ----------------------------------------------------------------------------------
     def cycle(self, day: int) -> None:
         """The parts cycle: recommend for the SKUs the DCs cannot cover, decide, ship or wait."""
-        view = replace(self.parts_view(), transfers_left_this_week=self.transfers_left_this_week())
+        left = self.rules.transfers_left(self.recent.sum(axis=0))
+        view = replace(self.parts_view(), transfers_left_this_week=left)
         recommendations = self.policy.recommend(view)
         self._decide(
             PARTS,
@@ -182,11 +183,6 @@ class RebalancingFlow:
             recommendations.floor_units,
             day,
         )
-
-    def transfers_left_this_week(self) -> IntArray:
-        """Per dealer, the transfers the weekly cap still allows it (the rules count the same 7 days)."""
-        left = self.rules.config.max_transfers_per_dealer_per_week - self.recent.sum(axis=0)
-        return np.maximum(left, 0)
 
     def vehicle_cycle(self, day: int) -> None:
         """The vehicle cycle: aged or excess vehicles to dealers whose sales say they will move."""

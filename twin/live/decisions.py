@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,14 @@ from twin.policies.observation import PartsView, VehicleView, read_only
 from twin.policies.protocols import TransferPolicy, VehicleAllocationPolicy, VehicleTransferPlanner
 from twin.policies.stockout_risk import expected_stockout_days, stockout_probability
 from twin.policies.transfer_planner import FreightModel
-from twin.policies.transfer_rules import APPROVAL, AUTO_EXECUTE, REJECT, TransferBatch, TransferDecisions
+from twin.policies.transfer_rules import (
+    APPROVAL,
+    AUTO_EXECUTE,
+    REJECT,
+    TransferBatch,
+    TransferDecisions,
+    transfer_groups,
+)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -434,7 +441,10 @@ class LiveDecisions:
             operations.parts_margin_share,
             operations.emergency_charge_per_line_inr,
         )
-        recommendations = planner.recommend(self.parts_view(day, state, inbound_eta_day))
+        # the live service knows the transfers it let through this week, as the engine does
+        left = self.rules.transfers_left(self.recent.sum(axis=0))
+        view = replace(self.parts_view(day, state, inbound_eta_day), transfers_left_this_week=left)
+        recommendations = planner.recommend(view)
         batch = recommendations.batch
         decisions = self._decide(day, batch, recommendations.stock_units, recommendations.floor_units)
         records = self._transfer_records(day, "transfer", batch, decisions)
@@ -476,13 +486,11 @@ class LiveDecisions:
         decisions = self.rules.decide(batch, self.opted_in, self.recent.sum(axis=0), stock_units, floor_units)
         through = decisions.action != REJECT
         if through.any():
-            keys = np.unique(
-                np.stack([batch.shipment[through], batch.sender[through], batch.receiver[through]], axis=1),
-                axis=0,
-            )
+            sender, receiver = batch.sender[through], batch.receiver[through]
+            first, _ = transfer_groups(batch.shipment[through], sender, receiver)
             row = self.recent[day % 7]
-            np.add.at(row, keys[:, 1], 1)
-            np.add.at(row, keys[:, 2], 1)
+            np.add.at(row, sender[first], 1)
+            np.add.at(row, receiver[first], 1)
         return decisions
 
     def _transfer_records(
@@ -492,9 +500,7 @@ class LiveDecisions:
         what the rule sheet judges with ``evaluate_per_transfer`` and what a network manager approves."""
         if len(batch) == 0:
             return []
-        keys = np.stack([batch.shipment, batch.sender, batch.receiver], axis=1)
-        _, group = np.unique(keys, axis=0, return_inverse=True)
-        group = group.ravel()
+        _, group = transfer_groups(batch.shipment, batch.sender, batch.receiver)
         totals = {
             name: np.bincount(group, weights=getattr(batch, name))[group]
             for name in ("value_inr", "freight_inr", "benefit_inr")

@@ -288,6 +288,14 @@ class TransferPolicyEngine:
                 mask[[index[c] for c in rule.categories]] = True
             self._category_masks.append(mask)
 
+    def transfers_left(self, recent_transfer_count: npt.ArrayLike) -> IntArray:
+        """Per dealer, the transfers (sent or received) the weekly cap still allows, given each dealer's count
+        of the last 7 days: what a planner may plan within (``PartsView.transfers_left_this_week``)."""
+        left = self.config.max_transfers_per_dealer_per_week - np.asarray(
+            recent_transfer_count, dtype=np.int64
+        )
+        return np.maximum(left, 0)
+
     def decide(
         self,
         batch: TransferBatch,
