@@ -433,8 +433,9 @@ def test_the_engine_tells_the_planner_who_has_used_the_weekly_cap() -> None:
         config.horizon_days = 30
         summaries[within] = Simulation(config).run().summary
     assert summaries[False]["transfer_lines_recommended"] > 0
-    assert summaries[False]["transfer_lines_rejected_by_guard_max_transfers_per_week"] == (
-        summaries[False]["transfer_lines_recommended"]
+    assert (
+        summaries[False]["transfer_lines_rejected_by_guard_max_transfers_per_week"]
+        == (summaries[False]["transfer_lines_recommended"])
     )
     assert summaries[True]["transfer_lines_recommended"] == 0
     assert summaries[True]["transfers_executed"] == summaries[False]["transfers_executed"] == 0
