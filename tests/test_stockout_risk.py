@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from twin.config import NetworkConfig, TwinConfig
+from twin.engine.simulation import Simulation
 from twin.policies.demand_distribution import (
     RECURSION_STOCK_LIMIT,
     _panjer,
@@ -180,3 +182,46 @@ def test_the_longest_horizon_alone_then_the_shorter_ones_give_the_risks_of_one_c
         available, inbound, eta, spread, rate, dispersion, horizons[:-1], levels
     )
     np.testing.assert_array_equal(np.maximum.accumulate(split, axis=1), whole)
+
+
+def test_the_control_tower_raises_alerts_on_the_risks_of_every_horizon_worked_out_at_once() -> None:
+    """The tower works out the longest horizon first and the shorter ones only where it is high (the
+    arithmetic test above): every risk it hands the alert book at the threshold must be what one call over
+    all horizons gives, on the tower's own inputs at that moment."""
+    config = TwinConfig(
+        network=NetworkConfig(dealers=12, skus=300, stockyards=2, vehicles_per_dealer=60),
+        horizon_days=30,
+        warmup_days=7,
+        progress=False,
+        seed=11,
+    )
+    config.policy.alerts.enabled = True
+    simulation = Simulation(config)
+    tower = simulation.control_tower
+    assert tower is not None and tower.alerts is not None
+    book, state = tower.alerts, simulation.parts.state
+    handed_to_the_book = book.assess
+    checked_rows = 0
+
+    def assess(day: int, cells: np.ndarray, risks: np.ndarray, expected_day: np.ndarray) -> np.ndarray:
+        nonlocal checked_rows
+        high = risks[:, -1] >= tower.risk_threshold
+        at = cells[high]
+        whole = stockout_probability(
+            (state.on_hand.reshape(-1)[at] - state.reserved.reshape(-1)[at]).astype(float),
+            state.in_transit.reshape(-1)[at].astype(float),
+            tower.inbound_eta_day[at].astype(float) - day,
+            tower.dealer_lead_time_sd_days[at // tower.skus],
+            tower.forecaster.mean_per_day(at),
+            tower.forecaster.screen(at)[1],
+            tower.horizons_days.tolist(),
+            (tower.clear_threshold, tower.risk_threshold),
+        )
+        np.testing.assert_array_equal(risks[high], whole, err_msg=f"day {day}")
+        checked_rows += int(high.sum())
+        return handed_to_the_book(day, cells, risks, expected_day)
+
+    book.assess = assess  # type: ignore[method-assign]
+    simulation.advance(config.horizon_days)
+
+    assert checked_rows > 100, "the check needs cells at risk"
