@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,13 @@ import pytest
 from twin.config import (
     CarrierDisruptionConfig,
     DcOutageConfig,
+    DynamicReplenishmentConfig,
     NetworkConfig,
+    NetworkSourcingConfig,
+    PolicyConfig,
     ScenarioConfig,
     SupersessionConfig,
+    TransferConfig,
     TwinConfig,
 )
 from twin.domain.state import NetworkState, SnapshotError
@@ -194,3 +199,66 @@ def test_forecasts_selected_by_past_error_continue_exactly_after_a_restart(tmp_p
 
     assert json.dumps(resumed.summary, sort_keys=True) == json.dumps(uninterrupted.summary, sort_keys=True)
     assert "tower:forecast_errors" in take_snapshot(resumed.simulation).arrays
+
+
+def _every_loop_on(scenario: ScenarioConfig) -> TwinConfig:
+    """All loops on the test network: network sourcing takes cars out of stockyard pools and dealer yards
+    mid-queue, vehicle transfers and a fleet cut keep trucks short."""
+    config = _config(
+        horizon_days=60,
+        scenario=scenario,
+        policy=PolicyConfig(
+            replenishment=DynamicReplenishmentConfig(),
+            sourcing=NetworkSourcingConfig(),
+            transfers=TransferConfig(enabled=True, vehicles=True),
+        ),
+    )
+    config.policy.alerts.enabled = True
+    return config
+
+
+def test_a_restart_with_every_loop_on_allocates_from_the_pools_in_the_same_order() -> None:
+    """A stockyard's spec queue emptied by a network order stays where it was in the pool, which allocation
+    reads in order: a snapshot that kept only the cars re-opened it at the end and sent cars elsewhere."""
+    fleet_cut = CarrierDisruptionConfig(15, 45, carrier_id="CR02", capacity_share=0.2)
+    config = _every_loop_on(ScenarioConfig(carrier_disruptions=[fleet_cut]))
+    uninterrupted = Simulation(config).run()
+    first_leg = Simulation(config)
+    first_leg.advance(33)
+    empty_queues = [
+        spec for pool in first_leg.vehicles.yard_pool for spec, queue in pool.items() if not queue
+    ]
+    assert empty_queues, "the check needs a stockyard queue emptied before the restart"
+
+    resumed = Simulation(config, snapshot=take_snapshot(first_leg))
+
+    for restored, original in zip(resumed.vehicles.yard_pool, first_leg.vehicles.yard_pool, strict=True):
+        assert list(restored) == list(original)
+    assert resumed.run().summary == uninterrupted.summary
+
+
+def test_loads_waiting_before_a_fleet_cut_keep_their_place_ahead_of_its_holds_after_a_restart() -> None:
+    """On the first day of a carrier's fleet cut, loads formed before it are ahead of the cut's holds in the
+    line for a truck; restarted that day, they must still get the next trucks back."""
+    fleet_cut = CarrierDisruptionConfig(15, 45, carrier_id="CR02", capacity_share=0.2)
+    config = _config(horizon_days=40, scenario=ScenarioConfig(carrier_disruptions=[fleet_cut]))
+    uninterrupted = Simulation(config)
+    uninterrupted.advance(15)
+    assert uninterrupted.vehicles.carriers.loads_waiting, "the check needs loads waiting for a truck"
+    resumed = Simulation(config, snapshot=take_snapshot(uninterrupted))
+
+    def line(simulation: Simulation) -> dict[int, str]:
+        """Each carrier's line for a truck: L a load (its grant moves it on), H a hold of the cut."""
+        fleets = simulation.vehicles.carriers.trucks
+        return {
+            carrier: "".join("L" if isinstance(claim.on_grant, partial) else "H" for claim in fleet.waiting)
+            + f" ({fleet.in_use} of {fleet.capacity} out)"
+            for carrier, fleet in fleets.items()
+        }
+
+    uninterrupted.env.run(until=15.01)
+    resumed.advance(15)
+    resumed.env.run(until=15.01)
+    assert line(resumed) == line(uninterrupted)
+    assert "L" in "".join(line(uninterrupted).values())
+    assert resumed.run().summary == uninterrupted.run().summary

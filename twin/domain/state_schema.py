@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-#: 4: the KPI table's columns of textbook mode (kpis:daily has nine more); 3 and older are refused
-SCHEMA_VERSION = 4
+#: 5: yards' and stockyards' spec queues in their order (empty ones too) and each waiting load's claim time,
+#: so a restart allocates and grants trucks exactly as the run would have; 4: the KPI table's columns of
+#: textbook mode (kpis:daily has nine more); 4 and older are refused
+SCHEMA_VERSION = 5
 
 # -- the schema -------------------------------------------------------------------------------------------
 #: the named dimensions a shape may use; their sizes come from ``meta.json``'s ``dimensions`` (network) and,
@@ -265,6 +267,20 @@ STATE_SCHEMA: tuple[Section, ...] = (
                 "stockyard pools in order",
             ),
             _table(
+                "dealer_yard_queues",
+                (("dealer", "dealer"), ("spec", "spec")),
+                "-",
+                "each dealer yard's spec queues in the order they were opened, empty ones too (sales and "
+                "searches read the queues in this order)",
+            ),
+            _table(
+                "stockyard_queues",
+                (("stockyard", "stockyard"), ("spec", "spec")),
+                "-",
+                "each stockyard pool's spec queues in the order they were opened, empty ones too (allocation "
+                "reads the pool in this order)",
+            ),
+            _table(
                 "deliveries_due",
                 (("day", "day"), ("vehicle", "vehicle")),
                 "-",
@@ -313,9 +329,16 @@ STATE_SCHEMA: tuple[Section, ...] = (
             ),
             _table(
                 "loads_waiting",
-                (("load", "id"), ("dealer", "dealer"), ("carrier", "carrier"), ("vehicle", "vehicle")),
+                (
+                    ("load", "id"),
+                    ("dealer", "dealer"),
+                    ("carrier", "carrier"),
+                    ("vehicle", "vehicle"),
+                    ("claimed_day", "time"),
+                ),
                 "-",
-                "loads formed and waiting for a free truck, in queue order",
+                "loads formed and waiting for a free truck, in queue order, with when each claimed its truck "
+                "(a disruption's holds claim theirs at its start: loads formed before it are ahead of them)",
             ),
             _table(
                 "loads_on_road",

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,16 @@ class LoadSettlement(Protocol):
     """The settlement hook of a car-carrier load leaving its stockyard."""
 
     def load_departed(self, dealer: int, carrier: int, load: list[int]) -> None: ...
+
+
+class WaitingLoad(NamedTuple):
+    """A load formed at its stockyard and waiting for a truck of its lane's carrier."""
+
+    dealer: int
+    carrier: int
+    vehicles: tuple[int, ...]
+    #: when it claimed its truck: the claims in line are served in this order (a snapshot keeps it)
+    claimed_day: float
 
 
 @dataclass(eq=False)
@@ -130,7 +140,7 @@ class CarCarriers:
         carriers = network.carriers
         self.trucks = {int(c): TruckFleet(int(carriers.fleet_size[c])) for c in carriers.of_mode("vehicles")}
         #: loads granted a truck during today's dispatch, leaving together in one event (None: not dispatching)
-        self._granted_at_dispatch: list[tuple[tuple[int, int, tuple[int, ...]], list[int]]] | None = None
+        self._granted_at_dispatch: list[tuple[WaitingLoad, list[int]]] | None = None
         self.yard_to_dealer_km = network.yard_to_dealer_km()
         self.yard_to_dealer_days = (
             self.yard_to_dealer_km / carriers.speed_km_per_day[network.vehicle_carrier]
@@ -139,7 +149,7 @@ class CarCarriers:
         #: per dealer, (vehicle id, time it joined the queue) waiting at the stockyard for a car carrier
         self.dispatch_queue: list[list[tuple[int, float]]] = [[] for _ in range(network.dealer_count)]
         #: loads formed but waiting for a free truck; loads on the road; trucks driving back (carrier, free at)
-        self.loads_waiting: list[tuple[int, int, tuple[int, ...]]] = []
+        self.loads_waiting: list[WaitingLoad] = []
         self.loads_on_road: dict[int, tuple[int, int, list[int], float, float]] = {}
         self.trucks_returning: dict[int, tuple[int, float]] = {}
         self._tokens = itertools.count()
@@ -183,11 +193,11 @@ class CarCarriers:
         after today's dispatch, before any other event, so trucks are granted in the same order. The loads
         granted a truck during one dispatch leave in one event, where each process's grant event would have
         come, one after another with nothing in between."""
-        waiting = (dealer, carrier, tuple(load))
+        waiting = WaitingLoad(dealer, carrier, tuple(load), self.env.now)
         self.loads_waiting.append(waiting)
         self.trucks[carrier].claim(TruckClaim(partial(self._load_granted, waiting, load)))
 
-    def _load_granted(self, waiting: tuple[int, int, tuple[int, ...]], load: list[int]) -> None:
+    def _load_granted(self, waiting: WaitingLoad, load: list[int]) -> None:
         """The load leaves at the next step of this instant, where SimPy would put the grant event (a load
         granted during a dispatch leaves with the others granted in it)."""
         if self._granted_at_dispatch is not None:
@@ -213,11 +223,9 @@ class CarCarriers:
         self.trucks[carrier].claim(TruckClaim(partial(self._grant_event, granted)))
         return granted
 
-    def _loads_leave(
-        self, loads: list[tuple[tuple[int, int, tuple[int, ...]], list[int]]], _: simpy.Event
-    ) -> None:
+    def _loads_leave(self, loads: list[tuple[WaitingLoad, list[int]]], _: simpy.Event) -> None:
         for waiting, load in loads:
-            dealer, carrier, _cars = waiting
+            dealer, carrier = waiting.dealer, waiting.carrier
             transit = self._load_departs(waiting, load)
             leg = self._leg_started(dealer, carrier, load, transit, transit)
             after(self.env, transit, partial(self._load_arrived, leg, dealer, carrier, load, transit))
@@ -239,10 +247,10 @@ class CarCarriers:
         del self.trucks_returning[token]
         self.trucks[carrier].release()
 
-    def _load_departs(self, waiting: tuple[int, int, tuple[int, ...]], load: list[int]) -> float:
+    def _load_departs(self, waiting: WaitingLoad, load: list[int]) -> float:
         """A load got its truck: charge the freight, put its cars on the road; returns the transit days."""
         self.loads_waiting.remove(waiting)
-        dealer, carrier, _cars = waiting
+        dealer, carrier = waiting.dealer, waiting.carrier
         now = self.env.now
         carriers = self.network.carriers
         freight = max(
@@ -288,10 +296,11 @@ class CarCarriers:
         self.trucks_returning[token] = (carrier, arrival + return_days)
         return token
 
-    def carry_load(self, dealer: int, carrier: int, load: list[int]):
-        """A load that was waiting for a truck when a snapshot was taken, as a process: it queues again in the
-        order the resumed run starts its processes (behind the trucks already out and a disruption's hold)."""
-        waiting = (dealer, carrier, tuple(load))
+    def carry_load(self, dealer: int, carrier: int, load: list[int], claimed_day: float):
+        """A load that was waiting for a truck when a snapshot was taken, as a process: it claims a truck again
+        in the order the resumed run starts its processes (``snapshot.resume_truck_claims``), and keeps the
+        time of its first claim for the next snapshot."""
+        waiting = WaitingLoad(dealer, carrier, tuple(load), claimed_day)
         self.loads_waiting.append(waiting)
         yield self.truck_granted(carrier)
         transit = self._load_departs(waiting, load)
@@ -351,11 +360,11 @@ class CarCarriers:
             ),
             "loads_waiting": row_table(
                 [
-                    (number, dealer, carrier, vid)
-                    for number, (dealer, carrier, load) in enumerate(self.loads_waiting)
+                    (number, dealer, carrier, vid, claimed_day)
+                    for number, (dealer, carrier, load, claimed_day) in enumerate(self.loads_waiting)
                     for vid in load
                 ],
-                4,
+                5,
             ),
             "loads_on_road": row_table(
                 [

@@ -298,9 +298,9 @@ def due_days(flow: VehicleFlow, now: float, dealer: int) -> list[tuple[float, in
     due: list[tuple[float, int]] = [
         (now + onward, vehicles[vehicle].spec) for vehicle, _ in carriers.dispatch_queue[dealer]
     ]
-    for waiting_dealer, _, load in carriers.loads_waiting:
-        if waiting_dealer == dealer:
-            due.extend((now + onward, vehicles[vehicle].spec) for vehicle in load)
+    for waiting in carriers.loads_waiting:
+        if waiting.dealer == dealer:
+            due.extend((now + onward, vehicles[vehicle].spec) for vehicle in waiting.vehicles)
     for road_dealer, _, cars, eta, _ in carriers.loads_on_road.values():
         if road_dealer == dealer:
             due.extend((eta, vehicles[vehicle].spec) for vehicle in cars)

@@ -75,7 +75,7 @@ from twin.engine.snapshot import (
     dimensions_of,
     restore,
     resume_in_flight,
-    resume_waiting_loads,
+    resume_truck_claims,
     run_identity,
 )
 from twin.engine.streams import RandomStreams
@@ -755,19 +755,17 @@ class Simulation:
             self.queries.start(self.start_day)
             env.process(self._daily("queries_asked", 0.01, self.queries.plan_day))
             env.process(self._daily("queries_events", 0.955, self.queries.scan))
-        # order matters for the truck queue: trucks already out, then the disruption's hold, then waiting loads
+        # order matters for the truck queue: trucks already out, then the disruptions' holds and the waiting
+        # loads in the order they claimed trucks
         if self.pending_resume is not None:
             resume_in_flight(self.vehicles, self.pending_resume)
         if self.rebalancing is not None:
             self.rebalancing.resume()
         if self.customer_orders is not None:
             self.customer_orders.resume()
-        for block in self.effects.vehicle_fleet_blocks():
-            if block.end_day > self.start_day:
-                env.process(self.vehicles.carriers.block_trucks(block))
-        if self.pending_resume is not None:
-            resume_waiting_loads(self.vehicles, self.pending_resume)
-            self.pending_resume = None
+        blocks = [block for block in self.effects.vehicle_fleet_blocks() if block.end_day > self.start_day]
+        resume_truck_claims(self.vehicles, blocks, self.pending_resume)
+        self.pending_resume = None
 
     def finish(self, wall_seconds: float) -> RunResult:
         env = self.env

@@ -16,14 +16,16 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from twin.config import TwinConfig
-from twin.domain.state import NetworkState, SnapshotError, table_rows
+from twin.domain.state import NetworkState, SnapshotError
 from twin.domain.world import World
+from twin.engine.scenario_effects import VehicleFleetBlock
 from twin.engine.vehicle_flow import VehicleFlow
 from twin.errors import ConfigError
 
@@ -233,16 +235,34 @@ def resume_in_flight(flow: VehicleFlow, state: NetworkState) -> None:
         env.process(flow.carriers.hold_truck(int(carrier), max(0.0, free_at - now)))
 
 
-def resume_waiting_loads(flow: VehicleFlow, state: NetworkState) -> None:
-    """Loads that were waiting for a truck queue again, behind the trucks already out (call last)."""
-    waiting = np.asarray(table_rows(state.section("carriers")["loads_waiting"]), dtype=np.int64).reshape(
-        -1, 4
-    )
-    for number in np.unique(waiting[:, 0]).tolist():
-        rows = waiting[waiting[:, 0] == number]
-        flow.env.process(
-            flow.carriers.carry_load(int(rows[0, 1]), int(rows[0, 2]), [int(v) for v in rows[:, 3]])
-        )
+def resume_truck_claims(
+    flow: VehicleFlow, blocks: Sequence[VehicleFleetBlock], state: NetworkState | None
+) -> None:
+    """Carrier disruptions' holds and the loads that were waiting for a truck claim their trucks again, in the
+    order they first did: a disruption's holds at its start, a load when it was formed (one formed before a
+    disruption began is ahead of its holds, and gets the next truck back). Call after the trucks already out
+    have claimed theirs (``resume_in_flight``); a disruption yet to start claims when it starts."""
+    carriers = flow.carriers
+    claims: list[tuple[float, int, int, Callable[[], object]]] = [
+        (float(block.start_day), 0, index, partial(flow.env.process, carriers.block_trucks(block)))
+        for index, block in enumerate(blocks)
+    ]
+    if state is not None:
+        rows = np.asarray(state.section("carriers")["loads_waiting"], dtype=np.float64).reshape(-1, 5)
+        for number in np.unique(rows[:, 0]).astype(np.int64).tolist():
+            load = rows[rows[:, 0] == number]
+            dealer, carrier, claimed_day = int(load[0, 1]), int(load[0, 2]), float(load[0, 4])
+            vehicles = load[:, 3].astype(np.int64).tolist()
+            claims.append(
+                (
+                    claimed_day,
+                    1,
+                    number,
+                    partial(flow.env.process, carriers.carry_load(dealer, carrier, vehicles, claimed_day)),
+                )
+            )
+    for _, _, _, start in sorted(claims, key=lambda claim: claim[:3]):
+        start()
 
 
 #: arrays of the timed steps a restored run has not restarted yet (a snapshot taken before it advances

@@ -745,6 +745,14 @@ class VehicleFlow:
                 ],
                 2,
             ),
+            # a spec's queue stays where it was opened when it empties, and sales, searches and allocation read
+            # the queues in that order: the order, empty queues too, is state of its own
+            "dealer_yard_queues": row_table(
+                [(dealer, spec) for dealer, yard in enumerate(self.dealer_yard) for spec in yard], 2
+            ),
+            "stockyard_queues": row_table(
+                [(yard, spec) for yard, pool in enumerate(self.yard_pool) for spec in pool], 2
+            ),
             "deliveries_due": row_table(
                 [(day, vid) for day, ids in self.deliveries_due.items() for vid in ids], 2
             ),
@@ -780,6 +788,10 @@ class VehicleFlow:
         """Rebuild the yards and counts from the VIN table (``load_vehicle_table`` first). Builds and trunks
         in progress are restarted by ``resume_in_flight`` once the clock runs."""
         spec_of = self.vehicles.spec
+        for dealer, spec in table_rows(arrays["dealer_yard_queues"]):
+            self.dealer_yard[dealer][spec] = deque()
+        for yard, spec in table_rows(arrays["stockyard_queues"]):
+            self.yard_pool[yard][spec] = deque()
         for dealer, vid in table_rows(arrays["dealer_yard_order"]):
             spec = int(spec_of[vid])
             self.dealer_yard[dealer].setdefault(spec, deque()).append(vid)

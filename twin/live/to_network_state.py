@@ -41,6 +41,8 @@ day from the class's mean line size, as the engine computes them.
 ``vehicles`` (from the VIN table; exact unless noted)
 - ``dealer_yard_order``: VINs in a dealer's yard, oldest arrival first.
 - ``stockyard_order``: unallocated VINs at a stockyard, in the order they arrived.
+- ``dealer_yard_queues``, ``stockyard_queues``: each yard's spec queues in the order of their oldest car
+  (estimated: the engine keeps a queue where it opened after it empties; a feed shows only queues with cars).
 - ``deliveries_due``: reserved cars, handed over ``DELIVERY_DAYS`` after the sale. A factory-order car is sold
   when it arrives (``received_day``, exact); a stock sale's moment is not in the VIN record, only that it was
   in the last two days, so (estimated) they alternate between today and tomorrow.
@@ -501,6 +503,13 @@ def _ordered(ids: IntArray, *keys: npt.NDArray[Any]) -> IntArray:
     return ids[np.lexsort((ids, *reversed([key[ids] for key in keys])))] if ids.size else ids
 
 
+def _queues_in_order(site: IntArray, spec: IntArray) -> npt.NDArray[np.float64]:
+    """Each site's spec queues, in the order their first car is listed (the yard order's)."""
+    pairs = np.stack([site, spec], axis=1).astype(np.int64).reshape(-1, 2)
+    _, first = np.unique(pairs, axis=0, return_index=True)
+    return row_table(pairs[np.sort(first)], 2)
+
+
 def _vehicles(vins: _Vins, config: TwinConfig, world: World, day: int) -> dict[str, npt.NDArray[Any]]:
     network, specs = world.network, len(world.specs)
     dealers, yards = network.dealer_count, len(network.stockyards)
@@ -546,6 +555,8 @@ def _vehicles(vins: _Vins, config: TwinConfig, world: World, day: int) -> dict[s
     return {
         "dealer_yard_order": row_table(np.stack([vins.site[yard_ids], yard_ids], axis=1), 2),
         "stockyard_order": row_table(np.stack([vins.site[pool_ids], pool_ids], axis=1), 2),
+        "dealer_yard_queues": _queues_in_order(vins.site[yard_ids], vins.spec[yard_ids]),
+        "stockyard_queues": _queues_in_order(vins.site[pool_ids], vins.spec[pool_ids]),
         "deliveries_due": row_table(np.stack([due, reserved], axis=1), 2),
         "sales_window": row_table(
             np.stack(
@@ -611,7 +622,7 @@ def _carriers(vins: _Vins, config: TwinConfig, world: World, day: int) -> dict[s
     truck_dealer = trucks[:, 0].astype(np.int64)
     return {
         "dispatch_queue": row_table(np.stack([vins.dealer[queued], queued, since_of[queued]], axis=1), 3),
-        "loads_waiting": row_table([], 4),
+        "loads_waiting": row_table([], 5),
         "loads_on_road": row_table(
             np.stack(
                 [
