@@ -21,6 +21,7 @@ from twin.policies.transfer_rules import (
     TransferPolicyEngine,
     TransferRule,
     rule_from_mapping,
+    transfer_groups,
 )
 
 CATEGORIES = ["filters", "engine", "SUV-X"]
@@ -229,3 +230,30 @@ def test_per_transfer_evaluation_ships_a_consignment_whole_or_not_at_all():
     assert list(per_line.action_names()) == ["auto_execute", "reject", "reject"]
     whole = decide(dataclasses.replace(rules, evaluate_per_transfer=True), recommendations)
     assert list(whole.action_names()) == ["auto_execute", "auto_execute", "reject"]
+
+
+@pytest.mark.parametrize(
+    "largest_shipment",
+    [30, 2**62, -(2**40)],
+    ids=["small ids", "ids past what one key can hold", "negative ids"],
+)
+def test_transfers_are_grouped_like_the_distinct_rows_whatever_the_shipment_numbering(largest_shipment):
+    """A custom planner may number shipments as it likes: two trucks must never be merged into one transfer
+    (the weekly cap counts transfers)."""
+    rng = np.random.default_rng(5)
+    lines = 400
+    shipment = rng.integers(0, 30, lines)
+    shipment[rng.random(lines) < 0.3] = largest_shipment
+    sender, receiver = rng.integers(0, 400, lines), rng.integers(0, 400, lines)
+
+    first, transfer = transfer_groups(shipment, sender, receiver)
+
+    rows = np.stack([shipment, sender, receiver], axis=1)
+    _, expected_first, expected_transfer = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(first, expected_first)
+    np.testing.assert_array_equal(transfer, expected_transfer.ravel())
+
+
+def test_a_receiver_outside_the_network_is_refused_naming_the_receiver():
+    with pytest.raises(ConfigError, match=r"TransferBatch\.receiver"):
+        decide(RULES, batch(receiver=[1, 7]))

@@ -312,10 +312,12 @@ class TransferPolicyEngine:
         """
         count = len(batch)
         dealers = len(opted_in)
-        if count and (max(batch.sender.max(), batch.receiver.max()) >= dealers or batch.sender.min() < 0):
-            raise ConfigError(
-                "TransferBatch.sender", int(batch.sender.max()), f"dealer index out of 0..{dealers - 1}"
-            )
+        for name, dealer in (("sender", batch.sender), ("receiver", batch.receiver)):
+            outside = np.flatnonzero((dealer < 0) | (dealer >= dealers)) if count else dealer[:0]
+            if outside.size:
+                raise ConfigError(
+                    f"TransferBatch.{name}", int(dealer[outside[0]]), f"dealer index out of 0..{dealers - 1}"
+                )
         if count and (batch.category.min() < 0 or batch.category.max() >= len(self.category_names)):
             raise ConfigError(
                 "TransferBatch.category", int(batch.category.max()), "category index out of range"
@@ -384,17 +386,32 @@ def transfer_groups(
 ) -> tuple[IntArray, IntArray]:
     """The distinct transfers (shipment, sender, receiver) among some lines, in sorted order: each one's
     first line and each line's transfer. ``np.unique`` of the stacked rows (``axis=0``) gives the same several
-    times slower; one integer key per line sorts like the rows (the ids are whole numbers >= 0)."""
-    shipment_id, sender_id, receiver_id = (
-        np.asarray(column).astype(np.int64) for column in (shipment, sender, receiver)
-    )
-    if not shipment_id.size:
+    times slower; one integer key per line sorts like the rows. Ids that could make the key overflow (a
+    planner's own shipment numbering, negative ids) are ranked first, which keeps their order."""
+    columns = [np.asarray(column).astype(np.int64).ravel() for column in (shipment, sender, receiver)]
+    if not columns[0].size:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    dealers = int(max(sender_id.max(), receiver_id.max())) + 1
-    key = (shipment_id * dealers + sender_id) * dealers + receiver_id
+    if not _fits_one_key(columns):
+        columns = [np.unique(column, return_inverse=True)[1].ravel() for column in columns]
+    if not _fits_one_key(columns):  # millions of distinct ids in every column: the rows themselves
+        _, first, transfer = np.unique(
+            np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True
+        )
+        return first, transfer.ravel()
+    shipment_id, sender_id, receiver_id = columns
+    senders, receivers = int(sender_id.max()) + 1, int(receiver_id.max()) + 1
+    key = (shipment_id * senders + sender_id) * receivers + receiver_id
     _, first, transfer = np.unique(key, return_index=True, return_inverse=True)
     return first, transfer.ravel()
+
+
+def _fits_one_key(columns: list[IntArray]) -> bool:
+    """Whether ``(shipment * senders + sender) * receivers + receiver`` stays within int64 for these ids."""
+    if min(int(column.min()) for column in columns) < 0:
+        return False
+    shipments, senders, receivers = (int(column.max()) + 1 for column in columns)
+    return shipments * senders * receivers <= np.iinfo(np.int64).max  # Python integers: no overflow here
 
 
 def _per_transfer(batch: TransferBatch) -> tuple[FloatArray, FloatArray, FloatArray]:
