@@ -18,6 +18,7 @@ from tests.helpers.views_world import shared_run_folder
 from twin.clara.entities import Entities
 from twin.clara.service import Clara, ClaraError, ClaraInputError, ClaraReply
 from twin.clara.understanding import Understanding
+from twin.domain.vin import check_digit
 from twin.views import NetworkView, load_view
 
 
@@ -561,3 +562,23 @@ def test_a_refusal_is_logged_with_what_was_probed_and_a_slice_of_the_text(
     quoted = re.search(r'text="([^"]*)"', first)
     assert quoted and len(quoted.group(1)) <= 80 and quoted.group(1).startswith("show me this car refused")
     assert f"probed=dealer_id={other}" in second and "id=- " in second
+
+
+def test_a_vin_at_another_dealer_and_a_vin_nowhere_get_the_same_answer(view: NetworkView, clara) -> None:
+    """Otherwise a dealer guessing serials learns which VINs exist at other dealers."""
+    mine, other = view.dealer_ids[0], view.dealer_ids[1]
+    foreign_vin = view.yard(other)["vin"].iloc[0]
+    serial = int(foreign_vin[-6:])
+
+    def guessed(step: int) -> str:
+        """The foreign VIN with another serial and its check digit made right (what a guesser would do)."""
+        body = foreign_vin[:-6] + f"{(serial + step) % 1_000_000:06d}"
+        return body[:8] + check_digit(body) + body[9:]
+
+    nowhere = next(guessed(step) for step in range(1, 1000) if view.vehicle(guessed(step)) is None)
+    elsewhere, missing = (
+        _ask(clara, mine, "vin_status", vin=foreign_vin),
+        _ask(clara, mine, "vin_status", vin=nowhere),
+    )
+    assert (elsewhere.answer, elsewhere.escalation_reason) == (missing.answer, missing.escalation_reason)
+    assert elsewhere.escalation_reason == "not_allowed" and foreign_vin not in elsewhere.answer

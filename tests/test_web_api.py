@@ -31,7 +31,8 @@ from twin.web.app import build_services, create_app
 from twin.web.database import Database
 from twin.web.dependencies import Services, csrf_checked
 from twin.web.routers import events
-from twin.web.security import LoginLimiter, limiter_keys
+from twin.web.routers.atlas import ESCALATIONS_PER_PAGE
+from twin.web.security import RateLimiter, limiter_keys
 from twin.web.settings import ServeConfig, ServerSettings, proxy_settings, validate_serve
 
 PASSWORD = "correct horse battery"
@@ -513,7 +514,7 @@ def test_parallel_wrong_guesses_cannot_get_past_the_per_user_limit(app: FastAPI)
 
 
 def test_a_successful_sign_in_releases_its_reserved_attempt() -> None:
-    limiter = LoginLimiter(failures=2, window_seconds=60.0)
+    limiter = RateLimiter(limit=2, window_seconds=60.0)
     keys = limiter_keys("someone", "10.1.1.1")
     wait, stamp = limiter.reserve(keys)  # a failure: kept
     assert wait is None
@@ -639,16 +640,16 @@ def test_the_alerts_page_caches_only_known_filters(field: tuple[TestClient, str]
 
 
 def test_the_sign_in_limiter_forgets_empty_keys_and_caps_them() -> None:
-    limiter = LoginLimiter(failures=3, window_seconds=60.0, maximum_keys=10)
+    limiter = RateLimiter(limit=3, window_seconds=60.0, maximum_keys=10)
     for index in range(50):
         limiter.reserve(limiter_keys(f"user{index}", f"10.3.0.{index}"))
     assert limiter.key_count() <= 10
-    emptied = LoginLimiter(failures=3, window_seconds=60.0)
+    emptied = RateLimiter(limit=3, window_seconds=60.0)
     keys = limiter_keys("someone", "10.3.1.1")
     _, stamp = emptied.reserve(keys)
     emptied.release(keys, stamp)
     assert emptied.key_count() == 0
-    expired = LoginLimiter(failures=3, window_seconds=0.01, maximum_keys=2)
+    expired = RateLimiter(limit=3, window_seconds=0.01, maximum_keys=2)
     expired.reserve(limiter_keys("old", "10.3.2.1"))
     time.sleep(0.02)
     expired.reserve(limiter_keys("new", "10.3.2.2"))
@@ -684,3 +685,50 @@ def test_the_approvals_banner_confirms_only_a_recorded_decision(field: tuple[Tes
         f"Recommendation {chosen} approved."
         not in client.get(f"/atlas/recommendations?done={chosen}:approved").text
     )
+
+
+# -- the second security review (2026-12-06): ids out of range, caching, flooding ----------------------
+def test_an_escalation_id_past_what_the_database_holds_is_a_4xx_naming_it(
+    field: tuple[TestClient, str],
+) -> None:
+    client, token = field
+    response = client.post("/atlas/escalations/99999999999999999999999/close", data={"csrf_token": token})
+    assert response.status_code == 422 and "escalation_id" in response.text
+
+
+def test_a_dealers_data_is_not_kept_in_browser_or_proxy_caches(dealer3: tuple[TestClient, str]) -> None:
+    client, _ = dealer3
+    for path in ("/api/dealers/D0003/stock", "/api/dealers/D0003/statement", "/api/me", "/portal"):
+        assert client.get(path).headers.get("cache-control") == "no-store", path
+    assert client.get("/static/app.js").headers.get("cache-control") != "no-store"  # the same for everyone
+
+
+def test_one_user_cannot_flood_the_managers_queue_of_questions(
+    app: FastAPI, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "question_limiter", RateLimiter(limit=3, window_seconds=60.0))
+    client, token = _signed_in(app, "dealer4", address="10.0.0.44")
+    asked = "please send me 20 more Dhruv cars for the wedding season"
+    before = len(services.escalations.list("open", dealer_id="D0004"))
+    replies = [
+        client.post("/api/ask", json={"text": asked}, headers={"X-CSRF-Token": token}) for _ in range(4)
+    ]
+    assert [reply.status_code for reply in replies] == [200, 200, 200, 429]
+    assert "Retry-After" in replies[-1].headers and "too many questions" in replies[-1].json()["detail"]
+    # the same open question is queued once, however often it is asked
+    assert len(services.escalations.list("open", dealer_id="D0004")) == before + 1
+
+
+def test_the_managers_queue_is_paged(field: tuple[TestClient, str], services: Services) -> None:
+    region = services.states.current.view.dealer("D0005").region
+    for number in range(ESCALATIONS_PER_PAGE + 5):
+        services.escalations.add(
+            "D0005", "guessed", region, f"paging probe {number}", "other", "needs_decision", "-"
+        )
+    client, _ = field
+    total = services.escalations.count("open", region)
+    first = client.get("/atlas/escalations", params={"region": region}).text
+    assert first.count("<tr>") - 1 == ESCALATIONS_PER_PAGE  # the header row
+    assert f"Page 1 of {-(-total // ESCALATIONS_PER_PAGE)}" in first and "paging probe 104" in first
+    last = client.get("/atlas/escalations", params={"region": region, "page": 2}).text
+    assert "paging probe 0<" in last or total > 2 * ESCALATIONS_PER_PAGE

@@ -283,13 +283,14 @@ class Clara:
         if other and other != dealer_id and understanding.intent not in _NAMING_ANOTHER_DEALER_ALLOWED:
             return "another dealer's stock, statement and claims are private to that dealer"
         if entities.vin:
+            # a VIN elsewhere in the network and one nowhere get the same answer: a different one would tell
+            # a dealer guessing serials which VINs exist at other dealers
             record = self.view.vehicle(entities.vin)
-            if (
-                record is not None
-                and record.dealer_id != dealer_id
+            if record is None or (
+                record.dealer_id != dealer_id
                 and not self._vin_of_own_records(dealer_id, entities.vin, understanding.intent)
             ):
-                return "that VIN is not allocated to your dealership"
+                return "that VIN is not in your dealership's records"
         return None
 
     def _vin_of_own_records(self, dealer_id: str, vin: str, intent: str) -> bool:

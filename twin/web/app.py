@@ -28,7 +28,7 @@ from twin.web.headers import SecurityHeaders
 from twin.web.pages import render_error
 from twin.web.panels import warm_state
 from twin.web.records import DecisionLog, EscalationQueue
-from twin.web.security import LoginLimiter, SessionManager
+from twin.web.security import RateLimiter, SessionManager
 from twin.web.service import StateService, ViewLoader, default_loader
 from twin.web.settings import ServeConfig
 from twin.web.state_source import StateSource
@@ -57,7 +57,8 @@ def build_services(settings: ServeConfig, loader: ViewLoader = default_loader) -
         database=database,
         users=users,
         sessions=SessionManager(database, users, settings.session_hours),
-        limiter=LoginLimiter(settings.login.failures, settings.login.window_seconds),
+        limiter=RateLimiter(settings.login.failures, settings.login.window_seconds),
+        question_limiter=RateLimiter(settings.questions.per_window, settings.questions.window_seconds),
         states=states,
         decisions=DecisionLog(database, source.approvals_file),
         escalations=EscalationQueue(database),

@@ -11,6 +11,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from fastapi import HTTPException
+
 from twin.web.accounts import User
 from twin.web.dependencies import Services
 from twin.web.service import ServedState
@@ -48,6 +50,16 @@ def warm_clara_in_background(served: ServedState) -> threading.Thread:
 
 
 def ask_clara(found: Services, served: ServedState, user: User, dealer_id: str, text: str) -> ClaraReply:
+    """Clara's answer; a dealer's question it could not resolve is queued for the regional managers (once:
+    the same open question again is not queued twice). Each user has ``questions.per_window`` questions in
+    ``questions.window_seconds``; the next is 429."""
+    wait, _ = found.question_limiter.reserve([f"user:{user.name.lower()}"])
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many questions; ask again in {int(wait) + 1} s",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     reply = clara_for(served).ask(dealer_id, text)
     if not reply.resolved and not user.is_oem:
         region = served.view.dealer(dealer_id).region

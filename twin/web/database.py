@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS escalations (
     closed_by TEXT,
     closed_at TEXT
 );
+CREATE INDEX IF NOT EXISTS escalations_open_question ON escalations (dealer_id, status, text);
 """
 
 

@@ -24,7 +24,7 @@ from twin.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
-    LoginLimiter,
+    RateLimiter,
     Session,
     SessionManager,
     csrf_matches,
@@ -41,7 +41,9 @@ class Services:
     database: Database
     users: UserStore
     sessions: SessionManager
-    limiter: LoginLimiter
+    limiter: RateLimiter
+    #: questions to Clara per user (``questions.*``)
+    question_limiter: RateLimiter
     states: StateService
     decisions: DecisionLog
     escalations: EscalationQueue

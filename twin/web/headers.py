@@ -29,10 +29,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # a dealer's data must not stay in a shared browser's or a proxy's cache: every response that does not
+        # say otherwise is not stored, but the static files (scripts, styles: the same for everyone)
+        no_store = not scope.get("path", "").startswith("/static/")
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+                headers = [*message.get("headers", []), *SECURITY_HEADERS]
+                if no_store and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -5,6 +5,7 @@ Clara escalated to the regional manager. Both in SQLite (the audit); decisions a
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import os
@@ -186,7 +187,14 @@ class EscalationQueue:
     def add(
         self, dealer_id: str, user_name: str, region: str, text: str, intent: str, reason: str, answer: str
     ) -> int:
+        """Queue a question; the dealer's same question still open is not queued again (its id is returned)."""
         with self.database.transaction() as connection:
+            waiting = connection.execute(
+                "SELECT id FROM escalations WHERE dealer_id = ? AND status = 'open' AND text = ? LIMIT 1",
+                (dealer_id, text),
+            ).fetchone()
+            if waiting is not None:
+                return int(waiting[0])
             cursor = connection.execute(
                 "INSERT INTO escalations (dealer_id, user_name, region, text, intent, reason, answer, asked_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -195,17 +203,39 @@ class EscalationQueue:
             return int(cursor.lastrowid or 0)
 
     def list(
-        self, status: str | None = "open", region: str | None = None, dealer_id: str | None = None
+        self,
+        status: str | None = "open",
+        region: str | None = None,
+        dealer_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[Escalation]:
+        """Newest first; ``limit`` and ``offset`` page through them."""
+        where, parameters = self._where(status, region, dealer_id)
+        columns = ", ".join(field.name for field in fields(Escalation))
+        page = ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            parameters += [limit, offset]
+        rows = self.database.query(
+            f"SELECT {columns} FROM escalations{where} ORDER BY id DESC{page}", parameters
+        )
+        return [Escalation(*row) for row in rows]
+
+    def count(self, status: str | None = "open", region: str | None = None) -> int:
+        where, parameters = self._where(status, region, None)
+        return int(self.database.query(f"SELECT COUNT(*) FROM escalations{where}", parameters)[0][0])
+
+    @staticmethod
+    def _where(
+        status: str | None, region: str | None, dealer_id: str | None
+    ) -> tuple[str, builtins.list[Any]]:
         clauses, parameters = [], []
         for column, value in (("status", status), ("region", region), ("dealer_id", dealer_id)):
             if value:
                 clauses.append(f"{column} = ?")
                 parameters.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        columns = ", ".join(field.name for field in fields(Escalation))
-        rows = self.database.query(f"SELECT {columns} FROM escalations{where} ORDER BY id DESC", parameters)
-        return [Escalation(*row) for row in rows]
+        return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), parameters
 
     def close(self, escalation_id: int, user_name: str) -> bool:
         """Mark an open escalation answered; False when there is no such open escalation."""

@@ -144,17 +144,16 @@ def csrf_matches(session: Session, supplied: str | None) -> bool:
 MAXIMUM_LIMITER_KEYS = 100_000
 
 
-class LoginLimiter:
-    """At most ``failures`` failed sign-ins per key (user name, client address) within ``window_seconds``.
+class RateLimiter:
+    """At most ``limit`` attempts per key within ``window_seconds``: failed sign-ins per user name and client
+    address, questions to Clara per user.
 
-    ``reserve`` checks the limit and counts the attempt in one locked step, before the (slow) password check:
-    parallel guesses cannot all pass the check before any failure is counted. A successful sign-in
-    ``release``s its attempt; a failed one keeps it."""
+    ``reserve`` checks the limit and counts the attempt in one locked step, before the (slow) work: parallel
+    attempts cannot all pass the check before any is counted. A successful sign-in ``release``s its attempt;
+    a failed one keeps it (a question is never released)."""
 
-    def __init__(
-        self, failures: int, window_seconds: float, maximum_keys: int = MAXIMUM_LIMITER_KEYS
-    ) -> None:
-        self.failures = failures
+    def __init__(self, limit: int, window_seconds: float, maximum_keys: int = MAXIMUM_LIMITER_KEYS) -> None:
+        self.limit = limit
         self.window_seconds = window_seconds
         self.maximum_keys = maximum_keys
         #: key -> attempt times (monotonic seconds), oldest first; insertion order = age of the key
@@ -181,7 +180,7 @@ class LoginLimiter:
             waits = []
             for key in keys:
                 times = self._live(key, now)
-                if times is not None and len(times) >= self.failures:
+                if times is not None and len(times) >= self.limit:
                     waits.append(times[0] + self.window_seconds - now)
             if waits:
                 return max(waits), now

@@ -42,6 +42,15 @@ class LoginLimitSettings:
 
 
 @dataclass
+class QuestionLimitSettings:
+    #: questions one user may ask Clara within the window (the ask box and the API together); the next is
+    #: refused (429), so one account cannot flood the managers' queue of questions Clara could not answer
+    per_window: int = ranged(60, Range("questions", 1, 100_000))
+    #: the sliding window the questions are counted over (seconds)
+    window_seconds: float = ranged(60.0, Range("seconds", 1.0, 86_400.0))
+
+
+@dataclass
 class ServeConfig:
     """``twin-serve``'s whole config."""
 
@@ -58,6 +67,7 @@ class ServeConfig:
     #: a session ends this long after sign-in, whatever it does (hours)
     session_hours: float = ranged(8.0, Range("hours", 0.01, 24.0 * 30))
     login: LoginLimitSettings = field(default_factory=LoginLimitSettings)
+    questions: QuestionLimitSettings = field(default_factory=QuestionLimitSettings)
 
 
 def validate_serve(config: ServeConfig) -> ServeConfig:

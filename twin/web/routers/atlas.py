@@ -7,7 +7,7 @@ import dataclasses
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
@@ -36,6 +36,11 @@ from twin.web.routers.approvals_view import (
 )
 from twin.web.routers.common import page_context
 from twin.web.security import APPROVER_ROLES
+
+#: questions on one page of the managers' queue (a flood of them must not make the page unusable)
+ESCALATIONS_PER_PAGE = 100
+#: ids are SQLite integers: a larger one names no record (and SQLite could not take it)
+MAXIMUM_RECORD_ID = 2**63 - 1
 
 router = APIRouter(prefix="/atlas", tags=["Atlas"], include_in_schema=False)
 #: alert rows one page shows (filters narrow it down)
@@ -322,8 +327,13 @@ async def escalations(
     served: StateDep,
     region: FilterText = "",
     status: Annotated[str, Query(pattern="^(open|closed|all)$")] = "open",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    rows = found.escalations.list(None if status == "all" else status, region or None)
+    wanted = None if status == "all" else status
+    total = found.escalations.count(wanted, region or None)
+    rows = found.escalations.list(
+        wanted, region or None, limit=ESCALATIONS_PER_PAGE, offset=(page - 1) * ESCALATIONS_PER_PAGE
+    )
     context = page_context(
         found,
         session,
@@ -335,12 +345,21 @@ async def escalations(
         status=status,
         regions=region_names(served),
         can_close=True,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // ESCALATIONS_PER_PAGE)),
     )
     return render(request, "atlas_escalations.html", context)
 
 
 @router.post("/escalations/{escalation_id}/close")
-def close_escalation(escalation_id: int, found: ServicesDep, user: OemDep, session: CsrfDep) -> Response:
+def close_escalation(
+    escalation_id: Annotated[int, Path(ge=1, le=MAXIMUM_RECORD_ID)],
+    found: ServicesDep,
+    user: OemDep,
+    session: CsrfDep,
+) -> Response:
+    """An OEM user marks a dealer's question answered (docs/web.md, roles: finance may too)."""
     if not found.escalations.close(escalation_id, user.name):
         raise HTTPException(404, f"escalation={escalation_id}: no such open question")
     return RedirectResponse("/atlas/escalations", status_code=303)
