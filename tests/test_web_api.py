@@ -732,3 +732,9 @@ def test_the_managers_queue_is_paged(field: tuple[TestClient, str], services: Se
     assert f"Page 1 of {-(-total // ESCALATIONS_PER_PAGE)}" in first and "paging probe 104" in first
     last = client.get("/atlas/escalations", params={"region": region, "page": 2}).text
     assert "paging probe 0<" in last or total > 2 * ESCALATIONS_PER_PAGE
+
+
+def test_an_unknown_id_is_echoed_cut_to_a_readable_length(field: tuple[TestClient, str]) -> None:
+    client, _ = field
+    response = client.get(f"/api/dealers/{'D' * 5000}/stock")
+    assert response.status_code == 404 and len(response.json()["detail"]) < 150

@@ -143,6 +143,15 @@ async def served_state(
 StateDep = Annotated[ServedState, Depends(served_state)]
 
 
+#: the most of a caller's id an error message echoes (a 5,000-character id comes back cut)
+ECHOED_ID_CHARACTERS = 60
+
+
+def echoed(value: str) -> str:
+    """A caller's id as an error message shows it: quoted, cut to ``ECHOED_ID_CHARACTERS``."""
+    return repr(value if len(value) <= ECHOED_ID_CHARACTERS else value[:ECHOED_ID_CHARACTERS] + "...")
+
+
 async def scoped_dealer(dealer_id: str, user: UserDep, state: StateDep) -> str:
     """A dealer id from the URL, allowed for this user: its own (dealer) or any in the network (OEM)."""
     if user.role == DEALER_ROLE:
@@ -150,7 +159,7 @@ async def scoped_dealer(dealer_id: str, user: UserDep, state: StateDep) -> str:
             raise HTTPException(403, "a dealer user may read only its own dealership's data")
         return dealer_id
     if dealer_id not in state.view.dealer_ids:
-        raise HTTPException(404, f"dealer_id={dealer_id!r}: no such dealer in the network")
+        raise HTTPException(404, f"dealer_id={echoed(dealer_id)}: no such dealer in the network")
     return dealer_id
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from twin.web.clara_bridge import ask_clara, reply_json
-from twin.web.dependencies import CsrfDep, ServicesDep
+from twin.web.dependencies import CsrfDep, ServicesDep, echoed
 from twin.web.schemas import AskRequest
 
 router = APIRouter(tags=["Clara"])
@@ -28,7 +28,7 @@ def api_ask(body: AskRequest, found: ServicesDep, session: CsrfDep) -> dict[str,
                 400, "dealer_id: an OEM user asks on a dealer's behalf and must name the dealer"
             )
         if body.dealer_id not in served.view.dealer_ids:
-            raise HTTPException(404, f"dealer_id={body.dealer_id!r}: no such dealer in the network")
+            raise HTTPException(404, f"dealer_id={echoed(body.dealer_id)}: no such dealer in the network")
         dealer_id = body.dealer_id
     else:
         if body.dealer_id is not None and body.dealer_id != user.dealer_id:

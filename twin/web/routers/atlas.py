@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from twin.web.dependencies import CsrfDep, OemDep, ServicesDep, SessionDep, StateDep
+from twin.web.dependencies import CsrfDep, OemDep, ServicesDep, SessionDep, StateDep, echoed
 from twin.web.pages import render, render_fragment
 from twin.web.panels import (
     ALERT_PAGE_COLUMNS,
@@ -367,7 +367,7 @@ def close_escalation(
 
 def _known(dealer_ids: tuple[str, ...], dealer_id: str) -> None:
     if dealer_id not in dealer_ids:
-        raise HTTPException(404, f"dealer_id={dealer_id!r}: no such dealer in the network")
+        raise HTTPException(404, f"dealer_id={echoed(dealer_id)}: no such dealer in the network")
 
 
 def _table_page(
