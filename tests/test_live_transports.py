@@ -259,7 +259,7 @@ def test_a_reply_read_in_bulk_only_when_every_entry_is_a_plain_record() -> None:
     """The bulk reading of a reply takes only ``[id, [b"record", value]]`` entries; anything else (a deleted
     entry, another field first, text instead of bytes) goes to the per-entry path, which handles it."""
     plain = [[b"1-0", [b"record", b"{}"]], [b"2-0", [b"record", b'{"a":1}']]]
-    assert _plain_entries(plain) == (["1-0", "2-0"], [b"{}", b'{"a":1}'])
+    assert _plain_entries(plain) == ([b"1-0", b"2-0"], ["1-0", "2-0"], [b"{}", b'{"a":1}'])
     assert _plain_entries([*plain, [b"3-0", []]]) is None  # pending, deleted from the stream
     assert _plain_entries([*plain, [b"3-0", [b"note", b"x", b"record", b"{}"]]]) is None
     assert _plain_entries([["1-0", ["record", "{}"]]]) is None  # a client decoding replies to text

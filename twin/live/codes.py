@@ -13,9 +13,12 @@ import functools
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from twin.domain.vehicles import SiteKind
 from twin.domain.world import World
-from twin.live.contract import timestamp_seconds
+from twin.live.contract import PACKED_CODE_SEPARATOR, timestamp_seconds
 
 #: the network's local time: feeds are stamped in it, business dates are its calendar days
 LOCAL_TIME = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
@@ -90,6 +93,9 @@ class MasterCodes:
                     raise ValueError(f"site id {code!r} is used by two kinds of site")
                 self.site_of[code] = (kind, index)
         self.dealer_index = {code: index for index, code in enumerate(self.dealer_ids)}
+        #: the source that reports each parts location (``source_of_location``), made once
+        self.location_sources: list[str] = [self.source_of_location(at) for at in range(self.locations)]
+        self.packed_part_numbers = PackedPartNumbers(self.part_numbers)
 
     def fingerprint(self) -> str:
         """A digest of every code list: a live state belongs to the network whose codes made it."""
@@ -117,3 +123,61 @@ class MasterCodes:
         if location < self.dealers:
             return f"DMS:{self.dealer_ids[location]}"
         return f"DC:{self.location_ids[location]}"
+
+
+class PackedPartNumbers:
+    """Looks up a packed record's part numbers (codes joined by ``PACKED_CODE_SEPARATOR``) in bulk.
+
+    When every catalogue code has the same length of at most 7 ASCII characters, a record's joined text is a
+    row of fixed-width slots, code and separator: each slot read as one 8-byte integer is a key, found among
+    the catalogue's sorted keys by ``np.searchsorted``. No string per line is made (a year's feed has ~97M
+    part numbers). Any other text (a code of another length, an unknown code) is not found here, and the
+    caller takes the code-by-code path, which names the culprit."""
+
+    #: the widest slot (code and separator) that fits one 8-byte key
+    KEY_BYTES = 8
+
+    def __init__(self, part_numbers: list[str]) -> None:
+        widths = {len(code) for code in part_numbers}
+        #: bytes per code and separator; 0 when the catalogue does not fit fixed-width keys (no look-up hits)
+        self.slot_bytes = 0
+        if (
+            len(widths) == 1
+            and all(code.isascii() and PACKED_CODE_SEPARATOR not in code for code in part_numbers)
+            and 1 <= len(part_numbers[0]) < self.KEY_BYTES
+        ):
+            self.slot_bytes = len(part_numbers[0]) + 1
+        keys = self._keys(PACKED_CODE_SEPARATOR.join(part_numbers).encode(), len(part_numbers))
+        if keys is None:
+            keys = np.zeros(0, dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        # the catalogue's keys in ascending order, then a sentinel above any ASCII slot, so a search never
+        # runs past the end; ``order``: the SKU index of each (-1 for the sentinel, never matched)
+        self.sorted_keys = np.append(keys[order], np.uint64(np.iinfo(np.uint64).max))
+        self.order = np.append(order, -1).astype(np.int64)
+
+    def _keys(self, joined: bytes, count: int) -> npt.NDArray[np.uint64] | None:
+        """The key of each slot, or None when the text is not ``count`` slots of ``slot_bytes``. The bytes are
+        read big-endian, so keys sort as the codes do (a feed lists them in order, which speeds the search)."""
+        width = self.slot_bytes
+        if not width or len(joined) != count * width - 1:
+            return None
+        slots = joined + PACKED_CODE_SEPARATOR.encode()
+        if width == self.KEY_BYTES:
+            return np.frombuffer(slots, dtype=">u8").astype(np.uint64)
+        padded = np.zeros((count, self.KEY_BYTES), dtype=np.uint8)
+        padded[:, :width] = np.frombuffer(slots, dtype=np.uint8).reshape(count, width)
+        return padded.view(">u8").reshape(count).astype(np.uint64)
+
+    def skus(self, joined: str, count: int) -> npt.NDArray[np.int64] | None:
+        """The SKU index of each of the ``count`` codes in ``joined``; None unless every one is a
+        catalogue part number (then the caller goes code by code)."""
+        if count == 0 or not self.slot_bytes or not joined.isascii():
+            return None
+        keys = self._keys(joined.encode("ascii"), count)
+        if keys is None:
+            return None
+        at = self.sorted_keys.searchsorted(keys)
+        if self.sorted_keys.take(at).tobytes() != keys.tobytes():  # every key found: one memcmp
+            return None
+        return self.order.take(at)

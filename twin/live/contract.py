@@ -155,20 +155,41 @@ def _packed_int_meta(meaning: str) -> Meta:
     return Meta(description=f"{meaning}: base64 of `count` little-endian int32")
 
 
-def _split_codes(name: str, text: str, count: int) -> list[str]:
-    """A packed part-number column -> its codes, ``count`` of them, none empty. Whether each is a part
-    number is master data, checked when the record is applied (which also bounds its length)."""
+def _check_joined_codes(name: str, text: str, count: int) -> None:
+    """A packed part-number column holds ``count`` codes, none empty, counted on the text (no string per
+    code: the live state looks the codes up in bulk, ``PackedPartNumbers``). Whether each is a part number
+    is master data, checked when the record is applied (which also bounds its length)."""
     if count == 0:
         if text:
             raise _PackedColumnError(name, _excerpt(text), "must be empty when count is 0")
-        return []
-    codes = text.split(PACKED_CODE_SEPARATOR)
-    if len(codes) != count:
-        raise _PackedColumnError(name, _excerpt(text), f"holds {len(codes)} codes, count is {count}")
+        return
     separator = PACKED_CODE_SEPARATOR
-    if separator * 2 in text or text[0] == separator or text[-1] == separator:  # an empty code
-        raise _PackedColumnError(f"{name}[{codes.index('')}]", "", "a code has 1 to 40 characters")
-    return codes
+    codes = text.count(separator) + 1
+    if codes != count:
+        raise _PackedColumnError(name, _excerpt(text), f"holds {codes} codes, count is {count}")
+    if _equal_width_codes(text, count):  # the usual column: no code is empty
+        return
+    if not text or separator * 2 in text or text[0] == separator or text[-1] == separator:  # an empty code
+        at = text.split(separator).index("")
+        raise _PackedColumnError(f"{name}[{at}]", "", "a code has 1 to 40 characters")
+
+
+def _equal_width_codes(text: str, count: int) -> bool:
+    """Whether ``text``, holding ``count - 1`` separators (the caller counted them), is ``count`` codes of one
+    width of 1 to 40 characters: the usual packed column, told by slicing the text (no string per code).
+    False says nothing: the caller then checks code by code."""
+    separator = PACKED_CODE_SEPARATOR
+    width = text.find(separator) if count > 1 else len(text)
+    return (
+        1 <= width <= 40
+        and len(text) == count * (width + 1) - 1
+        and text[width :: width + 1] == separator * (count - 1)
+    )
+
+
+def split_codes(text: str) -> list[str]:
+    """A packed code column (checked by ``parse_record``) -> its codes."""
+    return text.split(PACKED_CODE_SEPARATOR) if text else []
 
 
 def _check_codes(name: str, text: str, count: int) -> None:
@@ -177,6 +198,8 @@ def _check_codes(name: str, text: str, count: int) -> None:
     if count == 0:
         if text:
             raise _PackedColumnError(name, _excerpt(text), "must be empty when count is 0")
+        return
+    if text.count(PACKED_CODE_SEPARATOR) == count - 1 and _equal_width_codes(text, count):
         return
     raw = text.encode()
     if len(raw) != len(text):  # not ASCII: bytes are not characters, check code by code
@@ -200,14 +223,17 @@ def _int_columns(model: Any, names: tuple[str, ...], count: int) -> npt.NDArray[
     """Packed integer columns (msgspec has decoded their base64 while parsing) -> one ``[column, line]``
     int32 array in one ``np.frombuffer``, no Python object per value; every value >= 0."""
     width = PACKED_INT_DTYPE.itemsize * count
-    chunks = [getattr(model, name) for name in names]
-    for name, chunk in zip(names, chunks, strict=True):
-        if len(chunk) != width:
-            raise _PackedColumnError(
-                name, len(chunk), f"holds {len(chunk)} bytes, count {count} x 4 (int32) expected"
-            )
-    values = np.frombuffer(b"".join(chunks), dtype=PACKED_INT_DTYPE).reshape(len(names), count)
-    if count and values.min() < 0:
+    chunks = _COLUMN_GETTERS[names](model)
+    joined = b"".join(chunks)
+    if len(joined) != width * len(names):
+        for name, chunk in zip(names, chunks, strict=True):
+            if len(chunk) != width:
+                raise _PackedColumnError(
+                    name, len(chunk), f"holds {len(chunk)} bytes, count {count} x 4 (int32) expected"
+                )
+    values = np.frombuffer(joined, dtype=PACKED_INT_DTYPE).reshape(len(names), count)
+    # a negative int32 has its top byte (little-endian: every fourth, from the fourth) at 0x80 or above
+    if not joined[PACKED_INT_DTYPE.itemsize - 1 :: PACKED_INT_DTYPE.itemsize].isascii():
         column, line = (int(at[0]) for at in np.nonzero(values < 0))
         raise _PackedColumnError(f"{names[column]}[{line}]", int(values[column, line]), "must be >= 0")
     return values
@@ -226,12 +252,17 @@ def _letter_flags(name: str, text: str, count: int, letters: str) -> None:
 PACKED_POSITION_QUANTITIES = ("on_hand", "reserved", "workshop_wip", "on_order", "backorder")
 #: the packed demand lines' quantity columns
 PACKED_ISSUE_QUANTITIES = ("quantity_requested", "quantity_issued", "quantity_lost")
+#: each packed record's quantity columns in one C call
+_COLUMN_GETTERS: dict[tuple[str, ...], Callable[[Any], tuple[bytes, ...]]] = {
+    names: operator.attrgetter(*names) for names in (PACKED_POSITION_QUANTITIES, PACKED_ISSUE_QUANTITIES)
+}
 
 
 class PackedPositionLines(_Strict, gc=True, dict=True):
     """A location's position lines packed (schema_version 2): the part numbers as one string, each
     quantity column as base64 of little-endian int32, decoded with ``np.frombuffer`` (no object per value).
-    ``part_numbers`` and ``quantities`` (``[column, line]`` int32) are set when the record is read."""
+    ``quantities`` (``[column, line]`` int32) is set when the record is read; ``part_numbers`` splits the
+    codes on demand."""
 
     count: PackedCount
     part_number: Annotated[
@@ -245,14 +276,18 @@ class PackedPositionLines(_Strict, gc=True, dict=True):
     uom: Annotated[UnitOfMeasure, Meta(description="unit of every quantity: EA (each, a piece)")] = "EA"
 
     def __post_init__(self) -> None:
-        self.part_numbers = _split_codes("part_number", self.part_number, self.count)
+        _check_joined_codes("part_number", self.part_number, self.count)
         self.quantities = _int_columns(self, PACKED_POSITION_QUANTITIES, self.count)
+
+    @property
+    def part_numbers(self) -> list[str]:
+        return split_codes(self.part_number)
 
 
 class PackedIssueLines(_Strict, gc=True, dict=True):
     """A dealer's demand lines packed (schema_version 2): codes joined by a vertical bar, flags one letter per line,
-    quantities base64 of little-endian int32. ``part_numbers`` and ``quantities`` (``[column, line]``
-    int32: requested, issued, lost) are set when the record is read."""
+    quantities base64 of little-endian int32. ``quantities`` (``[column, line]`` int32: requested, issued,
+    lost) is set when the record is read; ``part_numbers`` splits the codes on demand."""
 
     count: PackedCount
     part_number: Annotated[
@@ -274,14 +309,18 @@ class PackedIssueLines(_Strict, gc=True, dict=True):
 
     def __post_init__(self) -> None:
         count = self.count
-        self.part_numbers = _split_codes("part_number", self.part_number, count)
+        _check_joined_codes("part_number", self.part_number, count)
         _letter_flags("channel", self.channel, count, "CW")
         _check_codes("document_number", self.document_number, count)
         _letter_flags("emergency_order", self.emergency_order, count, "YN")
         quantities = self.quantities = _int_columns(self, PACKED_ISSUE_QUANTITIES, count)
-        if count and not quantities[0].all():
+        if np.count_nonzero(quantities[0]) != count:  # a zero requested (one C call: ``all()`` costs more)
             line = int(np.flatnonzero(quantities[0] == 0)[0])
             raise _PackedColumnError(f"quantity_requested[{line}]", 0, "must be > 0")
+
+    @property
+    def part_numbers(self) -> list[str]:
+        return split_codes(self.part_number)
 
 
 def _one_form(model: Any) -> None:
@@ -565,7 +604,7 @@ def parse_record(raw: str | bytes) -> Any:
     for text in texts:
         if text is not None and text not in seconds:
             for path, unseen in zip(_TIMESTAMP_PATHS[type(event)], texts, strict=True):
-                if unseen is not None:
+                if unseen is not None and unseen not in seconds:  # (a known text is valid)
                     _learn_timestamp(path, unseen)
             break
     return event

@@ -57,6 +57,15 @@ class DriftTracker:
         self.closed_days = 0
         #: projections waiting for their target day to close, by target day
         self.pending: dict[int, list[_Projection]] = {}
+        #: the scoring's per-cell temporaries, reused every day: a fresh 800k-cell array costs its page faults
+        #: (about as much as the arithmetic that fills it)
+        cells = dealers * skus
+        self._scratch = {
+            "error": np.empty(cells, dtype=np.float32),
+            "absolute_error": np.empty(cells, dtype=np.float32),
+            "naive_error": np.empty(cells, dtype=np.int32),
+            **{name: np.empty(cells, dtype=np.bool_) for name in ("scored", "off", "naive_off", "flagged")},
+        }
 
     def close_day(self, day: int, state: LiveState, watermark_day: float) -> dict[str, Any]:
         """Score projections that target ``day``, then project from it; returns the day's drift record."""
@@ -133,18 +142,22 @@ class DriftTracker:
         so every other cell has zero error, and the sums run densely over all cells (no gathering).
         ``held``: ``on_hand > 0``; ``total``: the pieces on hand (shared by the day's scorings)."""
         horizon = projection.horizon_days
-        scored_mask = projection.on_hand > 0
+        scratch = self._scratch
+        scored_mask = np.greater(projection.on_hand, 0, out=scratch["scored"])
         scored_mask |= held
         scored_mask |= projection.naive_held
         scored = np.count_nonzero(scored_mask.reshape(self.dealers, self.skus), axis=1)
-        error = projection.on_hand - on_hand_units
-        absolute_error = np.abs(error)
-        naive_error = projection.naive_on_hand - on_hand  # whole pieces: exact in int32
+        error = np.subtract(projection.on_hand, on_hand_units, out=scratch["error"])
+        absolute_error = np.abs(error, out=scratch["absolute_error"])
+        # whole pieces: exact in int32
+        naive_error = np.subtract(projection.naive_on_hand, on_hand, out=scratch["naive_error"])
         naive_absolute_error = np.abs(naive_error, out=naive_error)
-        off = absolute_error > self.threshold_units
+        off = np.greater(absolute_error, self.threshold_units, out=scratch["off"])
         # whole pieces above a threshold t are those above floor(t): an int32 comparison, no float copy
-        naive_off = naive_absolute_error > np.int32(math.floor(self.threshold_units))
-        flagged_cells = np.flatnonzero(off & naive_off)
+        naive_off = np.greater(
+            naive_absolute_error, np.int32(math.floor(self.threshold_units)), out=scratch["naive_off"]
+        )
+        flagged_cells = np.flatnonzero(np.logical_and(off, naive_off, out=scratch["flagged"]))
         codes = state.codes
         largest = flagged_cells
         if flagged_cells.size > FLAGGED_EXAMPLES:

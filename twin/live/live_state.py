@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import operator
 import os
 import typing
 from collections.abc import Callable
@@ -43,6 +44,8 @@ from twin.live.contract import (
     FeedRecordError,
     IssueLines,
     IssueLinesEvent,
+    PackedIssueLines,
+    PackedPositionLines,
     PositionDeltaEvent,
     PositionLines,
     PositionSnapshotEvent,
@@ -69,6 +72,12 @@ _ROW_FIELDS = ("revision", "spec", "status", "site_kind", "site_index", "dealer"
 TIME_TOLERANCE_DAYS = 1e-6
 #: the largest piece count a position cell holds (int32)
 _MAX_PIECES = int(np.iinfo(np.int32).max)
+#: a VIN record's timestamps, in ``_DAY_COLUMNS`` order, in one C call
+_VIN_TIMESTAMPS = operator.attrgetter(
+    "ordered_at", "built_at", "shipped_at", "received_at", "delivered_at", "eta"
+)
+#: timestamp texts whose days ``LiveState`` keeps (cleared when full: it is only a cache)
+_DAYS_KEPT = 500_000
 
 
 class Applied:
@@ -138,7 +147,12 @@ class VinTable:
 
     def _flush(self) -> None:
         rows = np.fromiter(self._pending.keys(), dtype=np.int64, count=len(self._pending))
-        values = np.array(list(self._pending.values()), dtype=np.float64).reshape(rows.size, len(_ROW_FIELDS))
+        # one C loop over every value (``np.array`` of the tuples costs more per value)
+        values = np.fromiter(
+            itertools.chain.from_iterable(self._pending.values()),
+            dtype=np.float64,
+            count=rows.size * len(_ROW_FIELDS),
+        ).reshape(rows.size, len(_ROW_FIELDS))
         for index, name in enumerate(_ROW_FIELDS):
             column = self._columns[name]
             column[rows] = values[:, index].astype(column.dtype)
@@ -221,6 +235,27 @@ class LiveState:
         self.invoices: dict[str, int] = {}
         self.invoice_paise_by_carrier: dict[str, int] = {}
         self._handlers = self._handler_table()
+        #: days since the clock's origin of each timestamp text seen lately, and None -> ``NOT_YET`` (a VIN
+        #: step not reached): a VIN's record repeats its timestamps in every message. Read-only outside;
+        #: ``day_of_text`` fills it
+        self.days_of_text: dict[str | None, float] = {None: NOT_YET}
+
+    def day_of_text(self, text: str) -> float:
+        """A feed timestamp's days since the clock's origin (``FeedClock.day_of``), kept per text."""
+        day = self.days_of_text.get(text)
+        return day if day is not None else self._learn_days((text,))[0]
+
+    def _learn_days(self, texts: tuple[str | None, ...]) -> tuple[float, ...]:
+        """``FeedClock.day_of`` of each text (None: ``NOT_YET``), remembered."""
+        known = self.days_of_text
+        if len(known) >= _DAYS_KEPT:
+            known.clear()
+            known[None] = NOT_YET
+        origin_seconds = self.clock.origin_seconds
+        for text in texts:
+            if text is not None and text not in known:
+                known[text] = (timestamp_seconds(text) - origin_seconds) / SECONDS_PER_DAY
+        return tuple(map(known.__getitem__, texts))
 
     # -- entry point --------------------------------------------------------------------------------------
     def apply(self, event: Any, occurred_day: float | None = None) -> str:
@@ -243,7 +278,7 @@ class LiveState:
             book.mark(sequence)
         book.events += 1
         if occurred_day is None:
-            occurred_day = self.clock.day_of(event.occurred_at)
+            occurred_day = self.day_of_text(event.occurred_at)
         if occurred_day > book.last_occurred_day:
             book.last_occurred_day = occurred_day
         return outcome
@@ -269,7 +304,7 @@ class LiveState:
         location = self.codes.location_index.get(code)
         if location is None:
             raise FeedRecordError(field_name, code, "unknown dealer or parts DC id")
-        owner = self.codes.source_of_location(location)
+        owner = self.codes.location_sources[location]
         if source != owner:
             raise FeedRecordError("source", source, f"location {code} is reported by {owner} only")
         return location
@@ -284,6 +319,13 @@ class LiveState:
                 f"{field_name}[{position}]", part_numbers[position], "unknown part number"
             ) from None
 
+    def _packed_skus(
+        self, field_name: str, packed: PackedPositionLines | PackedIssueLines
+    ) -> npt.NDArray[np.int64]:
+        """A packed record's SKU indices: in bulk, or code by code when that fails (naming the culprit)."""
+        skus = self.codes.packed_part_numbers.skus(packed.part_number, packed.count)
+        return skus if skus is not None else self._skus(field_name, packed.part_numbers)
+
     def _apply_position(self, event: PositionDeltaEvent | PositionSnapshotEvent) -> str:
         payload = event.payload
         full = type(event) is PositionSnapshotEvent
@@ -291,8 +333,12 @@ class LiveState:
         packed = payload.packed_lines
         values: npt.NDArray[Any]
         if packed is not None:  # schema 2: the contract decoded the columns ([field, line] int32, >= 0)
-            prefix, part_numbers, values = "payload.packed_lines", packed.part_numbers, packed.quantities
-            skus = self._skus(f"{prefix}.part_number", part_numbers)
+            prefix, lines_count, values = "payload.packed_lines", packed.count, packed.quantities
+            skus = self._packed_skus(f"{prefix}.part_number", packed)
+            if _repeats(skus):
+                raise FeedRecordError(
+                    f"{prefix}.part_number", payload.location_id, "a part number is listed twice"
+                )
         else:
             lines = typing.cast(PositionLines, payload.lines)  # the contract holds one of the two forms
             prefix, part_numbers = "payload.lines", lines.part_number
@@ -303,12 +349,13 @@ class LiveState:
                 (lines.on_hand, lines.reserved, lines.workshop_wip, lines.on_order, lines.backorder),
                 skus.size,
             )
-        if len(set(part_numbers)) != skus.size:
-            raise FeedRecordError(
-                f"{prefix}.part_number", payload.location_id, "a part number is listed twice"
-            )
+            lines_count = len(part_numbers)
+            if len(set(part_numbers)) != skus.size:
+                raise FeedRecordError(
+                    f"{prefix}.part_number", payload.location_id, "a part number is listed twice"
+                )
         if skus.size:
-            if (values[1] > values[0]).any():
+            if np.count_nonzero(values[1] > values[0]):  # (one C call: ``any()`` costs more)
                 bad = int(np.flatnonzero(values[1] > values[0])[0])
                 raise FeedRecordError(
                     f"{prefix}.reserved[{bad}]",
@@ -323,7 +370,7 @@ class LiveState:
             levels = np.zeros((len(POSITION_FIELDS), self.codes.skus), dtype=np.int64)
             levels[:, skus] = values
             skus, values = np.arange(self.codes.skus), levels
-        self.parts_lines_accepted += len(part_numbers)
+        self.parts_lines_accepted += lines_count
         location_sequence = self.cell_sequence[location]
         newer = location_sequence[skus] < sequence
         fresh = np.count_nonzero(newer)  # one C call for "none" and "all" (ufunc reductions cost more)
@@ -331,7 +378,7 @@ class LiveState:
             return Applied.SUPERSEDED
         if fresh != newer.size:
             skus, values = skus[newer], values[:, newer]
-        self.levels[:, location, skus] = values
+        self.levels[:, location][:, skus] = values  # (the location's view first: cheaper than one index)
         location_sequence[skus] = sequence
         return Applied.APPLIED
 
@@ -347,7 +394,7 @@ class LiveState:
         packed = payload.packed_lines
         if packed is not None:  # schema 2: requested, issued, lost decoded by the contract (int32, >= 0)
             prefix = "payload.packed_lines"
-            skus = self._skus("payload.packed_lines.part_number", packed.part_numbers)
+            skus = self._packed_skus("payload.packed_lines.part_number", packed)
             requested, issued, lost = packed.quantities.astype(np.int64)
         else:
             lines = typing.cast(IssueLines, payload.lines)  # the contract holds one of the two forms
@@ -359,7 +406,7 @@ class LiveState:
                 skus.size,
             )
         over = issued + lost > requested
-        if over.any():
+        if np.count_nonzero(over):
             bad = int(np.flatnonzero(over)[0])
             raise FeedRecordError(
                 f"{prefix}.quantity_issued[{bad}]",
@@ -368,8 +415,7 @@ class LiveState:
             )
         day = self.clock.day_of_date(payload.business_date)
         chunk = np.empty((len(skus), 3), dtype=np.int64)
-        chunk[:, 0] = skus
-        chunk[:, 0] += dealer * self.codes.skus
+        np.add(skus, dealer * self.codes.skus, out=chunk[:, 0])
         chunk[:, 1] = requested
         chunk[:, 2] = lost
         self.parts_lines_accepted += len(skus)
@@ -425,12 +471,11 @@ class LiveState:
         row = table.row(record.vin) if row is None else row
         if record.vin_revision <= table.revisions[row]:
             return Applied.SUPERSEDED
-        origin_seconds = self.clock.origin_seconds
-        days = [
-            NOT_YET if moment is None else (timestamp_seconds(moment) - origin_seconds) / SECONDS_PER_DAY
-            for moment in (record.ordered_at, record.built_at, record.shipped_at, record.received_at,
-                           record.delivered_at, record.eta)
-        ]  # fmt: skip
+        texts = _VIN_TIMESTAMPS(record)
+        try:  # one C loop when every timestamp was seen before (most: a VIN repeats its record)
+            days = tuple(map(self.days_of_text.__getitem__, texts))
+        except KeyError:
+            days = self._learn_days(texts)
         table.write(
             row,
             (record.vin_revision, spec, _STATUS_CODE[record.status], site_kind, site_index, dealer,
@@ -452,8 +497,8 @@ class LiveState:
             to_location=to_location,
             sku=skus,
             quantity=np.asarray(payload.lines.quantity, dtype=np.int64),
-            dispatched_day=self.clock.day_of(payload.dispatched_at),
-            eta_day=self.clock.day_of(payload.eta),
+            dispatched_day=self.day_of_text(payload.dispatched_at),
+            eta_day=self.day_of_text(payload.eta),
             carrier=payload.carrier_id,
         )
         if existing is not None:  # tracking arrived first: keep what it said
@@ -473,9 +518,9 @@ class LiveState:
             return Applied.SUPERSEDED
         consignment.status = payload.status
         if payload.status == "delivered":
-            consignment.delivered_day = self.clock.day_of(event.occurred_at)
+            consignment.delivered_day = self.day_of_text(event.occurred_at)
         if payload.eta is not None:
-            consignment.eta_day = self.clock.day_of(payload.eta)
+            consignment.eta_day = self.day_of_text(payload.eta)
         return Applied.APPLIED
 
     def _apply_invoice(self, event: CarrierInvoiceEvent) -> str:
@@ -577,11 +622,19 @@ class LiveState:
         arrays["cell_sequence"] = self.cell_sequence
         for day, chunks in self.open_demand.items():
             arrays[f"demand:{day}"] = np.concatenate(chunks)
-        # every consignment's lines in one array (one archive member per consignment made a checkpoint slow)
-        lines = [
-            np.stack([consignment.sku, consignment.quantity]) for consignment in self.consignments.values()
-        ]
-        arrays["consignment_lines"] = np.concatenate(lines, axis=1) if lines else np.zeros((2, 0), np.int64)
+        # every consignment's lines in one array (one archive member per consignment made a checkpoint slow):
+        # row 0 the SKUs, row 1 the quantities, consignment after consignment
+        consignments = self.consignments.values()
+        arrays["consignment_lines"] = (
+            np.stack(
+                [
+                    np.concatenate([consignment.sku for consignment in consignments]),
+                    np.concatenate([consignment.quantity for consignment in consignments]),
+                ]
+            )
+            if consignments
+            else np.zeros((2, 0), np.int64)
+        )
         with open(folder / "live_arrays.npz", "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]
         self.vehicles.frame().to_parquet(folder / "live_vehicles.parquet", index=False)
@@ -658,6 +711,14 @@ class LiveState:
 def _planes(levels: npt.NDArray[np.int32]) -> dict[str, npt.NDArray[np.int32]]:
     """Each position field's ``[location, sku]`` plane of the stacked levels (views: writes go through)."""
     return {name: levels[row] for row, name in enumerate(POSITION_FIELDS)}
+
+
+def _repeats(skus: npt.NDArray[np.int64]) -> bool:
+    """Whether a SKU is listed twice: feeds list them in ascending order, which one comparison confirms;
+    any other order is sorted to tell."""
+    if skus.size < 2 or not np.count_nonzero(skus[1:] <= skus[:-1]):
+        return False
+    return bool(np.unique(skus).size != skus.size)
 
 
 def _quantities(field_name: str, columns: tuple[list[int], ...], count: int) -> npt.NDArray[np.int64]:

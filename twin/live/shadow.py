@@ -27,8 +27,8 @@ from tqdm import tqdm
 
 from twin.components import load_world
 from twin.domain.state import NetworkState
-from twin.live.codes import SECONDS_PER_DAY, FeedClock, MasterCodes
-from twin.live.contract import FeedRecordError, parse_record, timestamp_seconds
+from twin.live.codes import FeedClock, MasterCodes
+from twin.live.contract import FeedRecordError, parse_record
 from twin.live.drift import DriftTracker
 from twin.live.live_state import Applied, LiveState, atomic_write_text
 from twin.live.settings import ShadowRunConfig, check_shadow_settings
@@ -230,15 +230,17 @@ class ShadowRunner:
 
     def _consume(self, batch: list[tuple[Any, bytes]]) -> None:
         """Parse and apply a batch of records in order, closing days as the feed's clock passes them."""
-        state, origin_seconds = self.state, self.clock.origin_seconds
-        apply = state.apply
+        state = self.state
+        apply, day_of_text, known_day = state.apply, state.day_of_text, state.days_of_text.get
         duplicate, superseded_outcome = Applied.DUPLICATE, Applied.SUPERSEDED
         close_after_days = self.settings.close_after_hours / 24
         applied = duplicates = superseded = 0
         for position, raw in batch:
             try:
                 event = parse_record(raw)
-                occurred = (timestamp_seconds(event.occurred_at) - origin_seconds) / SECONDS_PER_DAY
+                occurred = known_day(event.occurred_at)
+                if occurred is None:
+                    occurred = day_of_text(event.occurred_at)
                 outcome = apply(event, occurred)
             except FeedRecordError as error:
                 self._dead_letter(raw, position, error)

@@ -12,11 +12,13 @@ is acknowledged, and its id kept in ``deleted_ids`` so the loss is counted, not 
 
 from __future__ import annotations
 
+import itertools
 import operator
 from pathlib import Path
 from typing import Any, Protocol
 
 Position = Any  # int byte offset (JSONL) or "ms-seq" entry id (Redis)
+_PLUS_ONE = (1).__add__
 
 
 class FeedWriter(Protocol):
@@ -75,15 +77,21 @@ class JsonlReader:
                 chunk = self._handle.read(self.chunk_bytes)
                 if not chunk:
                     break  # a line without its newline stays in ``_rest`` until the writer finishes it
-                self._lines = (self._rest + chunk).split(b"\n")
+                # the rest joins the chunk's first line only (joining the whole chunk copied it)
+                self._lines = chunk.split(b"\n")
+                self._lines[0] = self._rest + self._lines[0]
                 self._rest = self._lines.pop()
                 self._next = 0
             end = min(len(self._lines), self._next + limit - len(out))
-            for line in self._lines[self._next : end]:
-                offset += len(line) + 1
-                stripped = line.strip()
-                if stripped:
-                    out.append((offset, stripped))
+            lines = self._lines[self._next : end]
+            # each line's position (the offset after its newline) and its text, in C loops
+            ends = list(itertools.accumulate(map(_PLUS_ONE, map(len, lines)), initial=offset))
+            offset = ends[-1]
+            records = list(map(bytes.strip, lines))
+            if b"" in records:  # blank lines are skipped (their bytes still count)
+                out.extend((after, record) for after, record in zip(ends[1:], records, strict=True) if record)
+            else:
+                out.extend(zip(ends[1:], records, strict=True))
             self._next = end
         self.offset = offset
         return out
@@ -128,12 +136,13 @@ def _record_of(fields: Any) -> bytes:
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
-def _plain_entries(entries: list[Any]) -> tuple[list[str], list[bytes]] | None:
-    """A reply's entry ids and records in C loops (no Python per entry) when every entry is
-    ``[id, [b"record", value]]`` with bytes; None otherwise (a deleted entry, other fields first, text
-    replies), for the per-entry path."""
+def _plain_entries(entries: list[Any]) -> tuple[list[bytes], list[str], list[bytes]] | None:
+    """A reply's entry ids (as sent, and as text) and records in C loops (no Python per entry) when every
+    entry is ``[id, [b"record", value]]`` with bytes; None otherwise (a deleted entry, other fields first,
+    text replies), for the per-entry path."""
     try:
-        ids = list(map(bytes.decode, map(_FIRST, entries)))
+        raw_ids = list(map(_FIRST, entries))
+        ids = list(map(bytes.decode, raw_ids))
         fields = list(map(_SECOND, entries))
         names = list(map(_FIRST, fields))
         records = list(map(_SECOND, fields))
@@ -141,7 +150,7 @@ def _plain_entries(entries: list[Any]) -> tuple[list[str], list[bytes]] | None:
         return None
     if names.count(b"record") != len(names) or list(map(type, records)).count(bytes) != len(records):
         return None
-    return ids, records
+    return raw_ids, ids, records
 
 
 def redis_client(url: str, socket_timeout_seconds: float = 30.0) -> Any:
@@ -221,7 +230,9 @@ class RedisStreamReader:
                 break
         #: id after which to re-read this consumer's own pending entries; None once they are all re-read
         self._pending_cursor: str | None = "0"
-        self._unacked: list[str] = []
+        #: entry ids read and not yet acknowledged, in id order: bytes as the server sent them where it could
+        #: be (redis-py passes bytes through to XACK; a text id costs an encoding each)
+        self._unacked: list[str | bytes] = []
 
     def read(self, limit: int) -> list[tuple[Position, bytes]]:
         """Up to ``limit`` records: this consumer's unacknowledged entries first (in id order), then new ones."""
@@ -249,8 +260,8 @@ class RedisStreamReader:
             check = _entry_key(_text(entries[0][0])) <= self.after
             plain = None if check else _plain_entries(entries)
             if plain is not None:  # the usual reply: every entry new and holding just its record
-                ids, records = plain
-                self._unacked.extend(ids)
+                raw_ids, ids, records = plain
+                self._unacked.extend(raw_ids)
                 out.extend(zip(ids, records, strict=True))
                 continue
             stale: list[str] = []
@@ -276,11 +287,11 @@ class RedisStreamReader:
         limit = _entry_key(str(position))
         # ``_unacked`` is in id order (own pending and claimed entries first, then entries newer than any the
         # group had handed out), so when its last entry is covered, all are: the usual case, one comparison
-        if self._unacked and _entry_key(self._unacked[-1]) <= limit:
+        if self._unacked and _entry_key(_text(self._unacked[-1])) <= limit:
             done, self._unacked = self._unacked, []
         else:
-            done = [entry for entry in self._unacked if _entry_key(entry) <= limit]
-            self._unacked = [entry for entry in self._unacked if _entry_key(entry) > limit]
+            done = [entry for entry in self._unacked if _entry_key(_text(entry)) <= limit]
+            self._unacked = [entry for entry in self._unacked if _entry_key(_text(entry)) > limit]
         for start in range(0, len(done), 5_000):
             self.client.xack(self.stream, self.group, *done[start : start + 5_000])
         self.after = max(self.after, limit)
