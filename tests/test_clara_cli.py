@@ -102,3 +102,25 @@ def test_bad_input_exits_2_with_the_field_named(state: Path, tmp_path: Path, mon
         ENTRY, "--dealer", "D0001", "--state", str(state), "   ", monkeypatch=monkeypatch, capsys=capsys
     )
     assert empty.returncode == 2 and "text=" in empty.stderr and "empty" in empty.stderr
+
+
+@pytest.mark.parametrize(
+    ("out", "audit", "named"),
+    [
+        ("questions.jsonl", None, "is the --batch file"),
+        (".", None, "is a folder"),
+        ("answers.jsonl", ".", "is a folder"),
+        ("answers.jsonl", "no_such_folder/audit.log", "does not exist"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
+    out: str, audit: str | None, named: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Before the state is loaded, and never over the questions (--out naming the --batch file lost them)."""
+    monkeypatch.chdir(tmp_path)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"dealer_id": "D0001", "text": "where is my allocation?"}\n')
+    arguments = ["--batch", "questions.jsonl", "--out", out, *(("--audit-log", audit) if audit else ())]
+    result = run_entry(ENTRY, *arguments, monkeypatch=monkeypatch, capsys=capsys)
+    assert result.returncode == 2 and named in result.stderr, result.stderr
+    assert questions.read_text().startswith('{"dealer_id": "D0001"')

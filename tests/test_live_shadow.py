@@ -327,3 +327,37 @@ def test_a_quantity_beyond_any_integer_is_refused_not_a_crash() -> None:
         state.apply(parse_record(json.dumps(record)))
     assert "2^31" in refused.value.reason
     assert not state.levels.any() and not state.sources[f"DMS:{dealer}"].contiguous
+
+
+def test_a_record_from_a_wrong_clock_is_dead_lettered_not_let_close_years(
+    clean_feed: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """One record stamped in 2099 would otherwise move the feed's clock there and close every day up to it:
+    it goes to the dead letters, and the rest of the feed still rebuilds the truth."""
+    feed, manifest = clean_feed
+    lines = (feed / "feed.jsonl").read_text().splitlines()
+    wrong = json.loads(lines[len(lines) // 2])
+    wrong["sequence"] = 999_999_999  # a message of its own, not a resend of the one copied
+    wrong["event_id"] = f"{wrong['source']}/{wrong['sequence']}"
+    wrong["occurred_at"] = "2099-01-01T00:00:00+05:30"
+    lines.insert(len(lines) // 2 + 1, json.dumps(wrong))
+    (tmp_path / "feed").mkdir()
+    (tmp_path / "feed" / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    overrides = [*shadow_overrides(feed, HORIZON), f"feed.path={tmp_path / 'feed' / 'feed.jsonl'}"]
+
+    report = run_shadow(tmp_path / "shadow", overrides)
+
+    assert report["days_closed"] == HORIZON and report["state_differences_vs_truth"] == 0
+    (letter,) = read_jsonl(tmp_path / "shadow" / DEAD_LETTER_FILE)
+    assert letter["kind"] == "future_timestamp" and letter["field"] == "occurred_at"
+    assert "shadow.max_future_hours" in letter["reason"]
+    assert report["events_applied"] == manifest["events"]
+
+
+@pytest.mark.parametrize("url", ["notaurl", "http://127.0.0.1:6379/0", "redis://"])
+def test_a_redis_url_redis_cannot_use_is_refused_naming_the_key(url: str, tmp_path: Path) -> None:
+    from twin.errors import ConfigError
+
+    overrides = [*shadow_overrides(tmp_path, HORIZON), "feed.source=redis", f"feed.redis_url={url}"]
+    with pytest.raises(ConfigError, match=r"feed\.redis_url"):
+        run_shadow(tmp_path / "shadow", overrides)

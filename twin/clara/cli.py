@@ -72,6 +72,9 @@ def ask_main(argv: list[str] | None = None) -> None:
             parser.error("argument --out: needed with --batch (where the answers go)")
         if not args.batch.is_file():
             parser.error(f"argument --batch: {str(args.batch)!r} is not a file")
+        # checked before the state is loaded: a bad output path must not cost the load, nor the questions
+        _check_output(parser, "--out", args.out, args.batch)
+        _check_output(parser, "--audit-log", args.audit_log or _audit_path(args.out), args.batch)
     try:
         if args.batch is None:  # a question that is no question fails before the state is loaded
             from twin.clara.service import check_text
@@ -88,6 +91,21 @@ def ask_main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def _audit_path(out: Path) -> Path:
+    """Where a batch's refusals go by default: beside its answers."""
+    return out.with_name(out.name + ".audit.log")
+
+
+def _check_output(parser: argparse.ArgumentParser, flag: str, path: Path, batch: Path) -> None:
+    """An output file of a batch must be writable where it is named, and not the questions themselves."""
+    if path.is_dir():
+        parser.error(f"argument {flag}: {str(path)!r} is a folder; name a file")
+    if path.resolve() == batch.resolve():
+        parser.error(f"argument {flag}: {str(path)!r} is the --batch file (its questions would be lost)")
+    if not path.resolve().parent.is_dir():
+        parser.error(f"argument {flag}: the folder of {str(path)!r} does not exist")
 
 
 def _clara(state: str | None) -> tuple[Any, float]:
@@ -148,7 +166,7 @@ def _ask_batch(clara: Any, args: argparse.Namespace, load_seconds: float) -> Non
 
     from twin.clara.service import ClaraError
 
-    audit_path = args.audit_log or args.out.with_name(args.out.name + ".audit.log")
+    audit_path = args.audit_log or _audit_path(args.out)
     rows = _read_questions(args.batch)
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()

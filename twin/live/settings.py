@@ -107,6 +107,9 @@ class ShadowSettings:
     drift_threshold_units: float = ranged(5.0, Range("units", 0.0, 1e9))
     #: a source with no message for this long is stale (hours)
     stale_after_hours: float = ranged(36.0, HOURS)
+    #: a record stamped more than this far ahead of the feed's clock (the latest time applied so far) goes to
+    #: the dead letters: one record from a wrong clock would otherwise close every day up to it (hours)
+    max_future_hours: float = ranged(168.0, Range("hours", 1.0, 24.0 * 366))
     #: publish decisions to a Redis stream too (besides decisions.jsonl): empty = no
     decisions_stream: str = ""
 
@@ -119,10 +122,26 @@ class ShadowRunConfig(TwinConfig):
     truth: str = ""
 
 
+#: the URL schemes redis-py connects with
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_redis_url(url: str) -> None:
+    """A Redis URL redis-py can connect with, refused by name before anything runs (not a ValueError from the
+    client once the run is under way)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in REDIS_SCHEMES or not rest:
+        raise ConfigError(
+            "feed.redis_url", url, "must be redis://host:port/db, rediss://... or unix:///path/to/socket"
+        )
+
+
 def check_feed_settings(config: FeedRunConfig) -> None:
     feed = config.feed
     if feed.sink not in ("jsonl", "redis"):
         raise ConfigError("feed.sink", feed.sink, "must be jsonl or redis")
+    if feed.sink == "redis":
+        check_redis_url(feed.redis_url)
     if feed.silent_dealers > 0 and feed.silent_dealers > _dealers_hint(config):
         raise ConfigError("feed.silent_dealers", feed.silent_dealers, "more silent dealers than dealers")
     for index, day in enumerate(feed.truth_days):
@@ -142,6 +161,8 @@ def check_feed_settings(config: FeedRunConfig) -> None:
 def check_shadow_settings(config: ShadowRunConfig) -> None:
     if config.feed.source not in ("jsonl", "redis"):
         raise ConfigError("feed.source", config.feed.source, "must be jsonl or redis")
+    if config.feed.source == "redis" or config.shadow.decisions_stream:
+        check_redis_url(config.feed.redis_url)
     if config.feed.source == "jsonl" and not config.feed.path:
         raise ConfigError(
             "feed.path", config.feed.path, "name the feed file to shadow (feed.path=<feed.jsonl>)"

@@ -91,6 +91,8 @@ def _dead_letter_kind(error: FeedRecordError) -> str:
         return "unknown_part"
     if "unknown dealer" in error.reason or "unknown plant" in error.reason:
         return "unknown_dealer_or_site"
+    if error.field == "occurred_at" and "ahead of the feed's clock" in error.reason:
+        return "future_timestamp"
     if error.field.endswith("vin"):
         return "bad_vin"
     if "uom" in error.field:
@@ -234,6 +236,7 @@ class ShadowRunner:
         apply, day_of_text, known_day = state.apply, state.day_of_text, state.days_of_text.get
         duplicate, superseded_outcome = Applied.DUPLICATE, Applied.SUPERSEDED
         close_after_days = self.settings.close_after_hours / 24
+        max_future_days = self.settings.max_future_hours / 24
         applied = duplicates = superseded = 0
         for position, raw in batch:
             try:
@@ -241,6 +244,13 @@ class ShadowRunner:
                 occurred = known_day(event.occurred_at)
                 if occurred is None:
                     occurred = day_of_text(event.occurred_at)
+                if occurred > self.watermark_day + max_future_days and self.watermark_day > -math.inf:
+                    raise FeedRecordError(
+                        "occurred_at",
+                        event.occurred_at,
+                        f"is more than shadow.max_future_hours={self.settings.max_future_hours:g} ahead of the "
+                        "feed's clock (the latest time applied so far)",
+                    )
                 outcome = apply(event, occurred)
             except FeedRecordError as error:
                 self._dead_letter(raw, position, error)
