@@ -83,6 +83,8 @@ CASES: list[tuple[str, Any, dict[str, str]]] = [
     ("seed", 2**64, {}),
     ("snapshot_days[0]", -3, {}),
     ("snapshot_days[0]", 365, {}),
+    ("start_date", "9999-12-31", {}),  # a year past it overflowed the calendar mid-run
+    ("start_date", "1800-01-01", {}),
     # network
     ("network.dealers", 0, {}),
     ("network.parts_dcs", -2, {}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -115,3 +116,19 @@ def test_twin_serve_refuses_an_unknown_key(
     assert result.returncode != 0 and "prot" in result.stderr
     help_text = run_entry(SERVE, "--help", monkeypatch=monkeypatch, capsys=capsys)
     assert help_text.returncode == 0 and "server.port = 8000" in help_text.stdout
+
+
+def test_a_users_file_that_is_no_users_database_is_refused_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"not a database at all, just text\n" * 10)
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE invoices (number TEXT)")
+    foreign_bytes = foreign.read_bytes()
+    for path, reason in ((junk, "is not a SQLite database"), (foreign, "another program's SQLite file")):
+        result = _users(path, "list", monkeypatch=monkeypatch, capsys=capsys)
+        assert result.returncode == 2 and reason in result.stderr and str(path) in result.stderr
+    assert foreign.read_bytes() == foreign_bytes and not (tmp_path / "other.sqlite-wal").exists()

@@ -901,6 +901,10 @@ class QueriesConfig:
     wrong_answer_reopen_probability: float = ranged(0.8, PROBABILITY)
 
 
+#: the years a run may be dated in (a start date and horizon outside them are refused)
+START_YEARS = (1970, 2200)
+
+
 @dataclass
 class TwinConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -1119,9 +1123,16 @@ def validate(config: TwinConfig) -> TwinConfig:
             f"must be within 0..{config.horizon_days - 1}",
         )
     try:
-        dt.date.fromisoformat(config.start_date)
+        start = dt.date.fromisoformat(config.start_date)
     except ValueError:
         raise ConfigError("start_date", config.start_date, "must be an ISO date like 2026-01-01") from None
+    # calendars, seasons and feeds are dated: the whole run must fall within years a network can run in
+    _require(
+        START_YEARS[0] <= start.year and start.year + config.horizon_days / 365.25 < START_YEARS[1],
+        "start_date",
+        config.start_date,
+        f"the run ({config.horizon_days} days from it) must fall within {START_YEARS[0]}..{START_YEARS[1] - 1}",
+    )
     operations = config.operations
     _require(
         operations.parts_visibility in PARTS_VISIBILITY,

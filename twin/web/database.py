@@ -76,10 +76,23 @@ class Database:
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
-        with self._lock:
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA busy_timeout=5000")
-            self._connection.executescript(SCHEMA)
+        try:
+            with self._lock:
+                tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master")}
+                if tables and "users" not in tables:  # another program's database: leave it as it is
+                    raise OSError(
+                        f"users database {self.path}: is another program's SQLite file "
+                        f"(tables {', '.join(sorted(tables)[:5])}); name the twin's users file"
+                    )
+                self._connection.execute("PRAGMA journal_mode=WAL")
+                self._connection.execute("PRAGMA busy_timeout=5000")
+                self._connection.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self._connection.close()
+            raise OSError(f"users database {self.path}: is not a SQLite database ({error})") from None
+        except OSError:
+            self._connection.close()
+            raise
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
