@@ -361,3 +361,36 @@ def test_a_redis_url_redis_cannot_use_is_refused_naming_the_key(url: str, tmp_pa
     overrides = [*shadow_overrides(tmp_path, HORIZON), "feed.source=redis", f"feed.redis_url={url}"]
     with pytest.raises(ConfigError, match=r"feed\.redis_url"):
         run_shadow(tmp_path / "shadow", overrides)
+
+
+def test_a_feed_made_on_another_network_is_refused_before_a_record_is_read(
+    clean_feed: tuple[Path, dict], tmp_path: Path
+) -> None:
+    from twin.errors import ConfigError
+
+    feed, _ = clean_feed
+    other = [*shadow_overrides(feed, HORIZON), "network.skus=300"]
+    with pytest.raises(ConfigError, match=r"feed\.path.*a feed of another network"):
+        run_shadow(tmp_path / "shadow", other)
+    assert not (tmp_path / "shadow" / REPORT_FILE).exists()
+
+
+def test_a_shadow_folder_does_not_resume_on_another_feed_file(
+    clean_feed: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Its checkpoint is a byte position in one file: continuing another file from there would read half a
+    record and skip the rest."""
+    from twin.errors import ConfigError
+
+    feed, _ = clean_feed
+    run_shadow(tmp_path / "shadow", shadow_overrides(feed, HORIZON))
+    other = tmp_path / "other"
+    other.mkdir()
+    lines = (feed / "feed.jsonl").read_text().splitlines(keepends=True)
+    (other / "feed.jsonl").write_text("".join(lines[1:]))
+    with pytest.raises(ConfigError, match="is not the feed this shadow folder"):
+        run_shadow(
+            tmp_path / "shadow", [*shadow_overrides(feed, HORIZON), f"feed.path={other / 'feed.jsonl'}"]
+        )
+    # the same feed resumes as before
+    assert run_shadow(tmp_path / "shadow", shadow_overrides(feed, HORIZON))["state_differences_vs_truth"] == 0

@@ -82,6 +82,8 @@ def produce_feed(
         "silent_dealers": sorted(codes.dealer_ids[dealer] for dealer in delivery.silent_dealers),
         "silent_window_days": list(delivery.silent_window) if delivery.silent_dealers else None,
         "truth_days": truth_days,
+        # which network's master codes the feed speaks (a shadow of another network refuses it)
+        "network_codes": codes.fingerprint(),
         "sink": config.feed.sink,
         "feed": str(output_dir / FEED_FILE) if config.feed.sink == "jsonl" else config.feed.stream,
         "wall_seconds": round(time.perf_counter() - started, 2),

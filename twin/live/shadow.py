@@ -14,6 +14,7 @@ reads the feed from its position, so a ``kill -9`` at any moment ends in exactly
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import shutil
@@ -27,9 +28,11 @@ from tqdm import tqdm
 
 from twin.components import load_world
 from twin.domain.state import NetworkState
+from twin.errors import ConfigError
 from twin.live.codes import FeedClock, MasterCodes
 from twin.live.contract import FeedRecordError, parse_record
 from twin.live.drift import DriftTracker
+from twin.live.feed import MANIFEST_FILE
 from twin.live.live_state import Applied, LiveState, atomic_write_text
 from twin.live.settings import ShadowRunConfig, check_shadow_settings
 from twin.live.transports import FeedReader, JsonlReader, RedisStreamReader, RedisStreamWriter
@@ -100,12 +103,17 @@ def _dead_letter_kind(error: FeedRecordError) -> str:
     return "invalid_value"
 
 
+#: how much of a JSONL feed's head a checkpoint keeps a digest of (it names the file a resume must continue)
+FEED_HEAD_BYTES = 65_536
+
+
 class ShadowRunner:
     def __init__(self, config: ShadowRunConfig, output_dir: Path) -> None:
         check_shadow_settings(config)
         self.config, self.settings, self.output_dir = config, config.shadow, output_dir
         world = load_world(config)
         self.codes = MasterCodes(world)
+        self._check_feed_network()
         self.clock = FeedClock(dt.date.fromisoformat(config.start_date))
         self.state = LiveState(self.codes, self.clock)
         self.drift = DriftTracker(
@@ -130,6 +138,36 @@ class ShadowRunner:
         self.resumed = self._resume()
         self._outputs = {name: open(output_dir / name, "a", encoding="utf-8") for name in OUTPUT_FILES}  # noqa: SIM115
 
+    def _check_feed_network(self) -> None:
+        """A twin-feed run folder's manifest names the network whose codes its feed speaks: another network's
+        feed is refused before a record is read (its records would mostly be dead letters, the rest wrong)."""
+        feed = self.config.feed
+        manifest = Path(feed.path).parent / MANIFEST_FILE
+        if feed.source != "jsonl" or not manifest.is_file():
+            return
+        try:
+            made_by = json.loads(manifest.read_text()).get("network_codes")
+        except (
+            OSError,
+            ValueError,
+            AttributeError,
+        ):  # a manifest is a report, not the feed: not read, no check
+            return
+        if made_by is not None and made_by != self.codes.fingerprint():
+            raise ConfigError(
+                "feed.path",
+                feed.path,
+                f"is a feed of another network ({MANIFEST_FILE} names codes {made_by}, this network's are "
+                f"{self.codes.fingerprint()}): shadow it with the network= it was made on",
+            )
+
+    def _feed_head(self, length: int) -> str:
+        """A digest of the JSONL feed's first ``length`` bytes, which reading it never changes (it only grows);
+        '' when the file is shorter."""
+        with open(self.config.feed.path, "rb") as handle:
+            head = handle.read(length)
+        return hashlib.sha256(head).hexdigest() if len(head) == length else ""
+
     # -- resume ------------------------------------------------------------------------------------------
     def _resume(self) -> bool:
         folder = self.checkpoints.latest()
@@ -144,6 +182,14 @@ class ShadowRunner:
         self.position = meta["position"]
         self.next_close_day = meta["next_close_day"]
         self.watermark_day = float(meta["watermark_day"])
+        head = meta.get("feed_head")
+        if head is not None and self.config.feed.source == "jsonl" and self._feed_head(head[0]) != head[1]:
+            raise ConfigError(
+                "feed.path",
+                self.config.feed.path,
+                f"is not the feed this shadow folder ({self.output_dir}) was reading: its first {head[0]:,} bytes "
+                "differ, or it is shorter; shadow another feed into a new hydra.run.dir",
+            )
         with np.load(folder / "policies.npz") as archive:
             arrays = {key: archive[key] for key in archive.files}
         self.drift.load_state_arrays(_section(arrays, "drift:"))
@@ -172,12 +218,21 @@ class ShadowRunner:
                 "position": self.position,
                 "next_close_day": self.next_close_day,
                 "watermark_day": self.watermark_day,
+                # the bytes read so far that identify the feed, so a resume cannot continue another file
+                "feed_head": self._head_of_position(),
                 "output_bytes": {name: (self.output_dir / name).stat().st_size for name in OUTPUT_FILES},
             }
             (folder / "runner.json").write_text(json.dumps(meta))
 
         self.checkpoints.write(fill)
         reader.commit(self.position)
+
+    def _head_of_position(self) -> list[Any] | None:
+        """``[bytes, digest]`` of the JSONL feed's head up to where it was read (at most 64 KiB)."""
+        if self.config.feed.source != "jsonl" or not self.position:
+            return None
+        length = min(FEED_HEAD_BYTES, int(self.position))
+        return [length, self._feed_head(length)]
 
     # -- the loop ----------------------------------------------------------------------------------------
     def open_reader(self) -> FeedReader:
