@@ -394,3 +394,25 @@ def test_a_shadow_folder_does_not_resume_on_another_feed_file(
         )
     # the same feed resumes as before
     assert run_shadow(tmp_path / "shadow", shadow_overrides(feed, HORIZON))["state_differences_vs_truth"] == 0
+
+
+def test_a_feed_file_that_ends_inside_a_record_dead_letters_it_as_truncated(
+    clean_feed: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """A DMS export cut off mid-record: the piece is read and dead-lettered, not dropped without a word."""
+    feed, _ = clean_feed
+    text = (feed / "feed.jsonl").read_bytes()
+    cut = text.index(b"\n", len(text) // 3) + 40  # 40 bytes into a record
+    (tmp_path / "feed").mkdir()
+    (tmp_path / "feed" / "feed.jsonl").write_bytes(text[:cut])
+    whole_lines = text[:cut].count(b"\n")
+    overrides = [*shadow_overrides(feed, HORIZON), f"feed.path={tmp_path / 'feed' / 'feed.jsonl'}"]
+
+    report = run_shadow(tmp_path / "shadow", overrides)
+
+    assert report["events_read"] == whole_lines + 1 and report["dead_lettered"] == 1
+    (letter,) = read_jsonl(tmp_path / "shadow" / DEAD_LETTER_FILE)
+    assert (
+        letter["kind"] == "truncated"
+        and letter["record"] == text[text.rindex(b"\n", 0, cut) + 1 : cut].decode()
+    )

@@ -85,7 +85,7 @@ class CheckpointStore:
 
 def _dead_letter_kind(error: FeedRecordError) -> str:
     if error.field == "record":
-        return "bad_json"
+        return "truncated" if error.reason.startswith("truncated") else "bad_json"
     if error.field == "type":
         return "unknown_type"
     if error.field == "schema_version":
@@ -263,6 +263,8 @@ class ShadowRunner:
                     ):
                         time.sleep(0.1)
                         continue
+                    if not self.settings.follow:  # a followed file may still get the rest of its last line
+                        self._dead_letter_unfinished(reader)
                     break
                 idle_since = time.monotonic()
                 self._consume(batch)
@@ -327,6 +329,20 @@ class ShadowRunner:
         counts["events_applied"] += applied
         counts["duplicates_ignored"] += duplicates
         counts["superseded"] += superseded
+
+    def _dead_letter_unfinished(self, reader: FeedReader) -> None:
+        """A feed file read to its end whose last record has no newline: the writer stopped mid-record. It is
+        read and dead-lettered (``truncated``), not dropped unseen."""
+        if not isinstance(reader, JsonlReader):
+            return
+        unfinished = reader.take_unfinished()
+        if unfinished is None:
+            return
+        position, raw = unfinished
+        error = FeedRecordError("record", None, "truncated: the file ends inside this record (no newline)")
+        self._dead_letter(raw, position, error)
+        self.counts["events_read"] += 1
+        self.position = position
 
     def _dead_letter(self, raw: bytes, position: Any, error: FeedRecordError) -> None:
         kind = _dead_letter_kind(error)

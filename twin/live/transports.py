@@ -96,6 +96,15 @@ class JsonlReader:
         self.offset = offset
         return out
 
+    def take_unfinished(self) -> tuple[Position, bytes] | None:
+        """At the end of a file that will not grow (not followed): the text after its last newline, if any,
+        with the offset after it. A writer that stopped mid-record left it; it must not vanish unseen."""
+        if self._next < len(self._lines) or not self._rest.strip():
+            return None
+        rest, self._rest = self._rest, b""
+        self.offset += len(rest)
+        return self.offset, rest.strip()
+
     def commit(self, position: Position) -> None:
         """Nothing to acknowledge: the checkpoint's offset is the whole truth for a file."""
 
