@@ -64,6 +64,14 @@ def test_a_failing_baseline_names_the_arm_and_keeps_what_finished(tmp_path: Path
     assert sorted(set(finished["arm"])) == ["base", "richer"]
 
 
+def test_a_comparison_with_only_its_baseline_left_fails_naming_the_failed_arm(tmp_path: Path) -> None:
+    """It used to write an empty comparison and exit 0, as if the arms had been compared."""
+    arms = {"base": ARMS["base"], "broken": ARMS["broken"]}
+    with pytest.raises(ConfigError, match=r"arms\.broken=.*nothing is left to compare"):
+        execute_comparison(_compare(arms), tmp_path)
+    assert set(pd.read_csv(tmp_path / "replications_finished.csv")["arm"]) == {"base"}
+
+
 def test_an_a_a_on_independent_seeds_gives_every_arm_its_own_seeds_and_reports_the_flagged_share(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -207,6 +207,14 @@ def _set_failed_arms_aside(
             f"the baseline arm failed ({first.describe()}); {len(results)} finished replications are kept in "
             f"{output_dir / 'replications_finished.csv'}",
         )
+    if len(set(compare.arms) - set(failed_arms)) < 2:  # the baseline alone: nothing left to compare it with
+        first = failures[0]
+        raise ConfigError(
+            f"arms.{first.arm}",
+            list(compare.arms[first.arm]),
+            f"every arm but the baseline failed ({first.describe()}); nothing is left to compare; "
+            f"{len(results)} finished replications are kept in {output_dir / 'replications_finished.csv'}",
+        )
     print(
         f"warning: arm(s) {', '.join(failed_arms)} left out of the comparison; failures in {output_dir / 'failures.csv'}",
         file=sys.stderr,
