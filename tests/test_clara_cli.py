@@ -124,3 +124,21 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
     result = run_entry(ENTRY, *arguments, monkeypatch=monkeypatch, capsys=capsys)
     assert result.returncode == 2 and named in result.stderr, result.stderr
     assert questions.read_text().startswith('{"dealer_id": "D0001"')
+
+
+def test_a_batch_line_with_nan_or_an_object_as_its_id_is_an_error_line_not_invalid_json_out(
+    state: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        '{"id": NaN, "dealer_id": "D0001", "text": "where is my allocation?"}\n'
+        '{"id": {"a": 1}, "dealer_id": "D0001", "text": "where is my allocation?"}\n'
+        '{"id": "ok", "dealer_id": "D0001", "text": "where is my allocation?"}\n'
+    )
+    out = tmp_path / "answers.jsonl"
+    result = run_entry(ENTRY, "--batch", str(questions), "--out", str(out), "--state", str(state),
+                       monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # every line strict JSON (a NaN echoed as an id would fail here)
+    answers = [json.loads(line, parse_constant=pytest.fail) for line in out.read_text().splitlines()]
+    assert "NaN" in answers[0]["error"] and "id=" in answers[1]["error"] and answers[2]["id"] == "ok"

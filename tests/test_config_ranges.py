@@ -117,6 +117,9 @@ def test_compare_defaults_pass_and_its_numbers_are_checked() -> None:
         validate_compare(CompareConfig(arms=arms, alpha=1.5))
     with pytest.raises(ConfigError, match=r"^logger\.max_artifact_mb=-1\.0: "):
         validate_compare(CompareConfig(arms=arms, logger=config_module.LoggerConfig(max_artifact_mb=-1.0)))
+    for name in ("../../x", "", "a/b", ".."):  # the name is a folder under outputs/compare, never a path
+        with pytest.raises(ConfigError, match=r"^name="):
+            validate_compare(CompareConfig(arms=arms, name=name))
 
 
 def _refused(config: TwinConfig) -> ConfigError:

@@ -147,6 +147,9 @@ def execute_comparison(compare: CompareConfig, output_dir: Path) -> tuple[list[A
     )
     reduction = crn_variance_reduction_summary(table)
     headline = [kpi for kpi in compare.headline_kpis if kpi in set(table["kpi"])]
+    unknown = [kpi for kpi in compare.headline_kpis if kpi not in headline]
+    if unknown:
+        print(f"warning: headline_kpis {unknown} are not KPIs of this comparison; left out", file=sys.stderr)
     notes = [
         compare.description,
         (

@@ -988,6 +988,13 @@ class CompareConfig:
 
 def validate_compare(config: CompareConfig) -> CompareConfig:
     check_ranges(config)
+    # the name is a folder under outputs/compare: one plain name, never a path out of it
+    _require(
+        bool(config.name.strip()) and not set(config.name) & set("/\\") and config.name not in (".", ".."),
+        "name",
+        config.name,
+        "must be a plain folder name (no '/', '\\', '.' or '..')",
+    )
     _require(len(config.arms) >= 2, "arms", list(config.arms), "a comparison needs at least two arms")
     _require(
         config.baseline_arm in config.arms,
@@ -1163,8 +1170,9 @@ def validate(config: TwinConfig) -> TwinConfig:
         _require(
             isinstance(settings, PolicySettings),
             f"policy.{family}",
-            type(settings).__name__,
-            "must be one of the family's settings classes (twin.config.POLICY_OPTIONS)",
+            settings,
+            f"must be one of the family's settings (policy/{family}=<name>; see twin.config.POLICY_OPTIONS), "
+            f"not a {type(settings).__name__}",
         )
         settings.check(f"policy.{family}")
     _validate_forecasting(config.policy.forecast, config.policy.alerts)

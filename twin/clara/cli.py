@@ -93,6 +93,11 @@ def ask_main(argv: list[str] | None = None) -> None:
         raise SystemExit(130) from None
 
 
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's reader takes them): a line holding one is no JSON line."""
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
 def _audit_path(out: Path) -> Path:
     """Where a batch's refusals go by default: beside its answers."""
     return out.with_name(out.name + ".audit.log")
@@ -143,7 +148,7 @@ def _read_questions(path: Path) -> list[tuple[int, dict[str, Any] | None, str | 
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw.decode("utf-8"))
+                record = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
             except UnicodeDecodeError:
                 rows.append((number, None, "line: is not UTF-8 text (binary data?)"))
                 continue
@@ -156,6 +161,12 @@ def _read_questions(path: Path) -> list[tuple[int, dict[str, Any] | None, str | 
             missing = [name for name in ("id", "dealer_id", "text") if name not in record]
             if missing:
                 rows.append((number, record, f"{missing[0]}: is missing"))
+                continue
+            identifier = record["id"]
+            if isinstance(identifier, bool) or not isinstance(identifier, str | int):  # echoed as given
+                rows.append(
+                    (number, None, f"id={str(identifier)[:40]!r}: must be a string or a whole number")
+                )
                 continue
             rows.append((number, record, None))
     return rows

@@ -140,7 +140,7 @@ def check_text(text: Any, field_name: str = "text") -> str:
     if isinstance(text, bytes):
         raise ClaraInputError(field_name, text[:40].hex(), "is binary data, not text")
     if not isinstance(text, str):
-        raise ClaraInputError(field_name, type(text).__name__, "must be text")
+        raise ClaraInputError(field_name, str(text)[:40], f"must be text, not {type(text).__name__}")
     if "\x00" in text or "\ufffd" in text:
         raise ClaraInputError(field_name, text[:40], "holds binary data (NUL or undecodable bytes), not text")
     unprintable = sum(1 for character in text if not character.isprintable() and character not in "\n\r\t")
