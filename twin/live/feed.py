@@ -18,11 +18,8 @@ from twin.engine.simulation import Simulation
 from twin.live.codes import FeedClock, MasterCodes
 from twin.live.faults import FaultyDelivery
 from twin.live.recorder import FeedRecorder
-from twin.live.settings import FeedRunConfig, check_feed_settings
+from twin.live.settings import FEED_FILE, MANIFEST_FILE, FeedRunConfig, check_feed_settings
 from twin.live.transports import FeedWriter, JsonlWriter, RedisStreamWriter
-
-FEED_FILE = "feed.jsonl"
-MANIFEST_FILE = "feed_manifest.json"
 
 
 def open_writer(config: FeedRunConfig, output_dir: Path) -> FeedWriter:

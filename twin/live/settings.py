@@ -122,6 +122,11 @@ class ShadowRunConfig(TwinConfig):
     truth: str = ""
 
 
+#: the files of a twin-feed run folder: the feed, and the manifest that says what it holds and which network
+#: made it (here, not in twin.live.feed, so the live service reads the names without the engine)
+FEED_FILE = "feed.jsonl"
+MANIFEST_FILE = "feed_manifest.json"
+
 #: the URL schemes redis-py connects with
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 

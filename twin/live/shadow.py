@@ -32,9 +32,8 @@ from twin.errors import ConfigError
 from twin.live.codes import FeedClock, MasterCodes
 from twin.live.contract import FeedRecordError, parse_record
 from twin.live.drift import DriftTracker
-from twin.live.feed import MANIFEST_FILE
 from twin.live.live_state import Applied, LiveState, atomic_write_text
-from twin.live.settings import ShadowRunConfig, check_shadow_settings
+from twin.live.settings import MANIFEST_FILE, ShadowRunConfig, check_shadow_settings
 from twin.live.transports import FeedReader, JsonlReader, RedisStreamReader, RedisStreamWriter
 
 DECISIONS_FILE = "decisions.jsonl"
