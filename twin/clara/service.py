@@ -337,12 +337,7 @@ class Clara:
                 f"Please give the 17-character VIN you are asking about{detail}.", [], "data_missing"
             )
         record = self.view.vehicle(entities.vin)
-        if record is None:
-            return Answer(
-                f"VIN {entities.vin} is not in the network's records {self._as_of_text()}.",
-                [],
-                "data_missing",
-            )
+        assert record is not None, "a VIN nowhere in the network is refused before the answer (_refusal)"
         name = f"{record.model} {record.variant.removeprefix(record.model).strip()} {record.colour}"
         if record.dealer_id != dealer_id:  # a car now elsewhere that the asker's own records hold
             return self._former_vin(dealer_id, record.vin, name)
